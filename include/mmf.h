@@ -1,0 +1,473 @@
+/*
+ * mmf.h - memory-mapped files, safe and fast.
+ *
+ * This header is the manual. Every declaration says what it does, what each
+ * parameter means, which MMF_E* codes it returns, how long the pointers it
+ * hands out stay valid, and whether it may be called from several threads.
+ *
+ * General rules (they hold for every function below unless its block says
+ * otherwise):
+ *
+ *  - Functions return int: 0 on success, a negative MMF_E* code on failure.
+ *    Codes have the same value on every operating system.
+ *  - Out-parameters are set to an empty value (NULL or 0) before any work, so
+ *    a caller never reads garbage after a failure.
+ *  - NULL handles and NULL out-pointers are MMF_EINVAL, never a crash.
+ *  - Offsets and lengths inside a map are byte positions relative to
+ *    mmf_data(). A length of 0 means "to the end of the map" in every range
+ *    call, and "to the end of the file" in mmf_options.length.
+ *  - A pointer into a map (mmf_data() and anything derived from it) is
+ *    borrowed: it stays valid until mmf_close(), mmf_resize() or a call that
+ *    says it invalidates pointers.
+ *  - A handle is used by one thread at a time. Different handles may be used
+ *    from different threads freely; the library keeps no shared state except
+ *    the process-wide fault guard, which is thread-safe.
+ *  - Nothing here prints, aborts or exits.
+ */
+#ifndef MMF_H
+#define MMF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Export macro and version                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * MMF_API marks the public functions. The library is built with hidden
+ * visibility, so only these are exported. On Windows, define MMF_DLL when
+ * linking against the DLL (the CMake package and pkg-config file do it).
+ */
+#if defined(_WIN32) && defined(MMF_BUILDING_DLL)
+#define MMF_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(MMF_DLL)
+#define MMF_API __declspec(dllimport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define MMF_API __attribute__((visibility("default")))
+#else
+#define MMF_API
+#endif
+
+#define MMF_VERSION_MAJOR 0
+#define MMF_VERSION_MINOR 1
+#define MMF_VERSION_PATCH 0
+#define MMF_VERSION_NUMBER                                                     \
+  (MMF_VERSION_MAJOR * 10000 + MMF_VERSION_MINOR * 100 + MMF_VERSION_PATCH)
+#define MMF_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked, e.g. "0.1.0". Static string. */
+MMF_API const char *mmf_version_string(void);
+
+/* MMF_VERSION_NUMBER of the library actually linked. */
+MMF_API unsigned mmf_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The one list of error codes. Each entry gives the name, the value and the
+ * message; the enum, mmf_errname() and mmf_strerror() are all generated from
+ * it, so they cannot disagree. The values live in their own block (-3001 and
+ * below) so they are never mistaken for a negated errno.
+ */
+#define MMF_ERRNO_MAP(X)                                                       \
+  X(EINVAL, -3001, "invalid argument")                                         \
+  X(ENOENT, -3002, "no such file or directory")                                \
+  X(EACCES, -3003, "permission denied or wrong access mode")                   \
+  X(EISDIR, -3004, "is a directory")                                           \
+  X(ENODEV, -3005, "input cannot be memory-mapped")                            \
+  X(ERANGE, -3006, "offset or length outside the file or the map")             \
+  X(EOVERFLOW, -3007, "value overflows or exceeds the address space")          \
+  X(ENOMEM, -3008, "out of memory or address space")                           \
+  X(ENOSPC, -3009, "no space left on device")                                  \
+  X(EFBIG, -3010, "file too large")                                            \
+  X(EIO, -3011, "input/output error")                                          \
+  X(EBUSY, -3012, "resource busy")                                             \
+  X(EAGAIN, -3013, "resource temporarily unavailable")                         \
+  X(ENOTSUP, -3014, "operation not supported")                                 \
+  X(EROFS, -3015, "read-only file system")                                     \
+  X(ETRUNCATED, -3016, "file was truncated under the mapping")                 \
+  X(EPOISONED, -3017, "handle unusable after an unrecoverable fault")          \
+  X(EEXIST, -3018, "file exists")                                              \
+  X(EMFILE, -3019, "too many open files")                                      \
+  X(ENAMETOOLONG, -3020, "file name too long")                                 \
+  X(ENOTDIR, -3021, "a path component is not a directory")                     \
+  X(ELOOP, -3022, "too many symbolic links")                                   \
+  X(EUNKNOWN, -3099, "unknown operating-system error")
+
+typedef enum mmf_error {
+#define MMF__ERR_ENUM(name, value, text) MMF_##name = (value),
+  MMF_ERRNO_MAP(MMF__ERR_ENUM)
+#undef MMF__ERR_ENUM
+} mmf_error;
+
+/*
+ * A static English message for code: "success" for 0, the list's message for
+ * an MMF_E* code, "unknown mmf error code" for anything else. Never NULL,
+ * never allocates, thread-safe.
+ */
+MMF_API const char *mmf_strerror(int code);
+
+/*
+ * The symbolic name of code: "OK" for 0, "MMF_EINVAL" and so on, and
+ * "MMF_E?" for a value that is not a code. Never NULL, never allocates.
+ */
+MMF_API const char *mmf_errname(int code);
+
+struct mmf_map;
+typedef struct mmf_map mmf_map;
+
+/*
+ * The raw operating-system error (errno on POSIX, GetLastError() on Windows)
+ * behind the last failure on m, or 0 if the last failure had none (argument
+ * checks) or there was no failure. With m == NULL: the OS error of the last
+ * failed mmf_open / mmf_open_fd / mmf_anon in the calling thread, which have
+ * no handle to keep it in.
+ */
+MMF_API int mmf_last_os_error(const mmf_map *m);
+
+/* ------------------------------------------------------------------------ */
+/* Opening and closing                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Access modes: exactly one is passed to mmf_open / mmf_open_fd. */
+enum mmf_mode {
+  MMF_READ = 1,  /* read-only; writing through the pointer faults */
+  MMF_WRITE = 2, /* shared read-write: stores reach the file */
+  MMF_COPY = 3   /* private copy-on-write: stores never reach the file */
+};
+
+/* Flags for mmf_options.flags and mmf_anon(). Unknown bits: MMF_EINVAL. */
+enum mmf_flag {
+  /* MMF_WRITE only: create the file (mode 0666 & ~umask) if missing. */
+  MMF_CREATE = 1u << 0,
+  /* Fault every page in at open time (MAP_POPULATE or equivalent). */
+  MMF_POPULATE = 1u << 1,
+  /* Access pattern hints for read-ahead. Not both. */
+  MMF_SEQUENTIAL = 1u << 2,
+  MMF_RANDOM = 1u << 3,
+  /* Huge pages where the OS offers them; normal pages silently otherwise. */
+  MMF_HUGE = 1u << 4,
+  /* Lock the pages in RAM (mlock). Fails with MMF_ENOMEM/MMF_EAGAIN or
+   * MMF_EACCES when the memory-lock limit does not allow it. */
+  MMF_LOCKED = 1u << 5,
+  /* MMF_WRITE only: allocate disk blocks for the whole mapped range before
+   * any page is touched, so a full disk is reported by mmf_open/mmf_resize
+   * as MMF_ENOSPC instead of as a fault on first write. */
+  MMF_PREALLOCATE = 1u << 6,
+  /* MMF_WRITE only: mmf_close() flushes with MMF_FLUSH_SYNC and returns the
+   * result. */
+  MMF_SYNC_ON_CLOSE = 1u << 7,
+  /* Fail with MMF_ENODEV instead of reading an unmappable input (FIFO,
+   * character device, /proc file) into memory. Empty files still map. */
+  MMF_NO_FALLBACK = 1u << 8,
+  /* mmf_anon only: the memory is shared with children created by fork(). */
+  MMF_SHARED = 1u << 9
+};
+
+/*
+ * What to map. Zero-initialise and set what you need; NULL options mean the
+ * whole file with no flags.
+ */
+typedef struct mmf_options {
+  uint64_t offset; /* file offset of the first mapped byte; any value */
+  uint64_t length; /* bytes to map; 0 = from offset to end of file */
+  uint64_t size;   /* MMF_WRITE: grow the file to at least this first */
+  unsigned flags;  /* MMF_CREATE | MMF_POPULATE | ... */
+} mmf_options;
+
+/*
+ * Map a file by path.
+ *
+ * mode is MMF_READ, MMF_WRITE or MMF_COPY. Rules:
+ *  - Any byte offset works: the library aligns the OS mapping down to the
+ *    allocation granularity and hides the slack, so mmf_data() points at
+ *    exactly opts->offset.
+ *  - An empty file maps with size 0 (mmf_data() may be NULL), also with
+ *    MMF_NO_FALLBACK; so does an offset equal to the file size.
+ *  - offset past end of file: MMF_ERANGE (for MMF_WRITE, after growing to
+ *    opts->size and offset + length).
+ *  - offset + length past end of file: MMF_ERANGE for MMF_READ and MMF_COPY;
+ *    MMF_WRITE grows the file to offset + length (and to opts->size when
+ *    that is larger). New bytes read as zero.
+ *  - offset + length that does not fit in 63 bits (a file offset), or a map
+ *    larger than the address space: MMF_EOVERFLOW.
+ *  - A directory: MMF_EISDIR. A missing file: MMF_ENOENT (MMF_WRITE with
+ *    MMF_CREATE creates it).
+ *  - FIFOs, character devices and size-0 files that still hold bytes (such
+ *    as /proc/self/status) cannot be mapped; they are read into anonymous
+ *    memory, so the map still works (mmf_is_mapped() is false), unless
+ *    MMF_NO_FALLBACK is set, which gives MMF_ENODEV. MMF_WRITE on such an
+ *    input is MMF_ENODEV (there is nothing to write back to). A stream read
+ *    with length 0 is limited to half the physical memory (MMF_ENOMEM past
+ *    that), so /dev/zero cannot exhaust the machine.
+ *  - Flags that need MMF_WRITE (CREATE, PREALLOCATE, SYNC_ON_CLOSE) with
+ *    another mode, MMF_SHARED, or SEQUENTIAL together with RANDOM:
+ *    MMF_EINVAL.
+ *
+ * Large maps are placed so that the address and the file offset are
+ * congruent modulo 2 MiB, which lets Linux map its large page-cache folios
+ * with 2 MiB page-table entries (far fewer faults, faster scans).
+ *
+ * Descriptors: a file map keeps one descriptor (close-on-exec) for its whole
+ * life, because fault classification, mmf_resize() and MMF_FLUSH_FULL need
+ * the file; fallback copies and empty maps keep none. Nothing leaks on any
+ * error path.
+ *
+ * Returns 0 and sets *out, or: MMF_EINVAL, MMF_ENOENT, MMF_EACCES,
+ * MMF_EISDIR, MMF_ENODEV, MMF_ERANGE, MMF_EOVERFLOW, MMF_ENOMEM,
+ * MMF_ENOSPC, MMF_EFBIG, MMF_EIO, MMF_EROFS, MMF_EMFILE, MMF_ENAMETOOLONG,
+ * MMF_ENOTDIR, MMF_ELOOP, MMF_EAGAIN, MMF_EBUSY, MMF_EUNKNOWN (see
+ * mmf_last_os_error(NULL)).
+ */
+MMF_API int mmf_open(mmf_map **out, const char *path, int mode,
+                     const mmf_options *opts);
+
+/*
+ * Map an open descriptor (on Windows, a C runtime descriptor). The
+ * descriptor stays the caller's: the map works on a duplicate of it, so the
+ * caller may close fd at once. A descriptor opened read-only mapped with
+ * MMF_WRITE, or write-only mapped for reading, is MMF_EACCES. MMF_CREATE is
+ * MMF_EINVAL here. Otherwise as mmf_open(); fallback streams are read from
+ * the descriptor's current position.
+ */
+MMF_API int mmf_open_fd(mmf_map **out, int fd, int mode,
+                        const mmf_options *opts);
+
+/*
+ * Map length bytes of zero-filled anonymous memory, private to the process,
+ * or with MMF_SHARED shared with children created by fork() afterwards.
+ * Other flags allowed: MMF_POPULATE, MMF_HUGE, MMF_LOCKED. length 0 gives an
+ * empty map. Returns MMF_EOVERFLOW when length exceeds the address space,
+ * MMF_ENOMEM when the OS refuses, MMF_EINVAL for other flags.
+ */
+MMF_API int mmf_anon(mmf_map **out, uint64_t length, unsigned flags);
+
+/*
+ * Unmap and free m and close its descriptor. NULL is fine (returns 0).
+ * With MMF_SYNC_ON_CLOSE on a MMF_WRITE map it flushes with MMF_FLUSH_SYNC
+ * first and returns that result (the map is released either way);
+ * otherwise it returns 0. Invalidates every pointer into m.
+ */
+MMF_API int mmf_close(mmf_map *m);
+
+/* ------------------------------------------------------------------------ */
+/* Inspecting                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* First byte of the map (file offset mmf_offset()). NULL for size 0 maps and
+ * for m == NULL. Borrowed; see the general rules. */
+MMF_API void *mmf_data(const mmf_map *m);
+
+/* Usable bytes from mmf_data(). 0 for m == NULL. A fault that shows the file
+ * was truncated lowers it (see "Faults"). */
+MMF_API size_t mmf_size(const mmf_map *m);
+
+/* File offset of mmf_data()[0]; 0 for anonymous memory and m == NULL. */
+MMF_API uint64_t mmf_offset(const mmf_map *m);
+
+/* True when the bytes are a live mapping (of a file, empty files included,
+ * or anonymous memory); false for a private copy read from an input that
+ * cannot be mapped, and for m == NULL. */
+MMF_API bool mmf_is_mapped(const mmf_map *m);
+
+/* The mode the map was opened with (MMF_READ, MMF_WRITE or MMF_COPY;
+ * anonymous memory reports MMF_WRITE); 0 for NULL. */
+MMF_API int mmf_mode(const mmf_map *m);
+
+/* The virtual-memory page size. */
+MMF_API size_t mmf_page_size(void);
+
+/* The alignment the OS requires for mapping offsets: the page size on POSIX,
+ * the allocation granularity (64 KiB) on Windows. */
+MMF_API size_t mmf_granularity(void);
+
+/*
+ * Count the bytes of [off, off+len) that are resident in RAM (len 0: to the
+ * end), into *bytes. Residency is known per page; every byte of the range
+ * that lies in a resident page counts. MMF_ERANGE if the range leaves the
+ * map. Fallback copies report what the OS says of their memory.
+ */
+MMF_API int mmf_resident(mmf_map *m, uint64_t off, uint64_t len,
+                         uint64_t *bytes);
+
+/* ------------------------------------------------------------------------ */
+/* Controlling                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Flush levels for mmf_flush(). */
+enum mmf_flush_level {
+  /* Schedule write-back and return (msync MS_ASYNC / FlushViewOfFile). */
+  MMF_FLUSH_ASYNC = 1,
+  /* Return when the range is on stable storage as far as the OS promises
+   * (msync MS_SYNC / FlushViewOfFile + FlushFileBuffers). */
+  MMF_FLUSH_SYNC = 2,
+  /* SYNC plus what the platform needs beyond it: fsync of the file
+   * (F_FULLFSYNC on macOS), and of the parent directory once after
+   * mmf_open created the file. */
+  MMF_FLUSH_FULL = 3
+};
+
+/*
+ * Write dirty pages of [off, off+len) (len 0: to the end) back to the file
+ * at the given level. On maps whose stores never reach a file (MMF_READ,
+ * MMF_COPY, anonymous memory, fallback copies) the range is checked and
+ * nothing else happens. Returns MMF_ERANGE, MMF_EINVAL (bad level),
+ * MMF_EIO, MMF_ENOSPC, or another translated OS error.
+ */
+MMF_API int mmf_flush(mmf_map *m, uint64_t off, uint64_t len, int level);
+
+/* Advice for mmf_advise(). */
+enum mmf_advice {
+  MMF_ADV_NORMAL = 0,
+  MMF_ADV_SEQUENTIAL = 1,
+  MMF_ADV_RANDOM = 2,
+  MMF_ADV_WILLNEED = 3,
+  /* Drop the pages. Shared file pages are re-read from the file; private
+   * (MMF_COPY) edits and anonymous memory read back as file data or zeros
+   * afterwards. */
+  MMF_ADV_DONTNEED = 4,
+  /* Ask for huge pages (Linux transparent huge pages). */
+  MMF_ADV_HUGEPAGE = 5
+};
+
+/*
+ * Tell the OS how [off, off+len) will be used (len 0: to the end). Applies
+ * to every page holding a byte of the range. Returns MMF_ERANGE, MMF_EINVAL
+ * (unknown advice), MMF_ENOTSUP (the OS has no such advice), or a
+ * translated OS error.
+ */
+MMF_API int mmf_advise(mmf_map *m, uint64_t off, uint64_t len, int advice);
+
+/* Protections for mmf_protect(); MMF_PROT_NONE makes guard pages. */
+enum mmf_prot {
+  MMF_PROT_NONE = 0,
+  MMF_PROT_READ = 1,
+  MMF_PROT_WRITE = 2 /* implies read */
+};
+
+/*
+ * Change the protection of every page that holds a byte of [off, off+len)
+ * (len 0: to the end). Because protection is per page, bytes next to the
+ * range in the same page change too. Write access on a MMF_READ map is
+ * MMF_EACCES. A library access (mmf_read and friends) that touches a
+ * MMF_PROT_NONE page returns MMF_EACCES instead of crashing.
+ */
+MMF_API int mmf_protect(mmf_map *m, uint64_t off, uint64_t len, int prot);
+
+/*
+ * Lock the pages of [off, off+len) in RAM (len 0: to the end), or unlock
+ * them. Locking fails with MMF_ENOMEM, MMF_EAGAIN or MMF_EACCES when the
+ * memory-lock limit (RLIMIT_MEMLOCK) does not allow it.
+ */
+MMF_API int mmf_lock_memory(mmf_map *m, uint64_t off, uint64_t len);
+MMF_API int mmf_unlock_memory(mmf_map *m, uint64_t off, uint64_t len);
+
+/*
+ * Change the size of the map to new_size bytes.
+ *  - MMF_WRITE: the file is set to mmf_offset() + new_size bytes (grown
+ *    with zeros, or truncated), then the mapping follows; with
+ *    MMF_PREALLOCATE new blocks are allocated first (MMF_ENOSPC).
+ *  - MMF_READ / MMF_COPY: the mapping grows or shrinks within the file;
+ *    past end of file is MMF_ERANGE. The file is never changed.
+ *  - Anonymous memory grows (new bytes zero) or shrinks.
+ *  - Fallback copies: MMF_ENOTSUP.
+ * new_size 0 leaves an empty map. The mapping is moved only when it cannot
+ * grow in place, and keeps its 2 MiB placement.
+ *
+ * INVALIDATES every pointer into m, even on failure. On failure the map is
+ * left as it was, or, if the OS lost the old mapping, poisoned
+ * (MMF_EPOISONED from then on).
+ */
+MMF_API int mmf_resize(mmf_map *m, uint64_t new_size);
+
+/* ------------------------------------------------------------------------ */
+/* Faults and safe access                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Faults. Touching a mapped page whose file bytes no longer exist (another
+ * process truncated the file), cannot be read (I/O error), or cannot be
+ * allocated (disk full on first write into a hole) raises SIGBUS on POSIX
+ * and EXCEPTION_IN_PAGE_ERROR on Windows. Every access the library itself
+ * makes inside a map goes through the fault guard and comes back as a code:
+ *
+ *   MMF_ETRUNCATED  the fault lies at or past the file's new end. The map
+ *                   stays usable: mmf_size() is lowered to the bytes that
+ *                   still exist, and later calls past it are MMF_ERANGE.
+ *   MMF_ENOSPC      a write into a hole found the filesystem full. The map
+ *                   stays usable (free space and retry, or use
+ *                   MMF_PREALLOCATE to rule this out).
+ *   MMF_EACCES      the page was protected with mmf_protect().
+ *   MMF_EIO         anything else (a read error). The handle is poisoned:
+ *                   every later call on it returns MMF_EPOISONED, and only
+ *                   mmf_close() is useful.
+ *
+ * Raw pointers handed to the caller are the caller's to guard: run code
+ * that dereferences them inside mmf_guard(). See docs/faults.md.
+ */
+
+/* Returned by mmf_find() in *pos when the needle is absent. */
+#define MMF_NPOS UINT64_MAX
+
+/*
+ * Copy n bytes at map offset off into dst. MMF_ERANGE if [off, off+n)
+ * leaves the map (nothing is copied); fault codes as above (dst may then
+ * hold part of the bytes).
+ */
+MMF_API int mmf_read(mmf_map *m, uint64_t off, void *dst, size_t n);
+
+/*
+ * Copy n bytes from src into the map at offset off. MMF_EACCES on a
+ * MMF_READ map (or a fallback copy opened MMF_READ); MMF_ERANGE if the
+ * range leaves the map; fault codes as above. Stores reach the file only on
+ * MMF_WRITE maps; mmf_flush() makes them durable.
+ */
+MMF_API int mmf_write(mmf_map *m, uint64_t off, const void *src, size_t n);
+
+/*
+ * Compare n bytes at map offset off with buf, memcmp-style, into *result
+ * (<0, 0, >0).
+ */
+MMF_API int mmf_compare(mmf_map *m, uint64_t off, const void *buf, size_t n,
+                        int *result);
+
+/*
+ * Find the first occurrence of needle (nlen bytes, nlen >= 1) that lies
+ * entirely inside [off, off+len) (len 0: to the end). *pos is the map
+ * offset of its first byte, or MMF_NPOS if absent (the call still returns
+ * 0). nlen 0 or a NULL needle is MMF_EINVAL.
+ */
+MMF_API int mmf_find(mmf_map *m, uint64_t off, uint64_t len, const void *needle,
+                     size_t nlen, uint64_t *pos);
+
+/*
+ * Count the bytes equal to byte (0..255) in [off, off+len) (len 0: to the
+ * end) into *count.
+ */
+MMF_API int mmf_count_byte(mmf_map *m, uint64_t off, uint64_t len, int byte,
+                           uint64_t *count);
+
+/*
+ * Run fn(ctx) with the fault guard armed over m's whole mapping and return
+ * what fn returns, or, if fn faults inside the mapping, the fault's code
+ * (see "Faults"); fn's remaining work is abandoned (it must not hold locks
+ * or own allocations across its accesses to the map). A fault at an address
+ * outside m is not caught: it goes to whatever handler the program had.
+ * Guards nest: fn may call mmf_read() and friends or mmf_guard() on other
+ * maps. Any thread may guard its own handle.
+ */
+MMF_API int mmf_guard(mmf_map *m, int (*fn)(void *ctx), void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMF_H */

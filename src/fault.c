@@ -1,0 +1,66 @@
+/*
+ * fault.c - deciding what a fault inside a map meant, and what the handle
+ * does next.
+ *
+ * The signal says only "this page could not be provided". The file says
+ * why: a fault at or past its current end means it was truncated; a write
+ * on a full filesystem means no space; the rest is an I/O error. A
+ * truncate-then-extend race can leave the file long again by the time we
+ * look, so a fault inside the file is probed once more: if the page reads
+ * now, the fault was a transient truncation, not a broken disk.
+ */
+#include "mmf_internal.h"
+
+static int probe_byte(void *ctx) {
+  const volatile unsigned char *p = ctx;
+  return *p;
+}
+
+/* Whether the page at addr can be read now. */
+static int readable_now(mmf_map *m, void *addr) {
+  mmf__fault again;
+  (void)mmf__os_guarded_call(m->base, m->map_len, probe_byte, addr, &again);
+  return again.kind == MMF__FAULT_NONE;
+}
+
+static int classify_file_fault(mmf_map *m, const mmf__fault *f,
+                               int writing) {
+  uint64_t fsize, at;
+  int kind, oserr = 0;
+  at = (m->offset - m->slack) +
+       (uint64_t)((unsigned char *)f->addr - (unsigned char *)m->base);
+  if (mmf__os_stat(m->file, &kind, &fsize, &oserr) == 0) {
+    if (at >= fsize) {
+      /* Keep what still exists usable; calls past it are MMF_ERANGE. */
+      uint64_t left = fsize > m->offset ? fsize - m->offset : 0;
+      if (left < m->size)
+        m->size = (size_t)left;
+      return mmf__fail(m, MMF_ETRUNCATED, 0);
+    }
+    if (writing && mmf__os_fs_full(m->file))
+      return mmf__fail(m, MMF_ENOSPC, 0);
+    if (readable_now(m, f->addr))
+      return mmf__fail(m, writing ? MMF_ENOSPC : MMF_ETRUNCATED, 0);
+  }
+  m->poisoned = MMF_EPOISONED;
+  return mmf__fail(m, MMF_EIO, oserr);
+}
+
+int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
+  mmf__fault f;
+  int rc;
+  if (!m->base)
+    return fn(ctx);
+  rc = mmf__os_guarded_call(m->base, m->map_len, fn, ctx, &f);
+  if (f.kind == MMF__FAULT_NONE)
+    return rc;
+  if (f.kind == MMF__FAULT_ACCESS)
+    return mmf__fail(m, MMF_EACCES, 0);
+  if (f.write >= 0)
+    writing = f.write;
+  if (m->kind == MMF__FILE_MAP)
+    return classify_file_fault(m, &f, writing);
+  /* Anonymous memory faults only when the system cannot back it (shared
+   * memory over a full tmpfs, a huge-page pool running dry). */
+  return mmf__fail(m, MMF_ENOMEM, 0);
+}

@@ -1,0 +1,332 @@
+/*
+ * map.c - opening, inspecting and closing maps.
+ *
+ * The order of work in map_file() is: validate everything that needs no
+ * system call, learn what the descriptor is, grow the file if asked, then
+ * map once. Every step after the file was grown undoes the growth when a
+ * later step fails, so a failed open never changes the file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmf_internal.h"
+
+#define OPEN_FLAGS                                                           \
+  (MMF_CREATE | MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM | MMF_HUGE |      \
+   MMF_LOCKED | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE | MMF_NO_FALLBACK)
+#define WRITE_ONLY_FLAGS (MMF_CREATE | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE)
+#define ANON_FLAGS (MMF_SHARED | MMF_POPULATE | MMF_HUGE | MMF_LOCKED)
+
+static int check_open_args(int mode, const mmf_options *o) {
+  if (mode != MMF_READ && mode != MMF_WRITE && mode != MMF_COPY)
+    return MMF_EINVAL;
+  if (o->flags & ~(unsigned)OPEN_FLAGS)
+    return MMF_EINVAL;
+  if (mode != MMF_WRITE && (o->flags & WRITE_ONLY_FLAGS))
+    return MMF_EINVAL;
+  if ((o->flags & MMF_SEQUENTIAL) && (o->flags & MMF_RANDOM))
+    return MMF_EINVAL;
+  /* File offsets are signed 64-bit on every OS we support. */
+  if (o->offset > (uint64_t)INT64_MAX ||
+      o->length > (uint64_t)INT64_MAX - o->offset ||
+      o->size > (uint64_t)INT64_MAX)
+    return MMF_EOVERFLOW;
+  return 0;
+}
+
+static int access_of(int mode) {
+  return mode == MMF_READ    ? MMF__MAP_READ
+         : mode == MMF_WRITE ? MMF__MAP_WRITE
+                             : MMF__MAP_COPY;
+}
+
+/* Apply the hints and locks of flags to a fresh mapping. Hints are
+ * best-effort; a lock that fails fails the open. */
+static int apply_flags(mmf_map *m) {
+  int oserr = 0, rc;
+  if (!m->base)
+    return 0;
+  if (m->flags & MMF_SEQUENTIAL)
+    (void)mmf__os_advise(m->base, m->map_len, MMF_ADV_SEQUENTIAL, NULL);
+  if (m->flags & MMF_RANDOM)
+    (void)mmf__os_advise(m->base, m->map_len, MMF_ADV_RANDOM, NULL);
+  if ((m->flags & MMF_HUGE) && m->kind == MMF__FILE_MAP)
+    (void)mmf__os_advise(m->base, m->map_len, MMF_ADV_HUGEPAGE, NULL);
+  if (m->flags & MMF_LOCKED) {
+    rc = mmf__os_lock(m->base, m->map_len, &oserr);
+    if (rc)
+      return mmf__fail(m, rc, oserr);
+  }
+  return 0;
+}
+
+static void release(mmf_map *m) {
+  if (m->base)
+    (void)mmf__os_unmap(m->base, m->map_len, NULL);
+  mmf__os_close(&m->file);
+  free(m->created_path);
+  free(m);
+}
+
+/* An input of size 0 may still hold bytes (/proc files). */
+static int holds_bytes(mmf__file f, int *yes, int *oserr) {
+  unsigned char probe;
+  size_t got = 0;
+  int rc = mmf__os_read(f, 0, &probe, 1, &got, oserr);
+  *yes = got > 0;
+  return rc;
+}
+
+/* Map the part of an ordinary file that o asks for. */
+static int map_regular(mmf_map *m, const mmf_options *o, uint64_t fsize) {
+  uint64_t want, length = o->length, gran = mmf__os_granularity();
+  uint64_t grown_from = fsize;
+  int oserr = 0, rc;
+  /* Refuse a map the address space cannot hold before touching the file. */
+  if (length > mmf__address_space_limit() - gran)
+    return mmf__fail(m, MMF_EOVERFLOW, 0);
+  if (m->mode == MMF_WRITE) {
+    want = o->size;
+    if (o->length && o->offset + o->length > want)
+      want = o->offset + o->length;
+    if (want > fsize) {
+      rc = mmf__os_set_size(m->file, want, &oserr);
+      if (rc)
+        return mmf__fail(m, rc, oserr);
+      fsize = want;
+    }
+  }
+  rc = MMF_ERANGE;
+  if (o->offset > fsize)
+    goto undo;
+  if (length == 0)
+    length = fsize - o->offset;
+  else if (length > fsize - o->offset)
+    goto undo;
+  m->slack = (size_t)(o->offset % gran);
+  m->offset = o->offset;
+  rc = MMF_EOVERFLOW;
+  if (length > mmf__address_space_limit() - m->slack)
+    goto undo;
+  if (length == 0)
+    return 0; /* empty map: no mapping, data NULL */
+  if (m->flags & MMF_PREALLOCATE) {
+    rc = mmf__os_preallocate(m->file, o->offset, length, &oserr);
+    if (rc)
+      goto undo;
+  }
+  m->map_len = m->slack + (size_t)length;
+  rc = mmf__os_map_file(m->file, access_of(m->mode), o->offset - m->slack,
+                        m->map_len, m->flags, &m->base, &oserr);
+  if (rc) {
+    m->map_len = 0;
+    goto undo;
+  }
+  m->data = (unsigned char *)m->base + m->slack;
+  m->size = (size_t)length;
+  return 0;
+undo:
+  if (fsize != grown_from)
+    (void)mmf__os_set_size(m->file, grown_from, NULL);
+  return mmf__fail(m, rc, oserr);
+}
+
+/* Build a map over f, which the map then owns (it is closed on failure). */
+static int map_file(mmf_map **out, mmf__file f, int mode,
+                    const mmf_options *o, const char *created_path) {
+  mmf_map *m = calloc(1, sizeof *m);
+  uint64_t fsize;
+  int kind, oserr = 0, rc, bytes;
+  if (!m) {
+    mmf__os_close(&f);
+    mmf__set_thread_os_error(0);
+    return MMF_ENOMEM;
+  }
+  m->file = f;
+  m->kind = MMF__FILE_MAP;
+  m->mode = mode;
+  m->flags = o->flags;
+  m->offset = o->offset;
+  rc = mmf__os_stat(f, &kind, &fsize, &oserr);
+  if (rc)
+    goto fail;
+  if (kind == MMF__KIND_DIRECTORY) {
+    rc = MMF_EISDIR;
+    goto fail;
+  }
+  if (kind == MMF__KIND_STREAM || fsize == 0) {
+    bytes = 1;
+    if (kind != MMF__KIND_STREAM) {
+      rc = holds_bytes(f, &bytes, &oserr);
+      if (rc)
+        goto fail;
+    }
+    if (bytes) {
+      rc = MMF_ENODEV;
+      if (mode == MMF_WRITE || (o->flags & MMF_NO_FALLBACK))
+        goto fail;
+      rc = mmf__read_copy(m, f, kind != MMF__KIND_STREAM, o->offset,
+                          o->length);
+      oserr = m->os_error;
+      if (rc)
+        goto fail;
+      mmf__os_close(&m->file);
+      *out = m;
+      return 0;
+    }
+  }
+  rc = map_regular(m, o, fsize);
+  oserr = m->os_error;
+  if (rc == MMF_ENODEV && mode != MMF_WRITE &&
+      !(o->flags & MMF_NO_FALLBACK)) {
+    /* Some special files have a size but refuse mmap: read them. */
+    rc = mmf__read_copy(m, f, 1, o->offset, o->length);
+    oserr = m->os_error;
+    if (rc)
+      goto fail;
+    mmf__os_close(&m->file);
+    *out = m;
+    return 0;
+  }
+  if (rc)
+    goto fail;
+  rc = apply_flags(m);
+  oserr = m->os_error;
+  if (rc)
+    goto fail;
+  if (created_path) {
+    size_t n = strlen(created_path) + 1;
+    m->created_path = malloc(n);
+    if (m->created_path)
+      memcpy(m->created_path, created_path, n);
+    if (!m->created_path) {
+      rc = MMF_ENOMEM;
+      oserr = 0;
+      goto fail;
+    }
+  }
+  *out = m;
+  return 0;
+fail:
+  release(m);
+  mmf__set_thread_os_error(oserr);
+  return rc;
+}
+
+int mmf_open(mmf_map **out, const char *path, int mode,
+             const mmf_options *opts) {
+  mmf_options o = {0, 0, 0, 0};
+  mmf__file f;
+  int rc, created = 0, oserr = 0;
+  if (out)
+    *out = NULL;
+  mmf__set_thread_os_error(0);
+  if (!out || !path)
+    return MMF_EINVAL;
+  if (opts)
+    o = *opts;
+  rc = check_open_args(mode, &o);
+  if (rc)
+    return rc;
+  rc = mmf__os_open(path, mode == MMF_WRITE, (o.flags & MMF_CREATE) != 0, &f,
+                    &created, &oserr);
+  if (rc) {
+    mmf__set_thread_os_error(oserr);
+    return rc;
+  }
+  return map_file(out, f, mode, &o, created ? path : NULL);
+}
+
+int mmf_open_fd(mmf_map **out, int fd, int mode, const mmf_options *opts) {
+  mmf_options o = {0, 0, 0, 0};
+  mmf__file f;
+  int rc, oserr = 0;
+  if (out)
+    *out = NULL;
+  mmf__set_thread_os_error(0);
+  if (!out || fd < 0)
+    return MMF_EINVAL;
+  if (opts)
+    o = *opts;
+  rc = check_open_args(mode, &o);
+  if (rc)
+    return rc;
+  if (o.flags & MMF_CREATE)
+    return MMF_EINVAL;
+  rc = mmf__os_dup(fd, mode == MMF_WRITE, &f, &oserr);
+  if (rc) {
+    mmf__set_thread_os_error(oserr);
+    return rc;
+  }
+  return map_file(out, f, mode, &o, NULL);
+}
+
+int mmf_anon(mmf_map **out, uint64_t length, unsigned flags) {
+  mmf_map *m;
+  int rc, oserr = 0;
+  if (out)
+    *out = NULL;
+  mmf__set_thread_os_error(0);
+  if (!out || (flags & ~(unsigned)ANON_FLAGS))
+    return MMF_EINVAL;
+  if (length > mmf__address_space_limit())
+    return MMF_EOVERFLOW;
+  m = calloc(1, sizeof *m);
+  if (!m)
+    return MMF_ENOMEM;
+  m->file.h = MMF__NO_FILE;
+  m->kind = MMF__ANON_MAP;
+  m->mode = MMF_WRITE;
+  m->flags = flags;
+  if (length) {
+    rc = mmf__os_map_anon((size_t)length, (flags & MMF_SHARED) != 0, flags,
+                          &m->base, &oserr);
+    if (rc)
+      goto fail;
+    m->map_len = (size_t)length;
+    m->data = m->base;
+    m->size = (size_t)length;
+    rc = apply_flags(m);
+    oserr = m->os_error;
+    if (rc)
+      goto fail;
+  }
+  *out = m;
+  return 0;
+fail:
+  release(m);
+  mmf__set_thread_os_error(oserr);
+  return rc;
+}
+
+int mmf_close(mmf_map *m) {
+  int rc = 0, oserr = 0;
+  if (!m)
+    return 0;
+  if ((m->flags & MMF_SYNC_ON_CLOSE) && m->kind == MMF__FILE_MAP)
+    rc = m->poisoned ? m->poisoned : mmf_flush(m, 0, 0, MMF_FLUSH_SYNC);
+  if (m->base) {
+    int urc = mmf__os_unmap(m->base, m->map_len, &oserr);
+    if (!rc)
+      rc = urc;
+    m->base = NULL;
+  }
+  release(m);
+  return rc;
+}
+
+void *mmf_data(const mmf_map *m) { return m && m->size ? m->data : NULL; }
+
+size_t mmf_size(const mmf_map *m) { return m ? m->size : 0; }
+
+uint64_t mmf_offset(const mmf_map *m) { return m ? m->offset : 0; }
+
+bool mmf_is_mapped(const mmf_map *m) {
+  return m != NULL && m->kind != MMF__COPY_MAP;
+}
+
+int mmf_mode(const mmf_map *m) { return m ? m->mode : 0; }
+
+size_t mmf_page_size(void) { return mmf__os_page_size(); }
+
+size_t mmf_granularity(void) { return mmf__os_granularity(); }

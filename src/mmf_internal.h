@@ -1,0 +1,77 @@
+/*
+ * mmf_internal.h - the map handle and helpers shared by the portable core.
+ *
+ * Sizes are kept apart and named, because confusing them is how mapping code
+ * goes wrong:
+ *   base/map_len   the OS mapping: granularity-aligned start and length;
+ *   data/size      what the caller sees: data = base + slack, size usable
+ *                  bytes from data (lowered when the file is found
+ *                  truncated);
+ *   offset         file offset of data[0]; offset - slack is the aligned
+ *                  file offset the OS mapping starts at.
+ */
+#ifndef MMF_INTERNAL_H
+#define MMF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmf.h"
+#include "os/os.h"
+
+/* What backs a handle's bytes. */
+enum mmf__map_kind {
+  MMF__FILE_MAP = 1, /* a mapping of a file (possibly empty) */
+  MMF__ANON_MAP,     /* anonymous memory from mmf_anon() */
+  MMF__COPY_MAP      /* private copy of an unmappable input */
+};
+
+struct mmf_map {
+  unsigned char *data; /* first byte the caller sees; NULL when size 0 */
+  size_t size;         /* usable bytes from data */
+  uint64_t offset;     /* file offset of data[0] */
+  void *base;          /* start of the OS mapping; NULL when none */
+  size_t map_len;      /* length of the OS mapping */
+  size_t slack;        /* data - base */
+  mmf__file file;      /* kept for classification, resize, full sync */
+  int kind;            /* enum mmf__map_kind */
+  int mode;            /* MMF_READ, MMF_WRITE or MMF_COPY */
+  unsigned flags;      /* mmf_options.flags */
+  int poisoned;        /* 0, or the code every later call returns */
+  int os_error;        /* raw OS error of the last failure */
+  char *created_path;  /* set until the new file's directory is synced */
+};
+
+/* Fail with code on m, remembering the raw OS error behind it. */
+int mmf__fail(mmf_map *m, int code, int oserr);
+
+/* Record the OS error of a handle-less failure for mmf_last_os_error(NULL). */
+void mmf__set_thread_os_error(int oserr);
+
+/*
+ * Check a map and the range [off, off+len) in it (len 0: to the end) and
+ * turn it into a pointer and byte count. Returns 0, MMF_EINVAL (NULL map),
+ * the poison code, or MMF_ERANGE. An empty range at the end is fine.
+ */
+int mmf__range(mmf_map *m, uint64_t off, uint64_t len, unsigned char **p,
+               size_t *n);
+
+/* Widen [p, p+n) to whole pages inside the OS mapping. */
+void mmf__page_span(const mmf_map *m, const unsigned char *p, size_t n,
+                    void **start, size_t *len);
+
+/* Largest map the address space could hold; bigger is MMF_EOVERFLOW. */
+uint64_t mmf__address_space_limit(void);
+
+/* Read an unmappable input into a private copy (see fallback.c). */
+int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
+                   uint64_t length);
+
+/* Count the bytes equal to byte in [p, p+n). */
+uint64_t mmf__count_bytes(const unsigned char *p, size_t n,
+                          unsigned char byte);
+
+/* Run fn(ctx) guarded over m's mapping, classifying any fault (fault.c). */
+int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx);
+
+#endif /* MMF_INTERNAL_H */

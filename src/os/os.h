@@ -1,0 +1,124 @@
+/*
+ * os.h - the backend contract.
+ *
+ * The portable core (the .c files in src/) never calls the operating system; it calls
+ * these functions, which each backend (src/os/posix/, src/os/win/)
+ * implements. Backend functions return 0 or a negative MMF_E* code and, on
+ * failure, store the raw OS error in *oserr (when oserr is not NULL).
+ *
+ * Sizes here are already validated by the core: offsets are aligned to
+ * mmf__os_granularity(), lengths are non-zero and fit in size_t.
+ */
+#ifndef MMF_OS_H
+#define MMF_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmf.h"
+
+/* An open file: a descriptor on POSIX, a HANDLE on Windows. */
+typedef struct mmf__file {
+  intptr_t h;
+} mmf__file;
+
+#define MMF__NO_FILE ((intptr_t)-1)
+
+/* What a descriptor refers to. */
+enum mmf__file_kind {
+  MMF__KIND_REGULAR = 1,
+  MMF__KIND_DIRECTORY,
+  MMF__KIND_STREAM, /* FIFO, socket, character device: read, never mapped */
+  MMF__KIND_OTHER   /* block devices and the rest: tried as regular */
+};
+
+/* Protection of a mapping. */
+enum mmf__map_access {
+  MMF__MAP_READ = 1,  /* shared, read-only */
+  MMF__MAP_WRITE = 2, /* shared, read-write */
+  MMF__MAP_COPY = 3   /* private, copy-on-write */
+};
+
+size_t mmf__os_page_size(void);
+size_t mmf__os_granularity(void);
+/* Physical memory in bytes (0 when unknown). */
+uint64_t mmf__os_physical_memory(void);
+
+/* Open path. writable: read-write, else read-only. create: create if
+ * missing; *created says whether this call created it. */
+int mmf__os_open(const char *path, int writable, int create, mmf__file *f,
+                 int *created, int *oserr);
+/* Duplicate a caller's descriptor (close-on-exec) after checking that its
+ * access mode allows reading and, if writable, writing (MMF_EACCES). */
+int mmf__os_dup(int fd, int writable, mmf__file *f, int *oserr);
+void mmf__os_close(mmf__file *f);
+int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr);
+/* Read up to n bytes at the current position (streams) or at off (off >= 0),
+ * retrying interrupted calls. *got is 0 at end of input. */
+int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
+                 int *oserr);
+int mmf__os_set_size(mmf__file f, uint64_t size, int *oserr);
+int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr);
+int mmf__os_sync_file(mmf__file f, int full, int *oserr);
+/* fsync the directory holding path (after a create). */
+int mmf__os_sync_parent_dir(const char *path, int *oserr);
+/* Whether the filesystem holding f has no free blocks left. */
+int mmf__os_fs_full(mmf__file f);
+
+/* Map len bytes of f at the aligned offset off. Places large maps so that
+ * the address is congruent to off modulo 2 MiB. */
+int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
+                     unsigned flags, void **addr, int *oserr);
+/* Anonymous zeroed memory, private or shared across fork. */
+int mmf__os_map_anon(size_t len, int shared, unsigned flags, void **addr,
+                     int *oserr);
+int mmf__os_unmap(void *addr, size_t len, int *oserr);
+/* Resize a mapping of old_len to new_len, in place when possible, else
+ * moved keeping the 2 MiB congruence with the aligned file offset off.
+ * f/access/off describe the file mapping (f.h == MMF__NO_FILE and off 0 for
+ * anonymous memory; shared says whether that memory is MMF_SHARED), so a
+ * backend without an in-place remap can map the file again; private bytes
+ * (MMF__MAP_COPY, anonymous) must survive up to min(old_len, new_len). On
+ * failure the old mapping is untouched. */
+int mmf__os_remap(mmf__file f, int access, int shared, uint64_t off,
+                  void *old_addr, size_t old_len, size_t new_len,
+                  void **new_addr, int *oserr);
+
+int mmf__os_flush(void *addr, size_t len, int sync, int *oserr);
+int mmf__os_advise(void *addr, size_t len, int advice, int *oserr);
+int mmf__os_protect(void *addr, size_t len, int prot, int *oserr);
+int mmf__os_lock(void *addr, size_t len, int *oserr);
+int mmf__os_unlock(void *addr, size_t len, int *oserr);
+/* For each page of [addr, addr+len) (addr page-aligned) set vec[i] to 1 if
+ * resident, else 0. */
+int mmf__os_resident(void *addr, size_t len, unsigned char *vec, int *oserr);
+
+/* Translate a raw OS error into an MMF_E* code. */
+int mmf__os_error(int oserr);
+
+/*
+ * The fault guard. mmf__os_guarded_call() arms a per-thread guard over
+ * [lo, lo+len), calls fn(ctx) and disarms. If fn faults inside the range,
+ * control comes back here, fault->kind says what happened and the return
+ * value is meaningless; otherwise fault->kind is MMF__FAULT_NONE and fn's
+ * result is returned. Faults outside the range go to the handler the
+ * program had. Guards nest (the innermost range that holds the address
+ * wins, and an outer range catches what an inner one does not hold).
+ */
+enum mmf__fault_kind {
+  MMF__FAULT_NONE = 0,
+  MMF__FAULT_ACCESS = 1, /* protection (SIGSEGV, ACCESS_VIOLATION) */
+  MMF__FAULT_PAGE = 2    /* page could not be provided (SIGBUS, IN_PAGE) */
+};
+
+typedef struct mmf__fault {
+  int kind;
+  int write;    /* 1 write access, 0 read, -1 unknown */
+  int os_code;  /* si_code, or the NTSTATUS of an in-page error */
+  void *addr;   /* faulting address */
+} mmf__fault;
+
+int mmf__os_guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
+                         void *ctx, mmf__fault *fault);
+
+#endif /* MMF_OS_H */

@@ -1,0 +1,139 @@
+/*
+ * guard_posix.c - turning SIGBUS/SIGSEGV inside an armed range into a
+ * return value.
+ *
+ * A guarded call pushes a frame (address range + jump target) on a
+ * per-thread stack and calls fn. The handlers, installed once for the whole
+ * process, look for the innermost frame of the faulting thread whose range
+ * holds si_addr and jump back to it. A fault no frame claims goes to the
+ * disposition the program had before mmf, exactly as that expects, so a
+ * real crash stays a crash.
+ *
+ * Cost: arming is a sigsetjmp that saves no signal mask (no system call)
+ * and two stores to thread-local memory. The mask is never left wrong on
+ * the fault path because the handlers are installed with SA_NODEFER and an
+ * empty sa_mask: the kernel blocks nothing while they run, so jumping out
+ * of them leaves the thread's mask as it was before the fault.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "os/os.h"
+
+typedef struct guard_frame {
+  const unsigned char *lo, *hi;
+  mmf__fault *fault;
+  struct guard_frame *outer;
+  sigjmp_buf jump;
+} guard_frame;
+
+/* The handler reads this from signal context. initial-exec keeps the
+ * access a plain load (global-dynamic TLS in a shared library may call
+ * __tls_get_addr, which can allocate: not async-signal-safe). */
+#if defined(__GNUC__) && !defined(__APPLE__)
+#define MMF__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define MMF__TLS_MODEL
+#endif
+static _Thread_local guard_frame *MMF__TLS_MODEL top_frame;
+
+static struct sigaction previous_bus, previous_segv;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+
+/* Whether the access that faulted was a write, where the CPU tells. */
+static int fault_was_write(void *uc) {
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__)) &&   \
+    defined(REG_ERR)
+  const ucontext_t *ctx = uc;
+  return (ctx->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#else
+  (void)uc;
+  return -1;
+#endif
+}
+
+/* Hand a fault that is not ours to the disposition the program had. */
+static void chain(int sig, siginfo_t *si, void *uc) {
+  const struct sigaction *prev =
+      sig == SIGBUS ? &previous_bus : &previous_segv;
+  if (prev->sa_flags & SA_SIGINFO) {
+    prev->sa_sigaction(sig, si, uc);
+    return;
+  }
+  if (prev->sa_handler == SIG_IGN && si->si_code <= 0)
+    return; /* a signal sent by kill() that the program ignores */
+  if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+    prev->sa_handler(sig);
+    return;
+  }
+  /* SIG_DFL, or SIG_IGN for a real fault, which the kernel would not let a
+   * program ignore either: restore the default action and let the signal
+   * kill the process. A hardware fault repeats when the handler returns;
+   * a sent signal must be raised again. */
+  signal(sig, SIG_DFL);
+  if (si->si_code <= 0)
+    raise(sig);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc) {
+  const unsigned char *addr = si->si_addr;
+  guard_frame *f;
+  /* Only faults raised by the CPU for this thread's own access carry a
+   * meaningful si_addr; kill() and sigqueue() (si_code <= 0) never match. */
+  if (si->si_code > 0) {
+    for (f = top_frame; f; f = f->outer) {
+      if (addr >= f->lo && addr < f->hi) {
+        f->fault->kind =
+            sig == SIGBUS ? MMF__FAULT_PAGE : MMF__FAULT_ACCESS;
+        f->fault->os_code = si->si_code;
+        f->fault->addr = si->si_addr;
+        f->fault->write = fault_was_write(uc);
+        top_frame = f;
+        siglongjmp(f->jump, 1);
+      }
+    }
+  }
+  chain(sig, si, uc);
+}
+
+static void install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, &previous_bus);
+  sigaction(SIGSEGV, &sa, &previous_segv);
+}
+
+int mmf__os_guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
+                         void *ctx, mmf__fault *fault) {
+  guard_frame frame;
+  int rc;
+  fault->kind = MMF__FAULT_NONE;
+  fault->os_code = 0;
+  fault->addr = NULL;
+  fault->write = -1;
+  pthread_once(&install_once, install);
+  frame.lo = lo;
+  frame.hi = (const unsigned char *)lo + len;
+  frame.fault = fault;
+  frame.outer = top_frame;
+  if (sigsetjmp(frame.jump, 0)) {
+    top_frame = frame.outer;
+    return 0;
+  }
+  top_frame = &frame;
+  /* Keep fn's loads and stores inside the armed window. */
+  atomic_signal_fence(memory_order_seq_cst);
+  rc = fn(ctx);
+  atomic_signal_fence(memory_order_seq_cst);
+  top_frame = frame.outer;
+  return rc;
+}

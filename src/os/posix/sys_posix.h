@@ -1,0 +1,48 @@
+/*
+ * sys_posix.h - the table every POSIX system call of the backend goes
+ * through.
+ *
+ * Tests replace entries to make the N-th call fail on purpose, so each error
+ * path is exercised rather than hoped for. The table is internal: it is not
+ * exported from the shared library; tests link the static one.
+ */
+#ifndef MMF_SYS_POSIX_H
+#define MMF_SYS_POSIX_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+typedef struct mmf__syscalls {
+  int (*open)(const char *path, int flags, mode_t mode);
+  int (*close)(int fd);
+  int (*fstat)(int fd, struct stat *st);
+  int (*fcntl_dupfd)(int fd); /* F_DUPFD_CLOEXEC */
+  int (*fcntl_getfl)(int fd);
+  ssize_t (*read)(int fd, void *buf, size_t n);
+  ssize_t (*pread)(int fd, void *buf, size_t n, off_t off);
+  int (*ftruncate)(int fd, off_t size);
+  int (*fallocate)(int fd, off_t off, off_t len); /* returns an errno */
+  int (*fsync)(int fd);
+  int (*fstatvfs)(int fd, struct statvfs *st);
+  void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
+                off_t off);
+  int (*munmap)(void *addr, size_t len);
+  /* NULL where the OS has no mremap. */
+  void *(*mremap)(void *old, size_t old_len, size_t new_len, int flags,
+                  void *new_addr);
+  int (*msync)(void *addr, size_t len, int flags);
+  int (*madvise)(void *addr, size_t len, int advice);
+  int (*mprotect)(void *addr, size_t len, int prot);
+  int (*mincore)(void *addr, size_t len, unsigned char *vec);
+  int (*mlock)(const void *addr, size_t len);
+  int (*munlock)(const void *addr, size_t len);
+} mmf__syscalls;
+
+/* The live table. */
+extern mmf__syscalls mmf__sys;
+/* The real calls, to restore entries after a test. */
+extern const mmf__syscalls mmf__sys_real;
+
+#endif /* MMF_SYS_POSIX_H */

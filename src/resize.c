@@ -1,0 +1,121 @@
+/*
+ * resize.c - growing and shrinking a map together with its file.
+ *
+ * Order matters so that no mapping ever covers bytes the file lacks: when
+ * growing, the file grows first and the mapping follows; when shrinking,
+ * the mapping shrinks first and the file follows. A failure in the second
+ * step undoes the first.
+ */
+#include "mmf_internal.h"
+
+static int access_of(int mode) {
+  return mode == MMF_READ    ? MMF__MAP_READ
+         : mode == MMF_WRITE ? MMF__MAP_WRITE
+                             : MMF__MAP_COPY;
+}
+
+/* Make m's mapping cover new_size bytes from data (the file is ready). */
+static int resize_mapping(mmf_map *m, uint64_t new_size) {
+  size_t new_len = new_size ? m->slack + (size_t)new_size : 0;
+  int shared = (m->flags & MMF_SHARED) != 0, rc = 0, oserr = 0;
+  uint64_t aligned = m->offset - m->slack;
+  void *nb = NULL;
+  if (new_len == m->map_len && m->base) {
+    m->size = (size_t)new_size;
+    return 0;
+  }
+  if (new_len == 0) {
+    if (m->base) {
+      rc = mmf__os_unmap(m->base, m->map_len, &oserr);
+      if (rc)
+        return mmf__fail(m, rc, oserr);
+    }
+  } else if (!m->base) {
+    unsigned flags = m->flags & ~(unsigned)MMF_POPULATE;
+    if (m->kind == MMF__ANON_MAP)
+      rc = mmf__os_map_anon(new_len, shared, flags, &nb, &oserr);
+    else
+      rc = mmf__os_map_file(m->file, access_of(m->mode), aligned, new_len,
+                            flags, &nb, &oserr);
+  } else {
+    rc = mmf__os_remap(m->file, access_of(m->mode), shared, aligned, m->base,
+                       m->map_len, new_len, &nb, &oserr);
+  }
+  if (rc)
+    return mmf__fail(m, rc, oserr);
+  m->base = nb;
+  m->map_len = new_len;
+  m->data = nb ? (unsigned char *)nb + m->slack : NULL;
+  m->size = (size_t)new_size;
+  if (nb && (m->flags & MMF_LOCKED)) {
+    rc = mmf__os_lock(nb, new_len, &oserr);
+    if (rc)
+      return mmf__fail(m, rc, oserr);
+  }
+  return 0;
+}
+
+static int resize_file_map(mmf_map *m, uint64_t new_size) {
+  uint64_t fsize, new_end = m->offset + new_size, old_size = m->size;
+  int kind, rc, oserr = 0;
+  rc = mmf__os_stat(m->file, &kind, &fsize, &oserr);
+  if (rc)
+    return mmf__fail(m, rc, oserr);
+  if (m->mode != MMF_WRITE) {
+    if (new_end > fsize)
+      return mmf__fail(m, MMF_ERANGE, 0);
+    return resize_mapping(m, new_size);
+  }
+  if (new_end >= fsize) {
+    if ((m->flags & MMF_PREALLOCATE) && new_size) {
+      rc = mmf__os_preallocate(m->file, m->offset, new_size, &oserr);
+      if (rc)
+        goto undo_file;
+    }
+    if (new_end > fsize) {
+      rc = mmf__os_set_size(m->file, new_end, &oserr);
+      if (rc)
+        goto undo_file;
+    }
+    rc = resize_mapping(m, new_size);
+    if (rc) {
+      oserr = m->os_error;
+      goto undo_file;
+    }
+    return 0;
+  }
+  rc = resize_mapping(m, new_size);
+  if (rc)
+    return rc;
+  rc = mmf__os_set_size(m->file, new_end, &oserr);
+  if (rc) {
+    (void)resize_mapping(m, old_size);
+    return mmf__fail(m, rc, oserr);
+  }
+  return 0;
+undo_file:
+  /* Preallocation may have extended the file even though it failed. */
+  (void)mmf__os_set_size(m->file, fsize, NULL);
+  return mmf__fail(m, rc, oserr);
+}
+
+int mmf_resize(mmf_map *m, uint64_t new_size) {
+  if (!m)
+    return MMF_EINVAL;
+  if (m->poisoned)
+    return mmf__fail(m, m->poisoned, 0);
+  if (m->kind == MMF__COPY_MAP)
+    return mmf__fail(m, MMF_ENOTSUP, 0);
+  if (new_size > mmf__address_space_limit() - m->slack)
+    return mmf__fail(m, MMF_EOVERFLOW, 0);
+  if (m->kind == MMF__ANON_MAP) {
+    /* Growing shared memory would not reach the processes that already
+     * share it, and on Linux the new part would fault: refuse. */
+    if ((m->flags & MMF_SHARED) && new_size > m->size)
+      return mmf__fail(m, MMF_ENOTSUP, 0);
+    return resize_mapping(m, new_size);
+  }
+  if (new_size > (uint64_t)INT64_MAX - m->offset)
+    return mmf__fail(m, MMF_EOVERFLOW, 0);
+  return resize_file_map(m, new_size);
+}
