@@ -218,8 +218,7 @@ typedef struct mmf_options {
  *
  * Descriptors: a file map keeps one descriptor (close-on-exec) for its whole
  * life, because fault classification, mmf_resize() and MMF_FLUSH_FULL need
- * the file; fallback copies and empty maps keep none. Nothing leaks on any
- * error path.
+ * the file; fallback copies keep none. Nothing leaks on any error path.
  *
  * Returns 0 and sets *out, or: MMF_EINVAL, MMF_ENOENT, MMF_EACCES,
  * MMF_EISDIR, MMF_ENODEV, MMF_ERANGE, MMF_EOVERFLOW, MMF_ENOMEM,
@@ -253,8 +252,9 @@ MMF_API int mmf_anon(mmf_map **out, uint64_t length, unsigned flags);
 /*
  * Unmap and free m and close its descriptor. NULL is fine (returns 0).
  * With MMF_SYNC_ON_CLOSE on a MMF_WRITE map it flushes with MMF_FLUSH_SYNC
- * first and returns that result (the map is released either way);
- * otherwise it returns 0. Invalidates every pointer into m.
+ * first and returns that result (MMF_EPOISONED for a poisoned map);
+ * otherwise it returns 0, or the OS error if unmapping failed. The handle
+ * is released in every case. Invalidates every pointer into m.
  */
 MMF_API int mmf_close(mmf_map *m);
 
@@ -382,9 +382,10 @@ MMF_API int mmf_unlock_memory(mmf_map *m, uint64_t off, uint64_t len);
  * new_size 0 leaves an empty map. The mapping is moved only when it cannot
  * grow in place, and keeps its 2 MiB placement.
  *
- * INVALIDATES every pointer into m, even on failure. On failure the map is
- * left as it was, or, if the OS lost the old mapping, poisoned
- * (MMF_EPOISONED from then on).
+ * INVALIDATES every pointer into m, even on failure. On failure the map
+ * and the file are left as they were (a new mapping is made before the old
+ * one is dropped). Growing MMF_SHARED anonymous memory is MMF_ENOTSUP: the
+ * processes already sharing it could not see the new part.
  */
 MMF_API int mmf_resize(mmf_map *m, uint64_t new_size);
 
