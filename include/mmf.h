@@ -467,6 +467,246 @@ MMF_API int mmf_count_byte(mmf_map *m, uint64_t off, uint64_t len, int byte,
  */
 MMF_API int mmf_guard(mmf_map *m, int (*fn)(void *ctx), void *ctx);
 
+/* ------------------------------------------------------------------------ */
+/* Window cursor                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A window cursor walks an input of any size within a fixed address-space
+ * budget, also in a 32-bit process: a regular file through one mapping of
+ * at most budget bytes at a time (the window), and a pipe, terminal,
+ * character device, socket or /proc file with read() into one reused
+ * buffer. It hands out successive contiguous spans (mmf_window_next),
+ * jumps (mmf_window_seek), and gives random access to any range of up to
+ * mmf_window_limit() bytes (mmf_window_at). docs/window.md is the guide.
+ *
+ * Windows over files start at offsets aligned to the allocation
+ * granularity (to 2 MiB where that costs little) and are placed congruent
+ * to their file offset modulo 2 MiB, like mmf_open's maps, so a walk runs
+ * at the speed of a whole-file map. A window is unmapped before the next
+ * one is mapped: the cursor never holds more than budget bytes of address
+ * space (while moving, 2 MiB more for a moment, for the placement).
+ *
+ * Records. With a delimiter (mmf_window_options.delimiter, e.g. '\n') a
+ * record is the bytes up to and including a delimiter, or the bytes after
+ * the last delimiter at the end of the input. Every span then holds whole
+ * records: it ends just after a delimiter (or at the end of the input),
+ * and the bytes after the last delimiter in the window start the next
+ * span. The limit L = mmf_window_limit() = budget - mmf_granularity() is
+ * exact, the same for files and streams and wherever the record lies:
+ *  - A record of at most L bytes is always delivered whole, in one span.
+ *  - A record longer than L is "too long". By default mmf_window_next()
+ *    then returns MMF_EFBIG and does not move: mmf_window_tell() is the
+ *    offset of the record's first byte, and every later call returns
+ *    MMF_EFBIG again until mmf_window_seek() moves past it. With
+ *    MMF_WINDOW_SPLIT_LONG the record is delivered instead as spans of its
+ *    own: pieces of exactly L bytes, for which mmf_window_partial() is
+ *    true, then a last piece of 1 to L bytes ending with the delimiter (or
+ *    at the end of the input), for which it is false. Nothing is ever split
+ *    silently.
+ *
+ * Faults. The cursor's own accesses to a window (the delimiter search) are
+ * guarded and come back as the codes of "Faults": MMF_ETRUNCATED lowers
+ * mmf_window_total() to the file's new size (and the position with it, if
+ * it was past) and the cursor stays usable; MMF_EIO poisons it (every later
+ * call returns MMF_EPOISONED). The bytes of a span are the caller's to
+ * guard: read them inside mmf_window_guard().
+ *
+ * Pointers. A span pointer (from mmf_window_next or mmf_window_at) is
+ * borrowed: it stays valid until the next mmf_window_next, mmf_window_seek,
+ * mmf_window_at or mmf_window_close on the same cursor, whether that call
+ * succeeds or fails. The queries (tell, total, partial, limit, is_mapped,
+ * last_os_error) and mmf_window_guard() do not invalidate it.
+ *
+ * A cursor is used by one thread at a time. It sees a file as it was at
+ * open: bytes appended later are not read; a file shrunk under it gives
+ * MMF_ETRUNCATED.
+ */
+struct mmf_window;
+typedef struct mmf_window mmf_window;
+
+/*
+ * Flags for mmf_window_options.flags, besides these mmf_flag bits:
+ * MMF_POPULATE (fault each window in as it is mapped), MMF_SEQUENTIAL or
+ * MMF_RANDOM (read-ahead hint for each window), MMF_HUGE (ask for huge
+ * pages for each window), MMF_NO_FALLBACK (fail with MMF_ENODEV instead of
+ * reading an input that cannot be mapped). Other bits: MMF_EINVAL.
+ */
+enum mmf_window_flag {
+  /* Deliver records longer than the limit in flagged pieces instead of
+   * failing with MMF_EFBIG (see "Records" above). */
+  MMF_WINDOW_SPLIT_LONG = 1u << 16,
+  /* Map windows shared read-write: stores through span and mmf_window_at
+   * pointers reach the file (never past its end: the file is not grown).
+   * A path is opened read-write; a descriptor must allow reading and
+   * writing (else MMF_EACCES); inputs read with read(): MMF_ENODEV. Stores
+   * reach the disk when the OS writes the pages back; mmf_window_close()
+   * does not wait for that (fsync the file for durability). */
+  MMF_WINDOW_WRITE = 1u << 17
+};
+
+/* mmf_window_options.delimiter for "no records": spans are just bytes. */
+#define MMF_WINDOW_NO_DELIMITER (-1)
+
+/* mmf_window_total() while the size of the input is not known. */
+#define MMF_WINDOW_UNKNOWN UINT64_MAX
+
+/*
+ * How to walk. Unlike mmf_options, a zeroed struct is not "the defaults":
+ * delimiter 0 asks for NUL-terminated records. Start from
+ * MMF_WINDOW_OPTIONS_INIT; NULL options are the same as it.
+ */
+typedef struct mmf_window_options {
+  /* Address space the cursor may hold, in bytes; 0: 64 MiB in a 32-bit
+   * process, 1 GiB in a 64-bit one. Rounded down to a multiple of
+   * mmf_granularity(); below two granularity units is MMF_EINVAL, above
+   * the address space MMF_EOVERFLOW. Inputs read with read() use a buffer
+   * of 1 MiB (or budget, if smaller) that grows toward budget only while a
+   * record needs it. */
+  uint64_t budget;
+  /* MMF_WINDOW_NO_DELIMITER, or a byte value 0..255 that ends records.
+   * Anything else: MMF_EINVAL. */
+  int delimiter;
+  /* enum mmf_window_flag and the mmf_flag bits listed with it. */
+  unsigned flags;
+} mmf_window_options;
+
+/* The defaults: default budget, no delimiter, no flags. */
+#define MMF_WINDOW_OPTIONS_INIT                                                \
+  { 0, MMF_WINDOW_NO_DELIMITER, 0u }
+
+/*
+ * Open a cursor over the file at path (see the block above); NULL opts are
+ * MMF_WINDOW_OPTIONS_INIT. Nothing is mapped or read until the first call
+ * that needs bytes.
+ *  - A regular file is walked through windows from offset 0; its size is
+ *    mmf_window_total(). An empty file is an empty input.
+ *  - FIFOs, character devices, sockets and size-0 files that still hold
+ *    bytes (/proc/self/maps) are read with read() into the buffer, and so
+ *    are files the OS refuses to map (some /sys files); mmf_window_total()
+ *    is MMF_WINDOW_UNKNOWN until they end. MMF_NO_FALLBACK makes them
+ *    MMF_ENODEV, and so does MMF_WINDOW_WRITE.
+ *  - A directory: MMF_EISDIR; path errors as for mmf_open().
+ * The cursor keeps one descriptor (close-on-exec) until mmf_window_close().
+ * Nothing leaks on any error path.
+ *
+ * Returns 0 and sets *out, or MMF_EINVAL (NULL out or path, bad options),
+ * MMF_EOVERFLOW (budget), MMF_ENOENT, MMF_EACCES, MMF_EISDIR, MMF_ENODEV,
+ * MMF_ENOMEM, MMF_EMFILE, MMF_ENAMETOOLONG, MMF_ENOTDIR, MMF_ELOOP,
+ * MMF_EIO, or another translated OS error (mmf_window_last_os_error(NULL)).
+ */
+MMF_API int mmf_window_open(mmf_window **out, const char *path,
+                            const mmf_window_options *opts);
+
+/*
+ * As mmf_window_open() over an open descriptor (on Windows, a C runtime
+ * descriptor), which stays the caller's: the cursor works on a duplicate,
+ * so fd may be closed at once. A regular file is walked from offset 0
+ * whatever the descriptor's position; a stream (stdin, a pipe) is read
+ * from its current position, and the duplicate shares that position with
+ * fd. A write-only descriptor, or one not open for writing with
+ * MMF_WINDOW_WRITE: MMF_EACCES. A negative fd: MMF_EINVAL.
+ */
+MMF_API int mmf_window_open_fd(mmf_window **out, int fd,
+                               const mmf_window_options *opts);
+
+/*
+ * The next span: sets *ptr and *len to the bytes that follow the ones
+ * delivered so far (*len >= 1), and moves past them. At the end of the
+ * input it returns 0 with *ptr NULL and *len 0, as often as it is called.
+ * Without a delimiter a span is as long as the window (or what one read()
+ * returned) allows, up to budget bytes; with one, see "Records".
+ *
+ * May move the window or refill the buffer: INVALIDATES the pointer of the
+ * previous span (even on failure). A stream blocks in read() until bytes
+ * arrive: at least one byte, or with a delimiter one whole record.
+ *
+ * Returns 0, or MMF_EINVAL (NULL argument), MMF_EFBIG (a record longer than
+ * the limit, without MMF_WINDOW_SPLIT_LONG: nothing consumed),
+ * MMF_ETRUNCATED, MMF_EIO, MMF_EPOISONED, MMF_ENOMEM (a window or the
+ * buffer could not be had: nothing consumed, the call may be retried),
+ * MMF_EAGAIN (a non-blocking stream had no bytes: retry later), or another
+ * translated OS error. *ptr and *len are NULL and 0 on every failure.
+ */
+MMF_API int mmf_window_next(mmf_window *w, void **ptr, size_t *len);
+
+/*
+ * Make offset the position of the next span (a file offset; for /proc
+ * files the offset in their text). Maps and reads nothing. Clears
+ * mmf_window_partial(). With a delimiter, the caller chooses a record
+ * start: spans begin exactly at offset. INVALIDATES span pointers.
+ *
+ * Returns 0, or MMF_EINVAL, MMF_ERANGE (offset past the end of a file),
+ * MMF_ENOTSUP (a pipe, terminal, socket or character device cannot seek),
+ * MMF_EPOISONED. A /proc file may be sought past its end: mmf_window_next()
+ * then ends at once.
+ */
+MMF_API int mmf_window_seek(mmf_window *w, uint64_t offset);
+
+/*
+ * Random access: set *ptr to the bytes [offset, offset + len) of a file
+ * (len 0: to the end of the file), mapping a window over them if the
+ * current one does not hold them. The position of mmf_window_next() does
+ * not change. The pointer is valid as described in "Pointers";
+ * INVALIDATES earlier span pointers. An empty range gives *ptr NULL.
+ *
+ * Returns 0, or MMF_EINVAL, MMF_ERANGE (the range leaves the file),
+ * MMF_EFBIG (len longer than mmf_window_limit()), MMF_ENOTSUP (an input
+ * read with read()), MMF_ENOMEM, MMF_EPOISONED, or a translated OS error.
+ */
+MMF_API int mmf_window_at(mmf_window *w, uint64_t offset, size_t len,
+                          void **ptr);
+
+/*
+ * Run fn(ctx) with the fault guard armed over the current window and
+ * return what fn returns, or, if fn faults inside the window, the fault's
+ * code (see "Faults" above; fn's remaining work is abandoned, so it must
+ * not hold locks or own allocations across its accesses to the bytes).
+ * This is how a caller reads span and mmf_window_at bytes safely. Over a
+ * buffer (inputs read with read()), or with no window mapped, fn simply
+ * runs. Does not invalidate span pointers. Returns MMF_EINVAL for a NULL
+ * w or fn and MMF_EPOISONED on a poisoned cursor.
+ */
+MMF_API int mmf_window_guard(mmf_window *w, int (*fn)(void *ctx), void *ctx);
+
+/* True when the last span from mmf_window_next() ended inside a record
+ * that was too long and continues in the next span (only with
+ * MMF_WINDOW_SPLIT_LONG; see "Records"). False for NULL. */
+MMF_API bool mmf_window_partial(const mmf_window *w);
+
+/* Progress: the input offset of the next byte mmf_window_next() delivers,
+ * which is the number of bytes consumed when the walk started at 0 and did
+ * not seek. 0 for NULL. */
+MMF_API uint64_t mmf_window_tell(const mmf_window *w);
+
+/* The size of the input: a file's size at open (lowered if it is found
+ * truncated); for inputs read with read(), MMF_WINDOW_UNKNOWN until they
+ * end, then the offset where they ended. 0 for NULL. */
+MMF_API uint64_t mmf_window_total(const mmf_window *w);
+
+/* The limit: the longest record delivered whole and the longest range
+ * mmf_window_at() serves, budget - mmf_granularity(). 0 for NULL. */
+MMF_API size_t mmf_window_limit(const mmf_window *w);
+
+/* True when the input is walked through mappings (regular files, empty
+ * ones included); false when it is read with read(), and for NULL. */
+MMF_API bool mmf_window_is_mapped(const mmf_window *w);
+
+/*
+ * The raw OS error (errno, GetLastError()) behind the last failure on w,
+ * or 0. With w == NULL: that of the last failed mmf_window_open /
+ * mmf_window_open_fd in the calling thread (the same slot as
+ * mmf_last_os_error(NULL)).
+ */
+MMF_API int mmf_window_last_os_error(const mmf_window *w);
+
+/*
+ * Unmap the window, free the buffer, close the descriptor and free w. NULL
+ * is fine. Returns 0, or the OS error if unmapping failed; w is released in
+ * every case. INVALIDATES every span pointer.
+ */
+MMF_API int mmf_window_close(mmf_window *w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,6 +89,10 @@ static int map_regular(mmf_map *m, const mmf_options *o, uint64_t fsize) {
     want = o->size;
     if (o->length && o->offset + o->length > want)
       want = o->offset + o->length;
+    /* Decide MMF_ERANGE before growing, so that a refused open never has
+     * to shrink the file back (which could itself fail). */
+    if (o->offset > (want > fsize ? want : fsize))
+      return mmf__fail(m, MMF_ERANGE, 0);
     if (want > fsize) {
       rc = mmf__os_set_size(m->file, want, &oserr);
       if (rc)

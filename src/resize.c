@@ -14,6 +14,29 @@ static int access_of(int mode) {
                              : MMF__MAP_COPY;
 }
 
+/* A MMF_LOCKED map whose new mapping could not be locked goes back to its
+ * old length, so that the caller's view matches the file again. Should
+ * even that fail, the handle is poisoned rather than left pointing past
+ * the end of the file. */
+static void undo_lock_failure(mmf_map *m, void *nb, size_t new_len) {
+  void *back = NULL;
+  int rc;
+  if (m->map_len == 0)
+    rc = mmf__os_unmap(nb, new_len, NULL);
+  else
+    rc = mmf__os_remap(m->file, access_of(m->mode),
+                       (m->flags & MMF_SHARED) != 0, m->offset - m->slack, nb,
+                       new_len, m->map_len, &back, NULL);
+  if (rc) {
+    m->base = nb;
+    m->map_len = new_len;
+    m->poisoned = MMF_EPOISONED;
+    return;
+  }
+  m->base = back;
+  m->data = back ? (unsigned char *)back + m->slack : NULL;
+}
+
 /* Make m's mapping cover new_size bytes from data (the file is ready). */
 static int resize_mapping(mmf_map *m, uint64_t new_size) {
   size_t new_len = new_size ? m->slack + (size_t)new_size : 0;
@@ -43,15 +66,17 @@ static int resize_mapping(mmf_map *m, uint64_t new_size) {
   }
   if (rc)
     return mmf__fail(m, rc, oserr);
+  if (nb && (m->flags & MMF_LOCKED)) {
+    rc = mmf__os_lock(nb, new_len, &oserr);
+    if (rc) {
+      undo_lock_failure(m, nb, new_len);
+      return mmf__fail(m, rc, oserr);
+    }
+  }
   m->base = nb;
   m->map_len = new_len;
   m->data = nb ? (unsigned char *)nb + m->slack : NULL;
   m->size = (size_t)new_size;
-  if (nb && (m->flags & MMF_LOCKED)) {
-    rc = mmf__os_lock(nb, new_len, &oserr);
-    if (rc)
-      return mmf__fail(m, rc, oserr);
-  }
   return 0;
 }
 

@@ -1,0 +1,74 @@
+/*
+ * cli_os.h - the few operating-system calls the mmf tool needs that the
+ * library does not offer: opening and describing files, dropping them from
+ * the page cache, clocks, signals, terminals and /proc/self/smaps.
+ *
+ * Functions return 0 or a positive errno value, except where noted.
+ * os_posix.c implements them for POSIX systems.
+ */
+#ifndef MMF_CLI_OS_H
+#define MMF_CLI_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a path or descriptor is. */
+enum cli_kind {
+  CLI_KIND_REGULAR = 1, /* a regular file (also /proc files of size 0) */
+  CLI_KIND_DIRECTORY,
+  CLI_KIND_STREAM, /* FIFO, character device, socket: read in order */
+  CLI_KIND_OTHER   /* block device and the like */
+};
+
+typedef struct cli_file {
+  int fd;        /* -1 when closed */
+  int kind;      /* enum cli_kind */
+  uint64_t size; /* regular files: st_size */
+} cli_file;
+
+/* stat(path), or fstat(0) for "-". */
+int cli_os_stat(const char *path, int *kind, uint64_t *size);
+
+/* Open path read-only (or read-write), close-on-exec, and describe it.
+ * Opening a FIFO waits for a writer, as with any reader. */
+int cli_os_open(const char *path, int writable, cli_file *f);
+
+/* Describe standard input; *pos is its current offset when it is a
+ * regular file (a shell may have read part of it already), else 0. */
+int cli_os_stdin(cli_file *f, uint64_t *pos);
+
+/* Close f->fd if open. */
+void cli_os_close(cli_file *f);
+
+/* read(), retried on EINTR. */
+int cli_os_read(int fd, void *buf, size_t n, size_t *got);
+
+/* Write dirty pages back, then ask the kernel to drop the file's pages
+ * from the page cache (posix_fadvise POSIX_FADV_DONTNEED). Pages that
+ * other processes map or lock stay. ENOTSUP where there is no such call. */
+int cli_os_evict(int fd);
+
+/* Whether fd is a terminal (1) or not (0). */
+int cli_os_isatty(int fd);
+
+/* Seconds on a monotonic clock. */
+double cli_os_now(void);
+
+void cli_os_sleep_ms(unsigned ms);
+
+/* Wait until SIGINT, SIGTERM or SIGHUP arrives; returns its number. */
+int cli_os_wait_for_signal(void);
+
+/* RLIMIT_MEMLOCK's soft limit in bytes, or UINT64_MAX for unlimited or
+ * unknown. */
+uint64_t cli_os_memlock_limit(void);
+
+/*
+ * Bytes of the mapping that contains addr which are mapped with PMD-sized
+ * (2 MiB on x86-64) page-table entries: FilePmdMapped plus ShmemPmdMapped
+ * of that mapping in /proc/self/smaps. Returns 0, or -1 where that cannot
+ * be told (not Linux, no smaps).
+ */
+int cli_os_pmd_mapped(const void *addr, uint64_t *bytes);
+
+#endif /* MMF_CLI_OS_H */

@@ -1,0 +1,96 @@
+/*
+ * cli_out.c - error messages, colour and small formatting helpers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_color(FILE *f) {
+  const char *no = getenv("NO_COLOR");
+  if (no && no[0])
+    return 0;
+  return cli_os_isatty(fileno(f));
+}
+
+const char *cli_sgr(FILE *f, const char *seq) {
+  static char buf[4][16];
+  static int next;
+  char *b;
+  if (!cli_color(f))
+    return "";
+  b = buf[next++ % 4];
+  snprintf(b, sizeof buf[0], "\033[%sm", seq);
+  return b;
+}
+
+static void verror(const char *file, const char *fmt, va_list ap) {
+  fflush(stdout); /* keep stdout and stderr in order on a terminal */
+  fprintf(stderr, "%smmf:%s ", cli_sgr(stderr, CLI_RED),
+          cli_sgr(stderr, CLI_RESET));
+  if (file)
+    fprintf(stderr, "%s: ", file);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
+void cli_error(const char *file, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  verror(file, fmt, ap);
+  va_end(ap);
+}
+
+int cli_fail(const char *file, int code) {
+  cli_error(file, "%s", mmf_strerror(code));
+  return CLI_ERROR;
+}
+
+int cli_fail_os(const char *file, int err) {
+  cli_error(file, "%s", strerror(err));
+  return CLI_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  fflush(stdout);
+  fprintf(stderr, "mmf: %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'mmf %s --help'.\n", cmd);
+  return CLI_ERROR;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv) {
+  extern int optind, optopt;
+  const char *arg = argv[optind - 1];
+  if (c == ':')
+    return cli_usage_error(cmd, "option '%s' needs a value", arg);
+  if (optopt && strncmp(arg, "--", 2) != 0)
+    return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+  return cli_usage_error(cmd, "unknown or ambiguous option '%s'", arg);
+}
+
+int cli_finish_output(int status) {
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    cli_error(NULL, "write error on standard output");
+    return CLI_ERROR;
+  }
+  return status;
+}
+
+void cli_human_size(uint64_t bytes, char *buf, size_t cap) {
+  static const char units[] = "KMGTPE";
+  size_t u = 0;
+  if (bytes < 1024) {
+    snprintf(buf, cap, "%llu", (unsigned long long)bytes);
+    return;
+  }
+  bytes /= 1024;
+  while (bytes >= 1024 && u + 1 < sizeof units - 1) {
+    bytes /= 1024;
+    u++;
+  }
+  snprintf(buf, cap, "%llu%c", (unsigned long long)bytes, units[u]);
+}

@@ -1,0 +1,34 @@
+# simd.cmake - per-file instruction-set flags for the scan kernels.
+#
+# Included by the top-level CMakeLists.txt after the targets mmf and
+# mmf_static exist. Each src/scan_<isa>.c holds one variant and is compiled
+# with that instruction set enabled; src/scan.c calls it only on CPUs that
+# have it. A file compiled without its flags leaves its variant out (it
+# checks the compiler's __AVX2__ etc.), so a build that skips this file is
+# slower, never broken.
+#
+# Only GCC and Clang on x86 take -m flags. MSVC compiles intrinsics without
+# flags (and the files know that); clang-cl and multi-architecture macOS
+# builds get no flags, hence only the portable and SSE2 kernels.
+
+set(_mmf_simd_src "${CMAKE_CURRENT_LIST_DIR}/../src")
+get_filename_component(_mmf_simd_src "${_mmf_simd_src}" ABSOLUTE)
+
+set(_mmf_simd_x86 OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|x64|i[3-6]86|x86)$")
+  set(_mmf_simd_x86 ON)
+endif()
+list(LENGTH CMAKE_OSX_ARCHITECTURES _mmf_simd_archs)
+if(_mmf_simd_archs GREATER 1)
+  set(_mmf_simd_x86 OFF)
+endif()
+
+if(_mmf_simd_x86 AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang"
+   AND NOT CMAKE_C_COMPILER_FRONTEND_VARIANT STREQUAL "MSVC")
+  set_source_files_properties("${_mmf_simd_src}/scan_sse2.c"
+    PROPERTIES COMPILE_OPTIONS "-msse2")
+  set_source_files_properties("${_mmf_simd_src}/scan_avx2.c"
+    PROPERTIES COMPILE_OPTIONS "-mavx2;-mbmi;-mpopcnt")
+  set_source_files_properties("${_mmf_simd_src}/scan_avx512.c"
+    PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mbmi;-mpopcnt")
+endif()

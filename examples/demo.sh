@@ -1,0 +1,104 @@
+#!/bin/sh
+# demo.sh - run every mmf example, with headings, so a person sees what mmf
+# does.
+#
+#   sh examples/demo.sh BUILD_DIR
+#
+# The programs are taken from BUILD_DIR/examples and run in a fresh
+# temporary directory, which is removed afterwards. Exits 1 if any example
+# fails (an example that is shown failing on purpose must fail as expected).
+
+set -u
+
+if [ $# -ne 1 ]; then
+  echo "usage: sh examples/demo.sh BUILD_DIR" >&2
+  exit 2
+fi
+if [ ! -d "$1/examples" ]; then
+  echo "demo: $1/examples does not exist; build first (cmake --build $1)" >&2
+  exit 2
+fi
+bin=$(cd "$1/examples" && pwd) || exit 2
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mmf-demo.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cd "$work" || exit 1
+TMPDIR=$work # the examples' own temporary files land here too
+export TMPDIR
+
+failures=""
+
+heading() {
+  printf '\n=== %s ===\n' "$1"
+}
+
+# run STATUS PROGRAM [ARG...]: show the command, run it (stderr shown
+# inline), and record a failure unless it exits with STATUS.
+run() {
+  want=$1
+  prog=$2
+  shift 2
+  printf '$ %s' "$prog"
+  [ $# -gt 0 ] && printf ' %s' "$@"
+  printf '\n'
+  exe=$bin/$prog
+  [ -x "$exe" ] || exe=$bin/$prog.exe
+  if [ ! -x "$exe" ]; then
+    echo "!! $bin/$prog is missing"
+    failures="$failures $prog"
+    return
+  fi
+  "$exe" "$@" 2>&1
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "!! $prog exited with status $got, expected $want"
+    failures="$failures $prog"
+  fi
+}
+
+printf 'mmf example input\nline two\nan error on line three\nline four\n' \
+  >sample.txt
+echo "Working in a temporary directory holding sample.txt:"
+sed 's/^/    | /' sample.txt
+
+heading "mmapdemo: map one byte at any offset"
+run 0 mmapdemo sample.txt 4
+echo "# an offset past the end is refused (MMF_ERANGE), exit status 1:"
+run 1 mmapdemo sample.txt 1000
+
+heading "count_lines: count '\\n' with mmf_count_byte"
+run 0 count_lines sample.txt
+if [ -r /proc/self/status ]; then
+  echo "# a /proc file cannot be mapped; mmf reads it into memory instead:"
+  run 0 count_lines /proc/self/status
+fi
+
+heading "find_word: find a word with mmf_find"
+run 0 find_word sample.txt
+run 0 find_word sample.txt four
+
+heading "records: update fixed-size records in place, then flush"
+run 0 records accounts.dat
+echo "# again: the balances were stored in the file"
+run 0 records accounts.dat
+
+heading "cow: private copy-on-write edits never reach the file"
+run 0 cow sample.txt
+
+heading "anon_fork: anonymous memory shared with a child process"
+run 0 anon_fork
+
+heading "grow: extend a file with mmf_resize, then write the new space"
+run 0 grow log.txt
+run 0 grow log.txt
+echo "# log.txt now holds:"
+sed 's/^/    | /' log.txt
+
+echo
+if [ -n "$failures" ]; then
+  echo "demo: FAILED:$failures"
+  exit 1
+fi
+echo "demo: all examples ran as expected."

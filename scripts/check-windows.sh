@@ -1,0 +1,133 @@
+#!/bin/sh
+# Cross-build mmf for 64-bit Windows with mingw-w64 and run the CTest suite
+# under Wine.
+#
+# Usage: scripts/check-windows.sh [--skip-ok]
+#   --skip-ok  exit 0 instead of 77 when mingw-w64 or Wine is missing
+#
+# Environment:
+#   MMF_WIN_BUILD   build directory (default: build-win)
+#   MMF_WINEPREFIX  Wine prefix (default: <build dir>/wineprefix); one prefix
+#                   serves the whole run
+#   MINGW_PREFIX    compiler triplet (default: x86_64-w64-mingw32)
+#   JOBS            parallel jobs for build and ctest (default: 2)
+#   CMAKE_ARGS      extra -D options for the configure step
+#   CTEST_ARGS      extra ctest options (e.g. -R test_open)
+#
+# Every test program starts a Wine process. A cold start (prefix creation,
+# then wineserver and its helper services) takes seconds, so the script
+# creates the prefix once and keeps one wineserver running for the whole
+# run ("warm"), and stops it at the end.
+set -eu
+
+skip_code=77
+for arg in "$@"; do
+  case $arg in
+  --skip-ok) skip_code=0 ;;
+  *)
+    echo "usage: $0 [--skip-ok]" >&2
+    exit 2
+    ;;
+  esac
+done
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${MMF_WIN_BUILD:-build-win}
+jobs=${JOBS:-2}
+triplet=${MINGW_PREFIX:-x86_64-w64-mingw32}
+
+skip() {
+  echo "check-windows skipped: $1"
+  exit "$skip_code"
+}
+
+command -v "$triplet-gcc" >/dev/null 2>&1 ||
+  skip "$triplet-gcc not found (apt-get install gcc-mingw-w64-x86-64)"
+command -v cmake >/dev/null 2>&1 || skip "cmake not found"
+
+# The 64-bit loader: wine64 on PATH (Debian/Ubuntu before Wine 9 keep it in
+# /usr/lib/wine), or a "wine" that runs 64-bit programs (Wine 9+, WoW64).
+wine=
+for w in "$(command -v wine64 2>/dev/null || true)" /usr/lib/wine/wine64 \
+  /usr/lib64/wine/wine64 /opt/wine-stable/bin/wine64 \
+  "$(command -v wine 2>/dev/null || true)"; do
+  if [ -n "$w" ] && [ -x "$w" ]; then
+    wine=$w
+    break
+  fi
+done
+[ -n "$wine" ] || skip "wine64 not found (apt-get install wine64)"
+
+wineserver=
+for s in "$(dirname "$wine")/wineserver" \
+  "$(command -v wineserver 2>/dev/null || true)" /usr/lib/wine/wineserver; do
+  if [ -n "$s" ] && [ -x "$s" ]; then
+    wineserver=$s
+    break
+  fi
+done
+[ -n "$wineserver" ] || skip "wineserver not found next to $wine"
+
+case $build in
+/*) ;;
+*) build=$root/$build ;;
+esac
+mkdir -p "$build"
+
+WINEPREFIX=${MMF_WINEPREFIX:-$build/wineprefix}
+# No debug chatter on stderr (tests compare output), no Mono/Gecko
+# installers, no windows.
+WINEDEBUG=-all
+WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
+WINEARCH=win64
+# Programs outside the build root (tests/, examples/) find libmmf.dll
+# through WINEPATH; drive Z: is the host's root in every Wine prefix.
+WINEPATH="Z:$(printf '%s' "$build" | sed 's|/|\\|g')"
+export WINEPREFIX WINEDEBUG WINEDLLOVERRIDES WINEARCH WINEPATH
+unset DISPLAY WAYLAND_DISPLAY 2>/dev/null || true
+
+echo "check-windows: $("$triplet-gcc" --version | head -n 1)"
+echo "check-windows: $("$wine" --version 2>/dev/null || echo wine) ($wine), prefix $WINEPREFIX"
+
+# One persistent wineserver for the run; stopped on exit, whatever happens.
+# (-k stops only the server of this WINEPREFIX.)
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+  echo "check-windows: creating the Wine prefix (once)"
+fi
+mkdir -p "$WINEPREFIX"
+"$wineserver" -p
+trap '"$wineserver" -k 2>/dev/null || true' EXIT INT TERM
+"$wine" wineboot --init >/dev/null 2>&1 || true
+
+# shellcheck disable=SC2086
+cmake -S "$root" -B "$build" \
+  -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-mingw64.cmake" \
+  -DMINGW_PREFIX="$triplet" \
+  -DCMAKE_BUILD_TYPE=Release -DMMF_WERROR=ON \
+  -DCMAKE_CROSSCOMPILING_EMULATOR="$wine" \
+  ${CMAKE_ARGS:-}
+cmake --build "$build" -j"$jobs"
+
+log=$build/ctest-windows.log
+set +e
+# shellcheck disable=SC2086
+ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 600 \
+  ${CTEST_ARGS:-} 2>&1 | tee "$log"
+# POSIX sh has no pipefail: the status is read back from the log below.
+set -e
+
+total=$(sed -n 's/.*tests failed out of \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+failed=$(sed -n 's/.*, \([0-9][0-9]*\) tests failed out of.*/\1/p' "$log" | tail -n 1)
+skipped=$(grep -c '(Skipped)$' "$log" || true)
+if [ -z "$total" ]; then
+  if grep -q 'No tests were found' "$log"; then
+    echo "check-windows: no tests found"
+    exit 0
+  fi
+  echo "check-windows: FAILED (ctest did not finish; see $log)"
+  exit 1
+fi
+passed=$((total - failed - skipped))
+echo "check-windows: $total tests: $passed passed, $skipped skipped, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,31 @@
+/*
+ * util_win.h - small helpers shared by the Windows backend files.
+ */
+#ifndef MMF_UTIL_WIN_H
+#define MMF_UTIL_WIN_H
+
+#include "os/os.h"
+#include "os/win/sys_win.h"
+
+/* Mappings of 2 MiB or more are placed congruent to their file offset
+ * modulo this (see map_win.c). */
+#define MMF__WIN_HUGE_ALIGN ((size_t)2 << 20)
+
+/* Store the Win32 error e in *oserr and return its MMF_E* code. */
+static inline int mmf__win_fail(int *oserr, DWORD e) {
+  if (oserr)
+    *oserr = (int)e;
+  return mmf__os_error((int)e);
+}
+
+/* The same for the calling thread's last error. */
+static inline int mmf__win_fail_last(int *oserr) {
+  return mmf__win_fail(oserr, GetLastError());
+}
+
+static inline size_t mmf__win_page_round(size_t n) {
+  size_t ps = mmf__os_page_size();
+  return (n + ps - 1) & ~(ps - 1);
+}
+
+#endif /* MMF_UTIL_WIN_H */

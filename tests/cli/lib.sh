@@ -1,0 +1,135 @@
+# lib.sh - helpers for the CLI integration tests (sourced by run.sh).
+#
+# Every helper prints what went wrong and returns 1, so a test reads as a
+# list of checks joined with `|| return 1`.
+
+BG_PIDS=""
+
+fail() {
+  echo "FAIL: $*" >&2
+  return 1
+}
+
+skip() {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+# need TOOL...: skip the test unless every TOOL is installed.
+need() {
+  for t in "$@"; do
+    command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
+  done
+}
+
+# same_output "PEER COMMAND" "MMF COMMAND" [MAX_RC]: both run by sh;
+# stdout must be byte-identical and mmf must exit 0 (or at most MAX_RC:
+# find exits 1 when it finds nothing).
+same_output() {
+  sh -c "$1" >peer.out 2>peer.err
+  prc=$?
+  sh -c "$2" >mmf.out 2>mmf.err
+  mrc=$?
+  if ! cmp -s peer.out mmf.out; then
+    echo "--- $1 (exit $prc)" >&2
+    head -c 2000 peer.out >&2
+    echo "--- $2 (exit $mrc)" >&2
+    head -c 2000 mmf.out >&2
+    echo "--- stderr:" >&2
+    cat mmf.err >&2
+    diff peer.out mmf.out | head -20 >&2
+    fail "outputs differ: '$1' vs '$2'"
+    return 1
+  fi
+  [ "$mrc" -le "${3:-0}" ] ||
+    { cat mmf.err >&2; fail "'$2' exited $mrc"; return 1; }
+  return 0
+}
+
+# expect_rc WANT CMD...: run CMD, check its exit status; stdout goes to
+# rc.out and stderr to rc.err.
+expect_rc() {
+  want=$1
+  shift
+  "$@" >rc.out 2>rc.err
+  got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "stderr:" >&2
+    cat rc.err >&2
+    fail "'$*' exited $got, expected $want"
+    return 1
+  fi
+  return 0
+}
+
+# expect_error WANT PATTERN CMD...: exit status WANT, stderr matching the
+# extended regex PATTERN on one line starting "mmf: ", nothing on stdout,
+# and no crash (a signal would show as status > 128).
+expect_error() {
+  want=$1
+  pattern=$2
+  shift 2
+  expect_rc "$want" "$@" || return 1
+  grep -Eq "^mmf: .*$pattern" rc.err ||
+    { cat rc.err >&2; fail "'$*': no error matching '$pattern'"; return 1; }
+  return 0
+}
+
+# Shapes of generated files, in the current directory.
+make_shapes() {
+  ps=$(getconf PAGESIZE)
+  : >empty
+  printf 'no trailing newline' >nonl
+  printf 'one\r\ntwo\r\n\r\nthree\r\n' >crlf
+  printf '\n' >newline
+  printf '\n\n\n\n\n' >newlines
+  # Binary with NULs, random bytes, and runs that hexdump squeezes.
+  head -c 3000 /dev/urandom >binary
+  head -c 4096 /dev/zero >>binary
+  printf 'a\000b\000\nc\000' >>binary
+  head -c 1000 /dev/urandom >>binary
+  # Text around the page size.
+  for n in $((ps - 1)) $ps $((ps + 1)) $((2 * ps - 1)) $((2 * ps + 1)); do
+    awk 'BEGIN { for (i = 0; i < 100000; i++) printf "line %d of text\n", i }' |
+      head -c "$n" >"text$n"
+  done
+  awk 'BEGIN { srand(7); for (i = 0; i < 20000; i++) {
+      n = int(rand() * 120); s = "";
+      for (j = 0; j < n; j++) s = s sprintf("%c", 97 + int(rand() * 26));
+      print s } }' >random.txt
+  SHAPES="empty nonl crlf newline newlines binary text$((ps - 1)) text$ps \
+text$((ps + 1)) text$((2 * ps - 1)) text$((2 * ps + 1)) random.txt"
+}
+
+# make_sparse NAME: a 5 GiB sparse file whose last 12 bytes are text.
+make_sparse() {
+  truncate -s 5G "$1" || return 1
+  printf 'x\nlast line\n' |
+    dd of="$1" bs=1 seek=$((5 * 1024 * 1024 * 1024 - 12)) conv=notrunc \
+      2>/dev/null
+}
+
+# bg CMD...: start CMD in the background; cleanup_background kills it.
+bg() {
+  "$@" &
+  BG_PIDS="$BG_PIDS $!"
+}
+
+cleanup_background() {
+  for p in $BG_PIDS; do
+    kill "$p" 2>/dev/null
+  done
+  BG_PIDS=""
+}
+
+# wait_for_file FILE PATTERN [TENTHS]: wait until FILE has a line matching
+# PATTERN (default 100 tenths of a second).
+wait_for_file() {
+  n=${3:-100}
+  while [ "$n" -gt 0 ]; do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+    n=$((n - 1))
+  done
+  fail "no '$2' in $1"
+}

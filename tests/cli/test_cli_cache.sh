@@ -1,0 +1,123 @@
+# test_cli_cache.sh - `mmf touch`, `evict` and `lock`, checked with fincore.
+
+# resident FILE: resident pages according to fincore.
+resident() {
+  fincore --bytes --noheadings --raw -o PAGES "$1"
+}
+
+test_touch_and_evict() {
+  need fincore
+  ps=$(getconf PAGESIZE)
+  head -c $((5000 * ps + 7)) /dev/urandom >f || return 1
+  total=5001
+  $MMF evict f >out || return 1
+  grep -q "^ *Evicted Pages: $total " out || fail "evict summary: $(cat out)"
+  [ "$(resident f)" -eq 0 ] || fail "evict left $(resident f) pages"
+  $MMF touch f >out || return 1
+  grep -q "^ *Touched Pages: $total " out || fail "touch summary: $(cat out)"
+  grep -q "^ *Files: 1$" out || fail "touch summary: $(cat out)"
+  [ "$(resident f)" -eq $total ] || fail "touch left $(resident f) pages"
+  $MMF evict -q f >out || return 1
+  [ ! -s out ] || fail "-q printed: $(cat out)"
+  [ "$(resident f)" -eq 0 ] || fail "evict left $(resident f) pages"
+  # Windows smaller than the file.
+  MMF_CLI_WINDOW=4M $MMF touch -q f || return 1
+  [ "$(resident f)" -eq $total ] || fail "windowed touch: $(resident f)"
+}
+
+test_evict_dirty_pages() {
+  need fincore
+  # Freshly written pages are dirty; evict writes them back first.
+  head -c 4000000 /dev/urandom >f || return 1
+  $MMF evict -q f || return 1
+  [ "$(resident f)" -eq 0 ] || fail "dirty pages stayed: $(resident f)"
+}
+
+test_no_progress_bar_off_terminal() {
+  head -c $((80 << 20)) /dev/zero >f || return 1
+  $MMF touch f >out 2>err || return 1
+  [ ! -s err ] || fail "stderr not empty off a terminal: $(od -c err | head)"
+  MMF_CLI_PROGRESS=always $MMF touch f >out 2>err || return 1
+  grep -q "100%" err || fail "forced bar: $(od -c err | head)"
+}
+
+test_progress_bar_on_terminal() {
+  need script
+  head -c $((80 << 20)) /dev/zero >f || return 1
+  script -qec "$MMF touch f" /dev/null >typescript 2>&1 ||
+    skip "script cannot run a terminal here"
+  grep -q "%" typescript || fail "no progress bar on a terminal"
+}
+
+test_lock_until_signal() {
+  need fincore
+  head -c 3000000 /dev/urandom >f || return 1
+  $MMF evict -q f
+  $MMF lock f >out 2>err &
+  pid=$!
+  BG_PIDS="$BG_PIDS $pid"
+  if ! wait_for_file out "Locked Pages" 100; then
+    cat err >&2
+    grep -q "cannot lock" err && skip "RLIMIT_MEMLOCK too low here"
+    return 1
+  fi
+  pages=$(( (3000000 + $(getconf PAGESIZE) - 1) / $(getconf PAGESIZE) ))
+  [ "$(resident f)" -eq $pages ] || fail "locked but $(resident f) resident"
+  # Locked pages survive eviction.
+  $MMF evict f >ev || return 1
+  [ "$(resident f)" -eq $pages ] || fail "evict dropped locked pages"
+  grep -q "Still Resident: $pages" ev || fail "evict summary: $(cat ev)"
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  [ "$rc" -eq 0 ] || fail "lock exited $rc after SIGINT"
+  $MMF evict -q f
+  [ "$(resident f)" -eq 0 ] || fail "still resident after unlock"
+}
+
+test_lock_over_limit() {
+  [ "$(id -u)" -ne 0 ] || {
+    # root ignores RLIMIT_MEMLOCK for mlock; drop to nobody if possible.
+    command -v setpriv >/dev/null 2>&1 || skip "root and no setpriv"
+  }
+  head -c $((8 << 20)) /dev/zero >f || return 1
+  chmod 644 f
+  if [ "$(id -u)" -eq 0 ]; then
+    chmod 755 .
+    cmd="setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+'ulimit -l 64; exec $MMF lock $PWD/f'"
+  else
+    cmd="ulimit -l 64; exec $MMF lock f"
+  fi
+  expect_error 2 "cannot lock 8M in memory: .*RLIMIT_MEMLOCK is 64K" \
+    timeout 20 sh -c "$cmd" || return 1
+}
+
+test_errors() {
+  mkdir dir
+  mkfifo fifo
+  for c in touch evict lock; do
+    expect_error 2 "dir: is a directory" $MMF $c dir || return 1
+    expect_error 2 "fifo: not a regular file" timeout 10 $MMF $c fifo ||
+      return 1
+    expect_error 2 "missing: No such file" $MMF $c missing || return 1
+    expect_error 2 "missing FILE" $MMF $c || return 1
+  done
+  # Empty and /proc files: nothing to do, no error.
+  : >empty
+  expect_rc 0 $MMF touch empty /proc/version || return 1
+  grep -q "Files: 2" rc.out || fail "touch: $(cat rc.out)"
+  expect_rc 0 $MMF evict empty || return 1
+}
+
+test_truncated_while_touching() {
+  head -c 40000000 /dev/zero >f || return 1
+  MMF_CLI_TEST_DELAY_MS=1500 $MMF touch f >out 2>err &
+  pid=$!
+  sleep 0.5
+  : >f
+  wait $pid
+  rc=$?
+  [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
+  grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
+}

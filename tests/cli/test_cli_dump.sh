@@ -1,0 +1,124 @@
+# test_cli_dump.sh - `mmf dump` against `hexdump -C`, byte for byte.
+
+test_shapes() {
+  need hexdump
+  make_shapes
+  for f in $SHAPES; do
+    same_output "hexdump -C $f" "\$MMF dump $f" || return 1
+  done
+}
+
+test_skip_and_length() {
+  need hexdump
+  make_shapes
+  for f in binary text4095 crlf nonl empty; do
+    for s in 0 1 7 15 16 17 100 4095 4096 8000 8192 999999 0x10 010 1K; do
+      for n in "" 0 1 15 16 17 33 1000; do
+        nopt=${n:+-n $n}
+        same_output "hexdump -C -s $s $nopt $f" \
+          "\$MMF dump -s $s $nopt $f" || return 1
+      done
+    done
+  done
+}
+
+test_squeeze() {
+  need hexdump
+  # Runs of equal lines become one '*'; a partial last line equal to the
+  # start of the previous one is still printed; a run may end the input.
+  head -c 4096 /dev/zero >zeros
+  { head -c 64 /dev/zero; printf 'x'; head -c 64 /dev/zero; } >mixed
+  { printf '0123456789abcdef0123456789abcdef0123456789abcdef0123'; } >rep
+  { head -c 48 /dev/zero; printf '\000\000\000'; } >zeros_tail
+  printf 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAxAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' \
+    >again
+  for f in zeros mixed rep zeros_tail again; do
+    same_output "hexdump -C $f" "\$MMF dump $f" || return 1
+    same_output "hexdump -C -s 3 $f" "\$MMF dump -s 3 $f" || return 1
+    same_output "hexdump -C -v $f" "\$MMF dump -v $f" || return 1
+    same_output "hexdump -C -n 40 $f" "\$MMF dump -n 40 $f" || return 1
+  done
+}
+
+test_small_windows() {
+  need hexdump
+  make_shapes
+  for f in binary random.txt; do
+    same_output "hexdump -C $f" "MMF_CLI_WINDOW=4096 \$MMF dump $f" ||
+      return 1
+    same_output "hexdump -C -s 4000 -n 300 $f" \
+      "MMF_CLI_WINDOW=4096 \$MMF dump -s 4000 -n 300 $f" || return 1
+    same_output "hexdump -C -s 5 $f" "MMF_CLI_WINDOW=1000 \$MMF dump -s 5 $f" ||
+      return 1
+  done
+}
+
+test_stdin_and_proc() {
+  need hexdump
+  make_shapes
+  same_output "hexdump -C <binary" "\$MMF dump <binary" || return 1
+  same_output "hexdump -C <binary" "cat binary | \$MMF dump" || return 1
+  same_output "hexdump -C -n 100 binary" "cat binary | \$MMF dump -n 100" ||
+    return 1
+  # hexdump cannot skip in a pipe; mmf reads past the skipped bytes.
+  same_output "hexdump -C -s 5000 binary" "cat binary | \$MMF dump -s 5000" ||
+    return 1
+  same_output "hexdump -C /proc/version" "\$MMF dump /proc/version" ||
+    return 1
+}
+
+test_system_files() {
+  need hexdump
+  for f in /etc/passwd /usr/include/stdio.h; do
+    [ -r "$f" ] || continue
+    same_output "hexdump -C $f" "\$MMF dump $f" || return 1
+    same_output "hexdump -C -s 100 -n 200 $f" "\$MMF dump -s 100 -n 200 $f" ||
+      return 1
+  done
+}
+
+test_sparse_5g() {
+  need hexdump
+  make_sparse big || skip "cannot make a 5 GiB sparse file here"
+  end=$((5 * 1024 * 1024 * 1024))
+  for s in $((end - 12)) $((end - 100)) $((end - 4097)) $end $((end + 5)) \
+    0x13ffffff0 4G; do
+    same_output "hexdump -C -s $s big" "\$MMF dump -s $s big" || return 1
+  done
+  same_output "hexdump -C -s 4G -n 100 big" "\$MMF dump -s 4G -n 100 big" ||
+    return 1
+  rm -f big
+}
+
+test_errors() {
+  printf 'abc\n' >f
+  mkdir dir
+  expect_error 2 "dir: is a directory" $MMF dump dir || return 1
+  expect_error 2 "missing: No such file" $MMF dump missing || return 1
+  expect_error 2 "invalid offset '-1': negative" $MMF dump -s -1 f ||
+    return 1
+  expect_error 2 "invalid offset 'abc': not a number" $MMF dump -s abc f ||
+    return 1
+  expect_error 2 "invalid offset '99999999999999999999': too large" \
+    $MMF dump -s 99999999999999999999 f || return 1
+  expect_error 2 "invalid offset '9223372036854775808': too large" \
+    $MMF dump -s 9223372036854775808 f || return 1
+  expect_error 2 "invalid length '1X'" $MMF dump -n 1X f || return 1
+  expect_error 2 "option '-s' needs a value" $MMF dump f -s || return 1
+  expect_error 2 "one FILE at most" $MMF dump f f || return 1
+  # Past the end is not an error for hexdump: it prints the size.
+  expect_rc 0 $MMF dump -s 9223372036854775807 f || return 1
+  [ "$(cat rc.out)" = "00000004" ] || fail "past EOF: $(cat rc.out)"
+}
+
+test_truncated_while_dumping() {
+  head -c 30000000 /dev/urandom >f || return 1
+  MMF_CLI_TEST_DELAY_MS=1500 $MMF dump f >out 2>err &
+  pid=$!
+  sleep 0.5
+  : >f
+  wait $pid
+  rc=$?
+  [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
+  grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
+}

@@ -1,0 +1,128 @@
+# test_cli_find.sh - `mmf find` against grep: `-c` equals
+# `grep -oaF STRING FILE | wc -l`, offsets equal `grep -oabF`.
+
+# grep_offsets STRING FILE: the offsets grep -b -o reports, one a line.
+grep_offsets() {
+  grep -oabF -- "$1" "$2" | sed 's/:.*//'
+}
+
+test_counts_match_grep() {
+  make_shapes
+  for f in $SHAPES; do
+    for s in e line "line 1" a aa "ext" "of text" zzzz "$(printf '\r')" \
+      "$(printf 'x\001')"; do
+      same_output "grep -oaF -- '$s' $f | wc -l" \
+        "\$MMF find -c -- '$s' $f" 1 || return 1
+    done
+  done
+}
+
+test_offsets_match_grep() {
+  make_shapes
+  for f in random.txt text4097 crlf binary; do
+    for s in a ab line "e o" "$(printf '\r')"; do
+      grep_offsets "$s" "$f" >peer.out
+      $MMF find -- "$s" "$f" >mmf.out
+      cmp -s peer.out mmf.out || fail "offsets of '$s' in $f differ" ||
+        return 1
+    done
+  done
+}
+
+test_line_numbers() {
+  make_shapes
+  for f in random.txt text8193; do
+    for s in ab line qq; do
+      grep -naboF -- "$s" "$f" | awk -F: '{ print $1 ":" $2 }' >peer.out
+      $MMF find -n -- "$s" "$f" >mmf.out
+      cmp -s peer.out mmf.out || fail "-n '$s' in $f differs" || return 1
+      MMF_CLI_WINDOW=4096 $MMF find -n -- "$s" "$f" >mmf.out
+      cmp -s peer.out mmf.out || fail "-n '$s' in $f, windows" || return 1
+    done
+  done
+}
+
+test_across_windows_and_pipes() {
+  make_shapes
+  # Occurrences straddle window and buffer boundaries.
+  for w in 4096 4097 5000 100; do
+    for s in a "line 1" "of text" "ne 12 of"; do
+      same_output "grep -oaF -- '$s' random.txt | wc -l" \
+        "MMF_CLI_WINDOW=$w \$MMF find -c -- '$s' random.txt" 1 || return 1
+      same_output "grep -oaF -- '$s' text8193 | wc -l" \
+        "MMF_CLI_WINDOW=$w \$MMF find -c -- '$s' text8193" 1 || return 1
+    done
+  done
+  # A pipe that delivers a few bytes at a time.
+  printf 'abcabcab' >tiny
+  (for i in 1 2 3 4 5 6 7 8 9 10; do cat tiny; sleep 0.01; done) |
+    $MMF find -c abca >out || return 1
+  printf 'abcabcab%.0s' 1 2 3 4 5 6 7 8 9 10 | grep -oaF abca | wc -l >want
+  cmp -s want out || fail "pipe: $(cat out), want $(cat want)"
+  (printf 'xyzab'; sleep 0.1; printf 'c'; sleep 0.1; printf 'dexy') |
+    $MMF find abcd >out || return 1
+  [ "$(cat out)" = "3" ] || fail "straddling pipe: $(cat out)"
+}
+
+test_several_files_and_stdin() {
+  make_shapes
+  grep -oaF line text4095 | wc -l >n1
+  $MMF find -c line text4095 crlf >out || return 1
+  [ "$(sed -n 1p out)" = "text4095:$(cat n1)" ] || fail "several: $(cat out)"
+  [ "$(sed -n 2p out)" = "crlf:0" ] || fail "several: $(cat out)"
+  same_output "grep -oaF -- line random.txt | wc -l" \
+    "cat random.txt | \$MMF find -c line" || return 1
+  same_output "grep -oaF -- line random.txt | wc -l" \
+    "\$MMF find -c line <random.txt" || return 1
+  same_output "grep -oaF -- o /proc/version | wc -l" \
+    "\$MMF find -c o /proc/version" || return 1
+}
+
+test_max_count() {
+  make_shapes
+  $MMF find -m 3 line text4097 >out || return 1
+  grep_offsets line text4097 | head -3 >want
+  cmp -s want out || fail "-m 3: $(cat out)"
+  $MMF find -c -m 5 line text4097 >out || return 1
+  [ "$(cat out)" = 5 ] || fail "-c -m 5: $(cat out)"
+  expect_rc 1 $MMF find -m 0 line text4097 || return 1
+}
+
+test_exit_codes() {
+  printf 'hello world\n' >f
+  expect_rc 0 $MMF find world f || return 1
+  expect_rc 1 $MMF find absent f || return 1
+  expect_rc 1 $MMF find -c absent f || return 1
+  [ "$(cat rc.out)" = 0 ] || fail "count of absent: $(cat rc.out)"
+  expect_error 2 "missing: No such file" $MMF find world f missing ||
+    return 1
+  mkdir dir
+  expect_error 2 "dir: is a directory" $MMF find world dir || return 1
+  expect_error 2 "STRING must not be empty" $MMF find '' f || return 1
+  expect_error 2 "missing STRING" $MMF find || return 1
+  expect_error 2 "invalid count '-2'" $MMF find -m -2 x f || return 1
+  : >empty
+  expect_rc 1 $MMF find x empty || return 1
+}
+
+test_system_files() {
+  for f in /etc/passwd /usr/include/stdio.h; do
+    [ -r "$f" ] || continue
+    for s in root int "extern " FILE ":"; do
+      same_output "grep -oaF -- '$s' $f | wc -l" \
+        "\$MMF find -c -- '$s' $f" 1 || return 1
+    done
+  done
+}
+
+test_truncated_while_finding() {
+  head -c 20000000 /dev/zero >f || return 1
+  MMF_CLI_TEST_DELAY_MS=1500 $MMF find -c x f >out 2>err &
+  pid=$!
+  sleep 0.5
+  : >f
+  wait $pid
+  rc=$?
+  [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
+  grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
+}

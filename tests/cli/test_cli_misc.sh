@@ -1,0 +1,97 @@
+# test_cli_misc.sh - what every subcommand shares: --help, --version,
+# usage errors, NO_COLOR, exit codes; and `mmf bench`.
+
+COMMANDS="lines find dump peek poke info touch evict lock bench"
+
+test_help() {
+  for c in $COMMANDS; do
+    expect_rc 0 $MMF $c --help || return 1
+    grep -q "^Usage: mmf $c" rc.out || fail "$c --help: $(head -1 rc.out)"
+    expect_rc 0 $MMF $c -h || return 1
+    expect_rc 0 $MMF help $c || return 1
+    grep -q "^Usage: mmf $c" rc.out || fail "help $c"
+  done
+  expect_rc 0 $MMF --help || return 1
+  for c in $COMMANDS; do
+    grep -q "^  $c " rc.out || fail "--help does not list $c"
+  done
+  expect_rc 2 $MMF || return 1
+  grep -q "^Usage: mmf COMMAND" rc.err || fail "no usage without arguments"
+}
+
+test_version() {
+  expect_rc 0 $MMF --version || return 1
+  grep -Eq "^mmf [0-9]+\.[0-9]+\.[0-9]+ \(library [0-9.]+\)$" rc.out ||
+    fail "--version: $(cat rc.out)"
+}
+
+test_usage_errors() {
+  expect_error 2 "unknown command 'frobnicate'" $MMF frobnicate || return 1
+  expect_error 2 "unknown command 'nope'" $MMF help nope || return 1
+  for c in $COMMANDS; do
+    expect_error 2 "$c: unknown or ambiguous option '--bogus'" \
+      $MMF $c --bogus x || return 1
+    grep -q "^Try 'mmf $c --help'.$" rc.err || fail "$c: no hint"
+  done
+}
+
+test_no_color() {
+  need script
+  printf 'x' >f
+  script -qec "$MMF lines missing" /dev/null >tty.out 2>&1 ||
+    true
+  grep -q "$(printf '\033')\[31m" tty.out ||
+    skip "script gives no terminal here"
+  NO_COLOR=1 script -qec "$MMF lines missing" /dev/null >tty.out 2>&1
+  if grep -q "$(printf '\033')" tty.out; then
+    fail "colour despite NO_COLOR: $(od -c tty.out | head -3)"
+    return 1
+  fi
+  # Never colour into a file or pipe.
+  $MMF lines missing 2>err
+  if grep -q "$(printf '\033')" err; then
+    fail "colour into a file"
+    return 1
+  fi
+}
+
+test_errors_format() {
+  # Every error is "mmf: FILE: message" on stderr, nothing on stdout.
+  for c in "lines missing" "find x missing" "dump missing" "peek missing 0" \
+    "poke missing 0 -s x" "info missing" "touch missing" "evict missing" \
+    "lock missing" "bench missing"; do
+    # shellcheck disable=SC2086
+    expect_rc 2 $MMF $c || return 1
+    [ "$(cat rc.err)" = "mmf: missing: No such file or directory" ] ||
+      fail "$c: stderr '$(cat rc.err)'" || return 1
+    [ ! -s rc.out ] || fail "$c: stdout '$(cat rc.out)'" || return 1
+  done
+}
+
+test_bench_table() {
+  awk 'BEGIN { for (i = 0; i < 50000; i++) print "bench line", i }' >f
+  expect_rc 0 $MMF bench -r 2 f || return 1
+  lines=$(wc -l <f)
+  grep -q " $lines lines" rc.out || fail "line count: $(cat rc.out)"
+  for s in "mmap " "mmap+populate" "window 64M" "read 64K" "read 4M"; do
+    grep -q "^$s" rc.out || fail "no row '$s': $(cat rc.out)"
+  done
+  [ "$(grep -c ' \*$' rc.out)" -eq 1 ] || fail "one best row: $(cat rc.out)"
+  expect_rc 0 $MMF bench -r 1 --cold f || return 1
+  grep -q "^cold cache" rc.out || fail "--cold: $(cat rc.out)"
+  : >empty
+  expect_rc 0 $MMF bench -r 1 empty || return 1
+}
+
+test_bench_errors() {
+  mkdir dir
+  printf 'x\n' >f
+  expect_error 2 "dir: is a directory" $MMF bench dir || return 1
+  expect_error 2 "not a regular file" timeout 10 $MMF bench /dev/null ||
+    return 1
+  expect_error 2 "invalid runs '0x'" $MMF bench -r 0x f || return 1
+  expect_error 2 "at least 1" $MMF bench -r 0 f || return 1
+  expect_error 2 "invalid runs '5000': too large" $MMF bench -r 5000 f ||
+    return 1
+  expect_error 2 "give one FILE" $MMF bench || return 1
+}

@@ -1,0 +1,112 @@
+# test_cli_peek.sh - `mmf peek` and `mmf poke`.
+
+test_peek_matches_tail_head() {
+  make_shapes
+  for f in binary text4097 crlf nonl; do
+    size=$(wc -c <"$f")
+    for o in 0 1 5 $((size - 1)) $((size / 2)); do
+      for l in 1 2 7 $((size - o)); do
+        [ $((o + l)) -le "$size" ] || continue
+        same_output "tail -c +$((o + 1)) $f | head -c $l" \
+          "\$MMF peek $f $o $l" || return 1
+        same_output "tail -c +$((o + 1)) $f | head -c $l | od -An -v -tx1 \
+| tr -d ' \\n'; echo" "\$MMF peek -x $f $o $l" || return 1
+      done
+    done
+  done
+  same_output "head -c 1 binary" "\$MMF peek binary 0" || return 1
+  same_output "tail -c +4095 binary | head -c 100" \
+    "MMF_CLI_WINDOW=4096 \$MMF peek binary 4094 100" || return 1
+}
+
+test_peek_streams() {
+  make_shapes
+  same_output "tail -c +11 binary | head -c 20" \
+    "cat binary | \$MMF peek - 10 20" || return 1
+  same_output "tail -c +5001 binary | head -c 20" \
+    "\$MMF peek - 5000 20 <binary" || return 1
+  same_output "head -c 5 /proc/version" "\$MMF peek /proc/version 0 5" ||
+    return 1
+}
+
+test_peek_errors() {
+  printf 'abcd' >f
+  : >empty
+  mkdir dir
+  expect_error 2 "past the end" $MMF peek f 4 || return 1
+  expect_error 2 "past the end" $MMF peek f 2 3 || return 1
+  [ ! -s rc.out ] || fail "output despite the error: $(cat rc.out)"
+  expect_error 2 "past the end" $MMF peek f 9223372036854775807 ||
+    return 1
+  expect_error 2 "past the end" $MMF peek empty 0 || return 1
+  expect_error 2 "past the end" sh -c "printf abc | $MMF peek - 5" ||
+    return 1
+  expect_error 2 "invalid offset '-1': negative" $MMF peek f -- -1 ||
+    return 1
+  expect_error 2 "unknown option '-1'" $MMF peek f -1 || return 1
+  expect_error 2 "invalid offset 'x1'" $MMF peek f x1 || return 1
+  expect_error 2 "invalid length '18446744073709551616': too large" \
+    $MMF peek f 0 18446744073709551616 || return 1
+  expect_error 2 "invalid offset '9223372036854775808': too large" \
+    $MMF peek f 9223372036854775808 || return 1
+  expect_error 2 "dir: is a directory" $MMF peek dir 0 || return 1
+  expect_error 2 "missing OFFSET" $MMF peek f || return 1
+  # Offset equal to the size with length 0: nothing, fine.
+  expect_rc 0 $MMF peek f 4 0 || return 1
+}
+
+test_poke_roundtrip() {
+  printf 'hello world\n' >f
+  $MMF poke f 6 -s WORLD || return 1
+  [ "$(cat f)" = "hello WORLD" ] || fail "poke -s: $(cat f)"
+  $MMF poke f 0 -x '48 45' || return 1
+  [ "$(cat f)" = "HEllo WORLD" ] || fail "poke -x: $(cat f)"
+  $MMF poke f 0x0b -x 21 || return 1
+  [ "$(cat f)" = "HEllo WORLD!" ] || fail "poke at the end: $(cat f)"
+  [ "$(wc -c <f)" -eq 12 ] || fail "size changed"
+  $MMF peek -x f 0 2 >out || return 1
+  $MMF poke f 2 -x "$(cat out)" || return 1
+  [ "$(cat f)" = "HEHEo WORLD!" ] || fail "peek -x | poke -x: $(cat f)"
+}
+
+test_poke_past_end() {
+  printf 'abcd' >f
+  expect_error 2 "past the end of the file; use --grow" $MMF poke f 3 -s xy ||
+    return 1
+  expect_error 2 "past the end" $MMF poke f 10 -s x || return 1
+  [ "$(cat f)" = "abcd" ] || fail "file changed: $(cat f)"
+  [ "$(wc -c <f)" -eq 4 ] || fail "size changed"
+  $MMF poke --grow f 6 -s xy || return 1
+  printf 'abcd\000\000xy' >want
+  cmp -s want f || fail "--grow: $(od -c f)"
+  : >empty
+  $MMF poke -g empty 0 -s z || return 1
+  [ "$(cat empty)" = z ] || fail "--grow empty"
+}
+
+test_poke_errors() {
+  printf 'abcd' >f
+  mkdir dir
+  mkfifo fifo
+  expect_error 2 "dir: is a directory" $MMF poke dir 0 -s x || return 1
+  # A FIFO is refused before it is opened (opening would block).
+  expect_error 2 "fifo: not a regular file" $MMF poke fifo 0 -s x ||
+    return 1
+  expect_error 2 "missing: No such file" $MMF poke missing 0 -s x ||
+    return 1
+  expect_error 2 "exactly one of" $MMF poke f 0 || return 1
+  expect_error 2 "exactly one of" $MMF poke f 0 -s a -x 61 || return 1
+  expect_error 2 "invalid HEX 'abc'" $MMF poke f 0 -x abc || return 1
+  expect_error 2 "invalid HEX 'zz'" $MMF poke f 0 -x zz || return 1
+  expect_error 2 "nothing to write" $MMF poke f 0 -s '' || return 1
+  expect_error 2 "invalid offset '-3'" $MMF poke f -s x -- -3 || return 1
+  expect_error 2 "offset plus length is too large" \
+    $MMF poke -g f 9223372036854775807 -s xy || return 1
+  chmod 444 f
+  if [ "$(id -u)" -ne 0 ]; then
+    expect_error 2 "f: " $MMF poke f 0 -s x || return 1
+  fi
+  expect_error 2 "/proc/version: " $MMF poke /proc/version 0 -s x ||
+    return 1
+  [ "$(cat f)" = "abcd" ] || fail "file changed"
+}

@@ -1,0 +1,1021 @@
+/*
+ * test_guard.c - the fault guard living with the rest of the program.
+ *
+ * A fault the guard does not own must reach whatever the program had
+ * before mmf, exactly as that expects: a real crash stays a crash (NULL
+ * dereference, SIGBUS outside any guard, kill -BUS), an SA_SIGINFO handler
+ * gets the original siginfo and context, a plain handler gets the signal,
+ * SIG_IGN ignores sent signals, SIG_DFL kills. A handler installed after
+ * mmf chains to it. mmf_guard() catches only faults in its own map, guards
+ * nest, and the guard works on small thread stacks and with an
+ * application's sigaltstack.
+ *
+ * Every test that expects a death, or installs handlers, does so in a
+ * forked child, so that the test's own process stays clean.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* AddressSanitizer installs its own SIGSEGV/SIGBUS handlers, which report
+ * and exit instead of dying by the signal; these tests are about what the
+ * program had before mmf, so ask ASan not to take the signals. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifdef TEST_ASAN
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+  return "handle_segv=0:handle_sigbus=0:allow_user_segv_handler=1";
+}
+#endif
+
+static size_t page(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+/* ------------------------------------------------------------------------ */
+/* Fixtures                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A 4-page file mapped MMF_READ, then truncated to 1 page: far points
+ * into the mapping, 2 pages past the file's end, and SIGBUSes. (The first
+ * such fault lowers mmf_size(), so later ones are reached through
+ * mmf_guard(), which arms the whole mapping.) */
+typedef struct cut_map {
+  mmf_map *m;
+  unsigned char *far;
+  const char *path;
+} cut_map;
+
+/* A map whose first page is MMF_PROT_NONE: mmf_read() of it SIGSEGVs, as
+ * often as asked. */
+static mmf_map *make_noaccess_map(const char *name) {
+  const char *path = test_path(name);
+  write_pattern(path, 2 * page());
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_open(&m, path, MMF_READ, NULL));
+  ASSERT_OK(mmf_protect(m, 0, page(), MMF_PROT_NONE));
+  return m;
+}
+
+static cut_map make_cut_map(const char *name) {
+  cut_map c;
+  c.path = test_path(name);
+  write_pattern(c.path, 4 * page());
+  c.m = NULL;
+  ASSERT_OK(mmf_open(&c.m, c.path, MMF_READ, NULL));
+  c.far = (unsigned char *)mmf_data(c.m) + 3 * page();
+  if (truncate(c.path, (off_t)page()) != 0)
+    FAIL("truncate %s: %s", c.path, strerror(errno));
+  return c;
+}
+
+/* A raw mapping not made by mmf whose last page lies past the file's end:
+ * SIGBUS at *raw_bus_far with no guard interested. */
+static unsigned char *raw_bus_far(const char *name) {
+  const char *path = test_path(name);
+  write_pattern(path, 2 * page());
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  void *p = mmap(NULL, 2 * page(), PROT_READ, MAP_SHARED, fd, 0);
+  ASSERT_TRUE(p != MAP_FAILED);
+  close(fd);
+  if (truncate(path, 1) != 0)
+    FAIL("truncate %s: %s", path, strerror(errno));
+  return (unsigned char *)p + page();
+}
+
+/* A page of the program's own that faults with SIGSEGV. */
+static unsigned char *raw_segv_page(void) {
+  void *p = mmap(NULL, page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(p != MAP_FAILED);
+  return p;
+}
+
+static int touch(void *ctx) {
+  volatile unsigned char *p = ctx;
+  return *p;
+}
+
+/* Make mmf install its handlers: any guarded access does. */
+static void arm_mmf(void) {
+  unsigned char b;
+  const char *path = test_path("arm");
+  write_pattern(path, 100);
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_open(&m, path, MMF_READ, NULL));
+  ASSERT_OK(mmf_read(m, 5, &b, 1));
+  ASSERT_OK(mmf_close(m));
+}
+
+/* Undefined-behaviour sanitizers would report the NULL load before the
+ * CPU faults; the test wants the CPU's fault. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define TEST_NO_UBSAN __attribute__((no_sanitize("undefined")))
+#else
+#define TEST_NO_UBSAN
+#endif
+
+static volatile unsigned char *volatile null_pointer;
+
+TEST_NO_UBSAN static int load_null(void) { return *null_pointer; }
+
+static int load_null_fn(void *ctx) {
+  (void)ctx;
+  return load_null();
+}
+
+/* Children that are meant to die should not leave core files. */
+static void no_core(void) {
+  struct rlimit rl = {0, 0};
+  setrlimit(RLIMIT_CORE, &rl);
+}
+
+/* Children put their files in the test's directory, which only the test's
+ * own process removes: make it before forking. */
+static int in_child(int (*fn)(void *), void *arg) {
+  (void)test_dir();
+  return run_in_child(fn, arg);
+}
+
+static int expect_death(int (*fn)(void *), void *arg, int sig,
+                        const char *what) {
+  int st = in_child(fn, arg);
+  if (!WIFSIGNALED(st) || WTERMSIG(st) != sig) {
+    if (WIFEXITED(st))
+      FAIL("%s: child exited with %d, expected death by signal %d (%s)", what,
+           WEXITSTATUS(st), sig, strsignal(sig));
+    ASSERT_SIGNALED(st, sig);
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* mmf's disposition                                                         */
+/* ------------------------------------------------------------------------ */
+
+TEST(handlers_installed_siginfo_onstack) {
+  struct sigaction before, after;
+  ASSERT_EQ(sigaction(SIGBUS, NULL, &before), 0);
+  arm_mmf();
+  ASSERT_EQ(sigaction(SIGBUS, NULL, &after), 0);
+  ASSERT_TRUE(after.sa_flags & SA_SIGINFO);
+  ASSERT_TRUE(after.sa_flags & SA_ONSTACK);
+  ASSERT_EQ(sigaction(SIGSEGV, NULL, &after), 0);
+  ASSERT_TRUE(after.sa_flags & SA_SIGINFO);
+  ASSERT_TRUE(after.sa_flags & SA_ONSTACK);
+  /* Plain reads of maps without faults leave nothing else changed. */
+  sigset_t mask;
+  ASSERT_EQ(sigprocmask(SIG_BLOCK, NULL, &mask), 0);
+  ASSERT_FALSE(sigismember(&mask, SIGBUS));
+  ASSERT_FALSE(sigismember(&mask, SIGSEGV));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Foreign faults still kill                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int child_null_deref(void *arg) {
+  (void)arg;
+  no_core();
+  arm_mmf();
+  return load_null() + 100;
+}
+
+static int child_raw_sigbus_mmf_map(void *arg) {
+  (void)arg;
+  no_core();
+  cut_map c = make_cut_map("f");
+  unsigned char b;
+  /* The guard is armed and catches this one... */
+  if (mmf_read(c.m, 3 * page(), &b, 1) != MMF_ETRUNCATED)
+    return 2;
+  /* ...but not a raw load through the borrowed pointer. */
+  return touch(c.far) + 100;
+}
+
+static int child_raw_sigbus_other_map(void *arg) {
+  (void)arg;
+  no_core();
+  arm_mmf();
+  return touch(raw_bus_far("raw")) + 100;
+}
+
+static int child_raise(void *arg) {
+  no_core();
+  arm_mmf();
+  raise(*(int *)arg);
+  return 100;
+}
+
+static int child_kill_self(void *arg) {
+  no_core();
+  arm_mmf();
+  kill(getpid(), *(int *)arg);
+  return 100;
+}
+
+TEST(foreign_null_deref_kills) {
+  expect_death(child_null_deref, NULL, SIGSEGV, "NULL dereference");
+  test_note("NULL dereference after mmf armed: killed by SIGSEGV");
+}
+
+TEST(foreign_sigbus_outside_guard_kills) {
+  expect_death(child_raw_sigbus_mmf_map, NULL, SIGBUS,
+               "raw load past EOF through mmf_data()");
+  expect_death(child_raw_sigbus_other_map, NULL, SIGBUS,
+               "raw load past EOF of a map mmf does not own");
+  test_note("SIGBUS outside any guard (mmf map and foreign map): killed by "
+            "SIGBUS");
+}
+
+TEST(foreign_raise_and_kill_self_kill) {
+  int bus = SIGBUS, segv = SIGSEGV;
+  expect_death(child_raise, &bus, SIGBUS, "raise(SIGBUS)");
+  expect_death(child_raise, &segv, SIGSEGV, "raise(SIGSEGV)");
+  expect_death(child_kill_self, &bus, SIGBUS, "kill(getpid(), SIGBUS)");
+  expect_death(child_kill_self, &segv, SIGSEGV, "kill(getpid(), SIGSEGV)");
+}
+
+/* kill -BUS from another process, while the child sits in a guard-free
+ * pause and while it is inside a guarded call. */
+typedef struct waiter {
+  int ready[2];
+  int in_guard;
+} waiter;
+
+static int wait_forever(void *ctx) {
+  int *fd = ctx;
+  if (write(*fd, "r", 1) != 1)
+    return 3;
+  for (;;)
+    pause();
+}
+
+static int child_wait_for_kill(void *arg) {
+  waiter *w = arg;
+  no_core();
+  close(w->ready[0]);
+  if (w->in_guard) {
+    cut_map c = make_cut_map("f");
+    return mmf_guard(c.m, wait_forever, &w->ready[1]) + 1000;
+  }
+  arm_mmf();
+  return wait_forever(&w->ready[1]);
+}
+
+TEST(foreign_kill_bus_from_other_process) {
+  for (int in_guard = 0; in_guard < 2; in_guard++) {
+    waiter w;
+    char c;
+    w.in_guard = in_guard;
+    ASSERT_EQ(pipe(w.ready), 0);
+    (void)test_dir();
+    pid_t pid = start_child(child_wait_for_kill, &w);
+    close(w.ready[1]);
+    ASSERT_EQ(read(w.ready[0], &c, 1), 1);
+    close(w.ready[0]);
+    ASSERT_EQ(kill(pid, SIGBUS), 0);
+    ASSERT_SIGNALED(wait_child(pid), SIGBUS);
+  }
+  test_note("kill -BUS from another process (outside and inside a guard): "
+            "killed by SIGBUS");
+}
+
+/* A guard is per thread: another thread's fault in a range this thread
+ * has armed is not this thread's to catch. */
+typedef struct two_threads {
+  cut_map c;
+  pthread_barrier_t armed;
+} two_threads;
+
+static int hold_guard(void *ctx) {
+  two_threads *t = ctx;
+  pthread_barrier_wait(&t->armed);
+  for (;;)
+    pause();
+  return 0;
+}
+
+static void *guard_holder(void *arg) {
+  two_threads *t = arg;
+  (void)mmf_guard(t->c.m, hold_guard, t);
+  return NULL;
+}
+
+static int child_other_thread_fault(void *arg) {
+  (void)arg;
+  no_core();
+  two_threads *t = calloc(1, sizeof *t);
+  pthread_t th;
+  t->c = make_cut_map("f");
+  pthread_barrier_init(&t->armed, NULL, 2);
+  if (pthread_create(&th, NULL, guard_holder, t) != 0)
+    return 2;
+  pthread_barrier_wait(&t->armed);
+  return touch(t->c.far) + 100;
+}
+
+TEST(foreign_fault_in_other_threads_guard_kills) {
+  expect_death(child_other_thread_fault, NULL, SIGBUS,
+               "raw load in a range another thread has armed");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Chaining to what the program had before mmf                               */
+/* ------------------------------------------------------------------------ */
+
+static sigjmp_buf app_jump;
+static volatile sig_atomic_t app_calls, app_sig, app_code, app_had_context;
+static void *volatile app_addr;
+
+static void app_siginfo_handler(int sig, siginfo_t *si, void *uc) {
+  app_calls++;
+  app_sig = sig;
+  app_code = si->si_code;
+  app_addr = si->si_addr;
+  app_had_context = uc != NULL;
+  if (si->si_code > 0) /* a fault: returning would repeat it */
+    siglongjmp(app_jump, 1);
+}
+
+static void app_plain_handler(int sig) {
+  app_calls++;
+  app_sig = sig;
+}
+
+/* The plain handler cannot tell a fault from a sent signal: it is told
+ * which one to expect. */
+static volatile sig_atomic_t plain_escape;
+
+static void app_plain_escaping_handler(int sig) {
+  app_plain_handler(sig);
+  if (plain_escape)
+    siglongjmp(app_jump, 1);
+}
+
+static void install_plain(int sig, void (*handler)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(sig, &sa, NULL), 0);
+}
+
+static void install_siginfo(int sig, void (*fn)(int, siginfo_t *, void *)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = fn;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(sig, &sa, NULL), 0);
+}
+
+/* Guarded faults must not reach the application's handler. */
+static void guarded_faults_stay_inside(cut_map *c, int calls_before) {
+  for (int i = 0; i < 10; i++)
+    ASSERT_ERR(mmf_guard(c->m, touch, c->far), MMF_ETRUNCATED);
+  ASSERT_EQ(app_calls, calls_before);
+}
+
+static int child_chain_siginfo_before(void *arg) {
+  (void)arg;
+  unsigned char *segv_page = raw_segv_page();
+  unsigned char *bus_far = raw_bus_far("raw");
+  install_siginfo(SIGSEGV, app_siginfo_handler);
+  install_siginfo(SIGBUS, app_siginfo_handler);
+  cut_map c = make_cut_map("f");
+  guarded_faults_stay_inside(&c, 0);
+
+  /* A foreign SIGSEGV: the application's handler with the real siginfo. */
+  if (!sigsetjmp(app_jump, 1))
+    (void)touch(segv_page);
+  ASSERT_EQ(app_calls, 1);
+  ASSERT_EQ(app_sig, SIGSEGV);
+  ASSERT_EQ_PTR(app_addr, segv_page);
+  ASSERT_EQ(app_code, SEGV_ACCERR);
+  ASSERT_TRUE(app_had_context);
+
+  /* A foreign SIGBUS, in a map mmf does not own and in mmf's own map
+   * touched without a guard. */
+  if (!sigsetjmp(app_jump, 1))
+    (void)touch(bus_far);
+  ASSERT_EQ(app_calls, 2);
+  ASSERT_EQ(app_sig, SIGBUS);
+  ASSERT_EQ_PTR(app_addr, bus_far);
+  ASSERT_EQ(app_code, BUS_ADRERR);
+  if (!sigsetjmp(app_jump, 1))
+    (void)touch(c.far);
+  ASSERT_EQ(app_calls, 3);
+  ASSERT_EQ_PTR(app_addr, c.far);
+
+  /* A NULL dereference. */
+  if (!sigsetjmp(app_jump, 1))
+    (void)load_null();
+  ASSERT_EQ(app_calls, 4);
+  ASSERT_EQ(app_sig, SIGSEGV);
+  ASSERT_NULL(app_addr);
+
+  /* Sent signals: the handler sees si_code <= 0 and returns. */
+  raise(SIGBUS);
+  ASSERT_EQ(app_calls, 5);
+  ASSERT_EQ(app_sig, SIGBUS);
+  ASSERT_LE(app_code, 0);
+  kill(getpid(), SIGSEGV);
+  ASSERT_EQ(app_calls, 6);
+  ASSERT_EQ(app_sig, SIGSEGV);
+
+  /* And mmf still works after all that. */
+  guarded_faults_stay_inside(&c, 6);
+  return 0;
+}
+
+TEST(chain_siginfo_handler_installed_before) {
+  ASSERT_EXITED(in_child(child_chain_siginfo_before, NULL), 0);
+  test_note("SA_SIGINFO handler before mmf: 4 foreign faults and 2 sent "
+            "signals reached it with their siginfo; 20 guarded faults did "
+            "not");
+}
+
+static int child_chain_plain_before(void *arg) {
+  (void)arg;
+  unsigned char *segv_page = raw_segv_page();
+  unsigned char *bus_far = raw_bus_far("raw");
+  install_plain(SIGSEGV, app_plain_escaping_handler);
+  install_plain(SIGBUS, app_plain_escaping_handler);
+  cut_map c = make_cut_map("f");
+  guarded_faults_stay_inside(&c, 0);
+
+  plain_escape = 1;
+  if (!sigsetjmp(app_jump, 1))
+    (void)touch(segv_page);
+  ASSERT_EQ(app_calls, 1);
+  ASSERT_EQ(app_sig, SIGSEGV);
+  if (!sigsetjmp(app_jump, 1))
+    (void)touch(bus_far);
+  ASSERT_EQ(app_calls, 2);
+  ASSERT_EQ(app_sig, SIGBUS);
+
+  plain_escape = 0;
+  raise(SIGBUS);
+  ASSERT_EQ(app_calls, 3);
+  kill(getpid(), SIGSEGV);
+  ASSERT_EQ(app_calls, 4);
+  ASSERT_EQ(app_sig, SIGSEGV);
+
+  guarded_faults_stay_inside(&c, 4);
+  return 0;
+}
+
+TEST(chain_plain_handler_installed_before) {
+  ASSERT_EXITED(in_child(child_chain_plain_before, NULL), 0);
+}
+
+/* SIG_IGN: sent signals are ignored as before; real faults cannot be
+ * ignored (the kernel would not let them be) and kill. */
+static int child_ign_sent(void *arg) {
+  (void)arg;
+  no_core();
+  signal(SIGBUS, SIG_IGN);
+  signal(SIGSEGV, SIG_IGN);
+  cut_map c = make_cut_map("f");
+  ASSERT_ERR(mmf_guard(c.m, touch, c.far), MMF_ETRUNCATED);
+  raise(SIGBUS);
+  kill(getpid(), SIGBUS);
+  raise(SIGSEGV);
+  kill(getpid(), SIGSEGV);
+  ASSERT_ERR(mmf_guard(c.m, touch, c.far), MMF_ETRUNCATED);
+  return 0;
+}
+
+static int child_ign_fault(void *arg) {
+  no_core();
+  signal(SIGBUS, SIG_IGN);
+  signal(SIGSEGV, SIG_IGN);
+  cut_map c = make_cut_map("f");
+  ASSERT_ERR(mmf_guard(c.m, touch, c.far), MMF_ETRUNCATED);
+  if (*(int *)arg == SIGSEGV)
+    return load_null() + 100;
+  return touch(c.far) + 100;
+}
+
+TEST(chain_sig_ign_installed_before) {
+  int bus = SIGBUS, segv = SIGSEGV;
+  ASSERT_EXITED(in_child(child_ign_sent, NULL), 0);
+  expect_death(child_ign_fault, &segv, SIGSEGV, "NULL load under SIG_IGN");
+  expect_death(child_ign_fault, &bus, SIGBUS, "raw SIGBUS under SIG_IGN");
+  test_note("SIG_IGN before mmf: 4 sent signals ignored; real faults still "
+            "kill (SIGSEGV, SIGBUS)");
+}
+
+/* SIG_DFL set explicitly before mmf. */
+static int child_dfl(void *arg) {
+  int how = *(int *)arg;
+  no_core();
+  signal(SIGBUS, SIG_DFL);
+  signal(SIGSEGV, SIG_DFL);
+  cut_map c = make_cut_map("f");
+  ASSERT_ERR(mmf_guard(c.m, touch, c.far), MMF_ETRUNCATED);
+  switch (how) {
+  case 0:
+    return load_null() + 100;
+  case 1:
+    return touch(c.far) + 100;
+  default:
+    kill(getpid(), SIGBUS);
+    return 100;
+  }
+}
+
+TEST(chain_sig_dfl_installed_before) {
+  int how[3] = {0, 1, 2};
+  expect_death(child_dfl, &how[0], SIGSEGV, "NULL load under SIG_DFL");
+  expect_death(child_dfl, &how[1], SIGBUS, "raw SIGBUS under SIG_DFL");
+  expect_death(child_dfl, &how[2], SIGBUS, "kill -BUS under SIG_DFL");
+}
+
+/* An application handler installed after mmf, chaining to the previous
+ * disposition it got from sigaction() (mmf's), the way well-behaved
+ * libraries do. It runs for every fault; mmf's guard still turns guarded
+ * ones into codes, every time, and foreign ones still kill. */
+static struct sigaction chained_bus, chained_segv;
+static volatile sig_atomic_t after_calls;
+
+static void app_after_handler(int sig, siginfo_t *si, void *uc) {
+  const struct sigaction *prev = sig == SIGBUS ? &chained_bus : &chained_segv;
+  after_calls++;
+  if (prev->sa_flags & SA_SIGINFO)
+    prev->sa_sigaction(sig, si, uc);
+  else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN)
+    prev->sa_handler(sig);
+  else
+    signal(sig, SIG_DFL);
+}
+
+static void install_after(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = app_after_handler;
+  sa.sa_flags = SA_SIGINFO; /* no SA_NODEFER: the signal is blocked while
+                               it runs, as in most programs */
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGBUS, &sa, &chained_bus), 0);
+  ASSERT_EQ(sigaction(SIGSEGV, &sa, &chained_segv), 0);
+}
+
+typedef struct after_report {
+  int guarded_ok; /* guarded faults that came back as codes */
+  int calls;      /* app handler calls seen before the foreign fault */
+  int mask_ok;    /* SIGBUS/SIGSEGV unblocked after every guarded fault */
+} after_report;
+
+static int child_chain_after(void *arg) {
+  after_report *r = arg;
+  sigset_t mask;
+  unsigned char b;
+  no_core();
+  cut_map c = make_cut_map("f");
+  mmf_map *noaccess = make_noaccess_map("g");
+  ASSERT_OK(mmf_read(c.m, 0, &b, 1)); /* mmf installs its handlers */
+  install_after();
+  r->mask_ok = 1;
+  for (int i = 0; i < 200; i++) {
+    int rc =
+        i < 100 ? mmf_guard(c.m, touch, c.far) : mmf_read(noaccess, 3, &b, 1);
+    r->guarded_ok += rc == (i < 100 ? MMF_ETRUNCATED : MMF_EACCES);
+    sigprocmask(SIG_BLOCK, NULL, &mask);
+    if (sigismember(&mask, SIGBUS) || sigismember(&mask, SIGSEGV))
+      r->mask_ok = 0;
+    r->calls = after_calls;
+  }
+  return load_null() + 100;
+}
+
+TEST(chain_handler_installed_after) {
+  after_report *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_TRUE(r != MAP_FAILED);
+  memset(r, 0, sizeof *r);
+  int st = in_child(child_chain_after, r);
+  test_note("handler installed after mmf, chaining: %d of 200 guarded "
+            "faults -> code, %d handler calls, fault signals %s after "
+            "them",
+            r->guarded_ok, r->calls, r->mask_ok ? "unblocked" : "BLOCKED");
+  if (WIFSIGNALED(st) && r->guarded_ok < 200)
+    FAIL("guarded fault %d killed the process with signal %d: the jump "
+         "out of a chained handler left the signal blocked",
+         r->guarded_ok + 1, WTERMSIG(st));
+  ASSERT_EQ(r->guarded_ok, 200);
+  ASSERT_EQ(r->calls, 200);
+  ASSERT_TRUE(r->mask_ok);
+  ASSERT_SIGNALED(st, SIGSEGV);
+}
+
+/* ------------------------------------------------------------------------ */
+/* mmf_guard and addresses outside its map                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A handler that repairs the page and returns (what garbage collectors
+ * and lazy loaders do): the faulting access is retried and succeeds, and
+ * mmf_guard() returns fn's own result. */
+static unsigned char *volatile repair_page;
+
+static void app_repairing_handler(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  app_calls++;
+  app_sig = sig;
+  app_addr = si->si_addr;
+  mprotect(repair_page, page(), PROT_READ | PROT_WRITE);
+}
+
+static int touch_repair_page(void *ctx) {
+  (void)ctx;
+  return touch(repair_page) + 42; /* the page holds zeros */
+}
+
+static int child_guard_outside_repair(void *arg) {
+  (void)arg;
+  repair_page = raw_segv_page();
+  install_siginfo(SIGSEGV, app_repairing_handler);
+  cut_map c = make_cut_map("f");
+  ASSERT_EQ(mmf_guard(c.m, touch_repair_page, NULL), 42);
+  ASSERT_EQ(app_calls, 1);
+  ASSERT_EQ(app_sig, SIGSEGV);
+  ASSERT_EQ_PTR(app_addr, repair_page);
+  /* Its own map's faults stay codes. */
+  ASSERT_ERR(mmf_guard(c.m, touch, c.far), MMF_ETRUNCATED);
+  ASSERT_EQ(app_calls, 1);
+  return 0;
+}
+
+TEST(guard_fault_outside_map_goes_to_previous_handler) {
+  ASSERT_EXITED(in_child(child_guard_outside_repair, NULL), 0);
+}
+
+typedef struct outside_job {
+  cut_map c;
+  unsigned char *target;
+} outside_job;
+
+static int touch_target(void *ctx) {
+  outside_job *j = ctx;
+  return touch(j->target);
+}
+
+static int child_guard_outside_dies(void *arg) {
+  int kind = *(int *)arg;
+  no_core();
+  outside_job j;
+  j.c = make_cut_map("f");
+  if (kind == 0)
+    return mmf_guard(j.c.m, load_null_fn, NULL) + 1000;
+  if (kind == 1) {
+    j.target = raw_bus_far("raw");
+  } else {
+    /* Another mmf map, not the one guarded. */
+    cut_map other = make_cut_map("g");
+    j.target = other.far;
+  }
+  return mmf_guard(j.c.m, touch_target, &j) + 1000;
+}
+
+TEST(guard_fault_outside_map_kills) {
+  int kinds[3] = {0, 1, 2};
+  expect_death(child_guard_outside_dies, &kinds[0], SIGSEGV,
+               "NULL load inside mmf_guard");
+  expect_death(child_guard_outside_dies, &kinds[1], SIGBUS,
+               "SIGBUS in a foreign map inside mmf_guard");
+  expect_death(child_guard_outside_dies, &kinds[2], SIGBUS,
+               "SIGBUS in another mmf map inside mmf_guard");
+  test_note("faults inside mmf_guard outside its map: NULL -> SIGSEGV, "
+            "foreign map -> SIGBUS, other mmf map -> SIGBUS");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Nesting                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct nest {
+  cut_map a, b;
+  int inner_rc;
+  int depth, max_depth;
+} nest;
+
+/* Inside a guard on a: a library call on b faults and returns its code;
+ * fn goes on. */
+static int inner_read_b(void *ctx) {
+  nest *n = ctx;
+  unsigned char x;
+  n->inner_rc = mmf_read(n->b.m, 3 * page(), &x, 1);
+  return 7;
+}
+
+/* Inside a guard on a: a guard on b whose fn faults in a. b's guard does
+ * not own the address; a's does, and abandons both fns. */
+static int touch_a_far(void *ctx) {
+  nest *n = ctx;
+  (void)touch(n->a.far);
+  return 99; /* not reached */
+}
+
+static int guard_b_touching_a(void *ctx) {
+  nest *n = ctx;
+  n->inner_rc = mmf_guard(n->b.m, touch_a_far, n);
+  return 98; /* not reached */
+}
+
+/* The same map guarded at every level; the innermost catches. */
+static int recurse_same_map(void *ctx) {
+  nest *n = ctx;
+  if (++n->depth == n->max_depth)
+    return touch(n->a.far);
+  int rc = mmf_guard(n->a.m, recurse_same_map, n);
+  /* The innermost guard returns the code; the levels above pass on 5. */
+  return rc == MMF_ETRUNCATED || rc == 5 ? 5 : -1;
+}
+
+TEST(guard_nesting) {
+  nest n;
+  memset(&n, 0, sizeof n);
+  n.a = make_cut_map("a");
+  n.b = make_cut_map("b");
+
+  ASSERT_EQ(mmf_guard(n.a.m, inner_read_b, &n), 7);
+  ASSERT_ERR(n.inner_rc, MMF_ETRUNCATED);
+
+  n.inner_rc = 12345;
+  ASSERT_ERR(mmf_guard(n.a.m, guard_b_touching_a, &n), MMF_ETRUNCATED);
+  ASSERT_EQ(n.inner_rc, 12345);
+
+  n.depth = 0;
+  n.max_depth = 100;
+  ASSERT_EQ(mmf_guard(n.a.m, recurse_same_map, &n), 5);
+  ASSERT_EQ(n.depth, 100);
+
+  /* After all the unwinding, the guard stack is empty and correct. */
+  ASSERT_ERR(mmf_guard(n.b.m, touch, n.b.far), MMF_ETRUNCATED);
+  ASSERT_OK(mmf_close(n.a.m));
+  ASSERT_OK(mmf_close(n.b.m));
+  test_note("nested guards: inner call's fault -> code inside fn; fault in "
+            "the outer map -> outer guard; 100 levels on one map -> "
+            "innermost");
+}
+
+static int child_nested_then_foreign(void *arg) {
+  (void)arg;
+  no_core();
+  nest n;
+  memset(&n, 0, sizeof n);
+  n.a = make_cut_map("a");
+  n.b = make_cut_map("b");
+  ASSERT_ERR(mmf_guard(n.a.m, guard_b_touching_a, &n), MMF_ETRUNCATED);
+  /* No guard is left armed: a raw fault in either map kills. */
+  return touch(n.b.far) + 100;
+}
+
+TEST(guard_nesting_leaves_nothing_armed) {
+  expect_death(child_nested_then_foreign, NULL, SIGBUS,
+               "raw load after nested guards unwound");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stacks                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct stack_job {
+  cut_map c;
+  mmf_map *noaccess;
+  int with_altstack;
+  int faults;       /* guarded faults that returned the code */
+  int deep_fault;   /* code of the fault taken near the end of the stack */
+  size_t left;      /* stack bytes left below that fault's frame */
+  int altstack_off; /* sigaltstack not marked in use afterwards */
+} stack_job;
+
+/* Give the calling thread an alternate signal stack of the application's
+ * own; *old keeps the one it had (sanitizers install theirs and expect it
+ * back when the thread ends). */
+static void *push_altstack(stack_t *old) {
+  stack_t ss;
+  ss.ss_sp = malloc(SIGSTKSZ);
+  ss.ss_size = SIGSTKSZ;
+  ss.ss_flags = 0;
+  if (!ss.ss_sp || sigaltstack(&ss, old) != 0) {
+    free(ss.ss_sp);
+    return NULL;
+  }
+  return ss.ss_sp;
+}
+
+static void pop_altstack(const stack_t *old, void *mine) {
+  stack_t off;
+  if (old->ss_flags & SS_DISABLE) {
+    memset(&off, 0, sizeof off);
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, NULL);
+  } else {
+    sigaltstack(old, NULL);
+  }
+  free(mine);
+}
+
+static void run_faults(stack_job *j) {
+  unsigned char b;
+  for (int i = 0; i < 500; i++) {
+    j->faults += mmf_read(j->noaccess, 9, &b, 1) == MMF_EACCES;
+    j->faults += mmf_guard(j->c.m, touch, j->c.far) == MMF_ETRUNCATED;
+  }
+}
+
+static void *small_stack_thread(void *arg) {
+  stack_job *j = arg;
+  stack_t old, now;
+  void *mine = NULL;
+  if (j->with_altstack && !(mine = push_altstack(&old)))
+    return NULL;
+  run_faults(j);
+  if (j->with_altstack) {
+    sigaltstack(NULL, &now);
+    j->altstack_off = !(now.ss_flags & SS_ONSTACK);
+    pop_altstack(&old, mine);
+  }
+  return NULL;
+}
+
+static void run_small_stack(stack_job *j) {
+  pthread_attr_t a;
+  pthread_t th;
+  ASSERT_EQ(pthread_attr_init(&a), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&a, PTHREAD_STACK_MIN + 8192), 0);
+  ASSERT_EQ(pthread_create(&th, &a, small_stack_thread, j), 0);
+  ASSERT_EQ(pthread_join(th, NULL), 0);
+  pthread_attr_destroy(&a);
+}
+
+TEST(small_stack_thread) {
+  stack_job j;
+  memset(&j, 0, sizeof j);
+  j.c = make_cut_map("f");
+  j.noaccess = make_noaccess_map("g");
+  run_small_stack(&j);
+  test_note("thread with a %zu-byte stack: %d of 1000 guarded faults -> "
+            "code (SIGBUS and SIGSEGV alternating)",
+            (size_t)PTHREAD_STACK_MIN + 8192, j.faults);
+  ASSERT_EQ(j.faults, 1000);
+  ASSERT_OK(mmf_close(j.c.m));
+  ASSERT_OK(mmf_close(j.noaccess));
+}
+
+TEST(application_sigaltstack) {
+  stack_job j;
+  memset(&j, 0, sizeof j);
+  j.c = make_cut_map("f");
+  j.noaccess = make_noaccess_map("g");
+  j.with_altstack = 1;
+  run_small_stack(&j);
+  ASSERT_EQ(j.faults, 1000);
+  ASSERT_TRUE(j.altstack_off);
+  /* And on the main thread, with its own alternate stack. */
+  stack_t old, now;
+  void *mine = push_altstack(&old);
+  ASSERT_TRUE(mine != NULL);
+  j.faults = 0;
+  run_faults(&j);
+  ASSERT_EQ(j.faults, 1000);
+  ASSERT_EQ(sigaltstack(NULL, &now), 0);
+  ASSERT_FALSE(now.ss_flags & SS_ONSTACK);
+  pop_altstack(&old, mine);
+  ASSERT_OK(mmf_close(j.c.m));
+  ASSERT_OK(mmf_close(j.noaccess));
+  test_note("application sigaltstack (small-stack thread and main thread): "
+            "2000 of 2000 guarded faults -> code, alternate stack "
+            "released after each");
+}
+
+/* The reason for SA_ONSTACK: a fault taken with the thread's stack all but
+ * used up. The kernel cannot push a signal frame there; with the
+ * application's alternate stack it pushes it on that, and the guard still
+ * turns the fault into a code. */
+static unsigned char *stack_floor; /* lowest usable byte of this stack */
+
+static int deep_touch(stack_job *j, int depth) {
+  volatile unsigned char pad[200];
+  unsigned char *here = __builtin_frame_address(0);
+  pad[0] = (unsigned char)depth;
+  int rc;
+  if ((size_t)(here - stack_floor) > 1024 && depth < 100000) {
+    rc = deep_touch(j, depth + 1);
+  } else {
+    j->left = (size_t)(here - stack_floor);
+    rc = touch(j->c.far);
+  }
+  /* Reading pad after the call keeps the recursion from becoming a loop. */
+  return rc + (pad[0] != (unsigned char)depth);
+}
+
+static int deep_fn(void *ctx) { return deep_touch(ctx, 0); }
+
+static void *deep_thread(void *arg) {
+  stack_job *j = arg;
+  pthread_attr_t a;
+  void *lo, *mine;
+  size_t size;
+  stack_t old;
+  if (pthread_getattr_np(pthread_self(), &a) != 0)
+    return NULL;
+  int rc = pthread_attr_getstack(&a, &lo, &size);
+  pthread_attr_destroy(&a);
+  if (rc != 0 || !(mine = push_altstack(&old)))
+    return NULL;
+  stack_floor = lo;
+  j->deep_fault = mmf_guard(j->c.m, deep_fn, j);
+  pop_altstack(&old, mine);
+  return NULL;
+}
+
+TEST(fault_with_stack_exhausted_uses_sigaltstack) {
+  stack_job j;
+  pthread_attr_t a;
+  pthread_t th;
+  memset(&j, 0, sizeof j);
+  j.c = make_cut_map("f");
+  ASSERT_EQ(pthread_attr_init(&a), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&a, 256 * 1024), 0);
+  ASSERT_EQ(pthread_create(&th, &a, deep_thread, &j), 0);
+  ASSERT_EQ(pthread_join(th, NULL), 0);
+  test_note("fault with %zu bytes of thread stack left, on an application "
+            "sigaltstack -> %s",
+            j.left, mmf_errname(j.deep_fault));
+  ASSERT_ERR(j.deep_fault, MMF_ETRUNCATED);
+  ASSERT_LE_U(j.left, 2048);
+  ASSERT_OK(mmf_close(j.c.m));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum { GUARD_THREADS = 8, FAULTS_PER_THREAD = 1000 };
+
+typedef struct thread_job {
+  cut_map c;
+  mmf_map *noaccess;
+  pthread_barrier_t *start;
+  int faults;
+} thread_job;
+
+static void *fault_loop(void *arg) {
+  thread_job *j = arg;
+  unsigned char b;
+  /* All threads make their first guarded call together: the handlers are
+   * installed once, whoever comes first. */
+  pthread_barrier_wait(j->start);
+  for (int i = 0; i < FAULTS_PER_THREAD; i++)
+    j->faults += i % 2 ? mmf_guard(j->c.m, touch, j->c.far) == MMF_ETRUNCATED
+                       : mmf_read(j->noaccess, 1, &b, 1) == MMF_EACCES;
+  return NULL;
+}
+
+TEST(guard_many_threads) {
+  thread_job jobs[GUARD_THREADS];
+  pthread_t th[GUARD_THREADS];
+  pthread_barrier_t start;
+  int total = 0;
+  pthread_barrier_init(&start, NULL, GUARD_THREADS);
+  for (int i = 0; i < GUARD_THREADS; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "f%d", i);
+    jobs[i].c = make_cut_map(name);
+    snprintf(name, sizeof name, "g%d", i);
+    jobs[i].noaccess = make_noaccess_map(name);
+    jobs[i].start = &start;
+    jobs[i].faults = 0;
+  }
+  for (int i = 0; i < GUARD_THREADS; i++)
+    ASSERT_EQ(pthread_create(&th[i], NULL, fault_loop, &jobs[i]), 0);
+  for (int i = 0; i < GUARD_THREADS; i++) {
+    ASSERT_EQ(pthread_join(th[i], NULL), 0);
+    total += jobs[i].faults;
+  }
+  test_note("%d threads at once: %d of %d guarded faults -> code",
+            GUARD_THREADS, total, GUARD_THREADS * FAULTS_PER_THREAD);
+  ASSERT_EQ(total, GUARD_THREADS * FAULTS_PER_THREAD);
+  for (int i = 0; i < GUARD_THREADS; i++) {
+    ASSERT_OK(mmf_close(jobs[i].c.m));
+    ASSERT_OK(mmf_close(jobs[i].noaccess));
+  }
+}
