@@ -101,8 +101,8 @@ int cli_parse_size(const char *s, uint64_t max, uint64_t *out,
                    const char **why);
 
 /* cli_parse_size that prints "mmf: CMD: invalid WHAT 'S': why". */
-int cli_get_size(const char *cmd, const char *what, const char *s,
-                 uint64_t max, uint64_t *out);
+int cli_get_size(const char *cmd, const char *what, const char *s, uint64_t max,
+                 uint64_t *out);
 
 /* The largest file offset: 2^63 - 1. */
 #define CLI_MAX_OFFSET ((uint64_t)INT64_MAX)
@@ -134,17 +134,17 @@ typedef struct cli_span {
 typedef struct cli_input {
   const char *name; /* for messages */
   cli_file file;
-  int owns_fd;         /* close file.fd at the end (not stdin) */
-  int streamed;        /* through the window cursor */
-  uint64_t start;      /* file offset of input position 0 (stdin's) */
-  uint64_t size;       /* files: bytes from start to EOF, at open */
-  uint64_t budget;     /* largest file window, in bytes */
-  uint64_t next;       /* input position of the next span */
-  int ended;           /* files: the last window was handed out */
-  mmf_map *map;        /* files: the current window */
-  mmf_window *cursor;  /* streams */
-  cli_span cur;        /* cli_input_read()'s span, and */
-  size_t cur_off;      /* how much of it was consumed */
+  int owns_fd;        /* close file.fd at the end (not stdin) */
+  int streamed;       /* through the window cursor */
+  uint64_t start;     /* file offset of input position 0 (stdin's) */
+  uint64_t size;      /* files: bytes from start to EOF, at open */
+  uint64_t budget;    /* largest file window, in bytes */
+  uint64_t next;      /* input position of the next span */
+  int ended;          /* files: the last window was handed out */
+  mmf_map *map;       /* files: the current window */
+  mmf_window *cursor; /* streams */
+  cli_span cur;       /* cli_input_read()'s span, and */
+  size_t cur_off;     /* how much of it was consumed */
 } cli_input;
 
 /* Open path ("-" or NULL: standard input). On failure prints the error
@@ -200,8 +200,7 @@ int cli_open_regular(const char *path, int writable, cli_file *f);
  * MMF_ETRUNCATED.
  */
 int cli_each_window(cli_file *f, unsigned flags,
-                    int (*fn)(void *ctx, mmf_map *m, uint64_t off),
-                    void *ctx);
+                    int (*fn)(void *ctx, mmf_map *m, uint64_t off), void *ctx);
 
 /* Read one byte of every page of m, under the fault guard, reporting
  * progress as done + bytes touched so far. Loads the file into the page

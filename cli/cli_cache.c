@@ -33,8 +33,7 @@ int cli_open_regular(const char *path, int writable, cli_file *f) {
 }
 
 int cli_each_window(cli_file *f, unsigned flags,
-                    int (*fn)(void *ctx, mmf_map *m, uint64_t off),
-                    void *ctx) {
+                    int (*fn)(void *ctx, mmf_map *m, uint64_t off), void *ctx) {
   const uint64_t huge = (uint64_t)2 << 20;
   uint64_t window = cli_window_budget(), off;
   int rc;

@@ -86,8 +86,8 @@ int cli_parse_size(const char *s, uint64_t max, uint64_t *out,
   return 0;
 }
 
-int cli_get_size(const char *cmd, const char *what, const char *s,
-                 uint64_t max, uint64_t *out) {
+int cli_get_size(const char *cmd, const char *what, const char *s, uint64_t max,
+                 uint64_t *out) {
   const char *why;
   if (cli_parse_size(s, max, out, &why) == 0)
     return 0;

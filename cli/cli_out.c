@@ -1,6 +1,7 @@
 /*
  * cli_out.c - error messages, colour and small formatting helpers.
  */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 int cli_bad_option(const char *cmd, int c, char **argv) {
-  extern int optind, optopt;
   const char *arg = argv[optind - 1];
   if (c == ':')
     return cli_usage_error(cmd, "option '%s' needs a value", arg);

@@ -32,10 +32,10 @@ enum kind { WHOLE, WINDOWS, READ };
 typedef struct strategy {
   const char *name;
   enum kind kind;
-  unsigned flags;   /* WHOLE: mmf_options.flags */
-  uint64_t size;    /* WINDOWS: window bytes; READ: buffer bytes */
-  double *times;    /* seconds per iteration, one per round */
-  int failed;       /* an MMF_E* code, or 0 */
+  unsigned flags; /* WHOLE: mmf_options.flags */
+  uint64_t size;  /* WINDOWS: window bytes; READ: buffer bytes */
+  double *times;  /* seconds per iteration, one per round */
+  int failed;     /* an MMF_E* code, or 0 */
 } strategy;
 
 static strategy strategies[] = {
@@ -158,8 +158,8 @@ static void print_table(const char *path, uint64_t size, uint64_t lines,
         best = t;
     }
   cli_human_size(size, h, sizeof h);
-  printf("file %s: %" PRIu64 " bytes (%s), %" PRIu64 " lines\n", path, size,
-         h, lines);
+  printf("file %s: %" PRIu64 " bytes (%s), %" PRIu64 " lines\n", path, size, h,
+         lines);
   printf("%s cache, median of %d rounds", cold ? "cold" : "hot", runs);
   if (iters > 1)
     printf(" of %d iterations each", iters);
@@ -176,8 +176,8 @@ static void print_table(const char *path, uint64_t size, uint64_t lines,
     }
     printf("%s%-17s %9.3f ms %10.2f %8.2f%s%s\n",
            is_best ? cli_sgr(stdout, CLI_GREEN) : "", s->name, t * 1e3,
-           t > 0 ? (double)size / t / 1e9 : 0.0, t / best,
-           is_best ? " *" : "", is_best ? cli_sgr(stdout, CLI_RESET) : "");
+           t > 0 ? (double)size / t / 1e9 : 0.0, t / best, is_best ? " *" : "",
+           is_best ? cli_sgr(stdout, CLI_RESET) : "");
   }
 }
 
@@ -245,8 +245,9 @@ int cmd_bench(int argc, char **argv) {
       for (it = 0; it < iters && !s->failed; it++) {
         s->failed = run_once(path, s, buf, &got);
         if (!s->failed && have_lines && got != lines) {
-          cli_error(path, "changed during the benchmark (%s counted %" PRIu64
-                          " lines, not %" PRIu64 ")",
+          cli_error(path,
+                    "changed during the benchmark (%s counted %" PRIu64
+                    " lines, not %" PRIu64 ")",
                     s->name, got, lines);
           rc = MMF_EINVAL;
           break;

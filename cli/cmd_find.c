@@ -237,8 +237,8 @@ int cmd_find(int argc, char **argv) {
     int rc;
     o.prefix = "";
     if (nfiles > 1) {
-      snprintf(prefix, sizeof prefix, "%s:",
-               strcmp(name, "-") == 0 ? "(standard input)" : name);
+      snprintf(prefix, sizeof prefix,
+               "%s:", strcmp(name, "-") == 0 ? "(standard input)" : name);
       o.prefix = prefix;
     }
     if (cli_input_open(&in, name) != 0) {

@@ -10,8 +10,10 @@
  * file offset modulo 2 MiB, which mmf guarantees. Whether that happens for
  * this file is visible only once pages are mapped: info reads one byte of
  * every 2 MiB-aligned region that is already wholly resident (no I/O, the
- * bytes are in memory), then reads FilePmdMapped (ShmemPmdMapped on tmpfs)
- * for its mapping in /proc/self/smaps. Elsewhere the answer is "unknown".
+ * bytes are in memory; the windows are mapped MMF_RANDOM so that the fault
+ * starts no read-ahead either), then reads FilePmdMapped (ShmemPmdMapped on
+ * tmpfs) for its mapping in /proc/self/smaps. Elsewhere the answer is
+ * "unknown".
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -82,7 +84,7 @@ static int measure(cli_file *f, file_info *fi) {
   memset(fi, 0, sizeof *fi);
   fi->size = f->size;
   fi->pages = (f->size + ps - 1) / ps;
-  rc = cli_each_window(f, 0, measure_window, fi);
+  rc = cli_each_window(f, MMF_RANDOM, measure_window, fi);
   if (!rc && fi->pmd_known >= 0)
     fi->pmd_known = fi->pmd_bytes > 0;
   return rc;
@@ -112,8 +114,7 @@ static void print_json(const char *name, const file_info *fi) {
   json_string(name);
   printf(",\"size\":%" PRIu64 ",\"page_size\":%zu,\"pages\":%" PRIu64
          ",\"resident_pages\":%" PRIu64 ",\"resident_percent\":%.1f",
-         fi->size, mmf_page_size(), fi->pages, fi->resident_pages,
-         percent(fi));
+         fi->size, mmf_page_size(), fi->pages, fi->resident_pages, percent(fi));
   if (fi->pmd_known < 0)
     printf(",\"huge_pages\":null,\"pmd_mapped_bytes\":null}\n");
   else

@@ -48,8 +48,9 @@ static int lock_file(const char *path, mmf_map **out, uint64_t *size) {
     cap = cli_os_memlock_limit();
     cli_human_size(mmf_size(m), have, sizeof have);
     cli_human_size(cap, limit, sizeof limit);
-    cli_error(path, "cannot lock %s in memory: %s (RLIMIT_MEMLOCK is %s; "
-                    "see ulimit -l)",
+    cli_error(path,
+              "cannot lock %s in memory: %s (RLIMIT_MEMLOCK is %s; "
+              "see ulimit -l)",
               have, mmf_strerror(rc), cap == UINT64_MAX ? "unlimited" : limit);
     mmf_close(m);
     return CLI_ERROR;

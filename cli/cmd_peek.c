@@ -97,8 +97,9 @@ int cmd_peek(int argc, char **argv) {
     return CLI_ERROR;
   rc = peek(&in, off, len, hex);
   if (rc == MMF_ERANGE)
-    cli_error(in.name, "offset %" PRIu64 " length %" PRIu64
-                       " is past the end of the input",
+    cli_error(in.name,
+              "offset %" PRIu64 " length %" PRIu64
+              " is past the end of the input",
               off, len);
   else if (rc)
     cli_fail(in.name, rc);

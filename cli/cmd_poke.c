@@ -153,8 +153,9 @@ int cmd_poke(int argc, char **argv) {
     return CLI_ERROR;
   if (hex) {
     if (parse_hex(hex, &bytes, &n))
-      return cli_usage_error("poke", "invalid HEX '%s': need pairs of hex "
-                                     "digits",
+      return cli_usage_error("poke",
+                             "invalid HEX '%s': need pairs of hex "
+                             "digits",
                              hex);
   } else {
     n = strlen(str);
@@ -167,8 +168,8 @@ int cmd_poke(int argc, char **argv) {
     free(bytes);
     return cli_usage_error("poke", "offset plus length is too large");
   }
-  status = poke(argv[optind], off,
-                bytes ? bytes : (const unsigned char *)str, n, grow);
+  status = poke(argv[optind], off, bytes ? bytes : (const unsigned char *)str,
+                n, grow);
   free(bytes);
   return status;
 }

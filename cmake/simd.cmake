@@ -30,5 +30,5 @@ if(_mmf_simd_x86 AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang"
   set_source_files_properties("${_mmf_simd_src}/scan_avx2.c"
     PROPERTIES COMPILE_OPTIONS "-mavx2;-mbmi;-mpopcnt")
   set_source_files_properties("${_mmf_simd_src}/scan_avx512.c"
-    PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mbmi;-mpopcnt")
+    PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vbmi2;-mbmi;-mpopcnt")
 endif()

@@ -50,8 +50,10 @@ trap 'rm -rf "$probe"' EXIT
 printf '#include <pthread.h>\nint main(void) { return pthread_self() == 0; }\n' \
   >"$probe/p.c"
 # shellcheck disable=SC2086
-"$cc" $flags -o "$probe/p" "$probe/p.c" -lpthread >"$probe/log" 2>&1 ||
-  skip "'$cc -m32' cannot link ($(head -n 1 "$probe/log"); on Debian/Ubuntu: apt-get install gcc-multilib)"
+if ! "$cc" $flags -o "$probe/p" "$probe/p.c" -lpthread >"$probe/log" 2>&1; then
+  why=$(head -n 1 "$probe/log")
+  skip "'$cc -m32' cannot link${why:+ ($why)}; on Debian/Ubuntu: apt-get install gcc-multilib"
+fi
 "$probe/p" || skip "this system cannot run 32-bit programs"
 
 echo "check-m32: configuring $build with CMAKE_C_FLAGS='$flags'"

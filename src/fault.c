@@ -6,8 +6,11 @@
  * why: a fault at or past its current end means it was truncated; a write
  * on a full filesystem means no space; the rest is an I/O error. A
  * truncate-then-extend race can leave the file long again by the time we
- * look, so a fault inside the file is probed once more: if the page reads
- * now, the fault was a transient truncation, not a broken disk.
+ * look, so a fault inside the file is probed once more, and the file's
+ * change stamp (change time and size) is compared around the probe: a page
+ * that reads now, or a file that changed while we looked, means a
+ * transient truncation, not a broken disk. Only a page that stays
+ * unreadable in an unchanging file, several times over, is MMF_EIO.
  */
 #include "mmf_internal.h"
 
@@ -23,13 +26,25 @@ static int readable_now(mmf_map *m, void *addr) {
   return again.kind == MMF__FAULT_NONE;
 }
 
+static int same_stamp(const mmf__stamp *a, const mmf__stamp *b) {
+  return a->change_time == b->change_time && a->size == b->size;
+}
+
+/* Tries before a fault inside the file that cannot be explained by the
+ * file changing is called an I/O error. */
+#define CLASSIFY_TRIES 4
+
 static int classify_file_fault(mmf_map *m, const mmf__fault *f,
                                int writing) {
   uint64_t fsize, at;
-  int kind, oserr = 0;
+  mmf__stamp before, after;
+  int kind, oserr = 0, tries, readable;
   at = (m->offset - m->slack) +
        (uint64_t)((unsigned char *)f->addr - (unsigned char *)m->base);
-  if (mmf__os_stat(m->file, &kind, &fsize, &oserr) == 0) {
+  for (tries = 0; tries < CLASSIFY_TRIES; tries++) {
+    if (mmf__os_change_stamp(m->file, &before, &oserr) ||
+        mmf__os_stat(m->file, &kind, &fsize, &oserr))
+      break;
     if (at >= fsize) {
       /* Keep what still exists usable; calls past it are MMF_ERANGE. */
       uint64_t left = fsize > m->offset ? fsize - m->offset : 0;
@@ -39,7 +54,14 @@ static int classify_file_fault(mmf_map *m, const mmf__fault *f,
     }
     if (writing && mmf__os_fs_full(m->file))
       return mmf__fail(m, MMF_ENOSPC, 0);
-    if (readable_now(m, f->addr))
+    readable = readable_now(m, f->addr);
+    if (mmf__os_change_stamp(m->file, &after, &oserr))
+      break;
+    /* The file changed while we looked: it was cut and grown again under
+     * us (a truncate/extend race), which is a truncation, not a bad disk. */
+    if (!same_stamp(&before, &after))
+      return mmf__fail(m, MMF_ETRUNCATED, 0);
+    if (readable)
       return mmf__fail(m, writing ? MMF_ENOSPC : MMF_ETRUNCATED, 0);
   }
   m->poisoned = MMF_EPOISONED;

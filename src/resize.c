@@ -80,6 +80,33 @@ static int resize_mapping(mmf_map *m, uint64_t new_size) {
   return 0;
 }
 
+/*
+ * Windows refuses to shrink a file while any view of it exists, even a view
+ * that ends before the new size (ERROR_USER_MAPPED_FILE, MMF_EBUSY): the
+ * file's section keeps the largest size it was made with. So drop our view,
+ * shrink, and map again. If the file still cannot shrink (a map elsewhere
+ * holds it), map the old size again; losing the mapping in between poisons
+ * the handle.
+ */
+static int shrink_unmapped(mmf_map *m, uint64_t new_size, uint64_t new_end,
+                           uint64_t old_size) {
+  int rc, rc2, oserr = 0;
+  rc = mmf__os_unmap(m->base, m->map_len, &oserr);
+  if (rc)
+    return mmf__fail(m, rc, oserr);
+  m->base = NULL;
+  m->data = NULL;
+  m->map_len = 0;
+  m->size = 0;
+  rc = mmf__os_set_size(m->file, new_end, &oserr);
+  rc2 = resize_mapping(m, rc ? old_size : new_size);
+  if (rc2) {
+    m->poisoned = MMF_EPOISONED;
+    return rc2;
+  }
+  return rc ? mmf__fail(m, rc, oserr) : 0;
+}
+
 static int resize_file_map(mmf_map *m, uint64_t new_size) {
   uint64_t fsize, new_end = m->offset + new_size, old_size = m->size;
   int kind, rc, oserr = 0;
@@ -113,6 +140,8 @@ static int resize_file_map(mmf_map *m, uint64_t new_size) {
   if (rc)
     return rc;
   rc = mmf__os_set_size(m->file, new_end, &oserr);
+  if (rc == MMF_EBUSY && m->base)
+    return shrink_unmapped(m, new_size, new_end, old_size);
   if (rc) {
     (void)resize_mapping(m, old_size);
     return mmf__fail(m, rc, oserr);

@@ -35,6 +35,7 @@ static int cpu_runs(mmf__scan_isa isa) {
   case MMF__SCAN_AVX512:
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi2") &&
            __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
   default:
     return 0;
@@ -45,7 +46,7 @@ static int cpu_runs(mmf__scan_isa isa) {
 
 static int cpu_runs(mmf__scan_isa isa) {
   int r[4];
-  int max_leaf, ecx1, edx1, ebx7;
+  int max_leaf, ecx1, edx1, ebx7, ecx7;
   unsigned long long xcr0;
   if (isa == MMF__SCAN_GENERIC)
     return 1;
@@ -62,12 +63,14 @@ static int cpu_runs(mmf__scan_isa isa) {
   xcr0 = _xgetbv(0);
   __cpuidex(r, 7, 0);
   ebx7 = r[1];
+  ecx7 = r[2];
   if (!((ebx7 >> 3) & 1)) /* BMI1 */
     return 0;
   if (isa == MMF__SCAN_AVX2)
     return (xcr0 & 0x6) == 0x6 && ((ebx7 >> 5) & 1);
   if (isa == MMF__SCAN_AVX512)
-    return (xcr0 & 0xe6) == 0xe6 && ((ebx7 >> 16) & 1) && ((ebx7 >> 30) & 1);
+    return (xcr0 & 0xe6) == 0xe6 && ((ebx7 >> 16) & 1) &&
+           ((ebx7 >> 30) & 1) && ((ecx7 >> 6) & 1); /* F, BW, VBMI2 */
   return 0;
 }
 

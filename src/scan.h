@@ -22,7 +22,7 @@ typedef enum mmf__scan_isa {
   MMF__SCAN_GENERIC = 0, /* portable C (SWAR, libc memchr/memcmp) */
   MMF__SCAN_SSE2,
   MMF__SCAN_AVX2,   /* with BMI1 and POPCNT */
-  MMF__SCAN_AVX512, /* AVX-512F + AVX-512BW, with BMI1 and POPCNT */
+  MMF__SCAN_AVX512, /* AVX-512F, BW and VBMI2, with BMI1 and POPCNT */
   MMF__SCAN_ISA_COUNT
 } mmf__scan_isa;
 
@@ -103,6 +103,12 @@ uint64_t mmf__scan_generic_count_str(const unsigned char *h, size_t n,
 size_t mmf__scan_generic_positions(const unsigned char *p, size_t n,
                                    unsigned char c, uint32_t *pos, size_t cap,
                                    size_t *scanned);
+
+/* The offsets a < b of the two needle bytes (m >= 2) that the searches
+ * filter on: the rarest in text by a fixed rank of byte values, of
+ * different values where the needle has two. */
+void mmf__scan_pick_pair(const unsigned char *needle, size_t m, size_t *a,
+                         size_t *b);
 
 /* Two-Way string matching (Crochemore-Perrin): linear time and constant
  * space whatever the input; the fallback when candidate verification in the

@@ -97,24 +97,61 @@ size_t mmf__scan_generic_positions(const unsigned char *p, size_t n,
   return k;
 }
 
+/* How common byte c is in text and logs, higher is more common: a rough
+ * order, good enough to pick needle bytes that rarely occur. */
+static unsigned byte_rank(unsigned char c) {
+  static const char letters[] = "etaoinshrdlcumwfgypbvkjxqz";
+  if (c == ' ')
+    return 255;
+  if (c >= 'a' && c <= 'z')
+    return 250 - 2 * (unsigned)(strchr(letters, c) - letters);
+  if (c >= '0' && c <= '9')
+    return 180;
+  if (c != 0 && strchr("\n\t.,:;-_/=\"'()", c))
+    return 160;
+  if (c >= 'A' && c <= 'Z')
+    return 150 - (unsigned)(strchr(letters, c - 'A' + 'a') - letters);
+  if (c >= 0x20 && c < 0x7f)
+    return 100;
+  return c == 0 ? 90 : 40;
+}
+
+void mmf__scan_pick_pair(const unsigned char *needle, size_t m, size_t *a,
+                         size_t *b) {
+  size_t r1 = 0, r2 = SIZE_MAX;
+  for (size_t i = 1; i < m; i++)
+    if (byte_rank(needle[i]) < byte_rank(needle[r1]))
+      r1 = i;
+  /* The second: the rarest other byte value, else any other position. */
+  for (size_t i = 0; i < m; i++)
+    if (needle[i] != needle[r1] &&
+        (r2 == SIZE_MAX || byte_rank(needle[i]) < byte_rank(needle[r2])))
+      r2 = i;
+  if (r2 == SIZE_MAX)
+    r2 = r1 == m - 1 ? 0 : m - 1;
+  *a = r1 < r2 ? r1 : r2;
+  *b = r1 < r2 ? r2 : r1;
+}
+
 /*
  * Find (count == NULL) or count the non-overlapping occurrences of needle:
- * a SWAR filter on the first and the last byte of the needle, eight
- * candidate starts per step, then memcmp of the bytes between.
+ * a SWAR filter on two rare bytes of the needle, eight candidate starts per
+ * step, then memcmp.
  */
 static size_t search(const unsigned char *h, size_t n,
                      const unsigned char *needle, size_t m, uint64_t *count) {
   const size_t last = m - 1;
-  const unsigned char c0 = needle[0], c1 = needle[last];
-  const uint64_t b0 = c0 * ONES, b1 = c1 * ONES;
-  size_t i = 0, next = 0, work = 0;
+  size_t a, b, i = 0, next = 0, work = 0;
+  mmf__scan_pick_pair(needle, m, &a, &b);
+  const unsigned char ca = needle[a], cb = needle[b];
+  const uint64_t ba = ca * ONES, bb = cb * ONES;
 
   /* Candidate starts i..i+7 need bytes up to i + 7 + last < n. (i can
    * jump to next, which may lie past n - last.) */
   while (i <= n - last && n - last - i >= 8) {
-    if (eq_bytes(load64(h + i), b0) & eq_bytes(load64(h + i + last), b1)) {
+    if (eq_bytes(load64(h + i + a), ba) & eq_bytes(load64(h + i + b), bb)) {
       for (size_t j = i; j < i + 8; j++) {
-        if (j < next || h[j] != c0 || h[j + last] != c1)
+        if (j < next || h[j + a] != ca || h[j + b] != cb)
           continue;
         if (m > 2) {
           if (mmf__scan_verify_too_costly(work, j)) {
@@ -122,7 +159,7 @@ static size_t search(const unsigned char *h, size_t n,
             goto twoway;
           }
           work += m;
-          if (memcmp(h + j + 1, needle + 1, m - 2) != 0)
+          if (memcmp(h + j, needle, m) != 0)
             continue;
         }
         if (!count)
@@ -137,7 +174,7 @@ static size_t search(const unsigned char *h, size_t n,
   }
   /* Fewer than eight candidate starts are left. */
   for (i = i < next ? next : i; n - i >= m; i++) {
-    if (h[i] != c0 || memcmp(h + i + 1, needle + 1, last) != 0)
+    if (h[i] != needle[0] || memcmp(h + i + 1, needle + 1, last) != 0)
       continue;
     if (!count)
       return i;

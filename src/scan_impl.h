@@ -101,13 +101,6 @@ static size_t positions(const unsigned char *p, size_t n, unsigned char c,
     i += 64;
   }
 #endif
-    for (int b = 0; b < 16; b++) {
-      for (uint64_t bits = masks[b]; bits; bits &= bits - 1)
-        pos[k++] = (uint32_t)(i + 64 * (size_t)b + scan_ctz(bits));
-    }
-    i += 64 * 16;
-  }
-#endif
   while (i < n) {
     size_t len = n - i;
     uint64_t bits;
@@ -140,21 +133,22 @@ static inline uint64_t load_u64(const unsigned char *p) {
 
 /*
  * Find (count == NULL) or count the non-overlapping occurrences of needle,
- * 2 <= m <= n: filter 64 candidate starts at once on the needle's first and
- * last byte (two loads, two compares), then verify each survivor inline
- * with 8-byte compares (x86 is little-endian, so the low bytes of a load
- * are the first ones), calling memcmp only for needles longer than 16 bytes
- * whose first 16 bytes matched. Text rarely passes the filter, so this runs
- * at the speed of the loads.
+ * 2 <= m <= n: filter 64 candidate starts at once on two rare bytes of the
+ * needle, at offsets a < b (two loads, two compares), then verify each
+ * survivor inline with 8-byte compares (x86 is little-endian, so the low
+ * bytes of a load are the first ones), calling memcmp only for needles
+ * longer than 16 bytes whose first 16 bytes matched. Text rarely passes the
+ * filter, so this runs at the speed of the loads.
  */
 static size_t search(const unsigned char *h, size_t n,
                      const unsigned char *needle, size_t m, uint64_t *count) {
   const size_t last = m - 1;
   /* The verification loads 8 bytes at each candidate start. */
   const size_t reach = last > 7 ? last : 7;
-  const scan_vec v0 = vsplat(needle[0]), v1 = vsplat(needle[last]);
+  size_t a, b, i = 0, next = 0, work = 0, r;
+  mmf__scan_pick_pair(needle, m, &a, &b);
+  const scan_vec va = vsplat(needle[a]), vb = vsplat(needle[b]);
   uint64_t w0 = 0, w1 = 0, mask0 = ~(uint64_t)0;
-  size_t i = 0, next = 0, work = 0, r;
 
   if (m < 8) {
     memcpy(&w0, needle, m);
@@ -167,7 +161,15 @@ static size_t search(const unsigned char *h, size_t n,
   /* Starts i..i+63 read up to h[i + 63 + reach]. After a match, i jumps to
    * next, which may lie past the end of this loop. */
   while (n >= reach + 64 && i <= n - reach - 64) {
-    uint64_t bits = veq64x2(h + i, h + i + last, v0, v1);
+    uint64_t bits;
+    /* Skip 128 bytes at a time while nothing passes the filter. */
+    while (n >= reach + 128 && i <= n - reach - 128 &&
+           (veq64x2(h + i + a, h + i + b, va, vb) |
+            veq64x2(h + i + 64 + a, h + i + 64 + b, va, vb)) == 0)
+      i += 128;
+    if (i > n - reach - 64)
+      break;
+    bits = veq64x2(h + i + a, h + i + b, va, vb);
     for (; bits; bits &= bits - 1) {
       size_t j = i + scan_ctz(bits);
       if (j < next)

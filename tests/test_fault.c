@@ -567,6 +567,7 @@ typedef struct full_report {
   int prealloc_open_rc;   /* mmf_open of 2 MiB with MMF_PREALLOCATE */
   uint64_t prealloc_left; /* file size that failed open left behind */
   int prealloc_resize_rc; /* mmf_resize to 4 MiB with MMF_PREALLOCATE */
+  int hole_read_rc;       /* a read of an unwritten page, fs full */
 } full_report;
 
 typedef struct full_job {
@@ -574,14 +575,47 @@ typedef struct full_job {
   full_report *r;
 } full_job;
 
-/* Mount a private tmpfs in a new mount namespace (it disappears with this
- * process), or say why not. */
-static int mount_small_tmpfs(const char *mnt, full_report *r) {
-  if (unshare(CLONE_NEWNS) != 0) {
-    snprintf(r->skip, sizeof r->skip, "unshare(CLONE_NEWNS): %s",
+static int write_proc(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Without CAP_SYS_ADMIN, a user namespace (where one is allowed) gives the
+ * process root's rights over a mount namespace of its own. */
+static int enter_user_namespace(full_report *r) {
+  char map[64];
+  unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    snprintf(r->skip, sizeof r->skip,
+             "unshare(CLONE_NEWNS) and unshare(CLONE_NEWUSER|CLONE_NEWNS): "
+             "%s",
              strerror(errno));
     return -1;
   }
+  snprintf(map, sizeof map, "0 %u 1\n", uid);
+  if (write_proc("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+    goto fail;
+  if (write_proc("/proc/self/uid_map", map) != 0)
+    goto fail;
+  snprintf(map, sizeof map, "0 %u 1\n", gid);
+  if (write_proc("/proc/self/gid_map", map) != 0)
+    goto fail;
+  return 0;
+fail:
+  snprintf(r->skip, sizeof r->skip, "user namespace id maps: %s",
+           strerror(errno));
+  return -1;
+}
+
+/* Mount a private tmpfs in a new mount namespace (it disappears with this
+ * process), or say why not. */
+static int mount_small_tmpfs(const char *mnt, full_report *r) {
+  if (unshare(CLONE_NEWNS) != 0 && enter_user_namespace(r) != 0)
+    return -1;
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
     snprintf(r->skip, sizeof r->skip, "mount --make-rprivate /: %s",
              strerror(errno));
@@ -631,6 +665,15 @@ static int disk_full_child(void *arg) {
     int w = mmf_write(m, at, buf, 100);
     r->later_errors += w != 0;
     r->later_other += w != later_expected;
+  }
+  {
+    /* Observed, not asserted: on tmpfs even a read of a hole needs a
+     * page, so with the filesystem full it faults too. */
+    mmf_map *reader = NULL;
+    unsigned char b;
+    ASSERT_OK(mmf_open(&reader, path, MMF_READ, NULL));
+    r->hole_read_rc = mmf_read(reader, sparse - ps, &b, 1);
+    ASSERT_OK(mmf_close(reader));
   }
   if (rc == MMF_ENOSPC) {
     /* The map stays usable: what was written reads back, and once space
@@ -682,8 +725,8 @@ TEST(disk_full_tmpfs) {
   ASSERT_EQ(mkdir(j.mnt, 0700), 0);
   int st = run_in_child(disk_full_child, &j);
   if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-    SKIP("cannot mount a 1 MiB tmpfs here (%s); needs CAP_SYS_ADMIN in a "
-         "mount namespace",
+    SKIP("cannot mount a 1 MiB tmpfs here (%s); needs CAP_SYS_ADMIN or "
+         "unprivileged user namespaces",
          r->skip);
   if (WIFSIGNALED(st))
     FAIL("the writer crashed with signal %d after %" PRIu64 " bytes",
@@ -701,6 +744,9 @@ TEST(disk_full_tmpfs) {
   ASSERT_EQ(r->later_other, 0);
   if (r->first_rc == MMF_ENOSPC)
     ASSERT_OK(r->retry_rc);
+  test_note("read of an unwritten page with the tmpfs full -> %s "
+            "(observed, not checked)",
+            mmf_errname(r->hole_read_rc));
   test_note("MMF_PREALLOCATE: open of 2 MiB -> %s (file left at %" PRIu64
             " bytes); resize to 4 MiB -> %s",
             mmf_errname(r->prealloc_open_rc), r->prealloc_left,

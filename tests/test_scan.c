@@ -233,7 +233,7 @@ static void check_all(const unsigned char *p, size_t n, size_t align) {
       check_positions(k, p, n, '\n', caps[ci], align);
     check_positions(k, p, n, 'a', 64, align);
     /* Needles cut from the data (present), and made up (mostly absent). */
-    for (size_t m = 1; m <= 9 && m <= n; m++)
+    for (size_t m = 1; m <= 18 && m <= n; m++)
       check_needle(k, p, n, p + (size_t)(rnd() % (n - m + 1)), m, align);
     for (size_t m = 1; m <= 70; m += 23) {
       for (size_t i = 0; i < m; i++)
@@ -265,7 +265,8 @@ TEST(variants) {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi"))
     ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_AVX2) != NULL);
-  if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi"))
+  if (__builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi"))
     ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_AVX512) != NULL);
 #endif
   ASSERT_EQ(mmf__scan_isa_from_name("avx2"), MMF__SCAN_AVX2);

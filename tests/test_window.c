@@ -495,6 +495,7 @@ TEST(record_ending_exactly_at_a_boundary) {
   ASSERT_OK(mmf_window_next(w, &p, &len));
   ASSERT_EQ_U(len, 0);
   ASSERT_OK(mmf_window_close(w));
+  free(c);
 }
 
 TEST(no_delimiter_at_eof) {
@@ -577,6 +578,42 @@ TEST(record_longer_than_the_limit_efbig) {
   ASSERT_OK(rc);
   ASSERT_EQ_U(got, 1000);
   ASSERT_OK(mmf_window_close(w));
+  free(c);
+}
+
+TEST(too_long_record_behind_short_ones_in_one_window) {
+  /* A short record and a record of limit + 1 bytes fit in one window
+   * together: the span must still stop before the long one. */
+  size_t budget = 8 * gran(), limit = budget - gran();
+  size_t n = 10 + limit + 1 + 5;
+  unsigned char *c = malloc(n);
+  memcpy(c, "123456789\n", 10);
+  memset(c + 10, 'L', limit);
+  c[10 + limit] = '\n';
+  memcpy(c + 11 + limit, "tail\n", 5);
+  write_file(test_path("f"), c, n);
+  void *p;
+  size_t len;
+  mmf_window *w = open_w(test_path("f"), budget, '\n', 0);
+  ASSERT_OK(mmf_window_next(w, &p, &len));
+  ASSERT_EQ_U(len, 10);
+  ASSERT_ERR(mmf_window_next(w, &p, &len), MMF_EFBIG);
+  ASSERT_EQ_U(mmf_window_tell(w), 10);
+  ASSERT_OK(mmf_window_close(w));
+  w = open_w(test_path("f"), budget, '\n', MMF_WINDOW_SPLIT_LONG);
+  ASSERT_OK(mmf_window_next(w, &p, &len));
+  ASSERT_EQ_U(len, 10);
+  ASSERT_OK(mmf_window_next(w, &p, &len));
+  ASSERT_EQ_U(len, limit);
+  ASSERT_TRUE(mmf_window_partial(w));
+  ASSERT_OK(mmf_window_next(w, &p, &len));
+  ASSERT_EQ_U(len, 1); /* the last piece: just the delimiter */
+  ASSERT_FALSE(mmf_window_partial(w));
+  ASSERT_OK(mmf_window_next(w, &p, &len));
+  ASSERT_EQ_U(len, 5);
+  ASSERT_MEMEQ(p, "tail\n", 5);
+  ASSERT_OK(mmf_window_close(w));
+  check_records_file(test_path("f"), c, n, budget, '\n', MMF_WINDOW_SPLIT_LONG);
   free(c);
 }
 

@@ -55,6 +55,14 @@ void mmf__os_close(mmf__file *f);
 int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr);
 /* Read up to n bytes at the current position (streams) or at off (off >= 0),
  * retrying interrupted calls. *got is 0 at end of input. */
+/* Something that changes whenever the file's size or contents are changed
+ * (change time and size), for telling a file that moved under us from one
+ * that cannot be read. */
+typedef struct mmf__stamp {
+  uint64_t change_time;
+  uint64_t size;
+} mmf__stamp;
+int mmf__os_change_stamp(mmf__file f, mmf__stamp *stamp, int *oserr);
 int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
                  int *oserr);
 int mmf__os_set_size(mmf__file f, uint64_t size, int *oserr);
@@ -84,7 +92,10 @@ int mmf__os_remap(mmf__file f, int access, int shared, uint64_t off,
                   void *old_addr, size_t old_len, size_t new_len,
                   void **new_addr, int *oserr);
 
-int mmf__os_flush(void *addr, size_t len, int sync, int *oserr);
+/* Write back the dirty pages of [addr, addr+len), a range of a mapping of
+ * f; with sync, wait until they are on stable storage (msync MS_SYNC;
+ * Windows: FlushViewOfFile, then FlushFileBuffers on f). */
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int sync, int *oserr);
 int mmf__os_advise(void *addr, size_t len, int advice, int *oserr);
 int mmf__os_protect(void *addr, size_t len, int prot, int *oserr);
 int mmf__os_lock(void *addr, size_t len, int *oserr);

@@ -114,6 +114,23 @@ int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
   return 0;
 }
 
+int mmf__os_change_stamp(mmf__file f, mmf__stamp *stamp, int *oserr) {
+  struct stat st;
+  stamp->change_time = 0;
+  stamp->size = 0;
+  if (mmf__sys.fstat((int)f.h, &st) != 0)
+    return fail(oserr, errno);
+#if defined(__APPLE__)
+  stamp->change_time = (uint64_t)st.st_ctimespec.tv_sec * 1000000000u +
+                       (uint64_t)st.st_ctimespec.tv_nsec;
+#else
+  stamp->change_time = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+                       (uint64_t)st.st_ctim.tv_nsec;
+#endif
+  stamp->size = (uint64_t)st.st_size;
+  return 0;
+}
+
 int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
                  int *oserr) {
   ssize_t r;

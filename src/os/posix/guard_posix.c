@@ -10,10 +10,8 @@
  * real crash stays a crash.
  *
  * Cost: arming is a sigsetjmp that saves no signal mask (no system call)
- * and two stores to thread-local memory. The mask is never left wrong on
- * the fault path because the handlers are installed with SA_NODEFER and an
- * empty sa_mask: the kernel blocks nothing while they run, so jumping out
- * of them leaves the thread's mask as it was before the fault.
+ * and two stores to thread-local memory. The mask is put back only on the
+ * fault path, from the mask the kernel saved in the signal context.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -58,6 +56,23 @@ static int fault_was_write(void *uc) {
 #endif
 }
 
+/* Our own handler blocks nothing (SA_NODEFER, empty sa_mask), but when a
+ * handler the program installed after mmf chains to us, the kernel blocked
+ * the signal (and that handler's sa_mask) for it. Jumping out would leave
+ * them blocked and the next fault would kill the process, so put back the
+ * mask the thread had when it faulted. Only the fault path pays for this
+ * system call. */
+static void restore_mask(int sig, void *uc) {
+  sigset_t unblock;
+  if (uc) {
+    pthread_sigmask(SIG_SETMASK, &((ucontext_t *)uc)->uc_sigmask, NULL);
+    return;
+  }
+  sigemptyset(&unblock);
+  sigaddset(&unblock, sig);
+  pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+}
+
 /* Hand a fault that is not ours to the disposition the program had. */
 static void chain(int sig, siginfo_t *si, void *uc) {
   const struct sigaction *prev =
@@ -95,6 +110,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
         f->fault->addr = si->si_addr;
         f->fault->write = fault_was_write(uc);
         top_frame = f;
+        restore_mask(sig, uc);
         siglongjmp(f->jump, 1);
       }
     }

@@ -228,6 +228,20 @@ int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
   return 0;
 }
 
+/* Last-write time stands in for the change time: every size change and
+ * every write through a handle or a view updates it. */
+int mmf__os_change_stamp(mmf__file f, mmf__stamp *stamp, int *oserr) {
+  BY_HANDLE_FILE_INFORMATION bi;
+  stamp->change_time = 0;
+  stamp->size = 0;
+  if (!mmf__sys.GetFileInformationByHandle((HANDLE)f.h, &bi))
+    return mmf__win_fail(oserr, GetLastError());
+  stamp->change_time = ((uint64_t)bi.ftLastWriteTime.dwHighDateTime << 32) |
+                       bi.ftLastWriteTime.dwLowDateTime;
+  stamp->size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+  return 0;
+}
+
 int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
                  int *oserr) {
   HANDLE h = (HANDLE)f.h;

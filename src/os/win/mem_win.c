@@ -43,26 +43,27 @@ uint64_t mmf__os_physical_memory(void) {
 
 /*
  * FlushViewOfFile writes the dirty pages of the range to the file and
- * waits for those writes; it neither flushes the file's metadata nor the
- * drive's cache, which needs FlushFileBuffers on the file handle
- * (mmf__os_sync_file). sync is therefore the same as async here: the
- * handle is not part of this call.
+ * waits for those writes, but neither flushes the file's metadata nor the
+ * drive's cache: sync adds FlushFileBuffers on the file, as Microsoft
+ * documents for durability.
  *
  * FlushViewOfFile can fail with ERROR_LOCK_VIOLATION while another thread
  * is writing to the same pages; that clears on retry.
  */
-int mmf__os_flush(void *addr, size_t len, int sync, int *oserr) {
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int sync, int *oserr) {
   DWORD e;
   int tries;
-  (void)sync;
   for (tries = 0;; tries++) {
     if (mmf__sys.FlushViewOfFile(addr, len))
-      return 0;
+      break;
     e = GetLastError();
     if (e != ERROR_LOCK_VIOLATION || tries == FLUSH_TRIES)
       return mmf__win_fail(oserr, e);
     Sleep(tries < 5 ? 0 : 1);
   }
+  if (sync && !mmf__sys.FlushFileBuffers((HANDLE)f.h))
+    return mmf__win_fail_last(oserr);
+  return 0;
 }
 
 /* Zero private memory: decommit and commit again, region by region so
