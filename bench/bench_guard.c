@@ -301,10 +301,20 @@ static double run_count_unguarded(const ctx *c) {
 
 /* ---- Driver ------------------------------------------------------------ */
 
+/* CPU time of this thread: unlike the wall clock, it does not count the
+ * time other processes held the CPU, which on a shared machine is most of
+ * the noise. */
+static double cpu_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 typedef struct method {
   const char *name;
   double (*run)(const ctx *c);
-  double t[MAX_RUNS];
+  double t[MAX_RUNS];   /* wall clock, s */
+  double cpu[MAX_RUNS]; /* thread CPU time, s */
 } method;
 
 /* Run every method `runs` times, interleaved in rotating order, warming
@@ -314,9 +324,29 @@ static void measure(method *ms, int nm, int runs, const ctx *c) {
     warm(c->data, mmf_size(c->m));
     for (int k = 0; k < nm; k++) {
       method *x = &ms[(r + k) % nm];
+      double c0 = cpu_now();
       x->t[r] = x->run(c);
+      x->cpu[r] = cpu_now() - c0;
     }
   }
+}
+
+/* Median of a[r] / b[r] over the rounds: each round's pair measured back
+ * to back, which cancels drift between rounds. */
+static double median_ratio(const double *a, const double *b, int runs) {
+  double q[MAX_RUNS];
+  for (int r = 0; r < runs; r++)
+    q[r] = a[r] / b[r];
+  return median(q, runs);
+}
+
+/* One table: ns per operation (wall and CPU medians) of each method. */
+static void print_table(const method *ms, int nm, int runs, double ops) {
+  printf("  %-24s %12s %12s\n", "", "wall ns/op", "cpu ns/op");
+  for (int k = 0; k < nm; k++)
+    printf("  %-24s %12.2f %12.2f\n", ms[k].name,
+           median(ms[k].t, runs) * 1e9 / ops,
+           median(ms[k].cpu, runs) * 1e9 / ops);
 }
 
 static void usage(void) {
@@ -375,65 +405,54 @@ int main(int argc, char **argv) {
          (unsigned long long)mib, resident_pct(c.m));
   printf("%d runs per method, interleaved; medians\n\n", runs);
 
-  method rnd_ms[6] = {{"mmf_read", run_mmf_read, {0}},
-                      {"pread", run_pread, {0}},
-                      {"memcpy (raw pointer)", run_memcpy, {0}},
-                      {"mmf_read", run_mmf_read_dep, {0}},
-                      {"pread", run_pread_dep, {0}},
-                      {"memcpy (raw pointer)", run_memcpy_dep, {0}}};
+  method rnd_ms[6] = {{"mmf_read", run_mmf_read, {0}, {0}},
+                      {"pread", run_pread, {0}, {0}},
+                      {"memcpy (raw pointer)", run_memcpy, {0}, {0}},
+                      {"mmf_read", run_mmf_read_dep, {0}, {0}},
+                      {"pread", run_pread_dep, {0}, {0}},
+                      {"memcpy (raw pointer)", run_memcpy_dep, {0}, {0}}};
   measure(rnd_ms, 6, runs, &c);
   for (int dep = 0; dep < 2; dep++) {
     const method *x = &rnd_ms[3 * dep];
-    double t_mmf = median(x[0].t, runs), t_pread = median(x[1].t, runs),
-           t_raw = median(x[2].t, runs);
     printf("random %d-byte reads, %zu offsets over %llu MiB, %s:\n", READ_SIZE,
            ops, (unsigned long long)mib,
            dep ? "each offset depending on the previous read (latency)"
                : "independent (misses overlap)");
-    for (int k = 0; k < 3; k++)
-      printf("  %-22s %8.1f ns/op\n", x[k].name,
-             median(x[k].t, runs) * 1e9 / (double)ops);
-    printf("  mmf_read is %.1fx faster than pread (goal >= 15x); %+.1f "
-           "ns/op against the raw pointer\n\n",
-           t_pread / t_mmf, (t_mmf - t_raw) * 1e9 / (double)ops);
+    print_table(x, 3, runs, (double)ops);
+    printf("  pread / mmf_read: %.1fx wall, %.1fx cpu (goal >= 15x); "
+           "mmf_read / raw pointer: %.2fx wall, %.2fx cpu\n\n",
+           median_ratio(x[1].t, x[0].t, runs),
+           median_ratio(x[1].cpu, x[0].cpu, runs),
+           median_ratio(x[0].t, x[2].t, runs),
+           median_ratio(x[0].cpu, x[2].cpu, runs));
   }
 
-  method hot_ms[3] = {{"mmf_read (8 B, hot)", run_mmf_read_hot, {0}},
-                      {"memcpy (8 B, hot)", run_memcpy_hot, {0}},
-                      {"mmf_guard(empty fn)", run_guard_empty, {0}}};
+  method hot_ms[3] = {{"mmf_read (8 B, hot)", run_mmf_read_hot, {0}, {0}},
+                      {"memcpy (8 B, hot)", run_memcpy_hot, {0}, {0}},
+                      {"mmf_guard(empty fn)", run_guard_empty, {0}, {0}}};
   size_t saved_ops = c.ops;
   c.ops = ops * 10;
   measure(hot_ms, 3, runs, &c);
-  printf("the guard alone, %zu calls:\n", c.ops);
-  for (int k = 0; k < 3; k++)
-    printf("  %-22s %8.2f ns/op\n", hot_ms[k].name,
-           median(hot_ms[k].t, runs) * 1e9 / (double)c.ops);
+  printf("the guard alone, %zu calls of one hot offset:\n", c.ops);
+  print_table(hot_ms, 3, runs, (double)c.ops);
   printf("\n");
   c.ops = saved_ops;
 
-  method cnt_ms[2] = {{"mmf_count_byte", run_count_guarded, {0}},
-                      {"same loop, unguarded", run_count_unguarded, {0}}};
+  method cnt_ms[2] = {{"mmf_count_byte", run_count_guarded, {0}, {0}},
+                      {"same loop, unguarded", run_count_unguarded, {0}, {0}}};
   measure(cnt_ms, 2, runs, &c);
-  double t_g = median(cnt_ms[0].t, runs), t_u = median(cnt_ms[1].t, runs);
   printf("sequential count of '\\n' over %llu MiB:\n", (unsigned long long)mib);
+  printf("  %-24s %12s %12s %10s\n", "", "wall ms", "cpu ms", "GB/s");
   for (int k = 0; k < 2; k++) {
-    double t = median(cnt_ms[k].t, runs), lo = t, hi = t;
-    for (int r = 0; r < runs; r++) {
-      lo = cnt_ms[k].t[r] < lo ? cnt_ms[k].t[r] : lo;
-      hi = cnt_ms[k].t[r] > hi ? cnt_ms[k].t[r] : hi;
-    }
-    printf("  %-22s %8.1f ms  %6.2f GB/s  (runs %.1f-%.1f ms)\n",
-           cnt_ms[k].name, t * 1e3, (double)size / t / 1e9, lo * 1e3, hi * 1e3);
+    double t = median(cnt_ms[k].t, runs);
+    printf("  %-24s %12.1f %12.1f %10.2f\n", cnt_ms[k].name, t * 1e3,
+           median(cnt_ms[k].cpu, runs) * 1e3, (double)size / t / 1e9);
   }
-  /* Pairwise: each round's guarded run against the same round's unguarded
-   * one, which cancels drift between rounds. */
-  double ratio[MAX_RUNS];
-  for (int r = 0; r < runs; r++)
-    ratio[r] = cnt_ms[0].t[r] / cnt_ms[1].t[r];
-  double rm = median(ratio, runs);
-  printf("  guarded / unguarded: ratio of medians %.4f (%+.2f%%), median of "
-         "per-round ratios %.4f (%+.2f%%); goal <= +3%%\n\n",
-         t_g / t_u, (t_g / t_u - 1) * 100, rm, (rm - 1) * 100);
+  double rw = median_ratio(cnt_ms[0].t, cnt_ms[1].t, runs);
+  double rc2 = median_ratio(cnt_ms[0].cpu, cnt_ms[1].cpu, runs);
+  printf("  guarded / unguarded (median of per-round ratios): %.4f wall "
+         "(%+.2f%%), %.4f cpu (%+.2f%%); goal <= +3%%\n\n",
+         rw, (rw - 1) * 100, rc2, (rc2 - 1) * 100);
 
   printf("%.1f%% resident after the measurements\n", resident_pct(c.m));
   free(offs);

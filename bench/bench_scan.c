@@ -78,14 +78,13 @@ static void fill_text(unsigned char *p, size_t n) {
 
 typedef struct scan_case {
   const char *name;
-  /* Scan [p, p+n) with k (NULL for the libc peers); returns a checksum. */
-  uint64_t (*run)(const mmf__scan_kernels *k, const unsigned char *p,
-                  size_t n);
+  /* Scan [p, p+n) with k (the peers ignore it); returns a checksum. */
+  uint64_t (*run)(const mmf__scan_kernels *k, const unsigned char *p, size_t n);
   int peer; /* libc, not per variant */
 } scan_case;
 
-static uint64_t run_count_nl(const mmf__scan_kernels *k,
-                             const unsigned char *p, size_t n) {
+static uint64_t run_count_nl(const mmf__scan_kernels *k, const unsigned char *p,
+                             size_t n) {
   return k->count_byte(p, n, '\n');
 }
 
@@ -96,8 +95,7 @@ static uint64_t run_find_byte(const mmf__scan_kernels *k,
 
 static uint64_t run_count_needle(const mmf__scan_kernels *k,
                                  const unsigned char *p, size_t n) {
-  return k->count_str(p, n, (const unsigned char *)NEEDLE,
-                      sizeof NEEDLE - 1);
+  return k->count_str(p, n, (const unsigned char *)NEEDLE, sizeof NEEDLE - 1);
 }
 
 static uint64_t run_count_error(const mmf__scan_kernels *k,
@@ -117,8 +115,8 @@ static uint64_t run_positions(const mmf__scan_kernels *k,
   uint64_t sum = 0;
   size_t off = 0;
   while (off < n) {
-    size_t scanned, got = k->positions(p + off, n - off, '\n', pos, 1024,
-                                       &scanned);
+    size_t scanned,
+        got = k->positions(p + off, n - off, '\n', pos, 1024, &scanned);
     for (size_t t = 0; t < got; t++)
       sum += pos[t];
     off += scanned;
@@ -251,8 +249,8 @@ int main(int argc, char **argv) {
       nk++;
 
   size_t n = mib << 20;
-  unsigned char *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  unsigned char *p =
+      mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     perror("bench_scan: mmap");
     return 1;
@@ -274,8 +272,8 @@ int main(int argc, char **argv) {
         return 1;
       }
   }
-  printf("bench_scan: %zu MiB of text, %llu lines, %d runs per cell, %s\n",
-         mib, (unsigned long long)ks[nk - 1]->count_byte(p, n, '\n'), runs,
+  printf("bench_scan: %zu MiB of text, %llu lines, %d runs per cell, %s\n", mib,
+         (unsigned long long)ks[nk - 1]->count_byte(p, n, '\n'), runs,
          clock_id == CLOCK_MONOTONIC ? "wall time" : "thread CPU time");
 
   char title[96];

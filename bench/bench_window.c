@@ -156,7 +156,8 @@ static uint64_t run_window(const char *path, uint64_t budget, int delim) {
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf_window *w;
   o.budget = budget;
-  o.delimiter = delim;
+  o.delimiter = delim < 0 ? 0 : delim;
+  o.flags = delim < 0 ? 0u : (unsigned)MMF_WINDOW_RECORDS;
   int rc = mmf_window_open(&w, path, &o);
   if (rc)
     die("mmf_window_open", rc);

@@ -136,7 +136,8 @@ static int run(const char *path, uint64_t budget) {
   mmf_window_options opts = MMF_WINDOW_OPTIONS_INIT;
   opts.budget = budget; /* 0: the default for this process */
   opts.delimiter = '\n';
-  opts.flags = MMF_WINDOW_SPLIT_LONG | MMF_SEQUENTIAL;
+  opts.flags |= MMF_WINDOW_RECORDS;
+  opts.flags |= MMF_WINDOW_SPLIT_LONG | MMF_SEQUENTIAL;
 
   mmf_window *w = NULL;
   int rc = strcmp(path, "-") == 0 ? mmf_window_open_fd(&w, 0, &opts)

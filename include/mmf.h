@@ -487,7 +487,8 @@ MMF_API int mmf_guard(mmf_map *m, int (*fn)(void *ctx), void *ctx);
  * one is mapped: the cursor never holds more than budget bytes of address
  * space (while moving, 2 MiB more for a moment, for the placement).
  *
- * Records. With a delimiter (mmf_window_options.delimiter, e.g. '\n') a
+ * Records. With MMF_WINDOW_RECORDS and a delimiter
+ * (mmf_window_options.delimiter, e.g. '\n') a
  * record is the bytes up to and including a delimiter, or the bytes after
  * the last delimiter at the end of the input. Every span then holds whole
  * records: it ends just after a delimiter (or at the end of the input),
@@ -542,19 +543,18 @@ enum mmf_window_flag {
    * writing (else MMF_EACCES); inputs read with read(): MMF_ENODEV. Stores
    * reach the disk when the OS writes the pages back; mmf_window_close()
    * does not wait for that (fsync the file for durability). */
-  MMF_WINDOW_WRITE = 1u << 17
+  MMF_WINDOW_WRITE = 1u << 17,
+  /* Deliver whole records ending with mmf_window_options.delimiter (see
+   * "Records" above). Without it spans are just bytes. */
+  MMF_WINDOW_RECORDS = 1u << 18
 };
-
-/* mmf_window_options.delimiter for "no records": spans are just bytes. */
-#define MMF_WINDOW_NO_DELIMITER (-1)
 
 /* mmf_window_total() while the size of the input is not known. */
 #define MMF_WINDOW_UNKNOWN UINT64_MAX
 
 /*
- * How to walk. Unlike mmf_options, a zeroed struct is not "the defaults":
- * delimiter 0 asks for NUL-terminated records. Start from
- * MMF_WINDOW_OPTIONS_INIT; NULL options are the same as it.
+ * How to walk. Zero-initialise and set what you need (a zeroed struct,
+ * MMF_WINDOW_OPTIONS_INIT and NULL options all mean the defaults).
  */
 typedef struct mmf_window_options {
   /* Address space the cursor may hold, in bytes; 0: 64 MiB in a 32-bit
@@ -564,8 +564,8 @@ typedef struct mmf_window_options {
    * of 1 MiB (or budget, if smaller) that grows toward budget only while a
    * record needs it. */
   uint64_t budget;
-  /* MMF_WINDOW_NO_DELIMITER, or a byte value 0..255 that ends records.
-   * Anything else: MMF_EINVAL. */
+  /* With MMF_WINDOW_RECORDS: the byte value 0..255 that ends records
+   * (e.g. '\n'). Without it: must be 0. Anything else: MMF_EINVAL. */
   int delimiter;
   /* enum mmf_window_flag and the mmf_flag bits listed with it. */
   unsigned flags;
@@ -573,12 +573,12 @@ typedef struct mmf_window_options {
 
 /* The defaults: default budget, no delimiter, no flags. */
 #define MMF_WINDOW_OPTIONS_INIT                                                \
-  { 0, MMF_WINDOW_NO_DELIMITER, 0u }
+  { 0, 0, 0u }
 
 /*
  * Open a cursor over the file at path (see the block above); NULL opts are
- * MMF_WINDOW_OPTIONS_INIT. Nothing is mapped or read until the first call
- * that needs bytes.
+ * MMF_WINDOW_OPTIONS_INIT. No window is mapped until the first call that
+ * needs bytes.
  *  - A regular file is walked through windows from offset 0; its size is
  *    mmf_window_total(). An empty file is an empty input.
  *  - FIFOs, character devices, sockets and size-0 files that still hold
@@ -652,7 +652,8 @@ MMF_API int mmf_window_seek(mmf_window *w, uint64_t offset);
  *
  * Returns 0, or MMF_EINVAL, MMF_ERANGE (the range leaves the file),
  * MMF_EFBIG (len longer than mmf_window_limit()), MMF_ENOTSUP (an input
- * read with read()), MMF_ENOMEM, MMF_EPOISONED, or a translated OS error.
+ * read with read()), MMF_ENODEV (a file the OS refuses to map), MMF_ENOMEM,
+ * MMF_EPOISONED, or a translated OS error.
  */
 MMF_API int mmf_window_at(mmf_window *w, uint64_t offset, size_t len,
                           void **ptr);

@@ -12,6 +12,7 @@
  * transient truncation, not a broken disk. Only a page that stays
  * unreadable in an unchanging file, several times over, is MMF_EIO.
  */
+#include "guard.h"
 #include "mmf_internal.h"
 
 static int probe_byte(void *ctx) {
@@ -22,7 +23,7 @@ static int probe_byte(void *ctx) {
 /* Whether the page at addr can be read now. */
 static int readable_now(mmf_map *m, void *addr) {
   mmf__fault again;
-  (void)mmf__os_guarded_call(m->base, m->map_len, probe_byte, addr, &again);
+  (void)mmf__guarded_call(m->base, m->map_len, probe_byte, addr, &again);
   return again.kind == MMF__FAULT_NONE;
 }
 
@@ -52,7 +53,10 @@ static int classify_file_fault(mmf_map *m, const mmf__fault *f,
         m->size = (size_t)left;
       return mmf__fail(m, MMF_ETRUNCATED, 0);
     }
-    if (writing && mmf__os_fs_full(m->file))
+    /* Writes into holes need blocks; so do reads of holes on filesystems
+     * that allocate on first touch (tmpfs). Either way freeing space
+     * fixes it, so the handle stays usable. */
+    if (mmf__os_fs_full(m->file))
       return mmf__fail(m, MMF_ENOSPC, 0);
     readable = readable_now(m, f->addr);
     if (mmf__os_change_stamp(m->file, &after, &oserr))
@@ -61,6 +65,9 @@ static int classify_file_fault(mmf_map *m, const mmf__fault *f,
      * us (a truncate/extend race), which is a truncation, not a bad disk. */
     if (!same_stamp(&before, &after))
       return mmf__fail(m, MMF_ETRUNCATED, 0);
+    /* A page that reads fine now in a file that did not change: a read
+     * fault was a truncation undone before we looked; a write fault is
+     * a refused block allocation that statvfs does not show (a quota). */
     if (readable)
       return mmf__fail(m, writing ? MMF_ENOSPC : MMF_ETRUNCATED, 0);
   }
@@ -68,21 +75,25 @@ static int classify_file_fault(mmf_map *m, const mmf__fault *f,
   return mmf__fail(m, MMF_EIO, oserr);
 }
 
+int mmf__fault_code(mmf_map *m, const mmf__fault *f, int writing) {
+  if (f->kind == MMF__FAULT_ACCESS)
+    return mmf__fail(m, MMF_EACCES, 0);
+  if (f->write >= 0)
+    writing = f->write;
+  if (m->kind == MMF__FILE_MAP)
+    return classify_file_fault(m, f, writing);
+  /* Anonymous memory faults only when the system cannot back it (shared
+   * memory over a full tmpfs, a huge-page pool running dry). */
+  return mmf__fail(m, MMF_ENOMEM, 0);
+}
+
 int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
   mmf__fault f;
   int rc;
   if (!m->base)
     return fn(ctx);
-  rc = mmf__os_guarded_call(m->base, m->map_len, fn, ctx, &f);
+  rc = mmf__guarded_call(m->base, m->map_len, fn, ctx, &f);
   if (f.kind == MMF__FAULT_NONE)
     return rc;
-  if (f.kind == MMF__FAULT_ACCESS)
-    return mmf__fail(m, MMF_EACCES, 0);
-  if (f.write >= 0)
-    writing = f.write;
-  if (m->kind == MMF__FILE_MAP)
-    return classify_file_fault(m, &f, writing);
-  /* Anonymous memory faults only when the system cannot back it (shared
-   * memory over a full tmpfs, a huge-page pool running dry). */
-  return mmf__fail(m, MMF_ENOMEM, 0);
+  return mmf__fault_code(m, &f, writing);
 }

@@ -82,10 +82,11 @@ static int map_regular(mmf_map *m, const mmf_options *o, uint64_t fsize) {
   uint64_t want, length = o->length, gran = mmf__os_granularity();
   uint64_t grown_from = fsize;
   int oserr = 0, rc;
-  /* Refuse a map the address space cannot hold before touching the file. */
-  if (length > mmf__address_space_limit() - gran)
-    return mmf__fail(m, MMF_EOVERFLOW, 0);
   if (m->mode == MMF_WRITE) {
+    /* Refuse a map the address space cannot hold before growing the file.
+     * (Read and copy maps report a range past EOF first: MMF_ERANGE.) */
+    if (length > mmf__address_space_limit() - gran)
+      return mmf__fail(m, MMF_EOVERFLOW, 0);
     want = o->size;
     if (o->length && o->offset + o->length > want)
       want = o->offset + o->length;

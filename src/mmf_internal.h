@@ -71,6 +71,11 @@ int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
 uint64_t mmf__count_bytes(const unsigned char *p, size_t n,
                           unsigned char byte);
 
+/* The code for a fault f inside m's mapping, updating m as "Faults" in
+ * mmf.h says (clamped size, poison). writing: whether the access was a
+ * store, where the fault record does not know (fault.c). */
+int mmf__fault_code(mmf_map *m, const mmf__fault *f, int writing);
+
 /* Run fn(ctx) guarded over m's mapping, classifying any fault (fault.c). */
 int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx);
 

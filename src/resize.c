@@ -116,8 +116,12 @@ static int resize_file_map(mmf_map *m, uint64_t new_size) {
   if (m->mode != MMF_WRITE) {
     if (new_end > fsize)
       return mmf__fail(m, MMF_ERANGE, 0);
+    if (new_size > mmf__address_space_limit() - m->slack)
+      return mmf__fail(m, MMF_EOVERFLOW, 0);
     return resize_mapping(m, new_size);
   }
+  if (new_size > mmf__address_space_limit() - m->slack)
+    return mmf__fail(m, MMF_EOVERFLOW, 0);
   if (new_end >= fsize) {
     if ((m->flags & MMF_PREALLOCATE) && new_size) {
       rc = mmf__os_preallocate(m->file, m->offset, new_size, &oserr);
@@ -160,9 +164,9 @@ int mmf_resize(mmf_map *m, uint64_t new_size) {
     return mmf__fail(m, m->poisoned, 0);
   if (m->kind == MMF__COPY_MAP)
     return mmf__fail(m, MMF_ENOTSUP, 0);
-  if (new_size > mmf__address_space_limit() - m->slack)
-    return mmf__fail(m, MMF_EOVERFLOW, 0);
   if (m->kind == MMF__ANON_MAP) {
+    if (new_size > mmf__address_space_limit())
+      return mmf__fail(m, MMF_EOVERFLOW, 0);
     /* Growing shared memory would not reach the processes that already
      * share it, and on Linux the new part would fault: refuse. */
     if ((m->flags & MMF_SHARED) && new_size > m->size)

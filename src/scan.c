@@ -69,8 +69,8 @@ static int cpu_runs(mmf__scan_isa isa) {
   if (isa == MMF__SCAN_AVX2)
     return (xcr0 & 0x6) == 0x6 && ((ebx7 >> 5) & 1);
   if (isa == MMF__SCAN_AVX512)
-    return (xcr0 & 0xe6) == 0xe6 && ((ebx7 >> 16) & 1) &&
-           ((ebx7 >> 30) & 1) && ((ecx7 >> 6) & 1); /* F, BW, VBMI2 */
+    return (xcr0 & 0xe6) == 0xe6 && ((ebx7 >> 16) & 1) && ((ebx7 >> 30) & 1) &&
+           ((ecx7 >> 6) & 1); /* F, BW, VBMI2 */
   return 0;
 }
 
@@ -166,8 +166,7 @@ size_t mmf__find(const void *h, size_t n, const void *needle, size_t m) {
   return mmf__scan_kernels_best()->find(h, n, needle, m);
 }
 
-uint64_t mmf__count_str(const void *h, size_t n, const void *needle,
-                        size_t m) {
+uint64_t mmf__count_str(const void *h, size_t n, const void *needle, size_t m) {
   return mmf__scan_kernels_best()->count_str(h, n, needle, m);
 }
 

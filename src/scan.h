@@ -84,8 +84,7 @@ mmf__scan_isa mmf__scan_isa_from_name(const char *s);
 uint64_t mmf__count_byte(const void *p, size_t n, unsigned char c);
 size_t mmf__find_byte(const void *p, size_t n, unsigned char c);
 size_t mmf__find(const void *h, size_t n, const void *needle, size_t m);
-uint64_t mmf__count_str(const void *h, size_t n, const void *needle,
-                        size_t m);
+uint64_t mmf__count_str(const void *h, size_t n, const void *needle, size_t m);
 size_t mmf__byte_positions(const void *p, size_t n, unsigned char c,
                            uint32_t *pos, size_t cap, size_t *scanned);
 

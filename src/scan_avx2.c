@@ -5,7 +5,7 @@
  */
 #include "scan.h"
 
-#if (defined(__AVX2__) && defined(__BMI__) && defined(__POPCNT__)) ||         \
+#if (defined(__AVX2__) && defined(__BMI__) && defined(__POPCNT__)) ||          \
     (defined(_MSC_VER) && !defined(__clang__) && defined(_M_X64))
 
 #include <immintrin.h>
@@ -121,7 +121,13 @@ static uint64_t count_byte(const unsigned char *p, size_t n, unsigned char c) {
 #include "scan_impl.h"
 
 static const mmf__scan_kernels kernels = {
-    "avx2", MMF__SCAN_AVX2, count_byte, find_byte, find, count_str, positions,
+    .name = "avx2",
+    .isa = MMF__SCAN_AVX2,
+    .count_byte = count_byte,
+    .find_byte = find_byte,
+    .find = find,
+    .count_str = count_str,
+    .positions = positions,
 };
 
 const mmf__scan_kernels *mmf__scan_avx2_kernels(void) { return &kernels; }

@@ -9,7 +9,7 @@
  */
 #include "scan.h"
 
-#if (defined(__AVX512F__) && defined(__AVX512BW__) &&                         \
+#if (defined(__AVX512F__) && defined(__AVX512BW__) &&                          \
      defined(__AVX512VBMI2__) && defined(__BMI__) && defined(__POPCNT__) &&    \
      (defined(__x86_64__) || defined(_M_X64))) ||                              \
     (defined(_MSC_VER) && !defined(__clang__) && defined(_M_X64))
@@ -81,6 +81,11 @@ static uint64_t count_byte(const unsigned char *p, size_t n, unsigned char c) {
   return c0 + c1 + c2 + c3;
 }
 
+/* Store base + idx[t] to o[t] for the 16 byte indices in idx. */
+static inline void store16(uint32_t *o, __m512i base, __m128i idx) {
+  _mm512_storeu_si512(o, _mm512_add_epi32(base, _mm512_cvtepu8_epi32(idx)));
+}
+
 #define SCAN_EMIT_BLOCK 1
 /*
  * Positions of one block for positions(), without a branch up to 16 per
@@ -99,15 +104,11 @@ static inline size_t emit_block(const unsigned char *p, scan_vec v,
   const __m512i packed =
       _mm512_maskz_compress_epi8(bits, _mm512_loadu_si512(index));
   const __m512i b = _mm512_set1_epi32((int)base);
-  _mm512_storeu_si512(o, _mm512_add_epi32(b, _mm512_cvtepu8_epi32(
-                                                 _mm512_castsi512_si128(packed))));
+  store16(o, b, _mm512_castsi512_si128(packed));
   if (count > 16) {
-    _mm512_storeu_si512(o + 16, _mm512_add_epi32(b, _mm512_cvtepu8_epi32(
-                            _mm512_extracti32x4_epi32(packed, 1))));
-    _mm512_storeu_si512(o + 32, _mm512_add_epi32(b, _mm512_cvtepu8_epi32(
-                            _mm512_extracti32x4_epi32(packed, 2))));
-    _mm512_storeu_si512(o + 48, _mm512_add_epi32(b, _mm512_cvtepu8_epi32(
-                            _mm512_extracti32x4_epi32(packed, 3))));
+    store16(o + 16, b, _mm512_extracti32x4_epi32(packed, 1));
+    store16(o + 32, b, _mm512_extracti32x4_epi32(packed, 2));
+    store16(o + 48, b, _mm512_extracti32x4_epi32(packed, 3));
   }
   return count;
 }
@@ -115,8 +116,13 @@ static inline size_t emit_block(const unsigned char *p, scan_vec v,
 #include "scan_impl.h"
 
 static const mmf__scan_kernels kernels = {
-    "avx512", MMF__SCAN_AVX512, count_byte, find_byte, find, count_str,
-    positions,
+    .name = "avx512",
+    .isa = MMF__SCAN_AVX512,
+    .count_byte = count_byte,
+    .find_byte = find_byte,
+    .find = find,
+    .count_str = count_str,
+    .positions = positions,
 };
 
 const mmf__scan_kernels *mmf__scan_avx512_kernels(void) { return &kernels; }

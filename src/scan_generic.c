@@ -361,13 +361,13 @@ uint64_t mmf__scan_twoway_count(const unsigned char *h, size_t n,
 }
 
 static const mmf__scan_kernels generic = {
-    "generic",
-    MMF__SCAN_GENERIC,
-    mmf__scan_generic_count_byte,
-    mmf__scan_generic_find_byte,
-    mmf__scan_generic_find,
-    mmf__scan_generic_count_str,
-    mmf__scan_generic_positions,
+    .name = "generic",
+    .isa = MMF__SCAN_GENERIC,
+    .count_byte = mmf__scan_generic_count_byte,
+    .find_byte = mmf__scan_generic_find_byte,
+    .find = mmf__scan_generic_find,
+    .count_str = mmf__scan_generic_count_str,
+    .positions = mmf__scan_generic_positions,
 };
 
 const mmf__scan_kernels *mmf__scan_generic_kernels(void) { return &generic; }

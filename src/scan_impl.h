@@ -145,7 +145,7 @@ static size_t search(const unsigned char *h, size_t n,
   const size_t last = m - 1;
   /* The verification loads 8 bytes at each candidate start. */
   const size_t reach = last > 7 ? last : 7;
-  size_t a, b, i = 0, next = 0, work = 0, r;
+  size_t a, b, i, done = 0, next = 0, work = 0, r;
   mmf__scan_pick_pair(needle, m, &a, &b);
   const scan_vec va = vsplat(needle[a]), vb = vsplat(needle[b]);
   uint64_t w0 = 0, w1 = 0, mask0 = ~(uint64_t)0;
@@ -158,18 +158,31 @@ static size_t search(const unsigned char *h, size_t n,
     w1 = load_u64(m <= 16 ? needle + m - 8 : needle + 8);
   }
 
-  /* Starts i..i+63 read up to h[i + 63 + reach]. After a match, i jumps to
-   * next, which may lie past the end of this loop. */
-  while (n >= reach + 64 && i <= n - reach - 64) {
+  /*
+   * done: every start below it is settled (checked, or inside a match
+   * counted). Each block of 64 starts begins at i <= done chosen so that
+   * h + i + a is 64-byte aligned: an unaligned 64-byte load touches two
+   * cache lines, and at memory speed that costs a fifth of the throughput.
+   * Starts below done in the block are masked off. A block reads up to
+   * h[i + 63 + reach].
+   */
+  for (;;) {
     uint64_t bits;
-    /* Skip 128 bytes at a time while nothing passes the filter. */
-    while (n >= reach + 128 && i <= n - reach - 128 &&
-           (veq64x2(h + i + a, h + i + b, va, vb) |
-            veq64x2(h + i + 64 + a, h + i + 64 + b, va, vb)) == 0)
-      i += 128;
-    if (i > n - reach - 64)
+    size_t back = (size_t)((uintptr_t)(h + done + a) & 63);
+    i = back <= done ? done - back : done;
+    if (n < reach + 64 || i > n - reach - 64)
       break;
-    bits = veq64x2(h + i + a, h + i + b, va, vb);
+    bits = veq64x2(h + i + a, h + i + b, va, vb) & (~(uint64_t)0 << (done - i));
+    /* Skip 128 bytes at a time while nothing passes the filter. */
+    if (bits == 0) {
+      i += 64;
+      while (n >= reach + 128 && i <= n - reach - 128 &&
+             (veq64x2(h + i + a, h + i + b, va, vb) |
+              veq64x2(h + i + 64 + a, h + i + 64 + b, va, vb)) == 0)
+        i += 128;
+      done = i;
+      continue;
+    }
     for (; bits; bits &= bits - 1) {
       size_t j = i + scan_ctz(bits);
       if (j < next)
@@ -195,11 +208,10 @@ static size_t search(const unsigned char *h, size_t n,
       ++*count;
       next = j + m;
     }
-    i += 64;
-    if (i < next)
-      i = next;
+    done = i + 64 > next ? i + 64 : next;
   }
-  /* Fewer than 64 + reach bytes are left (i >= next here). */
+  i = done;
+  /* Fewer than 64 + reach bytes are left. */
   if (count) {
     *count += mmf__scan_generic_count_str(h + i, n - i, needle, m);
     return SIZE_MAX;

@@ -79,7 +79,13 @@ static uint64_t count_byte(const unsigned char *p, size_t n, unsigned char c) {
 #include "scan_impl.h"
 
 static const mmf__scan_kernels kernels = {
-    "sse2", MMF__SCAN_SSE2, count_byte, find_byte, find, count_str, positions,
+    .name = "sse2",
+    .isa = MMF__SCAN_SSE2,
+    .count_byte = count_byte,
+    .find_byte = find_byte,
+    .find = find,
+    .count_str = count_str,
+    .positions = positions,
 };
 
 const mmf__scan_kernels *mmf__scan_sse2_kernels(void) { return &kernels; }

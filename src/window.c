@@ -41,9 +41,12 @@
 /* First (and, without a delimiter, only) size of the read buffer. */
 #define READ_CHUNK ((size_t)1 << 20)
 
+/* Internal value of the delimiter when records are off. */
+#define NO_DELIMITER (-1)
+
 #define WINDOW_FLAGS                                                           \
-  (MMF_WINDOW_SPLIT_LONG | MMF_WINDOW_WRITE | MMF_POPULATE | MMF_SEQUENTIAL |  \
-   MMF_RANDOM | MMF_HUGE | MMF_NO_FALLBACK)
+  (MMF_WINDOW_SPLIT_LONG | MMF_WINDOW_WRITE | MMF_WINDOW_RECORDS |            \
+   MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM | MMF_HUGE | MMF_NO_FALLBACK)
 
 enum { ENGINE_MAP = 1, ENGINE_READ };
 
@@ -56,7 +59,7 @@ struct mmf_window {
   uint64_t total; /* input size, MMF_WINDOW_UNKNOWN until a stream ends */
   size_t budget;  /* address space: window length, buffer capacity cap */
   size_t limit;   /* longest record delivered whole: budget - granularity */
-  int delimiter;  /* byte value, or MMF_WINDOW_NO_DELIMITER */
+  int delimiter;  /* byte value, or NO_DELIMITER */
   unsigned flags;
   int engine;
   int partial; /* the last span ended inside a too-long record */
@@ -463,7 +466,10 @@ static int check_options(const mmf_window_options *o, size_t *budget) {
     return MMF_EINVAL;
   if ((o->flags & MMF_SEQUENTIAL) && (o->flags & MMF_RANDOM))
     return MMF_EINVAL;
-  if (o->delimiter < MMF_WINDOW_NO_DELIMITER || o->delimiter > 255)
+  /* A delimiter without MMF_WINDOW_RECORDS is a caller's slip that would
+   * otherwise silently give byte spans: refuse it. */
+  if (o->delimiter < 0 || o->delimiter > 255 ||
+      (o->delimiter && !(o->flags & MMF_WINDOW_RECORDS)))
     return MMF_EINVAL;
   if (b == 0)
     b = sizeof(void *) >= 8 ? (uint64_t)1 << 30 : (uint64_t)64 << 20;
@@ -501,7 +507,8 @@ static int open_file(mmf_window **out, mmf__file f, const mmf_window_options *o,
   w->win.mode = (o->flags & MMF_WINDOW_WRITE) ? MMF_WRITE : MMF_READ;
   w->budget = budget;
   w->limit = budget - mmf__os_granularity();
-  w->delimiter = o->delimiter;
+  w->delimiter =
+      (o->flags & MMF_WINDOW_RECORDS) ? o->delimiter : NO_DELIMITER;
   w->flags = o->flags;
   w->engine = ENGINE_MAP;
   rc = mmf__os_stat(f, &kind, &fsize, &oserr);

@@ -6,21 +6,42 @@
  * main() runs. The runner (test_main.c):
  *
  *   prog NAME     runs test NAME in this process (this is what CTest does)
- *   prog          runs every test, each in a forked child, and summarises
+ *   prog          runs every test, each in a process of its own, and
+ *                 summarises
  *   prog --list   prints the test names
  *
- * Exit status: 0 pass, 1 fail, 77 skip. Tests provoke SIGBUS and SIGSEGV on
- * purpose, so every test runs in a process of its own.
+ * Exit status: 0 pass, 1 fail, 77 skip. Tests provoke SIGBUS and SIGSEGV
+ * (Windows: access violations and in-page errors) on purpose, so every test
+ * runs in a process of its own.
  *
  * The assertion macros print the expression, both operands and file:line,
- * then end the test. A failing assertion in a child process forked by the
- * test ends that child with status 1.
+ * then end the test. A failing assertion in a child process ends that child
+ * with status 1.
+ *
+ * Portability. The framework builds on POSIX and on Windows (mingw-w64, run
+ * under Wine by scripts/check-windows.sh). Tests written with the helpers
+ * below (files, child processes, threads, descriptor and mapping counts)
+ * run on both. A test that needs what one platform lacks (fork(), FIFOs,
+ * /proc, signals) keeps its TEST() line on every platform, so CTest lists
+ * it everywhere, and calls SKIP("why") where it cannot run:
+ *
+ *   TEST(fifo_read) {
+ *   #ifdef _WIN32
+ *     SKIP("Windows has no FIFOs (mkfifo)");
+ *   #else
+ *     ...
+ *   #endif
+ *   }
  */
 #ifndef MMF_TEST_H
 #define MMF_TEST_H
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
+#endif
+#if defined(_WIN32) && !defined(__USE_MINGW_ANSI_STDIO)
+/* C99 printf (%zu, %lld, PRIu64) from mingw-w64 instead of msvcrt's. */
+#define __USE_MINGW_ANSI_STDIO 1
 #endif
 
 #include <inttypes.h>
@@ -29,8 +50,23 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
+#ifdef _WIN32
+#include <signal.h>
+#ifndef SIGBUS
+/* The status run_crashing_child gives for an in-page error (mingw defines
+ * SIGBUS only with _POSIX). */
+#define SIGBUS 10
+#endif
+#endif
 
 #include "mmf.h"
+
+/* printf format checking that matches the printf the tests use. */
+#ifdef __MINGW32__
+#define TEST_PRINTF gnu_printf
+#else
+#define TEST_PRINTF printf
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Registration                                                              */
@@ -54,20 +90,20 @@ void test_register(const char *name, test_fn fn, const char *file);
 /* ------------------------------------------------------------------------ */
 
 /* Print "file:line: message" and end the test (or the child) with status 1. */
-__attribute__((noreturn, format(printf, 3, 4))) void
+__attribute__((noreturn, format(TEST_PRINTF, 3, 4))) void
 test_fail(const char *file, int line, const char *fmt, ...);
 
 /* Print "SKIP: reason" and end the test with status 77. */
-__attribute__((noreturn, format(printf, 1, 2))) void test_skip(const char *fmt,
+__attribute__((noreturn, format(TEST_PRINTF, 1, 2))) void test_skip(const char *fmt,
                                                                ...);
 
 /* Set a line that a failure prints after its message (e.g. which step of a
  * loop was running); NULL clears it. */
-__attribute__((format(printf, 1, 2))) void test_context(const char *fmt, ...);
+__attribute__((format(TEST_PRINTF, 1, 2))) void test_context(const char *fmt, ...);
 void test_context_clear(void);
 
 /* Print a note on stdout ("# ..."), e.g. the number of paths walked. */
-__attribute__((format(printf, 1, 2))) void test_note(const char *fmt, ...);
+__attribute__((format(TEST_PRINTF, 1, 2))) void test_note(const char *fmt, ...);
 
 #define FAIL(...) test_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define SKIP(...) test_skip(__VA_ARGS__)
@@ -182,10 +218,13 @@ void test_assert_memeq(const char *file, int line, const char *ea,
 
 bool test_is_mmf_error(int code);
 
-/* The wait status st must be a normal exit with code. */
+/* The wait status st (from wait_child, run_in_child, run_crashing_child)
+ * must be a normal exit with code. */
 #define ASSERT_EXITED(st, code)                                                \
   test_assert_exited(__FILE__, __LINE__, #st, (st), (code))
-/* The wait status st must be death by signal sig. */
+/* The wait status st must be death by signal sig. On Windows SIGSEGV
+ * stands for an access violation and SIGBUS for an in-page error (see
+ * run_crashing_child). */
 #define ASSERT_SIGNALED(st, sig)                                               \
   test_assert_signaled(__FILE__, __LINE__, #st, (st), (sig))
 
@@ -210,15 +249,20 @@ void test_assert_zero(const char *file, int line, const char *expr,
                       const void *p, size_t n);
 
 /* ------------------------------------------------------------------------ */
-/* Helpers                                                                   */
+/* Files                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* The test's own temporary directory, made with mkdtemp under $TMPDIR (or
- * /tmp) on first use and removed with its contents when the test ends. */
+/* Paths are UTF-8 on every platform (Windows: converted to UTF-16 for the
+ * wide API, as the library does, and given the \\?\ prefix when long). */
+
+/* The test's own temporary directory, made on first use under $TMPDIR (or
+ * /tmp; Windows: GetTempPath, i.e. %TMP% or %TEMP%) and removed with its
+ * contents when the test ends. A child process started with test_spawn()
+ * uses its parent's directory. */
 const char *test_dir(void);
 
 /* test_dir()/name in a static buffer; 16 buffers are used in turn, so up to
- * 16 results may be held at once. */
+ * 16 results may be held at once. name may contain '/'. */
 const char *test_path(const char *name);
 
 /* The byte every pattern file holds at file offset off. Not periodic in the
@@ -238,34 +282,147 @@ void write_file(const char *path, const void *data, size_t n);
 /* Create or truncate path holding size bytes of pat(). */
 void write_pattern(const char *path, uint64_t size);
 
-/* Create or truncate path as a sparse file of size bytes (no data blocks). */
+/* Create or truncate path as a sparse file of size bytes (no data blocks;
+ * Windows: FSCTL_SET_SPARSE where the file system has it, else a file
+ * extended with SetEndOfFile, which reads as zeros just the same). */
 void make_sparse(const char *path, uint64_t size);
 
-/* Size of path by stat(); fails the test on error. */
+/* Size of path (stat); fails the test on error. */
 uint64_t file_size(const char *path);
 
-/* pread n bytes at off from path into buf; fails the test on a short read. */
+/* Read n bytes at off from path into buf; fails the test on a short read. */
 void read_at(const char *path, uint64_t off, void *buf, size_t n);
 
-/* pwrite n bytes at off into path; fails the test on error. */
+/* Write n bytes at off into path; fails the test on error. */
 void write_at(const char *path, uint64_t off, const void *buf, size_t n);
 
-/* Open descriptors of this process (entries of /proc/self/fd). */
+/* Set the size of path (truncate or extend); fails the test on error. A
+ * Windows program cannot shrink a file that is mapped anywhere. */
+void test_truncate(const char *path, uint64_t size);
+
+/* Remove the file path; a missing file is fine. */
+void test_unlink(const char *path);
+
+/* Make the directory path; fails the test on error. */
+void test_mkdir(const char *path);
+
+/* Whether path exists. */
+bool test_exists(const char *path);
+
+/* Bytes of disk space allocated to path (st_blocks * 512; Windows: the
+ * AllocationSize of FileStandardInfo). */
+uint64_t file_allocated(const char *path);
+
+/* Open path with open()-style flags (O_RDONLY, O_WRONLY, O_RDWR, O_CREAT,
+ * O_TRUNC), close-on-exec (Windows: not inheritable, binary mode), mode
+ * 0644 for a new file. Returns the descriptor, or -1 with errno set. On
+ * Windows it is a C runtime descriptor, which is what mmf_open_fd() takes. */
+int test_open(const char *path, int flags);
+
+/* ------------------------------------------------------------------------ */
+/* Process state                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The virtual-memory page size, asked of the OS (sysconf, GetSystemInfo),
+ * not of the library. */
+size_t test_page_size(void);
+
+/* Sleep for ms milliseconds. */
+void test_sleep_ms(unsigned ms);
+
+/* Open descriptors of this process: entries of /proc/self/fd. Windows:
+ * open handles of this process (GetProcessHandleCount; under Wine, which
+ * returns 0 there, the process's entries of the system handle table,
+ * NtQuerySystemInformation(SystemExtendedHandleInformation)). Either way a
+ * descriptor or handle the library leaks shows as one more. */
 int count_open_fds(void);
+
+/* Descriptors a child process would inherit: those without FD_CLOEXEC
+ * (Windows: handles with HANDLE_FLAG_INHERIT). */
+int count_inheritable_fds(void);
+
+/* Whether the program runs under Wine (ntdll exports wine_get_version). */
+bool test_under_wine(void);
 
 /* Whether the program was built with AddressSanitizer (which, among other
  * things, turns mlock() into a no-op and catches SIGSEGV itself). */
 bool test_under_asan(void);
 
-/* Mappings of this process (lines of /proc/self/maps, without those of
- * AddressSanitizer's allocator). */
+/* Mappings of this process: lines of /proc/self/maps, without those of
+ * AddressSanitizer's allocator. Windows: allocations (regions sharing an
+ * allocation base, from VirtualQuery), so one view or one VirtualAlloc
+ * reservation counts one. */
 int count_mappings(void);
 
-/* Lines of /proc/self/maps that contain needle (e.g. a file name). */
+/* Mappings of files whose path contains needle (e.g. test_dir()): lines of
+ * /proc/self/maps; Windows: views whose GetMappedFileName contains needle
+ * (compared without the drive letter and case-insensitively, with '/' and
+ * '\' alike). */
 int count_mappings_of(const char *needle);
 
-/* Value in kB of a "Key:" line of /proc/self/status (e.g. "VmLck"), or -1. */
+/* Value in kB of a "Key:" line of /proc/self/status (e.g. "VmLck"), or -1
+ * (always -1 where there is no /proc, e.g. Windows). */
 long proc_status_kb(const char *key);
+
+/* ------------------------------------------------------------------------ */
+/* Child processes                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Portable children. A child is a function registered with
+ *
+ *   TEST_CHILD(name) { ... use argc, argv ...; return exit_code; }
+ *
+ * that takes string arguments (argv[0] is the child's name) and returns its
+ * exit status (0-125). test_spawn() runs it in a new process: on POSIX a
+ * fork() of this one, on Windows a new run of this program (CreateProcess,
+ * "prog --child name args...", arguments passed as UTF-8). So a child sees
+ * only its arguments, the environment and the files, never the parent's
+ * memory: pass paths and values as strings. test_path() works in a child and
+ * names the parent's directory. A failing assertion ends the child with
+ * status 1.
+ */
+typedef int (*test_child_fn)(int argc, char **argv);
+
+void test_register_child(const char *name, test_child_fn fn);
+
+#define TEST_CHILD(name)                                                       \
+  static int test_child_##name(int argc, char **argv);                         \
+  __attribute__((constructor)) static void test_register_child_##name(void) {  \
+    test_register_child(#name, test_child_##name);                             \
+  }                                                                            \
+  static int test_child_##name(int argc, char **argv)
+
+/* A running child: a pid on POSIX, a process handle on Windows. */
+typedef struct test_proc {
+  intptr_t id;
+} test_proc;
+
+/* Start child name with the strings args[0..] (NULL-terminated list; NULL
+ * for none). Fails the test if the process cannot be started. */
+test_proc test_spawn(const char *name, const char *const *args);
+
+/* Wait for a child and return its exit status. A child that died of a
+ * signal (POSIX) or an exception (Windows) fails the test. */
+int test_wait(test_proc p);
+
+/* End a child at once (SIGKILL, TerminateProcess) and reap it. */
+void test_kill(test_proc p);
+
+/* test_spawn + test_wait with the arguments given inline, ending in NULL:
+ * test_run_child("writer", path, "42", NULL). */
+int test_run_child(const char *name, ...);
+
+/* Whether this process is the test's own process (not a child). */
+bool test_in_main_process(void);
+
+/*
+ * fork()-based children (POSIX). fn runs in a copy of this process and
+ * sees its memory, which is what tests of fork-shared memory need. Windows
+ * has no fork(): there start_child, wait_child and run_in_child SKIP the
+ * test with that reason (port the test to TEST_CHILD where the child only
+ * needs files), while run_crashing_child is emulated (see below).
+ */
 
 /* Start fn(arg) in a forked child that exits with fn's return value. */
 pid_t start_child(int (*fn)(void *arg), void *arg);
@@ -276,10 +433,53 @@ int run_in_child(int (*fn)(void *arg), void *arg);
 
 /* run_in_child for a fn that is expected to die of SIGSEGV or SIGBUS: under
  * AddressSanitizer the child first restores the default actions, since
- * ASan would turn the signal into exit status 1. */
+ * ASan would turn the signal into exit status 1. On Windows fn runs in this
+ * process with a vectored exception handler armed: an access violation
+ * gives the status of death by SIGSEGV, an in-page error that of SIGBUS,
+ * and fn's return value that of an exit. (So there fn's stores, unlike a
+ * forked child's, stay visible to the test.) */
 int run_crashing_child(int (*fn)(void *arg), void *arg);
 
-/* Whether this process is the test's own process (not a forked child). */
-bool test_in_main_process(void);
+/* ------------------------------------------------------------------------ */
+/* Streams: FIFOs and pipes                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A named stream that mmf_open() must read rather than map: a FIFO made
+ * with mkfifo in test_dir() on POSIX, a named pipe (\\.\pipe\...) on
+ * Windows, with a child process writing n bytes of pat() into it from
+ * offset 0, then exiting 0 (4 if the reader went away first).
+ */
+typedef struct test_fifo {
+  char path[512];
+  test_proc writer;
+} test_fifo;
+
+/* Make the stream (name tells streams of one test apart) and start its
+ * writer; on Windows, return once the pipe accepts a reader. */
+void test_fifo_start(test_fifo *f, const char *name, uint64_t n);
+/* Wait for the writer and return its exit status. */
+int test_fifo_wait(test_fifo *f);
+/* End the writer, which may still wait for a reader. */
+void test_fifo_stop(test_fifo *f);
+
+/* An anonymous pipe: fds[0] reads, fds[1] writes (Windows: C runtime
+ * descriptors in binary mode with a 64 KiB buffer, so up to 64 KiB can be
+ * written before anything is read). Both are close-on-exec. */
+void test_pipe(int fds[2]);
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A thread running fn(arg) (pthreads, or CreateThread on Windows). */
+typedef struct test_thread {
+  intptr_t id;
+} test_thread;
+
+/* Start a thread; fails the test if it cannot be made. */
+test_thread test_thread_start(void *(*fn)(void *arg), void *arg);
+/* Wait for it to end. */
+void test_thread_join(test_thread t);
 
 #endif /* MMF_TEST_H */

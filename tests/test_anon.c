@@ -7,7 +7,7 @@
 
 #define SENTINEL ((mmf_map *)(uintptr_t)0x1234)
 
-static uint64_t page(void) { return (uint64_t)sysconf(_SC_PAGESIZE); }
+static uint64_t page(void) { return (uint64_t)test_page_size(); }
 
 TEST(anon_sizes_zero_filled_writable) {
   const uint64_t sizes[] = {1,          7,       page() - 1,   page(),

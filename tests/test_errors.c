@@ -6,8 +6,22 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
+
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+/* mmf_last_os_error() is GetLastError() there. Windows does not tell "a
+ * path component is a file" from "a directory is missing": both are
+ * ERROR_PATH_NOT_FOUND, which is MMF_ENOENT. */
+#define OS_ENOENT ERROR_FILE_NOT_FOUND
+#define OS_ENOTDIR ERROR_PATH_NOT_FOUND
+#define MMF_NOTDIR MMF_ENOENT
+#else
+#define OS_ENOENT ENOENT
+#define OS_ENOTDIR ENOTDIR
+#define MMF_NOTDIR MMF_ENOTDIR
+#endif
 
 typedef struct code_info {
   int value;
@@ -115,7 +129,7 @@ TEST(version_matches_macros) {
 TEST(last_os_error_after_failed_open) {
   mmf_map *m = NULL;
   ASSERT_ERR(mmf_open(&m, test_path("missing"), MMF_READ, NULL), MMF_ENOENT);
-  ASSERT_EQ(mmf_last_os_error(NULL), ENOENT);
+  ASSERT_EQ(mmf_last_os_error(NULL), OS_ENOENT);
   /* An argument check has no OS error. */
   ASSERT_ERR(mmf_open(&m, NULL, MMF_READ, NULL), MMF_EINVAL);
   ASSERT_EQ(mmf_last_os_error(NULL), 0);
@@ -143,14 +157,12 @@ static void *fail_in_thread(void *arg) {
 TEST(last_os_error_is_per_thread) {
   mmf_map *m = NULL;
   write_file(test_path("file"), "x", 1);
-  ASSERT_ERR(mmf_open(&m, test_path("file/sub"), MMF_READ, NULL), MMF_ENOTDIR);
-  ASSERT_EQ(mmf_last_os_error(NULL), ENOTDIR);
+  ASSERT_ERR(mmf_open(&m, test_path("file/sub"), MMF_READ, NULL), MMF_NOTDIR);
+  ASSERT_EQ(mmf_last_os_error(NULL), OS_ENOTDIR);
   int got[2] = {0, 0};
-  pthread_t t;
-  ASSERT_EQ(pthread_create(&t, NULL, fail_in_thread, got), 0);
-  ASSERT_EQ(pthread_join(t, NULL), 0);
+  test_thread_join(test_thread_start(fail_in_thread, got));
   ASSERT_ERR(got[0], MMF_ENOENT);
-  ASSERT_EQ(got[1], ENOENT);
+  ASSERT_EQ(got[1], OS_ENOENT);
   /* This thread's value is untouched by the other thread's failure. */
-  ASSERT_EQ(mmf_last_os_error(NULL), ENOTDIR);
+  ASSERT_EQ(mmf_last_os_error(NULL), OS_ENOTDIR);
 }

@@ -1,7 +1,9 @@
 /*
  * test_fallback.c - inputs that cannot be mapped (FIFOs, pipes, character
  * devices, size-0 /proc files) are read into memory, unless
- * MMF_NO_FALLBACK, which gives MMF_ENODEV.
+ * MMF_NO_FALLBACK, which gives MMF_ENODEV. On Windows the FIFO is a named
+ * pipe, the pipes are the C runtime's and the character device is NUL;
+ * /dev/zero, /dev/urandom and /proc tests are skipped there.
  */
 #include "test.h"
 
@@ -10,64 +12,31 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+#include <io.h>
+/* The character device every Windows has: reads as empty. */
+#define NULL_DEVICE "NUL"
+#define ZERO_DEVICE "NUL"
+#else
+#define NULL_DEVICE "/dev/null"
+#define ZERO_DEVICE "/dev/zero"
+#endif
 
 #define SENTINEL ((mmf_map *)(uintptr_t)0x1234)
 
 /* ------------------------------------------------------------------------ */
-/* A FIFO with a writer child                                                */
+/* A FIFO (Windows: a named pipe) with a writer child                        */
 /* ------------------------------------------------------------------------ */
-
-typedef struct fifo_writer {
-  const char *path;
-  size_t n; /* bytes of pat() to write */
-} fifo_writer;
-
-static int write_fifo(void *arg) {
-  const fifo_writer *w = arg;
-  unsigned char buf[4096];
-  int fd = open(w->path, O_WRONLY);
-  if (fd < 0)
-    return 3;
-  for (size_t off = 0; off < w->n;) {
-    size_t k = w->n - off < sizeof buf ? w->n - off : sizeof buf;
-    fill_pat(buf, off, k);
-    ssize_t r = write(fd, buf, k);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return errno == EPIPE ? 4 : 3;
-    off += (size_t)r;
-  }
-  close(fd);
-  return 0;
-}
-
-/* Make a FIFO and start a child writing n pattern bytes into it. */
-static pid_t start_fifo(const char *path, size_t n, fifo_writer *w) {
-  unlink(path);
-  if (mkfifo(path, 0600) != 0)
-    FAIL("mkfifo %s: %s", path, strerror(errno));
-  w->path = path;
-  w->n = n;
-  return start_child(write_fifo, w);
-}
-
-/* The writer may still block in open() if the reader never opened the
- * FIFO: end it either way. */
-static void stop_fifo(pid_t pid) {
-  kill(pid, SIGKILL);
-  wait_child(pid);
-}
 
 TEST(fifo_read_into_memory) {
   const size_t n = 300000; /* several pipe buffers */
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), n, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", n);
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, test_path("fifo"), MMF_READ, NULL));
-  ASSERT_EXITED(wait_child(pid), 0);
+  ASSERT_OK(mmf_open(&m, f.path, MMF_READ, NULL));
+  ASSERT_EQ(test_fifo_wait(&f), 0);
   ASSERT_FALSE(mmf_is_mapped(m));
   ASSERT_EQ_U(mmf_size(m), n);
   ASSERT_EQ_U(mmf_offset(m), 0);
@@ -77,12 +46,12 @@ TEST(fifo_read_into_memory) {
 }
 
 TEST(fifo_offset_and_length) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 100000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 100000);
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, test_path("fifo"), MMF_READ,
+  ASSERT_OK(mmf_open(&m, f.path, MMF_READ,
                      &(mmf_options){.offset = 70001, .length = 5003}));
-  stop_fifo(pid);
+  test_fifo_stop(&f);
   ASSERT_FALSE(mmf_is_mapped(m));
   ASSERT_EQ_U(mmf_size(m), 5003);
   ASSERT_EQ_U(mmf_offset(m), 70001);
@@ -91,29 +60,29 @@ TEST(fifo_offset_and_length) {
 }
 
 TEST(fifo_past_end_erange) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 1000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 1000);
   mmf_map *m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, test_path("fifo"), MMF_READ,
+  ASSERT_ERR(mmf_open(&m, f.path, MMF_READ,
                       &(mmf_options){.offset = 500, .length = 501}),
              MMF_ERANGE);
   ASSERT_NULL(m);
-  stop_fifo(pid);
-  pid = start_fifo(test_path("fifo"), 1000, &w);
+  test_fifo_stop(&f);
+  test_fifo_start(&f, "fifo", 1000);
   m = SENTINEL;
   ASSERT_ERR(
-      mmf_open(&m, test_path("fifo"), MMF_READ, &(mmf_options){.offset = 1001}),
+      mmf_open(&m, f.path, MMF_READ, &(mmf_options){.offset = 1001}),
       MMF_ERANGE);
   ASSERT_NULL(m);
-  stop_fifo(pid);
+  test_fifo_stop(&f);
 }
 
 TEST(fifo_copy_mode_writable) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 5000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 5000);
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, test_path("fifo"), MMF_COPY, NULL));
-  stop_fifo(pid);
+  ASSERT_OK(mmf_open(&m, f.path, MMF_COPY, NULL));
+  test_fifo_stop(&f);
   ASSERT_FALSE(mmf_is_mapped(m));
   ASSERT_EQ_U(mmf_size(m), 5000);
   unsigned char *p = mmf_data(m);
@@ -129,53 +98,55 @@ static int store_byte(void *arg) {
 }
 
 TEST(fallback_read_mode_is_read_only) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 5000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 5000);
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, test_path("fifo"), MMF_READ, NULL));
-  stop_fifo(pid);
+  ASSERT_OK(mmf_open(&m, f.path, MMF_READ, NULL));
+  test_fifo_stop(&f);
   ASSERT_SIGNALED(run_crashing_child(store_byte, mmf_data(m)), SIGSEGV);
   ASSERT_OK(mmf_close(m));
 }
 
 TEST(fifo_no_fallback_enodev) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 1000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 1000);
   mmf_map *m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, test_path("fifo"), MMF_READ,
+  ASSERT_ERR(mmf_open(&m, f.path, MMF_READ,
                       &(mmf_options){.flags = MMF_NO_FALLBACK}),
              MMF_ENODEV);
   ASSERT_NULL(m);
-  stop_fifo(pid);
-  pid = start_fifo(test_path("fifo"), 1000, &w);
+  test_fifo_stop(&f);
+  test_fifo_start(&f, "fifo", 1000);
   m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, test_path("fifo"), MMF_COPY,
+  ASSERT_ERR(mmf_open(&m, f.path, MMF_COPY,
                       &(mmf_options){.flags = MMF_NO_FALLBACK}),
              MMF_ENODEV);
   ASSERT_NULL(m);
-  stop_fifo(pid);
+  test_fifo_stop(&f);
 }
 
 TEST(fifo_write_mode_enodev) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 1000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 1000);
   mmf_map *m = SENTINEL;
-  /* Opening a FIFO read-write does not block on Linux. */
-  ASSERT_ERR(mmf_open(&m, test_path("fifo"), MMF_WRITE, NULL), MMF_ENODEV);
+  /* Opening a FIFO read-write does not block on Linux (nor a duplex named
+   * pipe on Windows). */
+  ASSERT_ERR(mmf_open(&m, f.path, MMF_WRITE, NULL), MMF_ENODEV);
   ASSERT_NULL(m);
-  stop_fifo(pid);
+  test_fifo_stop(&f);
 }
 
 TEST(fallback_keeps_no_descriptor) {
-  fifo_writer w;
-  pid_t pid = start_fifo(test_path("fifo"), 1000, &w);
+  test_fifo f;
+  test_fifo_start(&f, "fifo", 1000);
   int before = count_open_fds();
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, test_path("fifo"), MMF_READ, NULL));
+  ASSERT_OK(mmf_open(&m, f.path, MMF_READ, NULL));
   ASSERT_EQ(count_open_fds(), before);
-  stop_fifo(pid);
   ASSERT_OK(mmf_close(m));
   ASSERT_EQ(count_open_fds(), before);
+  /* Last: on Windows the writer's process handle is one of ours. */
+  test_fifo_stop(&f);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -184,7 +155,7 @@ TEST(fallback_keeps_no_descriptor) {
 
 TEST(pipe_fd_from_current_position) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  test_pipe(fds);
   unsigned char buf[1000];
   fill_pat(buf, 0, sizeof buf);
   ASSERT_EQ(write(fds[1], buf, sizeof buf), (ssize_t)sizeof buf);
@@ -198,13 +169,17 @@ TEST(pipe_fd_from_current_position) {
   ASSERT_PAT(mmf_data(m), 10, 990);
   ASSERT_OK(mmf_close(m));
   /* The descriptor is still the caller's. */
+#ifdef _WIN32
+  ASSERT_NE(_get_osfhandle(fds[0]), -1);
+#else
   ASSERT_GE(fcntl(fds[0], F_GETFD), 0);
+#endif
   close(fds[0]);
 }
 
 TEST(pipe_fd_no_fallback_enodev) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  test_pipe(fds);
   ASSERT_EQ(write(fds[1], "abc", 3), 3);
   mmf_map *m = SENTINEL;
   ASSERT_ERR(mmf_open_fd(&m, fds[0], MMF_READ,
@@ -221,7 +196,7 @@ TEST(pipe_fd_no_fallback_enodev) {
 
 TEST(empty_pipe_maps_empty) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  test_pipe(fds);
   close(fds[1]);
   mmf_map *m = NULL;
   ASSERT_OK(mmf_open_fd(&m, fds[0], MMF_READ, NULL));
@@ -235,6 +210,9 @@ TEST(empty_pipe_maps_empty) {
 /* ------------------------------------------------------------------------ */
 
 TEST(dev_zero_with_length) {
+#ifdef _WIN32
+  SKIP("Windows has no /dev/zero");
+#endif
   mmf_map *m = NULL;
   ASSERT_OK(
       mmf_open(&m, "/dev/zero", MMF_READ, &(mmf_options){.length = 1 << 20}));
@@ -252,14 +230,18 @@ TEST(dev_zero_with_length) {
 }
 
 TEST(dev_zero_no_fallback_enodev) {
+  /* Windows: the NUL device, also a character device. */
   mmf_map *m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, "/dev/zero", MMF_READ,
+  ASSERT_ERR(mmf_open(&m, ZERO_DEVICE, MMF_READ,
                       &(mmf_options){.length = 4096, .flags = MMF_NO_FALLBACK}),
              MMF_ENODEV);
   ASSERT_NULL(m);
 }
 
 TEST(dev_urandom_with_length) {
+#ifdef _WIN32
+  SKIP("Windows has no /dev/urandom");
+#endif
   mmf_map *m = NULL;
   ASSERT_OK(
       mmf_open(&m, "/dev/urandom", MMF_READ, &(mmf_options){.length = 100000}));
@@ -276,19 +258,21 @@ TEST(dev_urandom_with_length) {
 
 TEST(dev_null_maps_empty) {
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, "/dev/null", MMF_READ, NULL));
+  ASSERT_OK(mmf_open(&m, NULL_DEVICE, MMF_READ, NULL));
+  ASSERT_FALSE(mmf_is_mapped(m));
   ASSERT_EQ_U(mmf_size(m), 0);
   ASSERT_OK(mmf_close(m));
   m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, "/dev/null", MMF_READ, &(mmf_options){.length = 1}),
-             MMF_ERANGE);
+  ASSERT_ERR(
+      mmf_open(&m, NULL_DEVICE, MMF_READ, &(mmf_options){.length = 1}),
+      MMF_ERANGE);
   ASSERT_NULL(m);
 }
 
 TEST(char_device_write_enodev) {
   mmf_map *m = SENTINEL;
   ASSERT_ERR(
-      mmf_open(&m, "/dev/zero", MMF_WRITE, &(mmf_options){.length = 4096}),
+      mmf_open(&m, ZERO_DEVICE, MMF_WRITE, &(mmf_options){.length = 4096}),
       MMF_ENODEV);
   ASSERT_NULL(m);
 }
@@ -297,6 +281,7 @@ TEST(char_device_write_enodev) {
 /* Size-0 files that hold bytes                                              */
 /* ------------------------------------------------------------------------ */
 
+#ifndef _WIN32
 /* Read a whole small file with read(). */
 static size_t slurp(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY);
@@ -309,8 +294,12 @@ static size_t slurp(const char *path, char *buf, size_t cap) {
   close(fd);
   return n;
 }
+#endif
 
 TEST(proc_self_status) {
+#ifdef _WIN32
+  SKIP("Windows has no /proc");
+#else
   struct stat st;
   ASSERT_EQ(stat("/proc/self/status", &st), 0);
   if (st.st_size != 0)
@@ -326,9 +315,13 @@ TEST(proc_self_status) {
   ASSERT_TRUE(memmem(p, mmf_size(m), want, (size_t)n) != NULL);
   ASSERT_TRUE(memcmp(p, "Name:\t", 6) == 0);
   ASSERT_OK(mmf_close(m));
+#endif
 }
 
 TEST(proc_file_exact_bytes) {
+#ifdef _WIN32
+  SKIP("Windows has no /proc");
+#else
   /* /proc/self/cmdline does not change while we run. */
   char want[65536];
   size_t n = slurp("/proc/self/cmdline", want, sizeof want);
@@ -360,9 +353,13 @@ TEST(proc_file_exact_bytes) {
                       &(mmf_options){.length = n + 1}),
              MMF_ERANGE);
   ASSERT_NULL(m);
+#endif
 }
 
 TEST(proc_file_no_fallback_enodev) {
+#ifdef _WIN32
+  SKIP("Windows has no /proc");
+#else
   mmf_map *m = SENTINEL;
   ASSERT_ERR(mmf_open(&m, "/proc/self/status", MMF_READ,
                       &(mmf_options){.flags = MMF_NO_FALLBACK}),
@@ -373,9 +370,13 @@ TEST(proc_file_no_fallback_enodev) {
                       &(mmf_options){.flags = MMF_NO_FALLBACK}),
              MMF_ENODEV);
   ASSERT_NULL(m);
+#endif
 }
 
 TEST(proc_file_by_fd) {
+#ifdef _WIN32
+  SKIP("Windows has no /proc");
+#else
   char want[65536];
   size_t n = slurp("/proc/self/cmdline", want, sizeof want);
   int fd = open("/proc/self/cmdline", O_RDONLY);
@@ -387,16 +388,33 @@ TEST(proc_file_by_fd) {
   ASSERT_MEMEQ(mmf_data(m), want, n);
   ASSERT_OK(mmf_close(m));
   close(fd);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
 /* What the other calls do with a fallback copy                              */
 /* ------------------------------------------------------------------------ */
 
+/* A fallback copy of n zero bytes, MMF_COPY: from /dev/zero, or on
+ * Windows from a pipe. */
+static void open_zero_copy(mmf_map **m, size_t n) {
+#ifdef _WIN32
+  static const unsigned char zeros[16384];
+  int fds[2];
+  ASSERT_LE_U(n, sizeof zeros);
+  test_pipe(fds);
+  ASSERT_EQ(write(fds[1], zeros, n), (int)n);
+  close(fds[1]);
+  ASSERT_OK(mmf_open_fd(m, fds[0], MMF_COPY, NULL));
+  close(fds[0]);
+#else
+  ASSERT_OK(mmf_open(m, "/dev/zero", MMF_COPY, &(mmf_options){.length = n}));
+#endif
+}
+
 TEST(fallback_calls) {
   mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, "/dev/zero", MMF_COPY,
-                     &(mmf_options){.length = 3 * 4096 + 5}));
+  open_zero_copy(&m, 3 * 4096 + 5);
   ASSERT_FALSE(mmf_is_mapped(m));
   const uint64_t size = mmf_size(m);
   for (int l = MMF_FLUSH_ASYNC; l <= MMF_FLUSH_FULL; l++)

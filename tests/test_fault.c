@@ -14,6 +14,8 @@
  */
 #include "test.h"
 
+#ifndef _WIN32
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -236,15 +238,15 @@ static void truncation_trials(int writing) {
   munmap(stats, BATCHES * sizeof *stats);
 }
 
-TEST(truncation_guarded_read_10000) { truncation_trials(0); }
+static void truncation_guarded_read_10000_run(void) { truncation_trials(0); }
 
-TEST(truncation_guarded_write_10000) { truncation_trials(1); }
+static void truncation_guarded_write_10000_run(void) { truncation_trials(1); }
 
 /* What the handle does after a truncation fault: mmf_size() drops to the
  * bytes that exist, the rest is MMF_ERANGE without touching memory, the
  * bytes that remain read correctly, and mmf_resize() brings the map back
  * once the file is long again. */
-TEST(truncation_clamps_size) {
+static void truncation_clamps_size_run(void) {
   const uint64_t ps = page(), size = 8 * ps, off = 100;
   const uint64_t cut = 3 * ps + 77; /* file size after the cut */
   unsigned char buf[256];
@@ -284,7 +286,7 @@ TEST(truncation_clamps_size) {
 }
 
 /* A truncation to zero leaves an empty, still valid handle. */
-TEST(truncation_to_zero) {
+static void truncation_to_zero_run(void) {
   const uint64_t size = 4 * page();
   unsigned char b;
   write_pattern(test_path("f"), size);
@@ -309,7 +311,7 @@ static int touch_byte(void *ctx) {
   return *p;
 }
 
-TEST(thousand_consecutive_faults) {
+static void thousand_consecutive_faults_run(void) {
   const uint64_t ps = page();
   unsigned char buf[64];
   int bus = 0, segv = 0, mixed = 0;
@@ -358,7 +360,7 @@ TEST(thousand_consecutive_faults) {
 /* Protection faults                                                         */
 /* ------------------------------------------------------------------------ */
 
-TEST(prot_none_read_eacces) {
+static void prot_none_read_eacces_run(void) {
   const uint64_t ps = page(), size = 3 * ps;
   unsigned char buf[64];
   uint64_t count, pos;
@@ -388,7 +390,7 @@ TEST(prot_none_read_eacces) {
   ASSERT_OK(mmf_close(m));
 }
 
-TEST(prot_read_write_eacces) {
+static void prot_read_write_eacces_run(void) {
   const uint64_t ps = page(), size = 2 * ps;
   unsigned char buf[32], back[32];
   write_pattern(test_path("f"), size);
@@ -469,7 +471,7 @@ static void assert_poisoned_then_close(mmf_map *m, int fds_before) {
 }
 
 /* The re-check cannot even stat the file: an I/O error, handle poisoned. */
-TEST(poison_when_recheck_fails) {
+static void poison_when_recheck_fails_run(void) {
   const uint64_t ps = page();
   unsigned char buf[16];
   write_pattern(test_path("f"), 4 * ps);
@@ -491,7 +493,7 @@ TEST(poison_when_recheck_fails) {
 
 /* The file is still long enough, yet the page cannot be read: what a disk
  * read error looks like. */
-TEST(poison_when_page_unreadable) {
+static void poison_when_page_unreadable_run(void) {
   const uint64_t ps = page();
   unsigned char buf[16];
   write_pattern(test_path("f"), 4 * ps);
@@ -510,7 +512,7 @@ TEST(poison_when_page_unreadable) {
 }
 
 /* A poisoned MMF_SYNC_ON_CLOSE map reports the poison from close. */
-TEST(poison_sync_on_close) {
+static void poison_sync_on_close_run(void) {
   const uint64_t ps = page();
   unsigned char b = 7;
   write_pattern(test_path("f"), 4 * ps);
@@ -529,7 +531,7 @@ TEST(poison_sync_on_close) {
 
 /* A write fault inside the file while the filesystem reports no free
  * blocks: no space, and the map stays usable. */
-TEST(enospc_when_fs_full) {
+static void enospc_when_fs_full_run(void) {
   const uint64_t ps = page();
   unsigned char b = 9, buf[16];
   write_pattern(test_path("f"), 4 * ps);
@@ -719,7 +721,7 @@ static int disk_full_child(void *arg) {
   return 0;
 }
 
-TEST(disk_full_tmpfs) {
+static void disk_full_tmpfs_run(void) {
   full_report *r = shared_memory(sizeof *r);
   full_job j = {test_path("mnt"), r};
   ASSERT_EQ(mkdir(j.mnt, 0700), 0);
@@ -744,9 +746,12 @@ TEST(disk_full_tmpfs) {
   ASSERT_EQ(r->later_other, 0);
   if (r->first_rc == MMF_ENOSPC)
     ASSERT_OK(r->retry_rc);
-  test_note("read of an unwritten page with the tmpfs full -> %s "
-            "(observed, not checked)",
+  /* tmpfs allocates a page even to read a hole: with the filesystem full
+   * that is a space problem (MMF_ENOSPC, handle usable), not an I/O
+   * error that would poison the handle. */
+  test_note("read of an unwritten page with the tmpfs full -> %s",
             mmf_errname(r->hole_read_rc));
+  ASSERT_ERR(r->hole_read_rc, MMF_ENOSPC);
   test_note("MMF_PREALLOCATE: open of 2 MiB -> %s (file left at %" PRIu64
             " bytes); resize to 4 MiB -> %s",
             mmf_errname(r->prealloc_open_rc), r->prealloc_left,
@@ -765,7 +770,7 @@ static int fallocate_enospc(int fd, off_t off, off_t len) {
   return ENOSPC;
 }
 
-TEST(preallocate_enospc_staged) {
+static void preallocate_enospc_staged_run(void) {
   const uint64_t ps = page();
   mmf_map *m = (mmf_map *)(uintptr_t)1;
   int fds = count_open_fds();
@@ -794,3 +799,49 @@ TEST(preallocate_enospc_staged) {
   ASSERT_OK(mmf_resize(m, 8 * ps));
   ASSERT_OK(mmf_close(m));
 }
+
+#endif /* !_WIN32 */
+
+/* Each test keeps its TEST() line on every platform (see test.h); on
+ * Windows, where the guard is an exception handler, these skip. */
+#ifdef _WIN32
+#define POSIX_ONLY(fn)                                                         \
+  SKIP("fault classification needs POSIX signals, fork() and truncation "      \
+       "under a live map")
+#else
+#define POSIX_ONLY(fn) fn()
+#endif
+
+TEST(truncation_guarded_read_10000) {
+  POSIX_ONLY(truncation_guarded_read_10000_run);
+}
+
+TEST(truncation_guarded_write_10000) {
+  POSIX_ONLY(truncation_guarded_write_10000_run);
+}
+
+TEST(truncation_clamps_size) { POSIX_ONLY(truncation_clamps_size_run); }
+
+TEST(truncation_to_zero) { POSIX_ONLY(truncation_to_zero_run); }
+
+TEST(thousand_consecutive_faults) {
+  POSIX_ONLY(thousand_consecutive_faults_run);
+}
+
+TEST(prot_none_read_eacces) { POSIX_ONLY(prot_none_read_eacces_run); }
+
+TEST(prot_read_write_eacces) { POSIX_ONLY(prot_read_write_eacces_run); }
+
+TEST(poison_when_recheck_fails) { POSIX_ONLY(poison_when_recheck_fails_run); }
+
+TEST(poison_when_page_unreadable) {
+  POSIX_ONLY(poison_when_page_unreadable_run);
+}
+
+TEST(poison_sync_on_close) { POSIX_ONLY(poison_sync_on_close_run); }
+
+TEST(enospc_when_fs_full) { POSIX_ONLY(enospc_when_fs_full_run); }
+
+TEST(disk_full_tmpfs) { POSIX_ONLY(disk_full_tmpfs_run); }
+
+TEST(preallocate_enospc_staged) { POSIX_ONLY(preallocate_enospc_staged_run); }

@@ -1,26 +1,65 @@
 /*
  * test_main.c - the runner and helpers behind test.h.
+ *
+ * The portable parts come first; each helper that asks the OS has a POSIX
+ * and a Windows version, kept next to each other.
  */
 #include "test.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <io.h>
+#include <winioctl.h>
+#else
+#include <dirent.h>
+#include <ftw.h>
+#include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#endif
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+/* Room for test paths: the directory plus a long name (test_open makes a
+ * 400-byte one) in UTF-8. */
+#define TEST_PATH_MAX (PATH_MAX + 1024)
+
+#ifdef _WIN32
+/* run_crashing_child() and the runner encode how a Windows "child" ended
+ * the way a POSIX wait status does: exit code in bits 8-15, or a signal
+ * number in bits 0-6 (SIGSEGV for an access violation, SIGBUS for an
+ * in-page error). */
+#define WIFEXITED(st) (((st)&0x7f) == 0)
+#define WEXITSTATUS(st) (((st) >> 8) & 0xff)
+#define WIFSIGNALED(st) (((st)&0x7f) != 0)
+#define WTERMSIG(st) ((st)&0x7f)
+static const char *strsignal(int sig) {
+  return sig == SIGSEGV  ? "access violation"
+         : sig == SIGBUS ? "in-page error"
+                         : "exception";
+}
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Registry                                                                  */
 /* ------------------------------------------------------------------------ */
 
 #define MAX_TESTS 512
+#define MAX_CHILDREN 64
 
 typedef struct test_entry {
   const char *name;
@@ -28,13 +67,20 @@ typedef struct test_entry {
   const char *file;
 } test_entry;
 
+typedef struct child_entry {
+  const char *name;
+  test_child_fn fn;
+} child_entry;
+
 static test_entry tests[MAX_TESTS];
 static int n_tests;
+static child_entry children[MAX_CHILDREN];
+static int n_children;
 
 void test_register(const char *name, test_fn fn, const char *file) {
   if (n_tests == MAX_TESTS) {
     fprintf(stderr, "test_main: more than %d tests\n", MAX_TESTS);
-    _exit(1);
+    exit(1);
   }
   tests[n_tests].name = name;
   tests[n_tests].fn = fn;
@@ -42,12 +88,206 @@ void test_register(const char *name, test_fn fn, const char *file) {
   n_tests++;
 }
 
+void test_register_child(const char *name, test_child_fn fn) {
+  if (n_children == MAX_CHILDREN) {
+    fprintf(stderr, "test_main: more than %d children\n", MAX_CHILDREN);
+    exit(1);
+  }
+  children[n_children].name = name;
+  children[n_children].fn = fn;
+  n_children++;
+}
+
+static test_child_fn find_child(const char *name) {
+  for (int i = 0; i < n_children; i++)
+    if (strcmp(children[i].name, name) == 0)
+      return children[i].fn;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Windows: UTF-8 and UTF-16                                                 */
+/* ------------------------------------------------------------------------ */
+
+#ifdef _WIN32
+/* The calls below end the test on failure, so they may allocate freely:
+ * the process is short-lived. */
+static wchar_t *widen(const char *s) {
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+  if (n <= 0)
+    FAIL("path is not valid UTF-8: %s", s);
+  wchar_t *w = malloc((size_t)n * sizeof *w);
+  if (w == NULL)
+    FAIL("out of memory");
+  MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+  return w;
+}
+
+/* A UTF-8 path as the wide API wants it: paths of MAX_PATH - 12 characters
+ * or more are made absolute and given the \\?\ prefix, so they are not
+ * cut at MAX_PATH. */
+static wchar_t *wpath(const char *path) {
+  wchar_t *w = widen(path);
+  if (wcslen(w) < MAX_PATH - 12 || wcsncmp(w, L"\\\\", 2) == 0)
+    return w;
+  DWORD n = GetFullPathNameW(w, 0, NULL, NULL);
+  wchar_t *full = malloc(((size_t)n + 8) * sizeof *full);
+  if (n == 0 || full == NULL)
+    FAIL("GetFullPathName %s failed", path);
+  wcscpy(full, L"\\\\?\\");
+  if (GetFullPathNameW(w, n, full + 4, NULL) == 0)
+    FAIL("GetFullPathName %s failed", path);
+  free(w);
+  return full;
+}
+
+static char *narrow(const wchar_t *w) {
+  int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+  char *s = malloc(n > 0 ? (size_t)n : 1);
+  if (s == NULL)
+    FAIL("out of memory");
+  if (n <= 0)
+    s[0] = '\0';
+  else
+    WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+  return s;
+}
+
+/* "message (code)" for a GetLastError() value, in a static buffer. */
+static const char *win_error(DWORD e) {
+  static char buf[512];
+  char msg[400];
+  DWORD n = FormatMessageA(
+      FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, e, 0,
+      msg, sizeof msg, NULL);
+  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' ||
+                   msg[n - 1] == ' ' || msg[n - 1] == '.'))
+    n--;
+  msg[n] = '\0';
+  snprintf(buf, sizeof buf, "%s (error %lu)", n ? msg : "unknown error",
+           (unsigned long)e);
+  return buf;
+}
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Temporary directory and ending a test                                     */
 /* ------------------------------------------------------------------------ */
 
+static char tmp_dir[TEST_PATH_MAX];
+
+#ifdef _WIN32
+
+/* Set in a process started by test_spawn(). */
+static bool in_child;
+
+bool test_in_main_process(void) { return !in_child; }
+
+static void remove_tree(const wchar_t *dir) {
+  size_t len = wcslen(dir);
+  wchar_t *pattern = malloc((len + 3) * sizeof *pattern);
+  if (pattern == NULL)
+    return;
+  memcpy(pattern, dir, len * sizeof *pattern);
+  memcpy(pattern + len, L"\\*", 3 * sizeof *pattern);
+  WIN32_FIND_DATAW fd;
+  HANDLE h = FindFirstFileW(pattern, &fd);
+  free(pattern);
+  if (h != INVALID_HANDLE_VALUE) {
+    do {
+      if (wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0)
+        continue;
+      size_t n = wcslen(fd.cFileName);
+      wchar_t *child = malloc((len + n + 2) * sizeof *child);
+      if (child == NULL)
+        break;
+      memcpy(child, dir, len * sizeof *child);
+      child[len] = L'\\';
+      memcpy(child + len + 1, fd.cFileName, (n + 1) * sizeof *child);
+      SetFileAttributesW(child, FILE_ATTRIBUTE_NORMAL);
+      if ((fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+          !(fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        remove_tree(child);
+      } else if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+        RemoveDirectoryW(child);
+      } else {
+        DeleteFileW(child);
+      }
+      free(child);
+    } while (FindNextFileW(h, &fd));
+    FindClose(h);
+  }
+  RemoveDirectoryW(dir);
+}
+
+static void remove_tmp_dir(void) {
+  if (tmp_dir[0] == '\0' || !test_in_main_process())
+    return;
+  wchar_t *w = widen(tmp_dir);
+  tmp_dir[0] = '\0';
+  remove_tree(w);
+  free(w);
+}
+
+const char *test_dir(void) {
+  if (tmp_dir[0] != '\0')
+    return tmp_dir;
+  if (!test_in_main_process()) {
+    /* A child works in its parent's directory (see test_spawn). */
+    const char *d = getenv("MMF_TEST_DIR");
+    if (d == NULL || d[0] == '\0')
+      test_fail(__FILE__, __LINE__, "child without MMF_TEST_DIR");
+    snprintf(tmp_dir, sizeof tmp_dir, "%s", d);
+    return tmp_dir;
+  }
+  wchar_t wbase[MAX_PATH + 1];
+  DWORD n = GetTempPathW(MAX_PATH + 1, wbase);
+  if (n == 0 || n > MAX_PATH)
+    test_fail(__FILE__, __LINE__, "GetTempPath: %s", win_error(GetLastError()));
+  while (n > 0 && (wbase[n - 1] == L'\\' || wbase[n - 1] == L'/'))
+    wbase[--n] = L'\0';
+  char *base = narrow(wbase);
+  for (unsigned i = 0;; i++) {
+    snprintf(tmp_dir, sizeof tmp_dir, "%s\\mmf-test-%lu-%lu-%u", base,
+             (unsigned long)GetCurrentProcessId(),
+             (unsigned long)GetTickCount(), i);
+    wchar_t *w = widen(tmp_dir);
+    BOOL ok = CreateDirectoryW(w, NULL);
+    DWORD e = GetLastError();
+    free(w);
+    if (ok)
+      break;
+    if (e != ERROR_ALREADY_EXISTS || i == 1000) {
+      tmp_dir[0] = '\0';
+      test_fail(__FILE__, __LINE__, "CreateDirectory under %s: %s", base,
+                win_error(e));
+    }
+  }
+  free(base);
+  return tmp_dir;
+}
+
+const char *test_path(const char *name) {
+  static char bufs[16][TEST_PATH_MAX];
+  static unsigned next;
+  char *b = bufs[next++ % 16];
+  if (snprintf(b, TEST_PATH_MAX, "%s\\%s", test_dir(), name) >= TEST_PATH_MAX)
+    FAIL("test_path: name too long");
+  return b;
+}
+
+static void end_test(int code) {
+  fflush(stdout);
+  fflush(stderr);
+  remove_tmp_dir(); /* only in the main process */
+  exit(code);
+}
+
+static long self_id(void) { return (long)GetCurrentProcessId(); }
+
+#else /* POSIX */
+
 static pid_t owner_pid;
-static char tmp_dir[PATH_MAX];
 
 bool test_in_main_process(void) { return getpid() == owner_pid; }
 
@@ -88,10 +328,11 @@ const char *test_dir(void) {
 }
 
 const char *test_path(const char *name) {
-  static char bufs[16][PATH_MAX];
+  static char bufs[16][TEST_PATH_MAX];
   static unsigned next;
   char *b = bufs[next++ % 16];
-  snprintf(b, PATH_MAX, "%s/%s", test_dir(), name);
+  if (snprintf(b, TEST_PATH_MAX, "%s/%s", test_dir(), name) >= TEST_PATH_MAX)
+    FAIL("test_path: name too long");
   return b;
 }
 
@@ -105,6 +346,10 @@ static void end_test(int code) {
   /* A forked child: no cleanup, no exit handlers of the parent's state. */
   _exit(code);
 }
+
+static long self_id(void) { return (long)getpid(); }
+
+#endif
 
 static char context[1024];
 
@@ -125,7 +370,7 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   if (!test_in_main_process())
-    fprintf(stderr, " (in child %ld)", (long)getpid());
+    fprintf(stderr, " (in child %ld)", self_id());
   fputc('\n', stderr);
   if (context[0] != '\0')
     fprintf(stderr, "  while: %s\n", context);
@@ -253,6 +498,167 @@ void fill_pat(void *buf, uint64_t off, size_t n) {
     b[i] = pat(off + i);
 }
 
+#ifdef _WIN32
+
+/* Open path with the sharing mmf itself uses (read, write, delete), so the
+ * helpers work on files the test has mapped. */
+static HANDLE open_handle(const char *path, DWORD access, DWORD disposition) {
+  wchar_t *w = wpath(path);
+  HANDLE h = CreateFileW(w, access,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         NULL, disposition, FILE_ATTRIBUTE_NORMAL, NULL);
+  DWORD e = GetLastError();
+  free(w);
+  if (h == INVALID_HANDLE_VALUE)
+    FAIL("open %s: %s", path, win_error(e));
+  return h;
+}
+
+static void set_end(HANDLE h, const char *path, uint64_t size) {
+  FILE_END_OF_FILE_INFO eof;
+  eof.EndOfFile.QuadPart = (LONGLONG)size;
+  if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof))
+    FAIL("set the size of %s to %" PRIu64 ": %s", path, size,
+         win_error(GetLastError()));
+}
+
+static void write_all(HANDLE h, const char *path, const void *data, size_t n,
+                      uint64_t off) {
+  const unsigned char *p = data;
+  while (n > 0) {
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    DWORD chunk = n > (1u << 30) ? (1u << 30) : (DWORD)n, w = 0;
+    if (!WriteFile(h, p, chunk, &w, &ov) || w == 0)
+      FAIL("write %s: %s", path, win_error(GetLastError()));
+    p += w;
+    off += w;
+    n -= w;
+  }
+}
+
+void write_file(const char *path, const void *data, size_t n) {
+  HANDLE h = open_handle(path, GENERIC_WRITE, CREATE_ALWAYS);
+  if (data == NULL)
+    set_end(h, path, n);
+  else
+    write_all(h, path, data, n, 0);
+  CloseHandle(h);
+}
+
+void write_pattern(const char *path, uint64_t size) {
+  unsigned char buf[65536];
+  HANDLE h = open_handle(path, GENERIC_WRITE, CREATE_ALWAYS);
+  for (uint64_t off = 0; off < size; off += sizeof buf) {
+    size_t n = size - off < sizeof buf ? (size_t)(size - off) : sizeof buf;
+    fill_pat(buf, off, n);
+    write_all(h, path, buf, n, off);
+  }
+  CloseHandle(h);
+}
+
+void make_sparse(const char *path, uint64_t size) {
+  HANDLE h = open_handle(path, GENERIC_WRITE, CREATE_ALWAYS);
+  DWORD got;
+  /* Not every file system has sparse files (FAT, Wine's Unix files are
+   * sparse anyway); an extended file reads as zeros either way. */
+  (void)DeviceIoControl(h, FSCTL_SET_SPARSE, NULL, 0, NULL, 0, &got, NULL);
+  set_end(h, path, size);
+  CloseHandle(h);
+}
+
+uint64_t file_size(const char *path) {
+  WIN32_FILE_ATTRIBUTE_DATA a;
+  wchar_t *w = wpath(path);
+  BOOL ok = GetFileAttributesExW(w, GetFileExInfoStandard, &a);
+  DWORD e = GetLastError();
+  free(w);
+  if (!ok)
+    FAIL("stat %s: %s", path, win_error(e));
+  return ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
+}
+
+void read_at(const char *path, uint64_t off, void *buf, size_t n) {
+  HANDLE h = open_handle(path, GENERIC_READ, OPEN_EXISTING);
+  unsigned char *p = buf;
+  while (n > 0) {
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    DWORD chunk = n > (1u << 30) ? (1u << 30) : (DWORD)n, r = 0;
+    BOOL ok = ReadFile(h, p, chunk, &r, &ov);
+    if (!ok || r == 0)
+      FAIL("read %s at %" PRIu64 ": %s", path, off,
+           ok || GetLastError() == ERROR_HANDLE_EOF
+               ? "end of file"
+               : win_error(GetLastError()));
+    p += r;
+    off += r;
+    n -= r;
+  }
+  CloseHandle(h);
+}
+
+void write_at(const char *path, uint64_t off, const void *buf, size_t n) {
+  HANDLE h = open_handle(path, GENERIC_WRITE, OPEN_EXISTING);
+  write_all(h, path, buf, n, off);
+  CloseHandle(h);
+}
+
+void test_truncate(const char *path, uint64_t size) {
+  HANDLE h = open_handle(path, GENERIC_WRITE, OPEN_EXISTING);
+  set_end(h, path, size);
+  CloseHandle(h);
+}
+
+void test_unlink(const char *path) {
+  wchar_t *w = wpath(path);
+  BOOL ok = DeleteFileW(w);
+  DWORD e = GetLastError();
+  free(w);
+  if (!ok && e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND)
+    FAIL("remove %s: %s", path, win_error(e));
+}
+
+bool test_exists(const char *path) {
+  wchar_t *w = wpath(path);
+  DWORD a = GetFileAttributesW(w);
+  free(w);
+  return a != INVALID_FILE_ATTRIBUTES;
+}
+
+void test_mkdir(const char *path) {
+  wchar_t *w = wpath(path);
+  BOOL ok = CreateDirectoryW(w, NULL);
+  DWORD e = GetLastError();
+  free(w);
+  if (!ok)
+    FAIL("mkdir %s: %s", path, win_error(e));
+}
+
+uint64_t file_allocated(const char *path) {
+  HANDLE h = open_handle(path, FILE_READ_ATTRIBUTES, OPEN_EXISTING);
+  FILE_STANDARD_INFO info;
+  if (!GetFileInformationByHandleEx(h, FileStandardInfo, &info, sizeof info))
+    FAIL("file information of %s: %s", path, win_error(GetLastError()));
+  CloseHandle(h);
+  return (uint64_t)info.AllocationSize.QuadPart;
+}
+
+int test_open(const char *path, int flags) {
+  wchar_t *w = wpath(path);
+  int fd = _wopen(w, flags | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
+  int e = errno;
+  free(w);
+  errno = e;
+  return fd;
+}
+
+#else /* POSIX */
+
 static void write_all(int fd, const char *path, const void *data, size_t n,
                       uint64_t off) {
   const unsigned char *p = data;
@@ -337,9 +743,219 @@ void write_at(const char *path, uint64_t off, const void *buf, size_t n) {
   close(fd);
 }
 
+void test_truncate(const char *path, uint64_t size) {
+  if (truncate(path, (off_t)size) != 0)
+    FAIL("truncate %s to %" PRIu64 ": %s", path, size, strerror(errno));
+}
+
+void test_unlink(const char *path) {
+  if (unlink(path) != 0 && errno != ENOENT)
+    FAIL("unlink %s: %s", path, strerror(errno));
+}
+
+bool test_exists(const char *path) { return access(path, F_OK) == 0; }
+
+void test_mkdir(const char *path) {
+  if (mkdir(path, 0755) != 0)
+    FAIL("mkdir %s: %s", path, strerror(errno));
+}
+
+uint64_t file_allocated(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    FAIL("stat %s: %s", path, strerror(errno));
+  return (uint64_t)st.st_blocks * 512;
+}
+
+int test_open(const char *path, int flags) {
+  return open(path, flags | O_CLOEXEC, 0644);
+}
+
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Process state                                                             */
 /* ------------------------------------------------------------------------ */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+
+bool test_under_asan(void) {
+#ifdef TEST_ASAN
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef _WIN32
+
+size_t test_page_size(void) {
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  return si.dwPageSize;
+}
+
+void test_sleep_ms(unsigned ms) { Sleep(ms); }
+
+/* SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX and SYSTEM_HANDLE_INFORMATION_EX, as
+ * NtQuerySystemInformation(SystemExtendedHandleInformation = 64) gives
+ * them. */
+typedef struct handle_entry {
+  void *object;
+  ULONG_PTR pid;
+  ULONG_PTR handle;
+  ULONG access;
+  USHORT backtrace;
+  USHORT type;
+  ULONG attributes;
+  ULONG reserved;
+} handle_entry;
+
+typedef struct handle_table {
+  ULONG_PTR count;
+  ULONG_PTR reserved;
+  handle_entry entries[1];
+} handle_table;
+
+typedef LONG(NTAPI *query_system_fn)(ULONG cls, void *buf, ULONG len,
+                                     ULONG *ret);
+
+static int count_handles_in_system_table(void) {
+  query_system_fn query = (query_system_fn)(void (*)(void))GetProcAddress(
+      GetModuleHandleW(L"ntdll.dll"), "NtQuerySystemInformation");
+  if (query == NULL)
+    FAIL("no NtQuerySystemInformation to count handles with");
+  /* VirtualAlloc, not malloc: the buffer must not leave a heap region
+   * behind to disturb count_mappings(). */
+  for (SIZE_T len = 1 << 20; len <= (SIZE_T)1 << 28; len *= 4) {
+    void *buf = VirtualAlloc(NULL, len, MEM_COMMIT | MEM_RESERVE,
+                             PAGE_READWRITE);
+    if (buf == NULL)
+      FAIL("VirtualAlloc: %s", win_error(GetLastError()));
+    ULONG ret = 0;
+    LONG status = query(64, buf, (ULONG)len, &ret);
+    if (status == 0) {
+      const handle_table *t = buf;
+      const ULONG_PTR self = GetCurrentProcessId();
+      int n = 0;
+      for (ULONG_PTR i = 0; i < t->count; i++)
+        n += t->entries[i].pid == self;
+      VirtualFree(buf, 0, MEM_RELEASE);
+      return n;
+    }
+    VirtualFree(buf, 0, MEM_RELEASE);
+    if ((ULONG)status != 0xC0000004u) /* STATUS_INFO_LENGTH_MISMATCH */
+      FAIL("NtQuerySystemInformation: status 0x%08lx", (unsigned long)status);
+  }
+  FAIL("the system handle table does not fit in 256 MiB");
+}
+
+int count_open_fds(void) {
+  DWORD n = 0;
+  /* Wine answers 0 here; the system handle table has the real count. */
+  if (GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0)
+    return (int)n;
+  return count_handles_in_system_table();
+}
+
+int count_inheritable_fds(void) {
+  /* Handle values are multiples of 4; GetHandleInformation fails on the
+   * values that are not open. */
+  int n = 0;
+  for (uintptr_t v = 4; v < (1u << 16); v += 4) {
+    DWORD flags;
+    if (GetHandleInformation((HANDLE)v, &flags) && (flags & HANDLE_FLAG_INHERIT))
+      n++;
+  }
+  return n;
+}
+
+bool test_under_wine(void) {
+  return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") !=
+         NULL;
+}
+
+typedef DWORD(WINAPI *mapped_name_fn)(HANDLE process, void *addr,
+                                      wchar_t *name, DWORD size);
+
+/* Lower-case ASCII, '/' as '\'. */
+static void fold_path(char *s) {
+  for (; *s; s++) {
+    if (*s == '/')
+      *s = '\\';
+    else if (*s >= 'A' && *s <= 'Z')
+      *s = (char)(*s - 'A' + 'a');
+  }
+}
+
+/* Walk the address space by allocation; count them all (needle NULL) or
+ * the file views whose name holds needle. */
+static int scan_allocations(const char *needle) {
+  mapped_name_fn mapped_name = NULL;
+  char want[TEST_PATH_MAX];
+  if (needle != NULL) {
+    mapped_name = (mapped_name_fn)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"kernel32.dll"), "K32GetMappedFileNameW");
+    if (mapped_name == NULL)
+      FAIL("no K32GetMappedFileNameW to name mappings with");
+    /* Mapped names are NT paths (\Device\HarddiskVolume1\..., or
+     * \??\C:\... under Wine): compare without the drive letter. */
+    if (needle[0] != '\0' && needle[1] == ':')
+      needle += 2;
+    snprintf(want, sizeof want, "%s", needle);
+    fold_path(want);
+  }
+  int n = 0;
+  void *last_base = NULL;
+  MEMORY_BASIC_INFORMATION mbi;
+  for (const char *p = NULL; VirtualQuery(p, &mbi, sizeof mbi) == sizeof mbi;) {
+    if (mbi.State != MEM_FREE && mbi.AllocationBase != last_base) {
+      last_base = mbi.AllocationBase;
+      if (needle == NULL) {
+        n++;
+      } else if (mbi.Type == MEM_MAPPED) {
+        wchar_t name[TEST_PATH_MAX];
+        if (mapped_name(GetCurrentProcess(), mbi.AllocationBase, name,
+                        TEST_PATH_MAX) > 0) {
+          char *s = narrow(name);
+          fold_path(s);
+          n += strstr(s, want) != NULL;
+          free(s);
+        }
+      }
+    }
+    const char *next = (const char *)mbi.BaseAddress + mbi.RegionSize;
+    if (next <= p)
+      break;
+    p = next;
+  }
+  return n;
+}
+
+int count_mappings(void) { return scan_allocations(NULL); }
+
+int count_mappings_of(const char *needle) { return scan_allocations(needle); }
+
+long proc_status_kb(const char *key) {
+  (void)key;
+  return -1;
+}
+
+#else /* POSIX */
+
+size_t test_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+void test_sleep_ms(unsigned ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
 
 int count_open_fds(void) {
   DIR *d = opendir("/proc/self/fd");
@@ -354,13 +970,17 @@ int count_open_fds(void) {
   return n - 1; /* the directory's own descriptor */
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
+int count_inheritable_fds(void) {
+  int n = 0;
+  for (int fd = 0; fd < 4096; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC))
+      n++;
+  }
+  return n;
+}
+
+bool test_under_wine(void) { return false; }
 
 /* AddressSanitizer's allocator maps memory inside its own reserved range
  * whenever it likes (x86-64: 0x600000000000 to 0x640000000000), which would
@@ -371,14 +991,6 @@ static bool sanitizer_line(const char *line) {
   return lo >= 0x600000000000ull && lo < 0x640000000000ull;
 #else
   (void)line;
-  return false;
-#endif
-}
-
-bool test_under_asan(void) {
-#ifdef TEST_ASAN
-  return true;
-#else
   return false;
 #endif
 }
@@ -438,6 +1050,302 @@ long proc_status_kb(const char *key) {
   return -1;
 }
 
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Child processes                                                           */
+/* ------------------------------------------------------------------------ */
+
+int test_run_child(const char *name, ...) {
+  const char *args[64];
+  int n = 0;
+  va_list ap;
+  va_start(ap, name);
+  for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+    if (n == 63)
+      FAIL("test_run_child %s: more than 63 arguments", name);
+    args[n++] = a;
+  }
+  va_end(ap);
+  args[n] = NULL;
+  return test_wait(test_spawn(name, args));
+}
+
+#ifdef _WIN32
+
+/* Append s to the command line at *w as one argument, quoted the way the C
+ * runtime (and parse_command_line below) split it: backslashes are literal
+ * except before a quote. */
+static void append_arg(wchar_t **w, const wchar_t *s) {
+  wchar_t *o = *w;
+  *o++ = L' ';
+  *o++ = L'"';
+  for (;; s++) {
+    size_t bs = 0;
+    while (*s == L'\\') {
+      bs++;
+      s++;
+    }
+    if (*s == L'\0') {
+      for (size_t i = 0; i < 2 * bs; i++)
+        *o++ = L'\\';
+      break;
+    }
+    if (*s == L'"') {
+      for (size_t i = 0; i < 2 * bs + 1; i++)
+        *o++ = L'\\';
+    } else {
+      for (size_t i = 0; i < bs; i++)
+        *o++ = L'\\';
+    }
+    *o++ = *s;
+  }
+  *o++ = L'"';
+  *o = L'\0';
+  *w = o;
+}
+
+/* Split the wide command line into UTF-8 arguments (the C runtime's argv is
+ * in the ANSI code page, which cannot hold every path). */
+static char **parse_command_line(int *argc) {
+  const wchar_t *p = GetCommandLineW();
+  size_t cap = wcslen(p) + 1;
+  char **argv = calloc(cap + 1, sizeof *argv);
+  wchar_t *arg = malloc(cap * sizeof *arg);
+  if (argv == NULL || arg == NULL)
+    FAIL("out of memory");
+  int n = 0;
+  for (;;) {
+    while (*p == L' ' || *p == L'\t')
+      p++;
+    if (*p == L'\0')
+      break;
+    size_t len = 0;
+    bool quoted = false;
+    for (;;) {
+      size_t bs = 0;
+      while (*p == L'\\') {
+        bs++;
+        p++;
+      }
+      if (*p == L'"') {
+        for (size_t i = 0; i < bs / 2; i++)
+          arg[len++] = L'\\';
+        if (bs % 2) {
+          arg[len++] = L'"';
+        } else {
+          quoted = !quoted;
+        }
+        p++;
+        continue;
+      }
+      for (size_t i = 0; i < bs; i++)
+        arg[len++] = L'\\';
+      if (*p == L'\0' || (!quoted && (*p == L' ' || *p == L'\t')))
+        break;
+      arg[len++] = *p++;
+    }
+    arg[len] = L'\0';
+    argv[n++] = narrow(arg);
+  }
+  free(arg);
+  *argc = n;
+  return argv;
+}
+
+test_proc test_spawn(const char *name, const char *const *args) {
+  if (find_child(name) == NULL)
+    FAIL("test_spawn: no child named %s", name);
+  /* The child uses this directory (test_dir() in the child). */
+  wchar_t *dir = widen(test_dir());
+  SetEnvironmentVariableW(L"MMF_TEST_DIR", dir);
+  free(dir);
+
+  static wchar_t exe[32768];
+  DWORD n = GetModuleFileNameW(NULL, exe, 32768);
+  if (n == 0 || n >= 32768)
+    FAIL("GetModuleFileName: %s", win_error(GetLastError()));
+  size_t len = 3 * (n + 8);
+  wchar_t *wname = widen(name);
+  len += 3 * (wcslen(wname) + 4);
+  wchar_t **wargs = calloc(65, sizeof *wargs);
+  for (int i = 0; args != NULL && args[i] != NULL; i++) {
+    if (i == 64)
+      FAIL("test_spawn %s: more than 64 arguments", name);
+    wargs[i] = widen(args[i]);
+    len += 2 * wcslen(wargs[i]) + 4;
+  }
+  wchar_t *cmd = malloc((len + 16) * sizeof *cmd), *w = cmd;
+  if (cmd == NULL)
+    FAIL("out of memory");
+  *w = L'\0';
+  append_arg(&w, exe);
+  append_arg(&w, L"--child");
+  append_arg(&w, wname);
+  for (int i = 0; wargs[i] != NULL; i++) {
+    append_arg(&w, wargs[i]);
+    free(wargs[i]);
+  }
+  free(wargs);
+  free(wname);
+
+  /* The child writes to our stdout and stderr (CTest shows its messages);
+   * those handles are inheritable, the library's and test_open's are not. */
+  STARTUPINFOW si;
+  memset(&si, 0, sizeof si);
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  PROCESS_INFORMATION pi;
+  fflush(stdout);
+  fflush(stderr);
+  if (!CreateProcessW(exe, cmd + 1, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi))
+    FAIL("CreateProcess for child %s: %s", name, win_error(GetLastError()));
+  free(cmd);
+  CloseHandle(pi.hThread);
+  return (test_proc){(intptr_t)pi.hProcess};
+}
+
+int test_wait(test_proc p) {
+  HANDLE h = (HANDLE)p.id;
+  /* CTest's timeout would end only this process and leave the child. */
+  if (WaitForSingleObject(h, 120000) != WAIT_OBJECT_0) {
+    TerminateProcess(h, 124);
+    CloseHandle(h);
+    FAIL("child did not end within 120 s");
+  }
+  DWORD code = 0;
+  GetExitCodeProcess(h, &code);
+  CloseHandle(h);
+  if (code >= 0xC0000000u)
+    FAIL("child died of exception 0x%08lx", (unsigned long)code);
+  return (int)code;
+}
+
+void test_kill(test_proc p) {
+  HANDLE h = (HANDLE)p.id;
+  TerminateProcess(h, 137);
+  WaitForSingleObject(h, INFINITE);
+  CloseHandle(h);
+}
+
+pid_t start_child(int (*fn)(void *arg), void *arg) {
+  (void)fn;
+  (void)arg;
+  SKIP("needs fork(), which Windows does not have");
+}
+
+int wait_child(pid_t pid) {
+  (void)pid;
+  SKIP("needs fork(), which Windows does not have");
+}
+
+int run_in_child(int (*fn)(void *arg), void *arg) {
+  (void)fn;
+  (void)arg;
+  SKIP("needs fork(), which Windows does not have");
+}
+
+/* run_crashing_child: fn runs here; a vectored handler catches its access
+ * violation or in-page error and resumes the thread in probe_land(), below
+ * the faulting frame (the way src/os/win/guard_win.c does), which jumps
+ * back into run_crashing_child. */
+static void *probe_jump[5]; /* __builtin_setjmp's buffer */
+static volatile LONG probe_armed;
+static volatile DWORD probe_thread;
+static volatile DWORD probe_code;
+static PVOID probe_handler_handle;
+
+static __attribute__((noinline, noreturn)) void probe_land(void) {
+  __builtin_longjmp(probe_jump, 1);
+}
+
+static LONG CALLBACK probe_handler(EXCEPTION_POINTERS *ep) {
+  DWORD code = ep->ExceptionRecord->ExceptionCode;
+  if (!probe_armed || GetCurrentThreadId() != probe_thread)
+    return EXCEPTION_CONTINUE_SEARCH;
+  if (code != EXCEPTION_ACCESS_VIOLATION && code != EXCEPTION_IN_PAGE_ERROR)
+    return EXCEPTION_CONTINUE_SEARCH;
+  probe_armed = 0;
+  probe_code = code;
+  CONTEXT *ctx = ep->ContextRecord;
+#if defined(__x86_64__)
+  ctx->Rsp = ((ctx->Rsp - 256) & ~(DWORD64)15) - 8;
+  ctx->Rip = (DWORD64)(uintptr_t)probe_land;
+#elif defined(__i386__)
+  ctx->Esp = ((ctx->Esp - 256) & ~(DWORD)15) - 4;
+  ctx->Eip = (DWORD)(uintptr_t)probe_land;
+#elif defined(__aarch64__)
+  ctx->Sp = (ctx->Sp - 256) & ~(DWORD64)15;
+  ctx->Pc = (DWORD64)(uintptr_t)probe_land;
+#else
+#error "run_crashing_child: unknown Windows architecture"
+#endif
+  return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+int run_crashing_child(int (*fn)(void *arg), void *arg) {
+  fflush(stdout);
+  fflush(stderr);
+  if (probe_handler_handle == NULL)
+    probe_handler_handle = AddVectoredExceptionHandler(1, probe_handler);
+  if (probe_handler_handle == NULL)
+    FAIL("AddVectoredExceptionHandler failed");
+  probe_code = 0;
+  probe_thread = GetCurrentThreadId();
+  if (__builtin_setjmp(probe_jump) == 0) {
+    probe_armed = 1;
+    int rc = fn(arg);
+    probe_armed = 0;
+    return (rc & 0xff) << 8;
+  }
+  return probe_code == EXCEPTION_IN_PAGE_ERROR ? SIGBUS : SIGSEGV;
+}
+
+#else /* POSIX */
+
+test_proc test_spawn(const char *name, const char *const *args) {
+  test_child_fn fn = find_child(name);
+  if (fn == NULL)
+    FAIL("test_spawn: no child named %s", name);
+  (void)test_dir(); /* made here, so the child shares it */
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0)
+    FAIL("fork: %s", strerror(errno));
+  if (pid == 0) {
+    char *argv[66];
+    int argc = 0;
+    argv[argc++] = (char *)name;
+    for (int i = 0; args != NULL && args[i] != NULL && argc < 65; i++)
+      argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    end_test(fn(argc, argv));
+  }
+  return (test_proc){(intptr_t)pid};
+}
+
+int test_wait(test_proc p) {
+  int st;
+  while (waitpid((pid_t)p.id, &st, 0) < 0) {
+    if (errno != EINTR)
+      FAIL("waitpid %ld: %s", (long)p.id, strerror(errno));
+  }
+  if (WIFSIGNALED(st))
+    FAIL("child died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+  return WEXITSTATUS(st);
+}
+
+void test_kill(test_proc p) {
+  int st;
+  kill((pid_t)p.id, SIGKILL);
+  while (waitpid((pid_t)p.id, &st, 0) < 0 && errno == EINTR) {
+  }
+}
+
 pid_t start_child(int (*fn)(void *arg), void *arg) {
   fflush(stdout);
   fflush(stderr);
@@ -481,12 +1389,186 @@ int run_crashing_child(int (*fn)(void *arg), void *arg) {
   return wait_child(pid);
 }
 
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Streams: FIFOs and pipes                                                  */
+/* ------------------------------------------------------------------------ */
+
+#ifdef _WIN32
+
+/* The writer: serve one reader on the pipe argv[1], then write argv[2]
+ * bytes of pat() into it and wait until they were read. */
+TEST_CHILD(fifo_writer) {
+  ASSERT_EQ(argc, 3);
+  wchar_t *name = widen(argv[1]);
+  const uint64_t n = strtoull(argv[2], NULL, 10);
+  /* Duplex, so a reader asking for write access gets the pipe and can be
+   * told it is a stream (MMF_WRITE on it is MMF_ENODEV, as on a FIFO). */
+  HANDLE h = CreateNamedPipeW(name, PIPE_ACCESS_DUPLEX,
+                              PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
+                              1, 65536, 65536, 0, NULL);
+  if (h == INVALID_HANDLE_VALUE)
+    FAIL("CreateNamedPipe %s: %s", argv[1], win_error(GetLastError()));
+  if (!ConnectNamedPipe(h, NULL) && GetLastError() != ERROR_PIPE_CONNECTED)
+    return 3;
+  unsigned char buf[4096];
+  for (uint64_t off = 0; off < n;) {
+    DWORD k = n - off < sizeof buf ? (DWORD)(n - off) : (DWORD)sizeof buf, w;
+    fill_pat(buf, off, k);
+    if (!WriteFile(h, buf, k, &w, NULL))
+      return 4; /* the reader went away */
+    off += w;
+  }
+  /* Wait until the reader has read everything, then close as a FIFO's
+   * writer does: the reader sees ERROR_BROKEN_PIPE, the end of input.
+   * (DisconnectNamedPipe would give it ERROR_PIPE_NOT_CONNECTED.) */
+  FlushFileBuffers(h);
+  CloseHandle(h);
+  return 0;
+}
+
+void test_fifo_start(test_fifo *f, const char *name, uint64_t n) {
+  static unsigned seq;
+  char count[32];
+  snprintf(f->path, sizeof f->path, "\\\\.\\pipe\\mmf-test-%lu-%u-%s",
+           (unsigned long)GetCurrentProcessId(), seq++, name);
+  snprintf(count, sizeof count, "%" PRIu64, n);
+  const char *args[] = {f->path, count, NULL};
+  f->writer = test_spawn("fifo_writer", args);
+  /* WaitNamedPipe fails at once while the pipe does not exist yet. */
+  wchar_t *w = widen(f->path);
+  for (int i = 0; !WaitNamedPipeW(w, 100); i++) {
+    if (i == 300)
+      FAIL("the pipe %s did not appear within 30 s", f->path);
+    if (WaitForSingleObject((HANDLE)f->writer.id, 0) == WAIT_OBJECT_0)
+      FAIL("the writer of %s ended early", f->path);
+    Sleep(10);
+  }
+  free(w);
+}
+
+void test_pipe(int fds[2]) {
+  if (_pipe(fds, 65536, _O_BINARY | _O_NOINHERIT) != 0)
+    FAIL("_pipe: %s", strerror(errno));
+}
+
+#else /* POSIX */
+
+/* The writer: open the FIFO argv[1] (which waits for a reader) and write
+ * argv[2] bytes of pat() into it. */
+TEST_CHILD(fifo_writer) {
+  ASSERT_EQ(argc, 3);
+  const uint64_t n = strtoull(argv[2], NULL, 10);
+  unsigned char buf[4096];
+  int fd = open(argv[1], O_WRONLY);
+  if (fd < 0)
+    return 3;
+  for (uint64_t off = 0; off < n;) {
+    size_t k = n - off < sizeof buf ? (size_t)(n - off) : sizeof buf;
+    fill_pat(buf, off, k);
+    ssize_t r = write(fd, buf, k);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return errno == EPIPE ? 4 : 3;
+    off += (uint64_t)r;
+  }
+  close(fd);
+  return 0;
+}
+
+void test_fifo_start(test_fifo *f, const char *name, uint64_t n) {
+  char count[32];
+  snprintf(f->path, sizeof f->path, "%s", test_path(name));
+  test_unlink(f->path);
+  if (mkfifo(f->path, 0600) != 0)
+    FAIL("mkfifo %s: %s", f->path, strerror(errno));
+  snprintf(count, sizeof count, "%" PRIu64, n);
+  const char *args[] = {f->path, count, NULL};
+  f->writer = test_spawn("fifo_writer", args);
+}
+
+void test_pipe(int fds[2]) {
+  if (pipe(fds) != 0)
+    FAIL("pipe: %s", strerror(errno));
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+}
+
+#endif
+
+int test_fifo_wait(test_fifo *f) { return test_wait(f->writer); }
+
+void test_fifo_stop(test_fifo *f) { test_kill(f->writer); }
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#ifdef _WIN32
+
+typedef struct thread_start {
+  void *(*fn)(void *arg);
+  void *arg;
+} thread_start;
+
+static DWORD WINAPI thread_main(void *p) {
+  thread_start s = *(thread_start *)p;
+  free(p);
+  s.fn(s.arg);
+  return 0;
+}
+
+test_thread test_thread_start(void *(*fn)(void *arg), void *arg) {
+  thread_start *s = malloc(sizeof *s);
+  if (s == NULL)
+    FAIL("out of memory");
+  s->fn = fn;
+  s->arg = arg;
+  HANDLE h = CreateThread(NULL, 0, thread_main, s, 0, NULL);
+  if (h == NULL)
+    FAIL("CreateThread: %s", win_error(GetLastError()));
+  return (test_thread){(intptr_t)h};
+}
+
+void test_thread_join(test_thread t) {
+  WaitForSingleObject((HANDLE)t.id, INFINITE);
+  CloseHandle((HANDLE)t.id);
+}
+
+#else /* POSIX */
+
+test_thread test_thread_start(void *(*fn)(void *arg), void *arg) {
+  pthread_t t;
+  int e = pthread_create(&t, NULL, fn, arg);
+  if (e != 0)
+    FAIL("pthread_create: %s", strerror(e));
+  /* pthread_t is an integer or a pointer on every system the tests run. */
+  return (test_thread){(intptr_t)t};
+}
+
+void test_thread_join(test_thread t) {
+  int e = pthread_join((pthread_t)t.id, NULL);
+  if (e != 0)
+    FAIL("pthread_join: %s", strerror(e));
+}
+
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Runner                                                                    */
 /* ------------------------------------------------------------------------ */
 
 static int run_one(const test_entry *t) {
+#ifdef _WIN32
+  /* mmf keeps the last OS error in a thread-local variable; mingw-w64
+   * emulates those with a lock, a handle, made on first use in the
+   * process. Make it now, so descriptor counts see only mmf's own. */
+  (void)mmf_last_os_error(NULL);
+#else
   owner_pid = getpid();
+#endif
   tmp_dir[0] = '\0';
   t->fn();
   fflush(stdout);
@@ -494,9 +1576,59 @@ static int run_one(const test_entry *t) {
   return 0;
 }
 
+#ifdef _WIN32
+
+/* A test's own process: this program run with the test's name. Returns
+ * the status in the encoding of describe_status(). */
+static int run_test_process(const char *name) {
+  static wchar_t exe[32768];
+  DWORD n = GetModuleFileNameW(NULL, exe, 32768);
+  wchar_t *wname = widen(name);
+  wchar_t *cmd = malloc((3 * (n + wcslen(wname)) + 16) * sizeof *cmd), *w = cmd;
+  if (cmd == NULL)
+    return 1 << 8;
+  append_arg(&w, exe);
+  append_arg(&w, wname);
+  free(wname);
+  STARTUPINFOW si;
+  memset(&si, 0, sizeof si);
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+  PROCESS_INFORMATION pi;
+  fflush(stdout);
+  BOOL ok =
+      CreateProcessW(exe, cmd + 1, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+  free(cmd);
+  if (!ok) {
+    fprintf(stderr, "CreateProcess: %s\n", win_error(GetLastError()));
+    return 1 << 8;
+  }
+  CloseHandle(pi.hThread);
+  DWORD code = 124;
+  if (WaitForSingleObject(pi.hProcess, 120000) != WAIT_OBJECT_0)
+    TerminateProcess(pi.hProcess, 124);
+  else
+    GetExitCodeProcess(pi.hProcess, &code);
+  CloseHandle(pi.hProcess);
+  if (code == (DWORD)EXCEPTION_IN_PAGE_ERROR)
+    return SIGBUS;
+  if (code >= 0xC0000000u)
+    return SIGSEGV;
+  return (int)(code & 0xff) << 8;
+}
+
+#endif
+
 static int run_all(const char *prog) {
   int passed = 0, failed = 0, skipped = 0;
   for (int i = 0; i < n_tests; i++) {
+    int st;
+#ifdef _WIN32
+    st = run_test_process(tests[i].name);
+#else
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
@@ -507,9 +1639,9 @@ static int run_all(const char *prog) {
       alarm(120);
       exit(run_one(&tests[i]));
     }
-    int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
+#endif
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
       passed++;
       printf("ok   %s\n", tests[i].name);
@@ -528,13 +1660,61 @@ static int run_all(const char *prog) {
   return failed == 0 ? 0 : 1;
 }
 
+#ifdef _WIN32
+
+/* A crash outside run_crashing_child: say what and where, then end with
+ * the exception code (no Wine debugger, no error box). */
+static LONG WINAPI report_crash(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *r = ep->ExceptionRecord;
+  fflush(stdout);
+  fprintf(stderr, "unhandled exception 0x%08lx at %p",
+          (unsigned long)r->ExceptionCode, r->ExceptionAddress);
+  if ((r->ExceptionCode == EXCEPTION_ACCESS_VIOLATION ||
+       r->ExceptionCode == EXCEPTION_IN_PAGE_ERROR) &&
+      r->NumberParameters >= 2)
+    fprintf(stderr, " (%s %p)",
+            r->ExceptionInformation[0] == 1 ? "writing" : "reading",
+            (void *)r->ExceptionInformation[1]);
+  fprintf(stderr, "%s\n", test_in_main_process() ? "" : " in a child");
+  fflush(stderr);
+  TerminateProcess(GetCurrentProcess(), r->ExceptionCode);
+  return EXCEPTION_EXECUTE_HANDLER;
+}
+
+/* prog --child NAME ARGS...: a child started by test_spawn(). */
+static int run_child_mode(void) {
+  int argc;
+  char **argv = parse_command_line(&argc);
+  in_child = true;
+  /* argv: prog --child NAME args... */
+  test_child_fn fn = argc >= 3 ? find_child(argv[2]) : NULL;
+  if (fn == NULL) {
+    fprintf(stderr, "no child named %s\n", argc >= 3 ? argv[2] : "(none)");
+    return 1;
+  }
+  end_test(fn(argc - 2, argv + 2));
+  return 1; /* not reached */
+}
+
+#endif
+
 int main(int argc, char **argv) {
+#ifdef _WIN32
+  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX |
+               SEM_NOOPENFILEERRORBOX);
+  SetUnhandledExceptionFilter(report_crash);
+  /* msvcrt treats line buffering as full buffering. */
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc >= 2 && strcmp(argv[1], "--child") == 0)
+    return run_child_mode();
+#else
   /* Tests write to files the kernel may refuse to extend; they want the
    * error code, not the signal. */
   signal(SIGXFSZ, SIG_IGN);
   /* A child writing into a FIFO whose reader left gets EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
   setvbuf(stdout, NULL, _IOLBF, 0);
+#endif
 
   if (argc == 1)
     return run_all(argv[0]);

@@ -6,17 +6,55 @@
 #include "test.h"
 
 #include <errno.h>
+
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 #define MIB (1ull << 20)
 #define HUGE (2 * MIB)
 
-static uint64_t page(void) { return (uint64_t)sysconf(_SC_PAGESIZE); }
+static uint64_t page(void) { return (uint64_t)test_page_size(); }
 
 /* (address of data - file offset of data) mod 2 MiB. */
 static uint64_t skew(const mmf_map *m) {
   return ((uint64_t)(uintptr_t)mmf_data(m) - mmf_offset(m)) % HUGE;
+}
+
+/* Occupy the address space right after [p, p + len), so the mapping there
+ * cannot grow in place; NULL if something is there already (which blocks
+ * just as well). Windows never grows a view in place (a view cannot change
+ * size), so nothing needs blocking there. */
+static void *block_after(const void *p, uint64_t len) {
+#ifdef _WIN32
+  (void)p;
+  (void)len;
+  return NULL;
+#else
+  uintptr_t next = ((uintptr_t)p + len + page() - 1) & ~(uintptr_t)(page() - 1);
+  void *b = mmap((void *)next, page(), PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (b == MAP_FAILED) {
+    if (errno != EEXIST)
+      FAIL("mmap blocker: %s", strerror(errno));
+    return NULL;
+  }
+  ASSERT_EQ_PTR(b, (void *)next);
+  return b;
+#endif
+}
+
+static void unblock(void *b) {
+#ifndef _WIN32
+  if (b != NULL)
+    munmap(b, page());
+#else
+  (void)b;
+#endif
 }
 
 #define ASSERT_CONGRUENT(m)                                                    \
@@ -74,14 +112,7 @@ TEST(large_map_congruent_after_resize_growth) {
 
   /* Make growing in place impossible: occupy the pages right after the
    * mapping, so mmf_resize has to move it. */
-  uintptr_t end = (uintptr_t)p + 8 * MIB;
-  uintptr_t next = (end + page() - 1) & ~(uintptr_t)(page() - 1);
-  void *blocker =
-      mmap((void *)next, page(), PROT_NONE,
-           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-  if (blocker == MAP_FAILED)
-    FAIL("mmap blocker: %s", strerror(errno));
-  ASSERT_EQ_PTR(blocker, (void *)next);
+  void *blocker = block_after(p, 8 * MIB);
 
   ASSERT_OK(mmf_resize(m, 40 * MIB + 5));
   ASSERT_TRUE(mmf_data(m) != (void *)p); /* it had to move */
@@ -98,7 +129,7 @@ TEST(large_map_congruent_after_resize_growth) {
   ASSERT_CONGRUENT(m);
   ASSERT_EQ(((unsigned char *)mmf_data(m))[40 * MIB + 4], 'c');
   ASSERT_OK(mmf_close(m));
-  munmap(blocker, page());
+  unblock(blocker);
 }
 
 TEST(small_map_grown_large_congruent) {
@@ -109,20 +140,12 @@ TEST(small_map_grown_large_congruent) {
     ASSERT_OK(mmf_open(&m, test_path("f"), mode,
                        &(mmf_options){.offset = 77777, .length = 100}));
     /* Block in-place growth. */
-    uintptr_t next =
-        ((uintptr_t)mmf_data(m) + 100 + page() - 1) & ~(uintptr_t)(page() - 1);
-    void *blocker =
-        mmap((void *)next, page(), PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    /* EEXIST: something is there already, which blocks just as well. */
-    if (blocker == MAP_FAILED && errno != EEXIST)
-      FAIL("mmap blocker: %s", strerror(errno));
+    void *blocker = block_after(mmf_data(m), 100);
     ASSERT_OK(mmf_resize(m, 16 * MIB));
     ASSERT_CONGRUENT(m);
     ASSERT_ZERO((unsigned char *)mmf_data(m) + 16 * MIB - 4096, 4096);
     ASSERT_OK(mmf_close(m));
-    if (blocker != MAP_FAILED)
-      munmap(blocker, page());
+    unblock(blocker);
   }
 }
 

@@ -17,7 +17,7 @@ static const char *mode_name(int mode) {
   return mode == MMF_READ ? "READ" : mode == MMF_WRITE ? "WRITE" : "COPY";
 }
 
-static uint64_t page(void) { return (uint64_t)sysconf(_SC_PAGESIZE); }
+static uint64_t page(void) { return (uint64_t)test_page_size(); }
 
 /* Open path with offset/length and check the map shows exactly the pattern
  * bytes [offset, offset + want_size). */
@@ -129,7 +129,8 @@ TEST(empty_file_maps_size_zero) {
   ASSERT_EQ_U(file_size(test_path("empty")), 0);
 
   /* By descriptor too. */
-  int fd = open(test_path("empty"), O_RDWR);
+  int fd = test_open(test_path("empty"), O_RDWR);
+  ASSERT_GE(fd, 0);
   for (int mi = 0; mi < 3; mi++) {
     mmf_map *m = NULL;
     ASSERT_OK(mmf_open_fd(&m, fd, modes[mi],

@@ -2,50 +2,68 @@
  * test_share.c - private versus shared semantics seen from a second
  * process: MMF_COPY stores never reach the file, MMF_WRITE stores are seen
  * by another process's read() and maps, and anonymous memory is shared
- * across fork() only with MMF_SHARED.
+ * across fork() only with MMF_SHARED. The other process is a TEST_CHILD,
+ * so all but the fork() tests run on Windows too.
  */
 #include "test.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-static size_t page(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static size_t page(void) { return test_page_size(); }
 
-typedef struct expect {
-  const char *path;
-  uint64_t off;
-  const void *bytes;
-  size_t n;
-} expect;
+/* Hex of n bytes, for passing them to a child (static buffer). */
+static const char *hex(const void *p, size_t n) {
+  static char buf[2 * 256 + 1];
+  const unsigned char *b = p;
+  ASSERT_LE_U(n, 256);
+  for (size_t i = 0; i < n; i++)
+    snprintf(buf + 2 * i, 3, "%02x", b[i]);
+  buf[2 * n] = '\0';
+  return buf;
+}
 
-/* Child: read() the file (a new descriptor of its own) and compare. Exit 0
- * if equal, 2 if different, 3 on I/O error. */
-static int child_read_compare(void *arg) {
-  const expect *e = arg;
+/* Child: read n bytes at off of path with a descriptor of its own and
+ * compare them with want: "pat" (pattern bytes) or hex. Exit 0 if equal, 2
+ * if different (1 on an I/O error). */
+TEST_CHILD(read_compare) {
+  ASSERT_EQ(argc, 5);
+  const uint64_t off = strtoull(argv[2], NULL, 10);
+  const size_t n = (size_t)strtoull(argv[3], NULL, 10);
+  const char *want = argv[4];
   unsigned char buf[65536];
-  if (e->n > sizeof buf)
-    return 3;
-  int fd = open(e->path, O_RDONLY);
-  if (fd < 0 || lseek(fd, (off_t)e->off, SEEK_SET) < 0)
-    return 3;
-  size_t got = 0;
-  while (got < e->n) {
-    ssize_t r = read(fd, buf + got, e->n - got);
-    if (r <= 0)
-      return 3;
-    got += (size_t)r;
+  ASSERT_LE_U(n, sizeof buf);
+  read_at(argv[1], off, buf, n);
+  for (size_t i = 0; i < n; i++) {
+    unsigned w = pat(off + i);
+    if (strcmp(want, "pat") != 0 && sscanf(want + 2 * i, "%2x", &w) != 1)
+      return 2;
+    if (buf[i] != w)
+      return 2;
   }
-  close(fd);
-  return memcmp(buf, e->bytes, e->n) == 0 ? 0 : 2;
+  return 0;
+}
+
+/* Run read_compare on [off, off + n) of path against the pattern. */
+static int other_reads_pat(const char *path, uint64_t off, size_t n) {
+  char o[32], len[32];
+  snprintf(o, sizeof o, "%" PRIu64, off);
+  snprintf(len, sizeof len, "%zu", n);
+  return test_run_child("read_compare", path, o, len, "pat", NULL);
+}
+
+/* Run read_compare on [off, off + n) of path against bytes. */
+static int other_reads(const char *path, uint64_t off, const void *bytes,
+                       size_t n) {
+  char o[32], len[32];
+  snprintf(o, sizeof o, "%" PRIu64, off);
+  snprintf(len, sizeof len, "%zu", n);
+  return test_run_child("read_compare", path, o, len, hex(bytes, n), NULL);
 }
 
 TEST(copy_writes_never_reach_file) {
   const size_t size = 3 * page() + 11;
   write_pattern(test_path("f"), size);
-  unsigned char orig[3 * 65536];
-  ASSERT_LE_U(size, sizeof orig);
-  fill_pat(orig, 0, size);
 
   mmf_map *m = NULL;
   ASSERT_OK(mmf_open(&m, test_path("f"), MMF_COPY, NULL));
@@ -54,8 +72,7 @@ TEST(copy_writes_never_reach_file) {
   ASSERT_EQ(p[size - 1], 0xee);
 
   /* Another process reading the file sees the original bytes. */
-  expect e = {test_path("f"), 0, orig, size};
-  ASSERT_EXITED(run_in_child(child_read_compare, &e), 0);
+  ASSERT_EQ(other_reads_pat(test_path("f"), 0, size), 0);
 
   /* A second private map of the file sees the original bytes too. */
   mmf_map *m2 = NULL;
@@ -66,11 +83,11 @@ TEST(copy_writes_never_reach_file) {
   /* Flushing a private map writes nothing. */
   ASSERT_OK(mmf_flush(m, 0, 0, MMF_FLUSH_SYNC));
   ASSERT_OK(mmf_flush(m, 0, 0, MMF_FLUSH_FULL));
-  ASSERT_EXITED(run_in_child(child_read_compare, &e), 0);
+  ASSERT_EQ(other_reads_pat(test_path("f"), 0, size), 0);
   ASSERT_OK(mmf_close(m));
 
   /* Nor does closing it. */
-  ASSERT_EXITED(run_in_child(child_read_compare, &e), 0);
+  ASSERT_EQ(other_reads_pat(test_path("f"), 0, size), 0);
   ASSERT_EQ_U(file_size(test_path("f")), size);
 }
 
@@ -101,37 +118,37 @@ TEST(write_visible_to_other_process_read) {
   memcpy(p + size - 3, "end", 3);
 
   /* No flush: the shared page cache already holds the bytes. */
-  expect e1 = {test_path("f"), page() - 5, msg, sizeof msg};
-  ASSERT_EXITED(run_in_child(child_read_compare, &e1), 0);
-  expect e2 = {test_path("f"), size - 3, "end", 3};
-  ASSERT_EXITED(run_in_child(child_read_compare, &e2), 0);
+  ASSERT_EQ(other_reads(test_path("f"), page() - 5, msg, sizeof msg), 0);
+  ASSERT_EQ(other_reads(test_path("f"), size - 3, "end", 3), 0);
 
   /* And after the map is closed. */
   ASSERT_OK(mmf_close(m));
-  ASSERT_EXITED(run_in_child(child_read_compare, &e1), 0);
-  ASSERT_EXITED(run_in_child(child_read_compare, &e2), 0);
+  ASSERT_EQ(other_reads(test_path("f"), page() - 5, msg, sizeof msg), 0);
+  ASSERT_EQ(other_reads(test_path("f"), size - 3, "end", 3), 0);
 }
 
 /* The check can fail: a child comparing with the wrong bytes exits 2. */
 TEST(child_read_compare_detects_difference) {
   write_pattern(test_path("f"), 100);
-  expect e = {test_path("f"), 0, "xxxx", 4};
-  ASSERT_EXITED(run_in_child(child_read_compare, &e), 2);
+  ASSERT_EQ(other_reads(test_path("f"), 0, "xxxx", 4), 2);
+  ASSERT_EQ(other_reads_pat(test_path("f"), 1, 99), 0);
 }
 
-typedef struct child_map_write {
-  const char *path;
-  uint64_t off;
-} child_map_write;
-
-/* Child: map the file MMF_WRITE on its own and store "child" at off. */
-static int child_writes_through_map(void *arg) {
-  const child_map_write *c = arg;
+/* Child: map path MMF_WRITE on its own and store "child" at argv[2]. */
+TEST_CHILD(writes_through_map) {
+  ASSERT_EQ(argc, 3);
   mmf_map *m = NULL;
-  if (mmf_open(&m, c->path, MMF_WRITE, NULL) != 0)
+  if (mmf_open(&m, argv[1], MMF_WRITE, NULL) != 0)
     return 3;
-  memcpy((unsigned char *)mmf_data(m) + c->off, "child", 5);
+  memcpy((unsigned char *)mmf_data(m) + strtoull(argv[2], NULL, 10), "child",
+         5);
   return mmf_close(m) == 0 ? 0 : 4;
+}
+
+static int other_writes_through_map(const char *path, uint64_t off) {
+  char o[32];
+  snprintf(o, sizeof o, "%" PRIu64, off);
+  return test_run_child("writes_through_map", path, o, NULL);
 }
 
 TEST(write_map_sees_other_process_writes) {
@@ -139,8 +156,7 @@ TEST(write_map_sees_other_process_writes) {
   mmf_map *m = NULL;
   ASSERT_OK(mmf_open(&m, test_path("f"), MMF_READ,
                      &(mmf_options){.offset = page() + 1}));
-  child_map_write c = {test_path("f"), 2 * page() - 2};
-  ASSERT_EXITED(run_in_child(child_writes_through_map, &c), 0);
+  ASSERT_EQ(other_writes_through_map(test_path("f"), 2 * page() - 2), 0);
   /* The parent's read-only map shows the child's store at once. */
   ASSERT_MEMEQ((unsigned char *)mmf_data(m) + page() - 3, "child", 5);
   ASSERT_OK(mmf_close(m));
@@ -152,8 +168,7 @@ TEST(copy_map_private_from_other_process_writes_to_own_pages) {
   ASSERT_OK(mmf_open(&m, test_path("f"), MMF_COPY, NULL));
   unsigned char *p = mmf_data(m);
   p[10] = 'P'; /* page 0 is now the parent's private copy */
-  child_map_write c = {test_path("f"), 5};
-  ASSERT_EXITED(run_in_child(child_writes_through_map, &c), 0);
+  ASSERT_EQ(other_writes_through_map(test_path("f"), 5), 0);
   /* The parent's private page keeps its own bytes. */
   ASSERT_PAT(p, 0, 10);
   ASSERT_EQ(p[10], 'P');
@@ -176,6 +191,10 @@ static int child_write_anon(void *arg) {
 }
 
 TEST(anon_shared_across_fork) {
+#ifdef _WIN32
+  SKIP("MMF_SHARED shares anonymous memory with fork() children; Windows "
+       "has no fork()");
+#endif
   mmf_map *m = NULL;
   ASSERT_OK(mmf_anon(&m, 3 * 4096, MMF_SHARED));
   ASSERT_TRUE(mmf_is_mapped(m));
@@ -188,6 +207,9 @@ TEST(anon_shared_across_fork) {
 }
 
 TEST(anon_private_not_shared_across_fork) {
+#ifdef _WIN32
+  SKIP("needs fork(), which Windows does not have");
+#endif
   mmf_map *m = NULL;
   ASSERT_OK(mmf_anon(&m, 3 * 4096, 0));
   unsigned char *p = mmf_data(m);

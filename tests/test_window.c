@@ -29,8 +29,8 @@ static mmf_window *open_w(const char *path, uint64_t budget, int delim,
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf_window *w = NULL;
   o.budget = budget;
-  o.delimiter = delim;
-  o.flags = flags;
+  o.delimiter = delim < 0 ? 0 : delim;
+  o.flags = flags | (delim < 0 ? 0u : (unsigned)MMF_WINDOW_RECORDS);
   ASSERT_OK(mmf_window_open(&w, path, &o));
   ASSERT_TRUE(w != NULL);
   return w;
@@ -41,8 +41,8 @@ static mmf_window *open_fd_w(int fd, uint64_t budget, int delim,
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf_window *w = NULL;
   o.budget = budget;
-  o.delimiter = delim;
-  o.flags = flags;
+  o.delimiter = delim < 0 ? 0 : delim;
+  o.flags = flags | (delim < 0 ? 0u : (unsigned)MMF_WINDOW_RECORDS);
   ASSERT_OK(mmf_window_open_fd(&w, fd, &o));
   ASSERT_TRUE(w != NULL);
   return w;
@@ -279,13 +279,18 @@ TEST(bad_options) {
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf_window *w = SENTINEL_W;
   write_pattern(test_path("f"), 100);
+  o.flags = MMF_WINDOW_RECORDS;
   for (size_t i = 0; i < sizeof bad_delims / sizeof bad_delims[0]; i++) {
     o.delimiter = bad_delims[i];
     w = SENTINEL_W;
     ASSERT_ERR(mmf_window_open(&w, test_path("f"), &o), MMF_EINVAL);
     ASSERT_NULL(w);
   }
-  o.delimiter = -1;
+  /* A delimiter without MMF_WINDOW_RECORDS is refused, not ignored. */
+  o.flags = 0;
+  o.delimiter = '\n';
+  ASSERT_ERR(mmf_window_open(&w, test_path("f"), &o), MMF_EINVAL);
+  o.delimiter = 0;
   for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
     o.flags = bad_flags[i];
     ASSERT_ERR(mmf_window_open(&w, test_path("f"), &o), MMF_EINVAL);

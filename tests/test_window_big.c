@@ -27,8 +27,8 @@ static mmf_window *open_w(const char *path, uint64_t budget, int delim,
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf_window *w = NULL;
   o.budget = budget;
-  o.delimiter = delim;
-  o.flags = flags;
+  o.delimiter = delim < 0 ? 0 : delim;
+  o.flags = flags | (delim < 0 ? 0u : (unsigned)MMF_WINDOW_RECORDS);
   ASSERT_OK(mmf_window_open(&w, path, &o));
   return w;
 }

@@ -108,13 +108,17 @@ int mmf__os_resident(void *addr, size_t len, unsigned char *vec, int *oserr);
 int mmf__os_error(int oserr);
 
 /*
- * The fault guard. mmf__os_guarded_call() arms a per-thread guard over
- * [lo, lo+len), calls fn(ctx) and disarms. If fn faults inside the range,
- * control comes back here, fault->kind says what happened and the return
- * value is meaningless; otherwise fault->kind is MMF__FAULT_NONE and fn's
- * result is returned. Faults outside the range go to the handler the
- * program had. Guards nest (the innermost range that holds the address
- * wins, and an outer range catches what an inner one does not hold).
+ * The fault guard.
+ *
+ * Arming must cost nanoseconds, so the core arms it inline (src/guard.h):
+ * it fills a frame on its own stack (the guarded address range, where to
+ * report, and a jump target taken with MMF__SETJMP) and pushes it on the
+ * thread's list, mmf__guard_top. The backend installs, once per process,
+ * a handler for the OS's fault (SIGBUS/SIGSEGV, or a vectored exception
+ * handler) that looks for the innermost frame of the faulting thread whose
+ * range holds the address, fills its fault record, makes that frame the
+ * top, and jumps to it with MMF__LONGJMP; frames inside it are abandoned.
+ * Faults no frame claims go to whatever the program had before.
  */
 enum mmf__fault_kind {
   MMF__FAULT_NONE = 0,
@@ -129,7 +133,56 @@ typedef struct mmf__fault {
   void *addr;   /* faulting address */
 } mmf__fault;
 
-int mmf__os_guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
-                         void *ctx, mmf__fault *fault);
+/*
+ * The jump. GCC and Clang's __builtin_setjmp saves three words and no
+ * signal mask: a few instructions, where sigsetjmp is a call into libc
+ * that costs several times more on every guarded access. Sanitizers track
+ * the stack through the libc jumps only, so sanitized builds use those.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MMF__SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MMF__SANITIZED 1
+#endif
+#endif
+
+#if defined(__GNUC__) && !defined(MMF__SANITIZED)
+typedef void *mmf__jump_buf[5];
+#define MMF__SETJMP(b) __builtin_setjmp(b)
+#define MMF__LONGJMP(b) __builtin_longjmp(b, 1)
+#else
+/* Whether setjmp saves the signal mask does not matter: the handler puts
+ * the mask back itself before it jumps. */
+#include <setjmp.h>
+typedef jmp_buf mmf__jump_buf;
+#define MMF__SETJMP(b) setjmp(b)
+#define MMF__LONGJMP(b) longjmp(b, 1)
+#endif
+
+typedef struct mmf__guard_frame {
+  const unsigned char *lo, *hi; /* the armed range */
+  mmf__fault *fault;            /* filled by the handler */
+  struct mmf__guard_frame *outer;
+  mmf__jump_buf jump;
+} mmf__guard_frame;
+
+/* The calling thread's innermost armed frame (NULL: none). Defined by the
+ * backend, which also reads it from its fault handler. On ELF systems the
+ * initial-exec model makes every access one load from the thread pointer:
+ * the general model may call __tls_get_addr, which can allocate, and is
+ * slower and not async-signal-safe. */
+#if defined(__GNUC__) && defined(__ELF__)
+#define MMF__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define MMF__TLS_MODEL
+#endif
+extern _Thread_local mmf__guard_frame *MMF__TLS_MODEL mmf__guard_top;
+
+/* Nonzero once the handler is installed; mmf__os_guard_install() installs
+ * it (thread-safe, idempotent), sets this and returns 0, or MMF_ENOMEM if
+ * the OS refused: nothing may then run unguarded. */
+extern _Atomic int mmf__guard_installed;
+int mmf__os_guard_install(void);
 
 #endif /* MMF_OS_H */

@@ -2,20 +2,18 @@
  * guard_posix.c - turning SIGBUS/SIGSEGV inside an armed range into a
  * return value.
  *
- * A guarded call pushes a frame (address range + jump target) on a
- * per-thread stack and calls fn. The handlers, installed once for the whole
- * process, look for the innermost frame of the faulting thread whose range
- * holds si_addr and jump back to it. A fault no frame claims goes to the
- * disposition the program had before mmf, exactly as that expects, so a
- * real crash stays a crash.
+ * The core arms the guard inline (src/guard.h): a frame with the address
+ * range and a jump target on the list mmf__guard_top of the thread. The
+ * handlers, installed once for the whole process, look for the innermost
+ * frame of the faulting thread whose range holds si_addr and jump back to
+ * it. A fault no frame claims goes to the disposition the program had
+ * before mmf, exactly as that expects, so a real crash stays a crash.
  *
- * Cost: arming is a sigsetjmp that saves no signal mask (no system call)
- * and two stores to thread-local memory. The mask is put back only on the
- * fault path, from the mask the kernel saved in the signal context.
+ * Arming saves no signal mask (no system call). The mask is put back only
+ * on the fault path, from the mask the kernel saved in the signal context.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -24,22 +22,8 @@
 
 #include "os/os.h"
 
-typedef struct guard_frame {
-  const unsigned char *lo, *hi;
-  mmf__fault *fault;
-  struct guard_frame *outer;
-  sigjmp_buf jump;
-} guard_frame;
-
-/* The handler reads this from signal context. initial-exec keeps the
- * access a plain load (global-dynamic TLS in a shared library may call
- * __tls_get_addr, which can allocate: not async-signal-safe). */
-#if defined(__GNUC__) && !defined(__APPLE__)
-#define MMF__TLS_MODEL __attribute__((tls_model("initial-exec")))
-#else
-#define MMF__TLS_MODEL
-#endif
-static _Thread_local guard_frame *MMF__TLS_MODEL top_frame;
+_Thread_local mmf__guard_frame *MMF__TLS_MODEL mmf__guard_top;
+_Atomic int mmf__guard_installed;
 
 static struct sigaction previous_bus, previous_segv;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
@@ -98,20 +82,20 @@ static void chain(int sig, siginfo_t *si, void *uc) {
 
 static void on_fault(int sig, siginfo_t *si, void *uc) {
   const unsigned char *addr = si->si_addr;
-  guard_frame *f;
+  mmf__guard_frame *f;
   /* Only faults raised by the CPU for this thread's own access carry a
    * meaningful si_addr; kill() and sigqueue() (si_code <= 0) never match. */
   if (si->si_code > 0) {
-    for (f = top_frame; f; f = f->outer) {
+    for (f = mmf__guard_top; f; f = f->outer) {
       if (addr >= f->lo && addr < f->hi) {
         f->fault->kind =
             sig == SIGBUS ? MMF__FAULT_PAGE : MMF__FAULT_ACCESS;
         f->fault->os_code = si->si_code;
         f->fault->addr = si->si_addr;
         f->fault->write = fault_was_write(uc);
-        top_frame = f;
+        mmf__guard_top = f;
         restore_mask(sig, uc);
-        siglongjmp(f->jump, 1);
+        MMF__LONGJMP(f->jump);
       }
     }
   }
@@ -126,30 +110,10 @@ static void install(void) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGBUS, &sa, &previous_bus);
   sigaction(SIGSEGV, &sa, &previous_segv);
+  atomic_store_explicit(&mmf__guard_installed, 1, memory_order_release);
 }
 
-int mmf__os_guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
-                         void *ctx, mmf__fault *fault) {
-  guard_frame frame;
-  int rc;
-  fault->kind = MMF__FAULT_NONE;
-  fault->os_code = 0;
-  fault->addr = NULL;
-  fault->write = -1;
+int mmf__os_guard_install(void) {
   pthread_once(&install_once, install);
-  frame.lo = lo;
-  frame.hi = (const unsigned char *)lo + len;
-  frame.fault = fault;
-  frame.outer = top_frame;
-  if (sigsetjmp(frame.jump, 0)) {
-    top_frame = frame.outer;
-    return 0;
-  }
-  top_frame = &frame;
-  /* Keep fn's loads and stores inside the armed window. */
-  atomic_signal_fence(memory_order_seq_cst);
-  rc = fn(ctx);
-  atomic_signal_fence(memory_order_seq_cst);
-  top_frame = frame.outer;
-  return rc;
+  return 0;
 }

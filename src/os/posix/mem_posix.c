@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -17,12 +18,15 @@ static int fail(int *oserr, int e) {
 }
 
 size_t mmf__os_page_size(void) {
-  static size_t cached;
-  size_t ps = cached;
+  /* Cached because sysconf is a call into libc on every use. Threads may
+   * race to fill it; they all store the same value, and the atomic makes
+   * that race well defined. */
+  static _Atomic size_t cached;
+  size_t ps = atomic_load_explicit(&cached, memory_order_relaxed);
   if (!ps) {
     long v = sysconf(_SC_PAGESIZE);
     ps = v > 0 ? (size_t)v : 4096;
-    cached = ps; /* idempotent: every thread computes the same value */
+    atomic_store_explicit(&cached, ps, memory_order_relaxed);
   }
   return ps;
 }

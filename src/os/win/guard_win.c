@@ -3,10 +3,11 @@
  * inside an armed range into a return value.
  *
  * mingw-w64's gcc has no __try/__except, so the guard is built like the
- * POSIX one: a guarded call pushes a frame (address range + jump target) on
- * a per-thread stack (a TLS slot) and calls fn; a vectored exception
- * handler, added once for the process, looks for the innermost frame of
- * the faulting thread whose range holds the faulting address. An exception
+ * POSIX one: the core arms it inline (src/guard.h) by pushing a frame
+ * (address range + jump target) on the thread's list mmf__guard_top; a
+ * vectored exception handler, added once for the process, looks for the
+ * innermost frame of the faulting thread whose range holds the faulting
+ * address. An exception
  * no frame claims is left to the rest of the chain (EXCEPTION_CONTINUE_
  * SEARCH), so a real crash stays a crash.
  *
@@ -44,6 +45,7 @@
  * module that holds it is pinned in memory: unloading a DLL with a live
  * vectored handler would leave the process calling freed code.
  */
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "os/win/util_win.h"
@@ -52,29 +54,25 @@
 #error "the Windows fault guard needs GCC or Clang (__builtin_setjmp)"
 #endif
 
-typedef struct guard_frame {
-  const unsigned char *lo, *hi;
-  mmf__fault *fault;
-  struct guard_frame *outer;
-  void *jump[5]; /* __builtin_setjmp's buffer */
-} guard_frame;
-
-static DWORD tls_slot = TLS_OUT_OF_INDEXES;
+_Thread_local mmf__guard_frame *mmf__guard_top;
+_Atomic int mmf__guard_installed;
 static INIT_ONCE install_once = INIT_ONCE_STATIC_INIT;
 
-static guard_frame *top_frame(void) {
-  /* TlsGetValue clears the thread's last error on success: keep it, the
-   * faulting code may be between a failing call and GetLastError(). */
+/* The thread's innermost frame. mingw's _Thread_local goes through
+ * emutls, which calls TlsGetValue, which clears the thread's last error:
+ * keep it, since an exception we pass on may be handled by code that is
+ * between a failing call and GetLastError(). */
+static mmf__guard_frame *top_frame(void) {
   DWORD saved = GetLastError();
-  guard_frame *f = TlsGetValue(tls_slot);
+  mmf__guard_frame *f = mmf__guard_top;
   SetLastError(saved);
   return f;
 }
 
-/* Where a caught fault resumes: jump back into the guarded call. */
+/* Where a caught fault resumes: jump back into the guarded code. */
 static __attribute__((noinline, noreturn)) void land(void) {
-  guard_frame *f = top_frame();
-  __builtin_longjmp(f->jump, 1);
+  mmf__guard_frame *f = mmf__guard_top;
+  MMF__LONGJMP(f->jump);
 }
 
 /* Whether the page at addr, as it is now, allows the access that
@@ -116,7 +114,7 @@ static void redirect(CONTEXT *ctx) {
 static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep) {
   const EXCEPTION_RECORD *r = ep->ExceptionRecord;
   const unsigned char *addr;
-  guard_frame *f;
+  mmf__guard_frame *f;
   int write;
   if (r->ExceptionCode != EXCEPTION_IN_PAGE_ERROR &&
       r->ExceptionCode != EXCEPTION_ACCESS_VIOLATION)
@@ -146,52 +144,30 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep) {
     f->fault->os_code = (int)r->ExceptionCode;
   }
   /* The frames inside f are abandoned; land() finds f on top. */
-  (void)TlsSetValue(tls_slot, f);
+  mmf__guard_top = f;
   redirect(ep->ContextRecord);
   return EXCEPTION_CONTINUE_EXECUTION;
 }
 
 static BOOL CALLBACK install(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+  static const int anchor = 0;
   HMODULE self;
   (void)once;
   (void)param;
   (void)ctx;
-  tls_slot = TlsAlloc();
-  if (tls_slot == TLS_OUT_OF_INDEXES)
-    return FALSE;
   (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
                                GET_MODULE_HANDLE_EX_FLAG_PIN,
-                           (LPCWSTR)(const void *)&tls_slot, &self);
-  if (!AddVectoredExceptionHandler(1, on_exception)) {
-    (void)TlsFree(tls_slot);
-    tls_slot = TLS_OUT_OF_INDEXES;
+                           (LPCWSTR)(const void *)&anchor, &self);
+  if (!AddVectoredExceptionHandler(1, on_exception))
     return FALSE;
-  }
+  atomic_store_explicit(&mmf__guard_installed, 1, memory_order_release);
   return TRUE;
 }
 
-int mmf__os_guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
-                         void *ctx, mmf__fault *fault) {
-  guard_frame frame;
-  int rc;
-  fault->kind = MMF__FAULT_NONE;
-  fault->write = -1;
-  fault->os_code = 0;
-  fault->addr = NULL;
-  /* Without a handler nothing could catch a fault: refuse rather than run
-   * fn unguarded. */
-  if (!InitOnceExecuteOnce(&install_once, install, NULL, NULL))
-    return MMF_ENOMEM;
-  frame.lo = lo;
-  frame.hi = (const unsigned char *)lo + len;
-  frame.fault = fault;
-  frame.outer = top_frame();
-  if (__builtin_setjmp(frame.jump)) {
-    (void)TlsSetValue(tls_slot, frame.outer);
-    return 0;
-  }
-  (void)TlsSetValue(tls_slot, &frame);
-  rc = fn(ctx);
-  (void)TlsSetValue(tls_slot, frame.outer);
-  return rc;
+/* Without a handler nothing could catch a fault: the core then refuses to
+ * run guarded code rather than run it unguarded. */
+int mmf__os_guard_install(void) {
+  return InitOnceExecuteOnce(&install_once, install, NULL, NULL)
+             ? 0
+             : MMF_ENOMEM;
 }

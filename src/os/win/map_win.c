@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "os/win/util_win.h"
+#include "guard.h"
 
 #define PLACEMENT_TRIES 4
 
@@ -193,30 +194,21 @@ static size_t reservation_size(void *base) {
   return total;
 }
 
-typedef struct copy_job {
-  void *dst;
-  const void *src;
-  size_t n;
-} copy_job;
-
-static int copy_run(void *ctx) {
-  copy_job *j = ctx;
-  memcpy(j->dst, j->src, j->n);
-  return 0;
-}
-
 /* Copy private bytes from an old mapping under the fault guard: a page
  * made inaccessible with mmf_protect, or the file of a MMF_COPY map cut
  * short by someone else, fails the resize instead of the process. */
 static int copy_guarded(void *dst, const void *src, size_t n, int *oserr) {
-  copy_job j;
+  mmf__guard_frame fr;
   mmf__fault fault;
-  j.dst = dst;
-  j.src = src;
-  j.n = n;
-  (void)mmf__os_guarded_call(src, n, copy_run, &j, &fault);
-  if (fault.kind == MMF__FAULT_NONE)
+  if (mmf__guard_prepare(&fr, &fault, src, n) != 0)
+    return MMF_ENOMEM;
+  if (MMF__SETJMP(fr.jump) == 0) {
+    mmf__guard_enter(&fr);
+    memcpy(dst, src, n);
+    mmf__guard_leave(&fr);
     return 0;
+  }
+  mmf__guard_leave(&fr);
   if (oserr)
     *oserr = fault.os_code;
   return fault.kind == MMF__FAULT_ACCESS ? MMF_EACCES : MMF_EIO;
