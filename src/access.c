@@ -12,6 +12,7 @@
 
 #include "guard.h"
 #include "mmf_internal.h"
+#include "scan.h"
 
 /* [off, off+n) exactly (n may be 0): unlike mmf__range, 0 is not "to the
  * end" here, because n is a buffer size. */
@@ -119,23 +120,8 @@ typedef struct find_job {
 
 static int do_find(void *ctx) {
   find_job *j = ctx;
-  const unsigned char *p = j->hay, *end = j->hay + j->hay_len;
-  j->pos = MMF_NPOS;
-  if (j->nlen > j->hay_len)
-    return 0;
-  /* Candidates are the first byte's occurrences that leave room for the
-   * whole needle; memchr finds them at memory speed. */
-  end -= j->nlen - 1;
-  while (p < end) {
-    p = memchr(p, j->needle[0], (size_t)(end - p));
-    if (!p)
-      return 0;
-    if (memcmp(p + 1, j->needle + 1, j->nlen - 1) == 0) {
-      j->pos = (uint64_t)(p - j->hay);
-      return 0;
-    }
-    p++;
-  }
+  size_t at = mmf__find(j->hay, j->hay_len, j->needle, j->nlen);
+  j->pos = at == SIZE_MAX ? MMF_NPOS : (uint64_t)at;
   return 0;
 }
 
@@ -175,7 +161,7 @@ typedef struct count_job {
 
 static int do_count(void *ctx) {
   count_job *j = ctx;
-  j->count = mmf__count_bytes(j->p, j->n, j->byte);
+  j->count = mmf__count_byte(j->p, j->n, j->byte);
   return 0;
 }
 

@@ -67,10 +67,6 @@ uint64_t mmf__address_space_limit(void);
 int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
                    uint64_t length);
 
-/* Count the bytes equal to byte in [p, p+n). */
-uint64_t mmf__count_bytes(const unsigned char *p, size_t n,
-                          unsigned char byte);
-
 /* The code for a fault f inside m's mapping, updating m as "Faults" in
  * mmf.h says (clamped size, poison). writing: whether the access was a
  * store, where the fault record does not know (fault.c). */

@@ -195,16 +195,26 @@ static void check_positions(const mmf__scan_kernels *k, const unsigned char *p,
   free(pos);
 }
 
-static void check_needle(const mmf__scan_kernels *k, const unsigned char *h,
-                         size_t n, const unsigned char *x, size_t m,
-                         size_t align) {
-  size_t f = k->find(h, n, x, m), ef = m ? naive_find_from(h, n, 0, x, m) : 0;
-  uint64_t c = k->count_str(h, n, x, m), ec = naive_count_str(h, n, x, m);
-  CHECK(f == ef, "%s find align %zu len %zu m %zu: %zu, expected %zu", k->name,
-        align, n, m, f, ef);
-  CHECK(c == ec,
-        "%s count_str align %zu len %zu m %zu: %" PRIu64 ", expected %" PRIu64,
-        k->name, align, n, m, c, ec);
+/* find and count_str of every variant against one naive search. */
+static void check_needle(const unsigned char *h, size_t n,
+                         const unsigned char *x, size_t m, size_t align) {
+  size_t ef = m ? naive_find_from(h, n, 0, x, m) : 0;
+  uint64_t ec = 0;
+  /* The naive count, going on from the first match. */
+  for (size_t i = ef; m && i != SIZE_MAX;
+       i = naive_find_from(h, n, i + m, x, m))
+    ec++;
+  for (int v = 0; v < n_variants; v++) {
+    const mmf__scan_kernels *k = variants[v];
+    size_t f = k->find(h, n, x, m);
+    uint64_t c = k->count_str(h, n, x, m);
+    CHECK(f == ef, "%s find align %zu len %zu m %zu: %zu, expected %zu",
+          k->name, align, n, m, f, ef);
+    CHECK(c == ec,
+          "%s count_str align %zu len %zu m %zu: %" PRIu64
+          ", expected %" PRIu64,
+          k->name, align, n, m, c, ec);
+  }
 }
 
 static const unsigned char probe_bytes[] = {'\n', 'a', 'b', 0x00, 0xff, 0x80};
@@ -213,12 +223,14 @@ static const unsigned char probe_bytes[] = {'\n', 'a', 'b', 0x00, 0xff, 0x80};
 static void check_all(const unsigned char *p, size_t n, size_t align) {
   static const size_t caps[] = {0, 1, 2, 7, 63, 64, 65, 200};
   unsigned char needle[128];
-  for (int v = 0; v < n_variants; v++) {
-    const mmf__scan_kernels *k = variants[v];
-    for (size_t b = 0; b < sizeof probe_bytes; b++) {
-      unsigned char c = probe_bytes[b];
-      uint64_t cnt = k->count_byte(p, n, c), ecnt = naive_count_byte(p, n, c);
-      size_t fb = k->find_byte(p, n, c), efb = naive_find_byte(p, n, c);
+  for (size_t b = 0; b < sizeof probe_bytes; b++) {
+    unsigned char c = probe_bytes[b];
+    uint64_t ecnt = naive_count_byte(p, n, c);
+    size_t efb = naive_find_byte(p, n, c);
+    for (int v = 0; v < n_variants; v++) {
+      const mmf__scan_kernels *k = variants[v];
+      uint64_t cnt = k->count_byte(p, n, c);
+      size_t fb = k->find_byte(p, n, c);
       CHECK(cnt == ecnt,
             "%s count_byte(0x%02x) align %zu len %zu: %" PRIu64
             ", expected %" PRIu64,
@@ -227,21 +239,23 @@ static void check_all(const unsigned char *p, size_t n, size_t align) {
             "%s find_byte(0x%02x) align %zu len %zu: %zu, expected %zu",
             k->name, c, align, n, fb, efb);
     }
-    for (size_t ci = 0; ci < sizeof caps / sizeof caps[0]; ci++)
-      check_positions(k, p, n, '\n', caps[ci], align);
-    check_positions(k, p, n, 'a', 64, align);
-    /* Needles cut from the data (present), and made up (mostly absent). */
-    for (size_t m = 1; m <= 18 && m <= n; m++)
-      check_needle(k, p, n, p + (size_t)(rnd() % (n - m + 1)), m, align);
-    for (size_t m = 1; m <= 70; m += 23) {
-      for (size_t i = 0; i < m; i++)
-        needle[i] = rnd_byte();
-      check_needle(k, p, n, needle, m, align);
-    }
-    if (n > 0)
-      check_needle(k, p, n, p, n, align); /* the whole buffer */
-    check_needle(k, p, n, (const unsigned char *)"ab", 0, align);
   }
+  for (int v = 0; v < n_variants; v++) {
+    for (size_t ci = 0; ci < sizeof caps / sizeof caps[0]; ci++)
+      check_positions(variants[v], p, n, '\n', caps[ci], align);
+    check_positions(variants[v], p, n, 'a', 64, align);
+  }
+  /* Needles cut from the data (present), and made up (mostly absent). */
+  for (size_t m = 1; m <= 18 && m <= n; m++)
+    check_needle(p, n, p + (size_t)(rnd() % (n - m + 1)), m, align);
+  for (size_t m = 1; m <= 70; m += 23) {
+    for (size_t i = 0; i < m; i++)
+      needle[i] = rnd_byte();
+    check_needle(p, n, needle, m, align);
+  }
+  if (n > 0)
+    check_needle(p, n, p, n, align); /* the whole buffer */
+  check_needle(p, n, (const unsigned char *)"ab", 0, align);
 }
 
 /* ------------------------------------------------------------------------ */
