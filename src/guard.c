@@ -8,6 +8,7 @@ int mmf__guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
                       void *ctx, mmf__fault *fault) {
   mmf__guard_frame fr;
   int rc;
+  fault->kind = MMF__FAULT_NONE;
   rc = mmf__guard_prepare(&fr, fault, lo, len);
   if (rc)
     return rc;
@@ -15,6 +16,7 @@ int mmf__guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
     mmf__guard_enter(&fr);
     rc = fn(ctx);
     mmf__guard_leave(&fr);
+    fault->kind = MMF__FAULT_NONE;
     return rc;
   }
   mmf__guard_leave(&fr);

@@ -14,7 +14,7 @@
  *       ... loads and stores in [lo, lo+len) ...
  *       mmf__guard_leave(&fr);
  *     } else {
- *       mmf__guard_leave(&fr);      fault.kind says what happened
+ *       mmf__guard_leave(&fr);      fault says what happened
  *     }
  *
  * Nothing the guarded code changes may be kept in a local variable that is
@@ -35,10 +35,8 @@ static inline int mmf__guard_prepare(mmf__guard_frame *fr, mmf__fault *f,
   if (!atomic_load_explicit(&mmf__guard_installed, memory_order_acquire) &&
       mmf__os_guard_install() != 0)
     return MMF_ENOMEM;
-  f->kind = MMF__FAULT_NONE;
-  f->write = -1;
-  f->os_code = 0;
-  f->addr = NULL;
+  /* *f is written by the handler before it jumps, and read only after a
+   * jump: no need to clear it on the path every call takes. */
   fr->lo = lo;
   fr->hi = (const unsigned char *)lo + len;
   fr->fault = f;
