@@ -37,7 +37,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows format install clean
+  check-windows format install clean bench
 
 all: build
 
@@ -61,15 +61,6 @@ check:
 	fi; \
 	echo "=== make check: passed ($(CHECK_LEGS))"
 
-check-check-m32:
-	sh scripts/check-m32.sh --skip-ok
-
-check-windows:
-	sh scripts/check-windows.sh --skip-ok
-
-format:
-	sh scripts/check-format.sh
-
 check-build: build
 	$(CTEST) --test-dir $(BUILD) $(CTEST_FLAGS)
 
@@ -90,6 +81,11 @@ format:
 
 install: build
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
+
+# The scanning benchmarks (bench/run.sh): minutes, on a quiet machine;
+# writes docs/BENCHMARKS.md and docs/benchmarks.png. Never part of check.
+bench: build
+	bash bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win

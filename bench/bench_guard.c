@@ -294,7 +294,8 @@ static double run_count_guarded(const ctx *c) {
 
 static double run_count_unguarded(const ctx *c) {
   double t = now();
-  uint64_t count = mmf__count_byte(c->data, mmf_size(c->m), (unsigned char)'\n');
+  uint64_t count =
+      mmf__count_byte(c->data, mmf_size(c->m), (unsigned char)'\n');
   t = now() - t;
   sink += count;
   return t;

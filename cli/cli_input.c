@@ -13,12 +13,13 @@
  * Streams (pipes, FIFOs, character devices, stdin, /proc files of size 0)
  * go through the window cursor (mmf_window_open_fd), which reads them with
  * read() into one reused buffer, so memory stays bounded whatever the
- * stream's length. Its spans are raw memory: the small kernels below scan
- * them inside mmf_window_guard().
+ * stream's length. Its spans are raw memory: the library's raw-memory
+ * kernels (mmf_memcount, mmf_memfind, the same SIMD code as mmf_count_byte
+ * and mmf_find) scan them inside mmf_window_guard().
  *
- * Files could go through the cursor too; they do not because the public
- * API has no scan kernel for raw memory, and mmf_count_byte() on a
- * windowed mmf_map is the fastest count the library offers.
+ * Files could go through the cursor too; they stay on maps because
+ * cli_input_skip() then jumps for free, and mmf_count_byte() and
+ * mmf_find() on a map run the same kernels under the same guard.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -250,31 +251,12 @@ typedef struct raw_job {
 
 static int raw_count(void *ctx) {
   raw_job *j = ctx;
-  uint64_t total = 0;
-  size_t i;
-  /* A comparison sum: compilers vectorise it. Streams arrive at read()
-   * speed, well below what this counts. */
-  for (i = 0; i < j->n; i++)
-    total += j->p[i] == j->byte;
-  j->count = total;
-  return 0;
+  return mmf_memcount(j->p, j->n, j->byte, &j->count);
 }
 
 static int raw_find(void *ctx) {
   raw_job *j = ctx;
-  const unsigned char *p = j->p, *end = j->p + j->n, *q;
-  j->pos = SIZE_MAX;
-  while ((size_t)(end - p) >= j->nlen) {
-    q = memchr(p, j->needle[0], (size_t)(end - p) - j->nlen + 1);
-    if (!q)
-      return 0;
-    if (memcmp(q, j->needle, j->nlen) == 0) {
-      j->pos = (size_t)(q - j->p);
-      return 0;
-    }
-    p = q + 1;
-  }
-  return 0;
+  return mmf_memfind(j->p, j->n, j->needle, j->nlen, &j->pos);
 }
 
 static int raw_copy(void *ctx) {

@@ -9,6 +9,11 @@
  * The input comes in consecutive spans (file windows, stream buffers); an
  * occurrence that straddles two spans is found by joining the last
  * len(STRING) - 1 bytes of one with the first of the next.
+ *
+ * With -c nothing is printed per occurrence, so a span is counted in one
+ * call of the library's count kernel (mmf_memcount_matches, under the
+ * span's fault guard), which also says where the last occurrence ended:
+ * the junction with the next span must not count one overlapping it.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -135,6 +140,43 @@ static int lines_to(finder *f, const cli_span *s, uint64_t upto) {
   return rc;
 }
 
+typedef struct count_job {
+  const unsigned char *p;
+  size_t n;
+  const find_opts *o;
+  uint64_t count;
+  size_t resume;
+} count_job;
+
+static int count_job_run(void *ctx) {
+  count_job *j = ctx;
+  return mmf_memcount_matches(j->p, j->n, j->o->needle, j->o->nlen, &j->count,
+                              &j->resume);
+}
+
+/* -c: the occurrences in span bytes [off, len) of s, at once. */
+static int count_span(finder *f, const cli_span *s, size_t off) {
+  count_job j;
+  int rc;
+  j.o = f->o;
+  j.n = s->len - off;
+  j.count = 0;
+  j.resume = 0;
+  if (s->map) {
+    j.p = (const unsigned char *)mmf_data(s->map) + s->off + off;
+    rc = mmf_guard(s->map, count_job_run, &j);
+  } else {
+    j.p = s->p + s->off + off;
+    rc = mmf_window_guard(f->in->cursor, count_job_run, &j);
+  }
+  if (rc)
+    return rc;
+  /* -m: occurrences are counted in order, so the first max are these. */
+  f->found = j.count > f->o->max - f->found ? f->o->max : f->found + j.count;
+  f->from = s->pos + off + j.resume;
+  return 0;
+}
+
 static int find_span(finder *f, const cli_span *s) {
   const find_opts *o = f->o;
   size_t pos;
@@ -143,6 +185,15 @@ static int find_span(finder *f, const cli_span *s) {
     rc = junction(f, s);
     if (rc)
       return rc;
+  }
+  if (o->count_only) {
+    uint64_t from = f->from > s->pos ? f->from : s->pos;
+    if (f->found < o->max && from - s->pos < s->len) {
+      rc = count_span(f, s, (size_t)(from - s->pos));
+      if (rc)
+        return rc;
+    }
+    return o->nlen > 1 ? keep_tail(f, s) : 0;
   }
   while (f->found < o->max) {
     uint64_t from = f->from > s->pos ? f->from : s->pos;

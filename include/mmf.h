@@ -708,6 +708,293 @@ MMF_API int mmf_window_last_os_error(const mmf_window *w);
  */
 MMF_API int mmf_window_close(mmf_window *w);
 
+/* ------------------------------------------------------------------------ */
+/* Scanning                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Whole-input scans at memory bandwidth: count a byte or the lines, find a
+ * byte string or count its occurrences, walk the lines; over a file named
+ * by path or descriptor, or over a stream. The work is done by SIMD
+ * kernels picked once per process for this CPU (AVX-512BW, AVX2, SSE2, or
+ * portable C elsewhere); every variant gives the same results.
+ *
+ * How the input is read (mmf_scan_options.io). Mapping a file costs a
+ * fixed price (map, page-table set-up, unmap) that read() does not pay,
+ * and read() costs a copy per byte that a mapping does not: small files
+ * are faster read, large ones mapped. The result never depends on the
+ * choice.
+ *  - MMF_SCAN_AUTO: a regular file whose scanned range is shorter than
+ *    mmf_scan_break_even() bytes is read with read() (pread) into a
+ *    buffer; a longer one is mapped, whole when the range fits the budget
+ *    (placed 2 MiB-congruent, as mmf_open does), else walked through
+ *    windows of the budget (see "Window cursor"). Streams are read. A
+ *    whole-input scan by path (offset and length 0) reads first and looks
+ *    at the size only when the input fills a 256 KiB buffer, so a small
+ *    file costs open, read, close, as in a read() loop; the rest of a
+ *    large one is then mapped.
+ *  - MMF_SCAN_READ: always read into a buffer.
+ *  - MMF_SCAN_MAP: always map regular files.
+ * Streams (pipes, FIFOs, terminals, character devices, sockets) and files
+ * of size 0 that still produce bytes (/proc files) cannot be mapped; they
+ * are read whatever io says, unless MMF_NO_FALLBACK is set, which makes
+ * them MMF_ENODEV (so do files the OS refuses to map, such as some /sys
+ * files, with MMF_SCAN_MAP). A regular file is seen as it was when the
+ * scan opened it: bytes appended later are not read, and a file shrunk
+ * before its bytes were scanned is MMF_ETRUNCATED in every mode.
+ *
+ * Range. A regular file is scanned over [offset, offset + length) of
+ * mmf_scan_options (length 0: to the end), whatever the descriptor's
+ * position, which is not moved. A stream is read from its current
+ * position: offset bytes are read and skipped, then length bytes (0: to
+ * its end) are scanned. An offset past the end, or offset + length past
+ * the end, is MMF_ERANGE (for a stream, after it ended).
+ *
+ * Faults. The scans' own accesses to mapped bytes are guarded: a file
+ * truncated under a scan gives MMF_ETRUNCATED, an I/O error MMF_EIO,
+ * never SIGBUS. The mmf_mem* helpers at the end are the exception: they
+ * scan memory the caller holds, unguarded.
+ *
+ * Errors shared by every function below that takes a path or descriptor:
+ * MMF_EINVAL (a NULL path or out-pointer, a negative descriptor, unknown
+ * io or flags, a budget below two mmf_granularity() units), MMF_EOVERFLOW
+ * (a budget larger than the address space), MMF_ENOENT, MMF_EACCES (also
+ * a write-only descriptor), MMF_EISDIR, MMF_ENODEV, MMF_ERANGE,
+ * MMF_ENOMEM, MMF_EMFILE, MMF_ENAMETOOLONG, MMF_ENOTDIR, MMF_ELOOP,
+ * MMF_ETRUNCATED, MMF_EIO, MMF_EAGAIN (a non-blocking stream had no
+ * bytes), MMF_EUNKNOWN; mmf_last_os_error(NULL) then gives the raw OS
+ * error, if there was one. Out-values are 0 (or MMF_NPOS) on failure.
+ *
+ * Threads and descriptors. Every function here may be called from
+ * several threads at once; a line iterator (mmf_lines) is used by one
+ * thread at a time. A scan holds one descriptor (close-on-exec) while it
+ * runs and none afterwards; nothing leaks on any error path.
+ */
+
+/* Values of mmf_scan_options.io. */
+enum mmf_scan_io {
+  MMF_SCAN_AUTO = 0, /* read below mmf_scan_break_even(), map above */
+  MMF_SCAN_READ = 1, /* read() into a buffer, whatever the size */
+  MMF_SCAN_MAP = 2   /* map regular files, whatever the size */
+};
+
+/*
+ * Flags for mmf_scan_options.flags, besides MMF_NO_FALLBACK (inputs that
+ * cannot be mapped are MMF_ENODEV instead of read). Other bits:
+ * MMF_EINVAL.
+ */
+enum mmf_scan_flag {
+  /* Line iterators: deliver lines longer than the limit in flagged pieces
+   * instead of failing with MMF_EFBIG (see mmf_lines_next). Ignored by
+   * the other scans. Same value as MMF_WINDOW_SPLIT_LONG. */
+  MMF_SCAN_SPLIT_LONG = 1u << 16
+};
+
+/*
+ * What to scan and how. Zero-initialise and set what you need (a zeroed
+ * struct, MMF_SCAN_OPTIONS_INIT and NULL options all mean: the whole
+ * input, MMF_SCAN_AUTO, the default budget, no flags).
+ */
+typedef struct mmf_scan_options {
+  uint64_t offset; /* first byte scanned (see "Range") */
+  uint64_t length; /* bytes scanned from offset; 0: to the end */
+  /* Address space a mapped scan may hold, as mmf_window_options.budget:
+   * 0 means 1 GiB in a 64-bit process, 64 MiB in a 32-bit one. Larger
+   * files are walked in windows of this size. Also the most a line
+   * iterator's buffer grows to for one line. */
+  uint64_t budget;
+  int io;         /* enum mmf_scan_io */
+  unsigned flags; /* MMF_NO_FALLBACK | MMF_SCAN_SPLIT_LONG */
+} mmf_scan_options;
+
+/* The defaults: whole input, MMF_SCAN_AUTO, default budget, no flags. */
+#define MMF_SCAN_OPTIONS_INIT                                                  \
+  { 0, 0, 0, MMF_SCAN_AUTO, 0u }
+
+/*
+ * The range length (bytes) from which MMF_SCAN_AUTO maps a regular file
+ * instead of reading it: 2 MiB, measured on Linux 6.x (x86-64), where a
+ * file of 2 MiB or more sits in the page cache in 2 MiB folios that one
+ * page-table entry maps (docs/BENCHMARKS.md has the numbers).
+ */
+MMF_API uint64_t mmf_scan_break_even(void);
+
+/*
+ * Count the bytes equal to byte (0..255) in the input into *count. With
+ * byte '\n' this is the line count of `wc -l`. Errors: see above;
+ * MMF_EINVAL also for a byte outside 0..255.
+ */
+MMF_API int mmf_count_path(const char *path, const mmf_scan_options *opts,
+                           int byte, uint64_t *count);
+MMF_API int mmf_count_fd(int fd, const mmf_scan_options *opts, int byte,
+                         uint64_t *count);
+
+/*
+ * Count the lines of the input into *lines: the '\n' bytes, plus one when
+ * the input does not end with '\n' and is not empty (so "a\nb" has two
+ * lines, as mmf_lines_next() delivers them, where `wc -l` says one).
+ * Errors: see above.
+ */
+MMF_API int mmf_count_lines_path(const char *path, const mmf_scan_options *opts,
+                                 uint64_t *lines);
+MMF_API int mmf_count_lines_fd(int fd, const mmf_scan_options *opts,
+                               uint64_t *lines);
+
+/*
+ * Find the first occurrence of needle (nlen >= 1 bytes) in the input:
+ * *pos is the input offset of its first byte (a file offset for regular
+ * files; for streams, counted from where reading started), or MMF_NPOS
+ * when it does not occur (the call still returns 0). Occurrences across
+ * buffer and window boundaries are found. Errors: see above; MMF_EINVAL
+ * also for a NULL needle or nlen 0.
+ */
+MMF_API int mmf_find_path(const char *path, const mmf_scan_options *opts,
+                          const void *needle, size_t nlen, uint64_t *pos);
+MMF_API int mmf_find_fd(int fd, const mmf_scan_options *opts,
+                        const void *needle, size_t nlen, uint64_t *pos);
+
+/*
+ * Count the occurrences of needle (nlen >= 1 bytes) in the input into
+ * *count, non-overlapping and taken left to right: "aa" occurs twice in
+ * "aaaaa", as `grep -o` reports it. Errors: see above; MMF_EINVAL also for
+ * a NULL needle or nlen 0.
+ */
+MMF_API int mmf_count_matches_path(const char *path,
+                                   const mmf_scan_options *opts,
+                                   const void *needle, size_t nlen,
+                                   uint64_t *count);
+MMF_API int mmf_count_matches_fd(int fd, const mmf_scan_options *opts,
+                                 const void *needle, size_t nlen,
+                                 uint64_t *count);
+
+/*
+ * As mmf_count_matches_path() over [off, off+len) of a map (len 0: to the
+ * end), guarded like mmf_find(). Returns 0, or MMF_EINVAL (NULL m, needle
+ * or count, nlen 0), MMF_ERANGE, MMF_EPOISONED, or a fault code (see
+ * "Faults").
+ */
+MMF_API int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
+                              const void *needle, size_t nlen, uint64_t *count);
+
+/*
+ * Line iterator. Hands out the lines of an input one by one without
+ * calling memchr per line: the positions of a batch of '\n' bytes are
+ * found at once with the SIMD kernels, and each mmf_lines_next() then
+ * costs a few instructions. A line is the bytes before a '\n' (the '\n'
+ * not included; a CRLF line ends with its '\r'), or the bytes after the
+ * last '\n' when the input does not end with one. So "a\n\nb" gives "a",
+ * "" and "b", and "a\n" gives just "a". The input is read as described
+ * above (io, range, budget).
+ *
+ * Long lines. The limit L is mmf_lines_limit(): budget minus
+ * mmf_granularity(), the same for files and streams, read or mapped. A
+ * line of at most L bytes counting its '\n' always comes whole. A longer
+ * one is by default MMF_EFBIG: mmf_lines_next() does not move past it and
+ * returns MMF_EFBIG again on every later call. With MMF_SCAN_SPLIT_LONG it
+ * comes instead as pieces of L bytes, for which mmf_lines_partial() is
+ * true, then a last piece of at most L bytes counting its '\n' (so
+ * possibly empty), for which it is false.
+ *
+ * Pointers. A line pointer points into the iterator's buffer or mapping:
+ * it stays valid until the next mmf_lines_next() or mmf_lines_close().
+ * The iterator's own scans are guarded (MMF_ETRUNCATED, MMF_EIO instead of
+ * SIGBUS); the line bytes are the caller's to guard when the input is
+ * mapped: read them inside mmf_lines_guard().
+ */
+struct mmf_lines;
+typedef struct mmf_lines mmf_lines;
+
+/*
+ * Open a line iterator over the file at path (or a FIFO, a /proc file:
+ * see above); NULL opts are MMF_SCAN_OPTIONS_INIT. Returns 0 and sets
+ * *out, or an error listed above. The iterator keeps one descriptor
+ * (close-on-exec) until mmf_lines_close(); nothing leaks on any error
+ * path.
+ */
+MMF_API int mmf_lines_open(mmf_lines **out, const char *path,
+                           const mmf_scan_options *opts);
+
+/* As mmf_lines_open() over a descriptor, which stays the caller's (the
+ * iterator works on a duplicate; a stream's position is shared). */
+MMF_API int mmf_lines_open_fd(mmf_lines **out, int fd,
+                              const mmf_scan_options *opts);
+
+/*
+ * The next line: sets *line and *len (see above) and moves past it. At
+ * the end of the input it returns 0 with *line NULL and *len 0, as often
+ * as it is called; an empty line has a non-NULL *line and *len 0.
+ * INVALIDATES the previous line pointer (even on failure). A stream
+ * blocks in read() until a whole line (or its end) has arrived.
+ *
+ * Returns 0, or MMF_EINVAL (NULL argument), MMF_EFBIG (a line longer than
+ * the limit, without MMF_SCAN_SPLIT_LONG: nothing consumed), MMF_EAGAIN
+ * (a non-blocking stream had no bytes: nothing consumed), MMF_ETRUNCATED,
+ * MMF_EIO, MMF_ENOMEM, MMF_ERANGE (a stream ended before offset +
+ * length), or another translated OS error. *line and *len are NULL and 0
+ * on failure. After a failure other than MMF_EFBIG and MMF_EAGAIN the walk
+ * is over: every later call returns the same code.
+ */
+MMF_API int mmf_lines_next(mmf_lines *it, const char **line, size_t *len);
+
+/* True when the last line from mmf_lines_next() was a piece of a line
+ * longer than the limit that continues in the next one. False for NULL. */
+MMF_API bool mmf_lines_partial(const mmf_lines *it);
+
+/* The input offset of the first byte of the last line (or piece)
+ * mmf_lines_next() delivered; for streams counted from where reading
+ * started. 0 for NULL and before the first line. */
+MMF_API uint64_t mmf_lines_offset(const mmf_lines *it);
+
+/* The longest line delivered whole, counting its '\n': budget -
+ * mmf_granularity(). 0 for NULL. */
+MMF_API size_t mmf_lines_limit(const mmf_lines *it);
+
+/*
+ * Run fn(ctx) with the fault guard armed over the bytes the current line
+ * pointer points into, and return what fn returns or, if fn faults there,
+ * the fault's code (MMF_ETRUNCATED, MMF_EIO; fn's remaining work is
+ * abandoned, as with mmf_guard()). Over a buffer (inputs read with read())
+ * fn simply runs. Does not invalidate the line pointer. MMF_EINVAL for a
+ * NULL it or fn.
+ */
+MMF_API int mmf_lines_guard(mmf_lines *it, int (*fn)(void *ctx), void *ctx);
+
+/* Release the iterator: unmap, free, close the descriptor. NULL is fine.
+ * Returns 0, or the OS error if unmapping failed; it is released in every
+ * case. INVALIDATES the line pointer. */
+MMF_API int mmf_lines_close(mmf_lines *it);
+
+/*
+ * Raw memory. The same kernels over [p, p+n), memory the caller already
+ * holds: its own buffers, or spans of a map or a window cursor. These do
+ * NOT guard against faults: over mapped bytes, call them inside
+ * mmf_guard() or mmf_window_guard(). They read only [p, p+n) (and the
+ * needle) and keep no state; any thread may call them. n 0 is fine, with
+ * p NULL too; a NULL p with n > 0, a NULL out-pointer or needle, nlen 0 or
+ * a byte outside 0..255 is MMF_EINVAL.
+ */
+
+/* Count the bytes equal to byte into *count. Returns 0 or MMF_EINVAL. */
+MMF_API int mmf_memcount(const void *p, size_t n, int byte, uint64_t *count);
+
+/* The offset of the first occurrence of needle (nlen bytes) lying wholly
+ * in [p, p+n) into *pos, or SIZE_MAX if there is none (the call still
+ * returns 0). Linear time whatever the input. Returns 0 or MMF_EINVAL. */
+MMF_API int mmf_memfind(const void *p, size_t n, const void *needle,
+                        size_t nlen, size_t *pos);
+
+/*
+ * Count the non-overlapping occurrences of needle, taken left to right,
+ * lying wholly in [p, p+n) into *count. For input that comes in pieces,
+ * resume (may be NULL) receives where the search must go on: every start
+ * before p + *resume is settled, so pass the bytes from p + *resume on
+ * (at most nlen - 1 of them) in front of the next piece. It is just past
+ * the last occurrence counted, or n - nlen + 1 if that is later (0 when
+ * n < nlen). Returns 0 or MMF_EINVAL.
+ */
+MMF_API int mmf_memcount_matches(const void *p, size_t n, const void *needle,
+                                 size_t nlen, uint64_t *count, size_t *resume);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,7 @@
 
 /* [off, off+n) exactly (n may be 0): unlike mmf__range, 0 is not "to the
  * end" here, because n is a buffer size. */
-static int exact_range(mmf_map *m, uint64_t off, size_t n,
-                       unsigned char **p) {
+static int exact_range(mmf_map *m, uint64_t off, size_t n, unsigned char **p) {
   *p = NULL;
   if (!m)
     return MMF_EINVAL;

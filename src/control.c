@@ -26,8 +26,7 @@ int mmf_flush(mmf_map *m, uint64_t off, uint64_t len, int level) {
     return 0;
   if (n) {
     mmf__page_span(m, p, n, &start, &span);
-    rc = mmf__os_flush(m->file, start, span, level != MMF_FLUSH_ASYNC,
-                       &oserr);
+    rc = mmf__os_flush(m->file, start, span, level != MMF_FLUSH_ASYNC, &oserr);
     if (rc)
       return mmf__fail(m, rc, oserr);
   }
@@ -85,8 +84,7 @@ int mmf_protect(mmf_map *m, uint64_t off, uint64_t len, int prot) {
   rc = page_range(m, off, len, &start, &span);
   if (rc)
     return rc;
-  if (prot != MMF_PROT_NONE && prot != MMF_PROT_READ &&
-      prot != MMF_PROT_WRITE)
+  if (prot != MMF_PROT_NONE && prot != MMF_PROT_READ && prot != MMF_PROT_WRITE)
     return mmf__fail(m, MMF_EINVAL, 0);
   if (prot == MMF_PROT_WRITE && m->mode == MMF_READ)
     return mmf__fail(m, MMF_EACCES, 0);

@@ -10,8 +10,8 @@ const char *mmf_strerror(int code) {
   if (code == 0)
     return "success";
   switch (code) {
-#define MMF__ERR_TEXT(name, value, text)                                     \
-  case MMF_##name:                                                           \
+#define MMF__ERR_TEXT(name, value, text)                                       \
+  case MMF_##name:                                                             \
     return text;
     MMF_ERRNO_MAP(MMF__ERR_TEXT)
 #undef MMF__ERR_TEXT
@@ -24,8 +24,8 @@ const char *mmf_errname(int code) {
   if (code == 0)
     return "OK";
   switch (code) {
-#define MMF__ERR_NAME(name, value, text)                                     \
-  case MMF_##name:                                                           \
+#define MMF__ERR_NAME(name, value, text)                                       \
+  case MMF_##name:                                                             \
     return "MMF_" #name;
     MMF_ERRNO_MAP(MMF__ERR_NAME)
 #undef MMF__ERR_NAME

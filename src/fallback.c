@@ -39,8 +39,7 @@ static int skip_stream(mmf__file f, unsigned char *scratch, size_t cap,
 }
 
 /* Whether a positioned input ends before `offset` (offset past its end). */
-static int ends_before(mmf__file f, uint64_t offset, int *before,
-                       int *oserr) {
+static int ends_before(mmf__file f, uint64_t offset, int *before, int *oserr) {
   unsigned char probe;
   size_t got = 0;
   int rc;

@@ -35,8 +35,7 @@ static int same_stamp(const mmf__stamp *a, const mmf__stamp *b) {
  * file changing is called an I/O error. */
 #define CLASSIFY_TRIES 4
 
-static int classify_file_fault(mmf_map *m, const mmf__fault *f,
-                               int writing) {
+static int classify_file_fault(mmf_map *m, const mmf__fault *f, int writing) {
   uint64_t fsize, at;
   mmf__stamp before, after;
   int kind, oserr = 0, tries, readable;

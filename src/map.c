@@ -11,8 +11,8 @@
 
 #include "mmf_internal.h"
 
-#define OPEN_FLAGS                                                           \
-  (MMF_CREATE | MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM | MMF_HUGE |      \
+#define OPEN_FLAGS                                                             \
+  (MMF_CREATE | MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM | MMF_HUGE |        \
    MMF_LOCKED | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE | MMF_NO_FALLBACK)
 #define WRITE_ONLY_FLAGS (MMF_CREATE | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE)
 #define ANON_FLAGS (MMF_SHARED | MMF_POPULATE | MMF_HUGE | MMF_LOCKED)
@@ -137,8 +137,8 @@ undo:
 }
 
 /* Build a map over f, which the map then owns (it is closed on failure). */
-static int map_file(mmf_map **out, mmf__file f, int mode,
-                    const mmf_options *o, const char *created_path) {
+static int map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
+                    const char *created_path) {
   mmf_map *m = calloc(1, sizeof *m);
   uint64_t fsize;
   int kind, oserr = 0, rc, bytes;
@@ -170,8 +170,7 @@ static int map_file(mmf_map **out, mmf__file f, int mode,
       rc = MMF_ENODEV;
       if (mode == MMF_WRITE || (o->flags & MMF_NO_FALLBACK))
         goto fail;
-      rc = mmf__read_copy(m, f, kind != MMF__KIND_STREAM, o->offset,
-                          o->length);
+      rc = mmf__read_copy(m, f, kind != MMF__KIND_STREAM, o->offset, o->length);
       oserr = m->os_error;
       if (rc)
         goto fail;
@@ -182,8 +181,7 @@ static int map_file(mmf_map **out, mmf__file f, int mode,
   }
   rc = map_regular(m, o, fsize);
   oserr = m->os_error;
-  if (rc == MMF_ENODEV && mode != MMF_WRITE &&
-      !(o->flags & MMF_NO_FALLBACK)) {
+  if (rc == MMF_ENODEV && mode != MMF_WRITE && !(o->flags & MMF_NO_FALLBACK)) {
     /* Some special files have a size but refuse mmap: read them. */
     rc = mmf__read_copy(m, f, 1, o->offset, o->length);
     oserr = m->os_error;

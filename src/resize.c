@@ -92,8 +92,11 @@ static int shrink_unmapped(mmf_map *m, uint64_t new_size, uint64_t new_end,
                            uint64_t old_size) {
   int rc, rc2, oserr = 0;
   rc = mmf__os_unmap(m->base, m->map_len, &oserr);
-  if (rc)
+  if (rc) {
+    /* Still mapped at the new size: give the caller the old map back. */
+    (void)resize_mapping(m, old_size);
     return mmf__fail(m, rc, oserr);
+  }
   m->base = NULL;
   m->data = NULL;
   m->map_len = 0;
@@ -123,13 +126,14 @@ static int resize_file_map(mmf_map *m, uint64_t new_size) {
   if (new_size > mmf__address_space_limit() - m->slack)
     return mmf__fail(m, MMF_EOVERFLOW, 0);
   if (new_end >= fsize) {
-    if ((m->flags & MMF_PREALLOCATE) && new_size) {
-      rc = mmf__os_preallocate(m->file, m->offset, new_size, &oserr);
+    if (new_end > fsize) {
+      rc = mmf__os_set_size(m->file, new_end, &oserr);
       if (rc)
         goto undo_file;
     }
-    if (new_end > fsize) {
-      rc = mmf__os_set_size(m->file, new_end, &oserr);
+    /* After growing: some backends can only allocate inside the file. */
+    if ((m->flags & MMF_PREALLOCATE) && new_size) {
+      rc = mmf__os_preallocate(m->file, m->offset, new_size, &oserr);
       if (rc)
         goto undo_file;
     }
@@ -152,7 +156,8 @@ static int resize_file_map(mmf_map *m, uint64_t new_size) {
   }
   return 0;
 undo_file:
-  /* Preallocation may have extended the file even though it failed. */
+  /* Put the file back to the size it had (growth, or a preallocation
+   * that extended it before failing). */
   (void)mmf__os_set_size(m->file, fsize, NULL);
   return mmf__fail(m, rc, oserr);
 }

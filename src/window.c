@@ -45,7 +45,7 @@
 #define NO_DELIMITER (-1)
 
 #define WINDOW_FLAGS                                                           \
-  (MMF_WINDOW_SPLIT_LONG | MMF_WINDOW_WRITE | MMF_WINDOW_RECORDS |            \
+  (MMF_WINDOW_SPLIT_LONG | MMF_WINDOW_WRITE | MMF_WINDOW_RECORDS |             \
    MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM | MMF_HUGE | MMF_NO_FALLBACK)
 
 enum { ENGINE_MAP = 1, ENGINE_READ };
@@ -507,8 +507,7 @@ static int open_file(mmf_window **out, mmf__file f, const mmf_window_options *o,
   w->win.mode = (o->flags & MMF_WINDOW_WRITE) ? MMF_WRITE : MMF_READ;
   w->budget = budget;
   w->limit = budget - mmf__os_granularity();
-  w->delimiter =
-      (o->flags & MMF_WINDOW_RECORDS) ? o->delimiter : NO_DELIMITER;
+  w->delimiter = (o->flags & MMF_WINDOW_RECORDS) ? o->delimiter : NO_DELIMITER;
   w->flags = o->flags;
   w->engine = ENGINE_MAP;
   rc = mmf__os_stat(f, &kind, &fsize, &oserr);

@@ -94,12 +94,13 @@ __attribute__((noreturn, format(TEST_PRINTF, 3, 4))) void
 test_fail(const char *file, int line, const char *fmt, ...);
 
 /* Print "SKIP: reason" and end the test with status 77. */
-__attribute__((noreturn, format(TEST_PRINTF, 1, 2))) void test_skip(const char *fmt,
-                                                               ...);
+__attribute__((noreturn, format(TEST_PRINTF, 1, 2))) void
+test_skip(const char *fmt, ...);
 
 /* Set a line that a failure prints after its message (e.g. which step of a
  * loop was running); NULL clears it. */
-__attribute__((format(TEST_PRINTF, 1, 2))) void test_context(const char *fmt, ...);
+__attribute__((format(TEST_PRINTF, 1, 2))) void test_context(const char *fmt,
+                                                             ...);
 void test_context_clear(void);
 
 /* Print a note on stdout ("# ..."), e.g. the number of paths walked. */
@@ -332,9 +333,8 @@ void test_sleep_ms(unsigned ms);
 
 /* Open descriptors of this process: entries of /proc/self/fd. Windows:
  * open handles of this process (GetProcessHandleCount; under Wine, which
- * returns 0 there, the process's entries of the system handle table,
- * NtQuerySystemInformation(SystemExtendedHandleInformation)). Either way a
- * descriptor or handle the library leaks shows as one more. */
+ * returns 0 there, the handle values GetHandleInformation accepts). Either
+ * way a descriptor or handle the library leaks shows as one more. */
 int count_open_fds(void);
 
 /* Descriptors a child process would inherit: those without FD_CLOEXEC

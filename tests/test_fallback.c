@@ -70,9 +70,8 @@ TEST(fifo_past_end_erange) {
   test_fifo_stop(&f);
   test_fifo_start(&f, "fifo", 1000);
   m = SENTINEL;
-  ASSERT_ERR(
-      mmf_open(&m, f.path, MMF_READ, &(mmf_options){.offset = 1001}),
-      MMF_ERANGE);
+  ASSERT_ERR(mmf_open(&m, f.path, MMF_READ, &(mmf_options){.offset = 1001}),
+             MMF_ERANGE);
   ASSERT_NULL(m);
   test_fifo_stop(&f);
 }
@@ -111,16 +110,16 @@ TEST(fifo_no_fallback_enodev) {
   test_fifo f;
   test_fifo_start(&f, "fifo", 1000);
   mmf_map *m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, f.path, MMF_READ,
-                      &(mmf_options){.flags = MMF_NO_FALLBACK}),
-             MMF_ENODEV);
+  ASSERT_ERR(
+      mmf_open(&m, f.path, MMF_READ, &(mmf_options){.flags = MMF_NO_FALLBACK}),
+      MMF_ENODEV);
   ASSERT_NULL(m);
   test_fifo_stop(&f);
   test_fifo_start(&f, "fifo", 1000);
   m = SENTINEL;
-  ASSERT_ERR(mmf_open(&m, f.path, MMF_COPY,
-                      &(mmf_options){.flags = MMF_NO_FALLBACK}),
-             MMF_ENODEV);
+  ASSERT_ERR(
+      mmf_open(&m, f.path, MMF_COPY, &(mmf_options){.flags = MMF_NO_FALLBACK}),
+      MMF_ENODEV);
   ASSERT_NULL(m);
   test_fifo_stop(&f);
 }
@@ -263,9 +262,8 @@ TEST(dev_null_maps_empty) {
   ASSERT_EQ_U(mmf_size(m), 0);
   ASSERT_OK(mmf_close(m));
   m = SENTINEL;
-  ASSERT_ERR(
-      mmf_open(&m, NULL_DEVICE, MMF_READ, &(mmf_options){.length = 1}),
-      MMF_ERANGE);
+  ASSERT_ERR(mmf_open(&m, NULL_DEVICE, MMF_READ, &(mmf_options){.length = 1}),
+             MMF_ERANGE);
   ASSERT_NULL(m);
 }
 

@@ -1,8 +1,8 @@
 /*
  * os.h - the backend contract.
  *
- * The portable core (the .c files in src/) never calls the operating system; it calls
- * these functions, which each backend (src/os/posix/, src/os/win/)
+ * The portable core (the .c files in src/) never calls the operating system; it
+ * calls these functions, which each backend (src/os/posix/, src/os/win/)
  * implements. Backend functions return 0 or a negative MMF_E* code and, on
  * failure, store the raw OS error in *oserr (when oserr is not NULL).
  *
@@ -128,9 +128,9 @@ enum mmf__fault_kind {
 
 typedef struct mmf__fault {
   int kind;
-  int write;    /* 1 write access, 0 read, -1 unknown */
-  int os_code;  /* si_code, or the NTSTATUS of an in-page error */
-  void *addr;   /* faulting address */
+  int write;   /* 1 write access, 0 read, -1 unknown */
+  int os_code; /* si_code, or the NTSTATUS of an in-page error */
+  void *addr;  /* faulting address */
 } mmf__fault;
 
 /*

@@ -124,8 +124,8 @@ int mmf__os_change_stamp(mmf__file f, mmf__stamp *stamp, int *oserr) {
   stamp->change_time = (uint64_t)st.st_ctimespec.tv_sec * 1000000000u +
                        (uint64_t)st.st_ctimespec.tv_nsec;
 #else
-  stamp->change_time = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
-                       (uint64_t)st.st_ctim.tv_nsec;
+  stamp->change_time =
+      (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
 #endif
   stamp->size = (uint64_t)st.st_size;
   return 0;
@@ -159,8 +159,7 @@ int mmf__os_set_size(mmf__file f, uint64_t size, int *oserr) {
   return r == 0 ? 0 : fail(oserr, errno);
 }
 
-int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len,
-                        int *oserr) {
+int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr) {
   int e;
   if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
     return fail(oserr, EFBIG);

@@ -30,7 +30,7 @@ static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 
 /* Whether the access that faulted was a write, where the CPU tells. */
 static int fault_was_write(void *uc) {
-#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__)) &&   \
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__)) &&        \
     defined(REG_ERR)
   const ucontext_t *ctx = uc;
   return (ctx->uc_mcontext.gregs[REG_ERR] & 2) != 0;
@@ -59,8 +59,7 @@ static void restore_mask(int sig, void *uc) {
 
 /* Hand a fault that is not ours to the disposition the program had. */
 static void chain(int sig, siginfo_t *si, void *uc) {
-  const struct sigaction *prev =
-      sig == SIGBUS ? &previous_bus : &previous_segv;
+  const struct sigaction *prev = sig == SIGBUS ? &previous_bus : &previous_segv;
   if (prev->sa_flags & SA_SIGINFO) {
     prev->sa_sigaction(sig, si, uc);
     return;
@@ -88,8 +87,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
   if (si->si_code > 0) {
     for (f = mmf__guard_top; f; f = f->outer) {
       if (addr >= f->lo && addr < f->hi) {
-        f->fault->kind =
-            sig == SIGBUS ? MMF__FAULT_PAGE : MMF__FAULT_ACCESS;
+        f->fault->kind = sig == SIGBUS ? MMF__FAULT_PAGE : MMF__FAULT_ACCESS;
         f->fault->os_code = si->si_code;
         f->fault->addr = si->si_addr;
         f->fault->write = fault_was_write(uc);

@@ -144,8 +144,8 @@ int mmf__os_unmap(void *addr, size_t len, int *oserr) {
 #if defined(__linux__)
 /* Move [old, old+old_len) to new_len bytes at an address congruent to off
  * modulo 2 MiB, carrying the pages (and private edits) with it. */
-static int remap_placed(void *old, size_t old_len, size_t new_len,
-                        uint64_t off, void **new_addr, int *oserr) {
+static int remap_placed(void *old, size_t old_len, size_t new_len, uint64_t off,
+                        void **new_addr, int *oserr) {
   void *res, *p;
   size_t res_len;
   unsigned char *at;
@@ -160,8 +160,7 @@ static int remap_placed(void *old, size_t old_len, size_t new_len,
   rc = reserve(new_len, off, &res, &res_len, &at, oserr);
   if (rc)
     return rc;
-  p = mmf__sys.mremap(old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED,
-                      at);
+  p = mmf__sys.mremap(old, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, at);
   if (p == MAP_FAILED) {
     rc = fail(oserr, errno);
     mmf__sys.munmap(res, res_len);

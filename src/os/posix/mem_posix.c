@@ -101,8 +101,7 @@ int mmf__os_unlock(void *addr, size_t len, int *oserr) {
   return 0;
 }
 
-int mmf__os_resident(void *addr, size_t len, unsigned char *vec,
-                     int *oserr) {
+int mmf__os_resident(void *addr, size_t len, unsigned char *vec, int *oserr) {
   size_t ps = mmf__os_page_size(), i, pages = (len + ps - 1) / ps;
   if (mmf__sys.mincore(addr, len, vec) != 0)
     return fail(oserr, errno);

@@ -44,13 +44,13 @@ static int sys_mincore(void *addr, size_t len, unsigned char *vec) {
 }
 
 const mmf__syscalls mmf__sys_real = {
-    sys_open,  close,     fstat,   sys_dupfd,   sys_getfl, read,
-    pread,     ftruncate, sys_fallocate, fsync, fstatvfs,  mmap,
-    munmap,    MMF__MREMAP, msync, madvise,     mprotect,  sys_mincore,
-    mlock,     munlock};
+    sys_open, close,    fstat,       sys_dupfd,     sys_getfl,
+    read,     pread,    ftruncate,   sys_fallocate, fsync,
+    fstatvfs, mmap,     munmap,      MMF__MREMAP,   msync,
+    madvise,  mprotect, sys_mincore, mlock,         munlock};
 
-mmf__syscalls mmf__sys = {
-    sys_open,  close,     fstat,   sys_dupfd,   sys_getfl, read,
-    pread,     ftruncate, sys_fallocate, fsync, fstatvfs,  mmap,
-    munmap,    MMF__MREMAP, msync, madvise,     mprotect,  sys_mincore,
-    mlock,     munlock};
+mmf__syscalls mmf__sys = {sys_open,      close,       fstat,    sys_dupfd,
+                          sys_getfl,     read,        pread,    ftruncate,
+                          sys_fallocate, fsync,       fstatvfs, mmap,
+                          munmap,        MMF__MREMAP, msync,    madvise,
+                          mprotect,      sys_mincore, mlock,    munlock};

@@ -26,8 +26,7 @@ typedef struct mmf__syscalls {
   int (*fallocate)(int fd, off_t off, off_t len); /* returns an errno */
   int (*fsync)(int fd);
   int (*fstatvfs)(int fd, struct statvfs *st);
-  void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
-                off_t off);
+  void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
   int (*munmap)(void *addr, size_t len);
   /* NULL where the OS has no mremap. */
   void *(*mremap)(void *old, size_t old_len, size_t new_len, int flags,

@@ -268,8 +268,11 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
   if (restore)
     (void)SetFilePointerEx(h, pos, NULL, FILE_BEGIN);
   if (!ok) {
-    /* End of file, and a pipe whose writer is gone: end of input. */
-    if (e == ERROR_HANDLE_EOF || e == ERROR_BROKEN_PIPE)
+    /* End of file, and a pipe whose other end is gone (an anonymous
+     * pipe's writer closed: ERROR_BROKEN_PIPE; a named pipe's client
+     * disconnected: ERROR_PIPE_NOT_CONNECTED): end of input. */
+    if (e == ERROR_HANDLE_EOF || e == ERROR_BROKEN_PIPE ||
+        e == ERROR_PIPE_NOT_CONNECTED)
       return 0;
     return mmf__win_fail(oserr, e);
   }
@@ -322,8 +325,13 @@ int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr) {
       e != ERROR_INVALID_FUNCTION)
     return mmf__win_fail(oserr, e);
   eof = (uint64_t)st.EndOfFile.QuadPart;
-  if (end <= eof && mmf__sys.GetFileInformationByHandle(h, &bi) &&
-      !(bi.dwFileAttributes & FILE_ATTRIBUTE_SPARSE_FILE))
+  if (end > eof)
+    return mmf__win_fail(oserr, e);
+  /* The pass needs the attributes; if they cannot be read, that failure
+   * is the one to report, not the unsupported call. */
+  if (!mmf__sys.GetFileInformationByHandle(h, &bi))
+    return mmf__win_fail_last(oserr);
+  if (!(bi.dwFileAttributes & FILE_ATTRIBUTE_SPARSE_FILE))
     return 0;
   return mmf__win_fail(oserr, e);
 }

@@ -82,14 +82,39 @@ static int map_view(HANDLE section, int access, uint64_t off, size_t len,
   return 0;
 }
 
-/* Bring [addr, addr+len) into memory ahead of use where Windows can
- * (PrefetchVirtualMemory, Windows 8 and later); a hint, so failures are
- * ignored here. */
-static void prefetch(void *addr, size_t len) {
+/* Touch one byte of every page of [addr, addr+len) under the fault guard,
+ * so the pages are read in and enter the working set. A page that cannot
+ * be provided (an I/O error, a file cut short) ends the touching quietly:
+ * MMF_POPULATE is a request to read ahead, and the fault shows up again,
+ * reported, when the page is used. */
+static void touch_pages(const void *addr, size_t len) {
+  mmf__guard_frame fr;
+  mmf__fault fault;
+  const volatile unsigned char *p = addr;
+  size_t ps = mmf__os_page_size();
+  volatile size_t i = 0;
+  if (len == 0 || mmf__guard_prepare(&fr, &fault, addr, len) != 0)
+    return;
+  if (MMF__SETJMP(fr.jump) == 0) {
+    mmf__guard_enter(&fr);
+    for (i = 0; i < len; i += ps)
+      (void)p[i];
+    (void)p[len - 1];
+  }
+  mmf__guard_leave(&fr);
+}
+
+/* Bring [addr, addr+len) into memory (MMF_POPULATE):
+ * PrefetchVirtualMemory (Windows 8 and later) reads the pages into the
+ * cache in large requests; touching them then maps them into this
+ * process's working set, which is what mmf_resident() counts, and is the
+ * whole job where PrefetchVirtualMemory is missing or fails. */
+static void populate(void *addr, size_t len) {
   mmf__win_range r;
   r.start = addr;
   r.len = len;
   (void)mmf__sys.PrefetchVirtualMemory(GetCurrentProcess(), 1, &r, 0);
+  touch_pages(addr, len);
 }
 
 int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
@@ -116,7 +141,7 @@ int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
   rc = map_view(section, access, off, len, addr, oserr);
   (void)mmf__sys.CloseHandle(section);
   if (rc == 0 && (flags & MMF_POPULATE))
-    prefetch(*addr, len);
+    populate(*addr, len);
   return rc;
 }
 
@@ -275,7 +300,13 @@ static int remap_file(mmf__file f, int access, uint64_t off, void *old_addr,
       return rc;
     }
   }
-  (void)mmf__sys.UnmapViewOfFile(old_addr);
+  if (!mmf__sys.UnmapViewOfFile(old_addr)) {
+    /* The old view stays: drop the new one and report, so the map is left
+     * exactly as it was (two views would leak one of them). */
+    DWORD e = GetLastError();
+    (void)mmf__sys.UnmapViewOfFile(p);
+    return mmf__win_fail(oserr, e);
+  }
   *new_addr = p;
   return 0;
 }

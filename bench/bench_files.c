@@ -1,0 +1,927 @@
+/*
+ * bench_files.c - the in-process half of `make bench` (bench/run.sh runs
+ * the whole-process peers with hyperfine): the scanning API (mmf.h,
+ * "Scanning") against the memory-bandwidth ceiling, read() and mmap
+ * loops, pread, write()+fsync, over files made for the purpose.
+ *
+ *   bench_files [--dir D] [--runs N] COMMAND
+ *
+ *   make       create D/mmf-bench.txt: 2 GiB of text, lines of 0-127
+ *              letters and spaces, "mmf-needle" planted about every MiB
+ *              (the rare string), unless a file of that size is there
+ *   warm FILE  read FILE through a map (loads the page cache) and print
+ *              how much of it is resident
+ *   hot        2 GiB file, hot cache: line count, rare string, offset
+ *              scans, line iterator, read() loop, memchr-per-line loop,
+ *              against the AVX2 count over resident anonymous memory
+ *   breakeven  open + count + close per file, 4 KiB ... 64 MiB, hot:
+ *              read() loop, mmap, and mmf_count_path read / map / auto
+ *   small      4 KiB files: mmf_count_path against open+read+close
+ *   cold       a file evicted with posix_fadvise(DONTNEED) before every
+ *              run: read() loop, mmap, mmf_count_path auto
+ *   random     random 64-byte reads of the 2 GiB file: pread, mmf_read
+ *   durable    durable writes: write()+fsync against MMF_WRITE +
+ *              mmf_write + mmf_flush(MMF_FLUSH_SYNC)
+ *
+ * D is --dir, else $MMF_BENCH_DIR, else /tmp. Every case runs --runs
+ * times (default 7), the cases of a command interleaved round by round in
+ * rotating order, so that drift in the machine hits all alike. Right
+ * before each measurement of a hot case the file is warmed (see warm()):
+ * this machine evicts page cache that has been idle for about 30 s.
+ *
+ * Output: a human table, and machine lines for run.sh (case names with '~'
+ * for ' '):
+ *   R <command> <case> <median wall s> <median cpu s> <bytes per run>
+ *   P <command> <case> <peer> <median of per-round wall ratios peer/case>
+ *     <same for cpu>
+ *   B <size> <method> <median wall s per file> <median cpu s per file>
+ * CPU time is the process's (user + system), which other processes
+ * taking the CPU do not inflate; wall time is what a user waits.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mmf.h"
+#include "scan.h"
+
+#define MIB ((uint64_t)1 << 20)
+#define MAX_RUNS 101
+#define MAX_CASES 16
+#define NEEDLE "mmf-needle"
+#define BIG_SIZE ((uint64_t)2048 * MIB)
+#define READ_BUF ((size_t)256 << 10)
+
+static const char *dir;
+static int runs = 7;
+static char big_path[4096];
+
+static void die(const char *what, int rc) {
+  fprintf(stderr, "bench_files: %s: %s (%s)\n", what, mmf_strerror(rc),
+          mmf_errname(rc));
+  exit(1);
+}
+
+static void die_errno(const char *what) {
+  fprintf(stderr, "bench_files: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static double clock_s(clockid_t id) {
+  struct timespec t;
+  clock_gettime(id, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static volatile uint64_t sink;
+
+/* ---- Files ----------------------------------------------------------- */
+
+static uint64_t rng = 0x2545F4914F6CDD1Du;
+
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+/* Lines of 0-127 lowercase letters and spaces; the needle planted every
+ * 1 MiB + 4093 bytes from `planted`, an offset into the whole file. */
+static void fill_text(unsigned char *p, size_t n, uint64_t at) {
+  static const char alphabet[32] = "abcdefghijklmnopqrstuvwxyz      ";
+  const uint64_t every = MIB + 4093;
+  size_t i = 0;
+  while (i < n) {
+    uint64_t r = rnd();
+    size_t len = (size_t)(r & 127);
+    for (size_t j = 0; j < len && i < n; j++) {
+      if (j % 12 == 0)
+        r = rnd();
+      p[i++] = (unsigned char)alphabet[r & 31];
+      r >>= 5;
+    }
+    if (i < n)
+      p[i++] = '\n';
+  }
+  for (uint64_t k = (at + every - 1) / every * every; k < at + n; k += every)
+    if (k - at + sizeof NEEDLE - 1 <= n)
+      memcpy(p + (k - at), NEEDLE, sizeof NEEDLE - 1);
+}
+
+static void write_all(int fd, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      die_errno("write");
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void make_file(const char *path, uint64_t size) {
+  struct stat st;
+  int fd;
+  size_t chunk = (size_t)(8 * MIB);
+  unsigned char *buf;
+  if (stat(path, &st) == 0 && (uint64_t)st.st_size == size)
+    return;
+  fprintf(stderr, "bench_files: writing %s (%llu KiB)\n", path,
+          (unsigned long long)(size >> 10));
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    die_errno(path);
+  buf = malloc(chunk);
+  if (!buf)
+    exit(1);
+  for (uint64_t off = 0; off < size; off += chunk) {
+    size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
+    fill_text(buf, n, off);
+    write_all(fd, buf, n);
+  }
+  free(buf);
+  close(fd);
+}
+
+static void evict(const char *path);
+
+/* Read the whole file with large sequential reads. */
+static void read_sequential(const char *path) {
+  size_t cap = (size_t)MIB;
+  unsigned char *buf = malloc(cap);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !buf)
+    die_errno(path);
+  while (read(fd, buf, cap) > 0)
+    ;
+  close(fd);
+  free(buf);
+}
+
+/*
+ * Make the file hot and return the fraction that was resident before.
+ * A file that is fully resident is read through a map (which keeps it
+ * from looking idle). One that is not, because the kernel dropped part of
+ * it, is dropped whole and read again sequentially: pages read back one
+ * fault at a time come back in small folios, which a mapping then maps
+ * 4 KiB at a time (~17,000 faults for 2 GiB instead of ~1,400) and which
+ * halve the speed of every scan, read() included; a sequential read
+ * brings the large folios of a freshly read file back.
+ */
+static double warm(const char *path) {
+  mmf_map *m;
+  uint64_t before = 0, count;
+  double size;
+  int rc = mmf_open(&m, path, MMF_READ, NULL);
+  if (rc)
+    die(path, rc);
+  size = (double)mmf_size(m);
+  if (size == 0) {
+    mmf_close(m);
+    return 1;
+  }
+  (void)mmf_resident(m, 0, 0, &before);
+  if ((double)before < size) {
+    mmf_close(m);
+    evict(path);
+    read_sequential(path);
+    rc = mmf_open(&m, path, MMF_READ, NULL);
+    if (rc)
+      die(path, rc);
+  }
+  rc = mmf_count_byte(m, 0, 0, '\n', &count);
+  if (rc)
+    die("warm", rc);
+  sink += count;
+  mmf_close(m);
+  return (double)before / size;
+}
+
+static double resident_fraction(const char *path) {
+  mmf_map *m;
+  uint64_t bytes = 0;
+  double f;
+  int rc = mmf_open(&m, path, MMF_READ, NULL);
+  if (rc)
+    die(path, rc);
+  if (mmf_size(m) == 0) {
+    mmf_close(m);
+    return 1;
+  }
+  (void)mmf_resident(m, 0, 0, &bytes);
+  f = (double)bytes / (double)mmf_size(m);
+  mmf_close(m);
+  return f;
+}
+
+static void evict(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    die_errno(path);
+  /* Only this file leaves the cache: never drop_caches, which empties
+   * everyone's. */
+  if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+    die_errno("posix_fadvise");
+  close(fd);
+}
+
+/* ---- Measuring -------------------------------------------------------- */
+
+typedef struct bcase {
+  const char *name;
+  /* One run; returns a checksum (the count) so nothing is optimised away. */
+  uint64_t (*run)(const struct bcase *c);
+  const char *path;
+  uint64_t bytes; /* processed per run, for GB/s */
+  uint64_t arg;
+  const mmf__scan_kernels *kernels; /* ceilings: the variant measured */
+  double wall[MAX_RUNS], cpu[MAX_RUNS];
+} bcase;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n) {
+  double s[MAX_RUNS];
+  memcpy(s, v, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp_double);
+  return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* name with '~' for ' ', for the machine lines (a static buffer). */
+static const char *token(const char *name) {
+  static char buf[128];
+  size_t i;
+  for (i = 0; name[i] && i < sizeof buf - 1; i++)
+    buf[i] = name[i] == ' ' ? '~' : name[i];
+  buf[i] = '\0';
+  return buf;
+}
+
+static void measure(bcase *c, int round) {
+  double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+  sink += c->run(c);
+  c->cpu[round] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  c->wall[round] = clock_s(CLOCK_MONOTONIC) - w0;
+}
+
+/* Run the cases `runs` times, interleaved, rotating the order; before
+ * each round call prepare (warm or evict). */
+static void run_cases(const char *cmd, bcase *cs, int n,
+                      void (*prepare)(bcase *c)) {
+  for (int r = 0; r < runs; r++)
+    for (int k = 0; k < n; k++) {
+      bcase *c = &cs[(k + r) % n];
+      if (prepare)
+        prepare(c);
+      measure(c, r);
+    }
+  printf("\n%s: median of %d runs (wall, and process CPU time)\n", cmd, runs);
+  printf("%-28s %12s %12s %10s\n", "case", "wall", "cpu", "GB/s wall");
+  for (int k = 0; k < n; k++) {
+    double w = median(cs[k].wall, runs), u = median(cs[k].cpu, runs);
+    printf("%-28s %10.3f ms %10.3f ms %10.2f\n", cs[k].name, w * 1e3, u * 1e3,
+           cs[k].bytes ? (double)cs[k].bytes / w / 1e9 : 0.0);
+    printf("R %s %s %.9f %.9f %llu\n", cmd, token(cs[k].name), w, u,
+           (unsigned long long)cs[k].bytes);
+  }
+}
+
+/* Median over rounds of peer/case for wall and CPU time. */
+static void paired(const char *cmd, const bcase *c, const bcase *peer) {
+  double rw[MAX_RUNS], rc[MAX_RUNS];
+  for (int r = 0; r < runs; r++) {
+    rw[r] = peer->wall[r] / c->wall[r];
+    rc[r] = peer->cpu[r] / c->cpu[r];
+  }
+  printf("P %s %s ", cmd, token(c->name));
+  printf("%s %.4f %.4f\n", token(peer->name), median(rw, runs),
+         median(rc, runs));
+}
+
+/* ---- Cases over the big file ------------------------------------------ */
+
+static uint64_t run_ceiling(const bcase *c) {
+  /* arg: an anonymous buffer of c->bytes, resident. */
+  return c->kernels->count_byte((const unsigned char *)(uintptr_t)c->arg,
+                                (size_t)c->bytes, '\n');
+}
+
+static uint64_t run_mmf_count(const bcase *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t n;
+  int rc;
+  o.offset = c->arg;
+  o.length = c->arg ? c->bytes : 0;
+  rc = mmf_count_path(c->path, &o, '\n', &n);
+  if (rc)
+    die("mmf_count_path", rc);
+  return n;
+}
+
+static uint64_t run_mmf_count_io(const bcase *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t n;
+  int rc;
+  o.io = (int)c->arg;
+  rc = mmf_count_path(c->path, &o, '\n', &n);
+  if (rc)
+    die("mmf_count_path", rc);
+  return n;
+}
+
+static uint64_t run_mmf_rare(const bcase *c) {
+  uint64_t n;
+  int rc = mmf_count_matches_path(c->path, NULL, NEEDLE, sizeof NEEDLE - 1, &n);
+  if (rc)
+    die("mmf_count_matches_path", rc);
+  return n;
+}
+
+static uint64_t run_mmf_lines(const bcase *c) {
+  mmf_lines *it;
+  const char *line;
+  size_t len;
+  uint64_t n = 0, sum = 0;
+  int rc = mmf_lines_open(&it, c->path, NULL);
+  if (rc)
+    die("mmf_lines_open", rc);
+  while ((rc = mmf_lines_next(it, &line, &len)) == 0 && line) {
+    n++;
+    sum += len;
+  }
+  if (rc)
+    die("mmf_lines_next", rc);
+  mmf_lines_close(it);
+  return n + sum;
+}
+
+/* A C read() loop with the best kernel: what read() costs against a map. */
+static uint64_t run_read_loop(const bcase *c) {
+  static unsigned char *buf;
+  uint64_t n = 0;
+  ssize_t got;
+  int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+  if (!buf && !(buf = malloc(READ_BUF)))
+    exit(1);
+  if (fd < 0)
+    die_errno(c->path);
+  while ((got = read(fd, buf, READ_BUF)) > 0)
+    n += mmf__count_byte(buf, (size_t)got, '\n');
+  close(fd);
+  return n;
+}
+
+/* open + fstat + mmap + count + munmap + close, no placement, no guard. */
+static uint64_t run_mmap_loop(const bcase *c) {
+  struct stat st;
+  uint64_t n;
+  void *p;
+  int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &st) != 0)
+    die_errno(c->path);
+  if (st.st_size == 0) {
+    close(fd);
+    return 0;
+  }
+  p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    die_errno("mmap");
+  n = mmf__count_byte(p, (size_t)st.st_size, '\n');
+  munmap(p, (size_t)st.st_size);
+  close(fd);
+  return n;
+}
+
+/* open + read + close, nothing else: the 4 KiB goal's yardstick. */
+static uint64_t run_open_read_close(const bcase *c) {
+  unsigned char buf[65536];
+  ssize_t got, total = 0;
+  int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    die_errno(c->path);
+  while ((got = read(fd, buf, sizeof buf)) > 0)
+    total += got;
+  close(fd);
+  return (uint64_t)total;
+}
+
+/* A line loop calling memchr once per line, over a map. */
+static uint64_t run_memchr_lines(const bcase *c) {
+  mmf_map *m;
+  const unsigned char *p, *end, *q;
+  uint64_t lines = 0;
+  int rc = mmf_open(&m, c->path, MMF_READ, NULL);
+  if (rc)
+    die("mmf_open", rc);
+  p = mmf_data(m);
+  end = p + mmf_size(m);
+  while ((q = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    lines++;
+    p = q + 1;
+  }
+  mmf_close(m);
+  return lines;
+}
+
+/* Right before each measurement of a file case: make the file hot. */
+static void prepare_warm(bcase *c) {
+  double f;
+  if (!c->path)
+    return;
+  f = warm(c->path);
+  if (f < 0.999)
+    fprintf(stderr,
+            "bench_files: %s was %.1f%% resident; dropped and read again\n",
+            c->path, f * 100);
+}
+
+static unsigned char *resident_anon(size_t n) {
+  unsigned char *p =
+      mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    die_errno("mmap anonymous");
+#ifdef MADV_HUGEPAGE
+  madvise(p, n, MADV_HUGEPAGE);
+#endif
+  fill_text(p, n, 0);
+  return p;
+}
+
+static void cmd_hot(void) {
+  const mmf__scan_kernels *avx2 = mmf__scan_kernels_for(MMF__SCAN_AVX2);
+  const mmf__scan_kernels *best = mmf__scan_kernels_best();
+  unsigned char *anon = resident_anon((size_t)BIG_SIZE);
+  const uint64_t half = BIG_SIZE / 2;
+  bcase cs[] = {
+      {"ceiling avx2",
+       run_ceiling,
+       NULL,
+       BIG_SIZE,
+       (uintptr_t)anon,
+       avx2 ? avx2 : best,
+       {0},
+       {0}},
+      {"ceiling best",
+       run_ceiling,
+       NULL,
+       BIG_SIZE,
+       (uintptr_t)anon,
+       best,
+       {0},
+       {0}},
+      {"mmf_count_path", run_mmf_count, big_path, BIG_SIZE, 0, NULL, {0}, {0}},
+      {"mmf_count_matches_path",
+       run_mmf_rare,
+       big_path,
+       BIG_SIZE,
+       0,
+       NULL,
+       {0},
+       {0}},
+      {"offset 2MiB aligned",
+       run_mmf_count,
+       big_path,
+       half,
+       2 * MIB,
+       NULL,
+       {0},
+       {0}},
+      {"offset unaligned",
+       run_mmf_count,
+       big_path,
+       half,
+       MIB + 4097,
+       NULL,
+       {0},
+       {0}},
+      {"mmf_lines iterator",
+       run_mmf_lines,
+       big_path,
+       BIG_SIZE,
+       0,
+       NULL,
+       {0},
+       {0}},
+      {"memchr per line",
+       run_memchr_lines,
+       big_path,
+       BIG_SIZE,
+       0,
+       NULL,
+       {0},
+       {0}},
+      {"read() loop 256K",
+       run_read_loop,
+       big_path,
+       BIG_SIZE,
+       0,
+       NULL,
+       {0},
+       {0}},
+      {"mmf_count_path READ",
+       run_mmf_count_io,
+       big_path,
+       BIG_SIZE,
+       MMF_SCAN_READ,
+       NULL,
+       {0},
+       {0}},
+  };
+  int n = (int)(sizeof cs / sizeof cs[0]);
+  if (!avx2)
+    fprintf(stderr, "bench_files: no AVX2 here; the ceiling uses %s\n",
+            best->name);
+  printf("kernels: best %s; ceiling over %llu MiB of resident anonymous "
+         "memory\n",
+         best->name, (unsigned long long)(BIG_SIZE / MIB));
+  printf("residency of %s before: %.1f%%\n", big_path,
+         resident_fraction(big_path) * 100);
+  run_cases("hot", cs, n, prepare_warm);
+  printf("residency of %s after: %.1f%%\n", big_path,
+         resident_fraction(big_path) * 100);
+  paired("hot", &cs[2], &cs[0]); /* count vs ceiling avx2 */
+  paired("hot", &cs[2], &cs[1]); /* count vs ceiling best */
+  paired("hot", &cs[3], &cs[0]); /* rare vs ceiling avx2 */
+  paired("hot", &cs[5], &cs[4]); /* unaligned vs aligned */
+  paired("hot", &cs[6], &cs[7]); /* iterator vs memchr loop */
+  paired("hot", &cs[2], &cs[8]); /* count vs read loop */
+  paired("hot", &cs[2], &cs[9]); /* count vs forced read */
+  munmap(anon, (size_t)BIG_SIZE);
+}
+
+/* ---- Break-even --------------------------------------------------------- */
+
+typedef uint64_t (*op_fn)(const bcase *c);
+
+typedef struct rep_ctx {
+  op_fn op;
+  int reps;
+  int io; /* for mmf_count_path: -1 = not mmf */
+} rep_ctx;
+
+static uint64_t run_mmf_io_once(const char *path, int io) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t n;
+  int rc;
+  o.io = io;
+  rc = mmf_count_path(path, &o, '\n', &n);
+  if (rc)
+    die("mmf_count_path", rc);
+  return n;
+}
+
+static const rep_ctx *ctx_of(const bcase *c) {
+  return (const rep_ctx *)(uintptr_t)c->arg;
+}
+
+static uint64_t run_repeated(const bcase *c) {
+  const rep_ctx *x = ctx_of(c);
+  uint64_t sum = 0;
+  for (int i = 0; i < x->reps; i++)
+    sum += x->io >= 0 ? run_mmf_io_once(c->path, x->io) : x->op(c);
+  return sum;
+}
+
+static void cmd_breakeven(void) {
+  static const uint64_t sizes[] = {4 << 10,   16 << 10, 64 << 10, 256 << 10,
+                                   512 << 10, 1 << 20,  3 << 19,  2 << 20,
+                                   3 << 20,   4 << 20,  16 << 20, 64 << 20};
+  const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+  printf("\nbreak-even: open + count '\\n' + close per file, hot cache; "
+         "time per file\n");
+  printf("%-10s %12s %12s %12s %12s %12s  (us, median wall)\n", "size",
+         "read() loop", "mmap", "mmf READ", "mmf MAP", "mmf AUTO");
+  for (int si = 0; si < ns; si++) {
+    char path[4096], name[64];
+    uint64_t size = sizes[si];
+    int reps = (int)(256 * MIB / size);
+    rep_ctx ctx[5] = {{run_read_loop, 0, -1},
+                      {run_mmap_loop, 0, -1},
+                      {NULL, 0, MMF_SCAN_READ},
+                      {NULL, 0, MMF_SCAN_MAP},
+                      {NULL, 0, MMF_SCAN_AUTO}};
+    static const char *const names[5] = {"read", "mmap", "mmf_read", "mmf_map",
+                                         "mmf_auto"};
+    bcase cs[5];
+    if (reps > 20000)
+      reps = 20000;
+    if (reps < 5)
+      reps = 5;
+    snprintf(path, sizeof path, "%s/mmf-bench-%llu.txt", dir,
+             (unsigned long long)size);
+    make_file(path, size);
+    warm(path);
+    for (int k = 0; k < 5; k++) {
+      ctx[k].reps = reps;
+      memset(&cs[k], 0, sizeof cs[k]);
+      cs[k].name = names[k];
+      cs[k].run = run_repeated;
+      cs[k].path = strdup(path);
+      cs[k].bytes = size * (uint64_t)reps;
+      cs[k].arg = (uintptr_t)&ctx[k];
+    }
+    for (int r = 0; r < runs; r++)
+      for (int k = 0; k < 5; k++) {
+        if (r % 4 == 0 && k == 0)
+          warm(path);
+        measure(&cs[(k + r) % 5], r);
+      }
+    snprintf(name, sizeof name, "%lluK", (unsigned long long)(size >> 10));
+    printf("%-10s", name);
+    for (int k = 0; k < 5; k++)
+      printf(" %12.2f", median(cs[k].wall, runs) / reps * 1e6);
+    printf("\n");
+    for (int k = 0; k < 5; k++) {
+      printf("B %llu %s %.9f %.9f\n", (unsigned long long)size, names[k],
+             median(cs[k].wall, runs) / reps, median(cs[k].cpu, runs) / reps);
+      free((void *)cs[k].path);
+    }
+    unlink(path);
+  }
+}
+
+/* ---- Small files: the 4 KiB goal ----------------------------------------- */
+
+static void cmd_small(void) {
+  char path[4096];
+  rep_ctx ctx[2] = {{run_open_read_close, 20000, -1},
+                    {NULL, 20000, MMF_SCAN_AUTO}};
+  bcase cs[2];
+  snprintf(path, sizeof path, "%s/mmf-bench-4k.txt", dir);
+  make_file(path, 4096);
+  warm(path);
+  memset(cs, 0, sizeof cs);
+  cs[0].name = "open+read+close";
+  cs[1].name = "mmf_count_path";
+  for (int k = 0; k < 2; k++) {
+    cs[k].run = run_repeated;
+    cs[k].path = path;
+    cs[k].bytes = 4096u * 20000u;
+    cs[k].arg = (uintptr_t)&ctx[k];
+  }
+  run_cases("small", cs, 2, NULL);
+  paired("small", &cs[1], &cs[0]);
+  unlink(path);
+}
+
+/* ---- Cold cache ---------------------------------------------------------- */
+
+static void prepare_evict(bcase *c) {
+  double f;
+  evict(c->path);
+  f = resident_fraction(c->path);
+  if (f > 0.01)
+    fprintf(stderr, "bench_files: %s still %.1f%% resident after eviction\n",
+            c->path, f * 100);
+}
+
+static uint64_t run_mmf_auto(const bcase *c) {
+  return run_mmf_io_once(c->path, MMF_SCAN_AUTO);
+}
+
+static uint64_t run_mmf_read(const bcase *c) {
+  return run_mmf_io_once(c->path, MMF_SCAN_READ);
+}
+
+static void cmd_cold(uint64_t size) {
+  char path[4096];
+  bcase cs[4];
+  snprintf(path, sizeof path, "%s/mmf-bench-cold.txt", dir);
+  make_file(path, size);
+  memset(cs, 0, sizeof cs);
+  cs[0].name = "read() loop 256K";
+  cs[0].run = run_read_loop;
+  cs[1].name = "mmap";
+  cs[1].run = run_mmap_loop;
+  cs[2].name = "mmf_count_path";
+  cs[2].run = run_mmf_auto;
+  cs[3].name = "mmf_count_path READ";
+  cs[3].run = run_mmf_read;
+  for (int k = 0; k < 4; k++) {
+    cs[k].path = path;
+    cs[k].bytes = size;
+  }
+  run_cases("cold", cs, 4, prepare_evict);
+  paired("cold", &cs[2], &cs[0]);
+  paired("cold", &cs[2], &cs[1]);
+  paired("cold", &cs[3], &cs[0]);
+  unlink(path);
+}
+
+/* ---- Random reads -------------------------------------------------------- */
+
+#define RANDOM_OPS 1000000
+
+static uint64_t *offsets;
+
+static uint64_t run_pread(const bcase *c) {
+  unsigned char buf[64];
+  uint64_t sum = 0;
+  int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    die_errno(c->path);
+  for (int i = 0; i < RANDOM_OPS; i++) {
+    if (pread(fd, buf, sizeof buf, (off_t)offsets[i]) != (ssize_t)sizeof buf)
+      die_errno("pread");
+    sum += buf[i & 63];
+  }
+  close(fd);
+  return sum;
+}
+
+static uint64_t run_mmf_read_random(const bcase *c) {
+  unsigned char buf[64];
+  uint64_t sum = 0;
+  mmf_map *m;
+  int rc = mmf_open(&m, c->path, MMF_READ, NULL);
+  if (rc)
+    die("mmf_open", rc);
+  for (int i = 0; i < RANDOM_OPS; i++) {
+    rc = mmf_read(m, offsets[i], buf, sizeof buf);
+    if (rc)
+      die("mmf_read", rc);
+    sum += buf[i & 63];
+  }
+  mmf_close(m);
+  return sum;
+}
+
+static void cmd_random(void) {
+  bcase cs[2];
+  offsets = malloc(RANDOM_OPS * sizeof *offsets);
+  if (!offsets)
+    exit(1);
+  for (int i = 0; i < RANDOM_OPS; i++)
+    offsets[i] = rnd() % (BIG_SIZE - 64);
+  memset(cs, 0, sizeof cs);
+  cs[0].name = "pread 64B";
+  cs[0].run = run_pread;
+  cs[1].name = "mmf_read 64B";
+  cs[1].run = run_mmf_read_random;
+  for (int k = 0; k < 2; k++) {
+    cs[k].path = big_path;
+    cs[k].bytes = 64u * RANDOM_OPS;
+  }
+  run_cases("random", cs, 2, prepare_warm);
+  paired("random", &cs[1], &cs[0]);
+  free(offsets);
+}
+
+/* ---- Durable writes ------------------------------------------------------ */
+
+#define DURABLE_SIZE (64 * MIB)
+#define RECORD 4096
+#define RECORDS 256
+
+static unsigned char *payload;
+
+static uint64_t run_write_fsync(const bcase *c) {
+  int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    die_errno(c->path);
+  if (c->arg) { /* records, each made durable */
+    for (int i = 0; i < RECORDS; i++) {
+      write_all(fd, payload + (size_t)i * RECORD, RECORD);
+      if (fdatasync(fd) != 0)
+        die_errno("fdatasync");
+    }
+  } else {
+    for (uint64_t off = 0; off < DURABLE_SIZE; off += MIB)
+      write_all(fd, payload + off, (size_t)MIB);
+    if (fsync(fd) != 0)
+      die_errno("fsync");
+  }
+  close(fd);
+  return 0;
+}
+
+static uint64_t run_mmf_write_flush(const bcase *c) {
+  mmf_options o = {0, 0, 0, MMF_CREATE};
+  mmf_map *m;
+  int rc;
+  unlink(c->path);
+  o.size = c->arg ? (uint64_t)RECORD * RECORDS : DURABLE_SIZE;
+  rc = mmf_open(&m, c->path, MMF_WRITE, &o);
+  if (rc)
+    die("mmf_open", rc);
+  if (c->arg) {
+    for (int i = 0; i < RECORDS; i++) {
+      uint64_t off = (uint64_t)i * RECORD;
+      rc = mmf_write(m, off, payload + off, RECORD);
+      if (!rc)
+        rc = mmf_flush(m, off, RECORD, MMF_FLUSH_SYNC);
+      if (rc)
+        die("mmf_write/flush", rc);
+    }
+  } else {
+    for (uint64_t off = 0; off < DURABLE_SIZE; off += MIB)
+      if ((rc = mmf_write(m, off, payload + off, (size_t)MIB)) != 0)
+        die("mmf_write", rc);
+    rc = mmf_flush(m, 0, 0, MMF_FLUSH_SYNC);
+    if (rc)
+      die("mmf_flush", rc);
+  }
+  mmf_close(m);
+  return 0;
+}
+
+static void cmd_durable(void) {
+  char p1[4096], p2[4096];
+  bcase cs[4];
+  payload = malloc(DURABLE_SIZE);
+  if (!payload)
+    exit(1);
+  fill_text(payload, DURABLE_SIZE, 0);
+  snprintf(p1, sizeof p1, "%s/mmf-bench-durable-a", dir);
+  snprintf(p2, sizeof p2, "%s/mmf-bench-durable-b", dir);
+  memset(cs, 0, sizeof cs);
+  cs[0].name = "write+fsync 64MiB";
+  cs[0].run = run_write_fsync;
+  cs[0].path = p1;
+  cs[0].bytes = DURABLE_SIZE;
+  cs[1].name = "mmf_write+flush 64MiB";
+  cs[1].run = run_mmf_write_flush;
+  cs[1].path = p2;
+  cs[1].bytes = DURABLE_SIZE;
+  cs[2].name = "write+fdatasync 4K x256";
+  cs[2].run = run_write_fsync;
+  cs[2].path = p1;
+  cs[2].bytes = RECORD * RECORDS;
+  cs[2].arg = 1;
+  cs[3].name = "mmf_write+flush 4K x256";
+  cs[3].run = run_mmf_write_flush;
+  cs[3].path = p2;
+  cs[3].bytes = RECORD * RECORDS;
+  cs[3].arg = 1;
+  run_cases("durable", cs, 4, NULL);
+  paired("durable", &cs[1], &cs[0]);
+  paired("durable", &cs[3], &cs[2]);
+  unlink(p1);
+  unlink(p2);
+  free(payload);
+}
+
+int main(int argc, char **argv) {
+  int i = 1;
+  uint64_t cold_mib = 1024;
+  dir = getenv("MMF_BENCH_DIR");
+  if (!dir || !*dir)
+    dir = "/tmp";
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+      dir = argv[++i];
+    else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+      runs = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--cold-mib") == 0 && i + 1 < argc)
+      cold_mib = strtoull(argv[++i], NULL, 10);
+    else
+      break;
+  }
+  if (i >= argc || runs < 1 || runs > MAX_RUNS) {
+    fprintf(stderr, "usage: bench_files [--dir D] [--runs N] [--cold-mib N] "
+                    "make|warm FILE|hot|breakeven|small|cold|random|durable\n");
+    return 2;
+  }
+  snprintf(big_path, sizeof big_path, "%s/mmf-bench.txt", dir);
+  if (strcmp(argv[i], "make") == 0) {
+    make_file(big_path, BIG_SIZE);
+  } else if (strcmp(argv[i], "warm") == 0 && i + 1 < argc) {
+    double before = warm(argv[i + 1]);
+    printf("%s: %.1f%% resident before, %.1f%% after\n", argv[i + 1],
+           before * 100, resident_fraction(argv[i + 1]) * 100);
+  } else if (strcmp(argv[i], "hot") == 0) {
+    make_file(big_path, BIG_SIZE);
+    cmd_hot();
+  } else if (strcmp(argv[i], "breakeven") == 0) {
+    cmd_breakeven();
+  } else if (strcmp(argv[i], "small") == 0) {
+    cmd_small();
+  } else if (strcmp(argv[i], "cold") == 0) {
+    cmd_cold(cold_mib * MIB);
+  } else if (strcmp(argv[i], "random") == 0) {
+    make_file(big_path, BIG_SIZE);
+    cmd_random();
+  } else if (strcmp(argv[i], "durable") == 0) {
+    cmd_durable();
+  } else {
+    fprintf(stderr, "bench_files: unknown command %s\n", argv[i]);
+    return 2;
+  }
+  return 0;
+}

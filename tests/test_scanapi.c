@@ -1,0 +1,1256 @@
+/*
+ * test_scanapi.c - the public scans (mmf.h, "Scanning"): every function
+ * against a naive reference on random files, at many offsets and lengths,
+ * read and mapped, in one window and in many; the line iterator on every
+ * shape of line (trailing newline or not, CRLF, empty, longer than a
+ * buffer, longer than the limit); raw-memory helpers at every alignment;
+ * streams (pipes, FIFOs, /proc), directories, empty files, bad arguments,
+ * truncation, and descriptors left behind.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SENTINEL 0x5a5a5a5a5a5a5a5aull
+
+static size_t gran(void) { return mmf_granularity(); }
+
+/* The default budget: 1 GiB in a 64-bit process, 64 MiB in a 32-bit one. */
+static size_t default_budget(void) {
+  return sizeof(void *) >= 8 ? (size_t)1 << 30 : (size_t)64 << 20;
+}
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Du;
+static uint64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+/* Bytes that make lines and matches common: 'a', 'b', '\n', '\r', any. */
+static void fill_text(unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned r = (unsigned)(rnd() % 16);
+    p[i] = r < 7    ? 'a'
+           : r < 10 ? 'b'
+           : r < 12 ? '\n'
+           : r < 13 ? '\r'
+                    : (unsigned char)rnd();
+  }
+}
+
+static unsigned char *random_text(size_t n) {
+  unsigned char *p = malloc(n ? n : 1);
+  ASSERT_TRUE(p != NULL);
+  fill_text(p, n);
+  return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* References                                                                */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t ref_count(const unsigned char *p, size_t n, int c) {
+  uint64_t r = 0;
+  for (size_t i = 0; i < n; i++)
+    r += p[i] == c;
+  return r;
+}
+
+static uint64_t ref_lines(const unsigned char *p, size_t n) {
+  return ref_count(p, n, '\n') + (n > 0 && p[n - 1] != '\n');
+}
+
+static size_t ref_find_from(const unsigned char *h, size_t n, size_t from,
+                            const void *x, size_t m) {
+  for (size_t i = from; m <= n && i <= n - m; i++)
+    if (memcmp(h + i, x, m) == 0)
+      return i;
+  return SIZE_MAX;
+}
+
+static uint64_t ref_matches(const unsigned char *h, size_t n, const void *x,
+                            size_t m, size_t *resume) {
+  uint64_t r = 0;
+  size_t i = 0, end = 0;
+  while ((i = ref_find_from(h, n, i, x, m)) != SIZE_MAX) {
+    r++;
+    i += m;
+    end = i;
+  }
+  if (resume)
+    *resume = n < m ? 0 : end > n - m + 1 ? end : n - m + 1;
+  return r;
+}
+
+/* The lines (or pieces) an iterator with limit L must deliver. */
+typedef struct ref_line {
+  size_t off, len;
+  int partial;
+} ref_line;
+
+typedef struct ref_lines_t {
+  ref_line *v;
+  size_t n, cap;
+  int efbig; /* without SPLIT_LONG: the walk ends in MMF_EFBIG after v */
+} ref_lines_t;
+
+static void push(ref_lines_t *r, size_t off, size_t len, int partial) {
+  if (r->n == r->cap) {
+    r->cap = r->cap ? 2 * r->cap : 64;
+    r->v = realloc(r->v, r->cap * sizeof *r->v);
+    ASSERT_TRUE(r->v != NULL);
+  }
+  r->v[r->n].off = off;
+  r->v[r->n].len = len;
+  r->v[r->n].partial = partial;
+  r->n++;
+}
+
+static ref_lines_t ref_split(const unsigned char *p, size_t n, size_t limit,
+                             int split) {
+  ref_lines_t r = {NULL, 0, 0, 0};
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char *nl = memchr(p + i, '\n', n - i);
+    size_t rec = nl ? (size_t)(nl - p) + 1 - i : n - i;
+    size_t text = nl ? rec - 1 : rec;
+    if (rec > limit && !split) {
+      r.efbig = 1;
+      return r;
+    }
+    while (rec > limit) {
+      push(&r, i, limit, 1);
+      i += limit;
+      rec -= limit;
+      text = nl ? rec - 1 : rec;
+    }
+    push(&r, i, text, 0);
+    i += rec;
+  }
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One input checked by every scan                                           */
+/* ------------------------------------------------------------------------ */
+
+static const char *const needles[] = {"a",    "aa",   "aba", "ab\n",
+                                      "\n\n", "\r\n", "bab", "zzzz"};
+#define N_NEEDLES (sizeof needles / sizeof needles[0])
+
+static void describe(const char *what, const mmf_scan_options *o, size_t n) {
+  test_context("%s: size %zu offset %llu length %llu budget %llu io %d "
+               "flags %#x",
+               what, n, (unsigned long long)o->offset,
+               (unsigned long long)o->length, (unsigned long long)o->budget,
+               o->io, o->flags);
+}
+
+/* Walk the iterator and compare with the reference. */
+static void check_lines_iter(mmf_lines *it, const unsigned char *r, size_t rn,
+                             uint64_t base, size_t limit, int split) {
+  ref_lines_t want = ref_split(r, rn, limit, split);
+  const char *line;
+  size_t len;
+  ASSERT_EQ_U(mmf_lines_limit(it), limit);
+  for (size_t k = 0; k < want.n; k++) {
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_TRUE(line != NULL);
+    ASSERT_EQ_U(len, want.v[k].len);
+    ASSERT_EQ_U(mmf_lines_offset(it), base + want.v[k].off);
+    ASSERT_EQ(mmf_lines_partial(it), want.v[k].partial);
+    ASSERT_MEMEQ(line, r + want.v[k].off, len);
+  }
+  for (int again = 0; again < 2; again++) {
+    int rc = mmf_lines_next(it, &line, &len);
+    ASSERT_NULL(line);
+    ASSERT_EQ_U(len, 0);
+    ASSERT_ERR(rc, want.efbig ? MMF_EFBIG : 0);
+  }
+  free(want.v);
+}
+
+/* Every scan of path (content c[0, n)) with options o, by path and by
+ * descriptor, against the references over the range o selects. */
+static void check_input(const char *path, const unsigned char *c, size_t n,
+                        const mmf_scan_options *o) {
+  size_t off = (size_t)o->offset, rn = o->length ? (size_t)o->length : n - off;
+  const unsigned char *r = c + off;
+  size_t limit = (o->budget ? (size_t)o->budget : default_budget());
+  uint64_t v;
+  limit = limit - limit % gran() - gran();
+  describe(path, o, n);
+  for (int by_fd = 0; by_fd < 2; by_fd++) {
+    int fd = by_fd ? test_open(path, O_RDONLY) : -1;
+    ASSERT_TRUE(!by_fd || fd >= 0);
+#define CALL(fn, ...)                                                          \
+  (by_fd ? fn##_fd(fd, __VA_ARGS__) : fn##_path(path, __VA_ARGS__))
+    v = SENTINEL;
+    ASSERT_OK(CALL(mmf_count, o, '\n', &v));
+    ASSERT_EQ_U(v, ref_count(r, rn, '\n'));
+    ASSERT_OK(CALL(mmf_count, o, 'a', &v));
+    ASSERT_EQ_U(v, ref_count(r, rn, 'a'));
+    ASSERT_OK(CALL(mmf_count_lines, o, &v));
+    ASSERT_EQ_U(v, ref_lines(r, rn));
+    for (size_t k = 0; k < N_NEEDLES; k++) {
+      const char *x = needles[k];
+      size_t m = strlen(x), at = ref_find_from(r, rn, 0, x, m);
+      test_context("needle %zu by_fd %d", k, by_fd);
+      ASSERT_OK(CALL(mmf_find, o, x, m, &v));
+      ASSERT_EQ_U(v, at == SIZE_MAX ? MMF_NPOS : off + at);
+      ASSERT_OK(CALL(mmf_count_matches, o, x, m, &v));
+      ASSERT_EQ_U(v, ref_matches(r, rn, x, m, NULL));
+    }
+    describe(path, o, n);
+    {
+      mmf_lines *it = NULL;
+      int split;
+      mmf_scan_options lo = *o;
+      for (split = 0; split < 2; split++) {
+        lo.flags = o->flags | (split ? (unsigned)MMF_SCAN_SPLIT_LONG : 0u);
+        ASSERT_OK(by_fd ? mmf_lines_open_fd(&it, fd, &lo)
+                        : mmf_lines_open(&it, path, &lo));
+        check_lines_iter(it, r, rn, off, limit, split);
+        ASSERT_OK(mmf_lines_close(it));
+      }
+    }
+#undef CALL
+    if (fd >= 0)
+      close(fd);
+  }
+  test_context_clear();
+}
+
+static void check_file_all_modes(const unsigned char *c, size_t n,
+                                 uint64_t budget) {
+  const char *path = test_path("in");
+  size_t offs[] = {0, 1, 63, 4095, 4097, 70000};
+  write_file(path, c, n);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++)
+    for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      if (offs[k] > n)
+        continue;
+      o.io = io;
+      o.budget = budget;
+      o.offset = offs[k];
+      check_input(path, c, n, &o);
+      if (n - offs[k] > 3) {
+        o.length = (n - offs[k]) / 2 + 1; /* a range ending mid-file */
+        check_input(path, c, n, &o);
+      }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files against the references                                              */
+/* ------------------------------------------------------------------------ */
+
+TEST(random_files_small) {
+  static const size_t sizes[] = {0,   1,    2,    3,    63,   64,   65,
+                                 100, 4095, 4096, 4097, 8191, 8193, 20000};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    unsigned char *c = random_text(sizes[k]);
+    check_file_all_modes(c, sizes[k], 0);
+    free(c);
+  }
+}
+
+TEST(random_files_small_windows) {
+  /* Windows and buffers of two and three granularity units: every scan
+   * crosses many boundaries, and lines hit the limit. */
+  static const size_t sizes[] = {5000, 9000, 40000, 100003};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    unsigned char *c = random_text(sizes[k]);
+    check_file_all_modes(c, sizes[k], 2 * gran());
+    check_file_all_modes(c, sizes[k], 3 * gran());
+    free(c);
+  }
+}
+
+TEST(random_file_across_read_buffers) {
+  /* Larger than the 256 KiB read buffer, smaller than the break-even. */
+  size_t n = (size_t)700 << 10;
+  unsigned char *c = random_text(n);
+  const char *path = test_path("in");
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  write_file(path, c, n);
+  o.io = MMF_SCAN_READ;
+  check_input(path, c, n, &o);
+  o.offset = 12345;
+  o.length = 500000;
+  check_input(path, c, n, &o);
+  o.io = MMF_SCAN_MAP;
+  check_input(path, c, n, &o);
+  free(c);
+}
+
+TEST(big_file_2mib_windows) {
+  /* Above the break-even, walked in 16 MiB windows that start at 2 MiB
+   * boundaries, at offsets that are not. */
+  size_t n = ((size_t)37 << 20) + 12345;
+  unsigned char *c = random_text(n);
+  const char *path = test_path("big");
+  static const uint64_t offs[] = {0, 1, (2u << 20) - 1, (5u << 20) + 4097};
+  write_file(path, c, n);
+  ASSERT_EQ_U(mmf_scan_break_even(), (uint64_t)2 << 20);
+  for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++)
+    for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      uint64_t v;
+      size_t off = (size_t)offs[k];
+      o.io = io;
+      o.budget = (uint64_t)16 << 20;
+      o.offset = off;
+      describe(path, &o, n);
+      ASSERT_OK(mmf_count_path(path, &o, '\n', &v));
+      ASSERT_EQ_U(v, ref_count(c + off, n - off, '\n'));
+      ASSERT_OK(mmf_count_lines_path(path, &o, &v));
+      ASSERT_EQ_U(v, ref_lines(c + off, n - off));
+      ASSERT_OK(mmf_count_matches_path(path, &o, "aba", 3, &v));
+      ASSERT_EQ_U(v, ref_matches(c + off, n - off, "aba", 3, NULL));
+      ASSERT_OK(mmf_find_path(path, &o, "zq", 2, &v));
+      {
+        size_t at = ref_find_from(c + off, n - off, 0, "zq", 2);
+        ASSERT_EQ_U(v, at == SIZE_MAX ? MMF_NPOS : off + at);
+      }
+      {
+        mmf_lines *it;
+        ASSERT_OK(mmf_lines_open(&it, path, &o));
+        check_lines_iter(it, c + off, n - off, off, ((size_t)16 << 20) - gran(),
+                         0);
+        ASSERT_OK(mmf_lines_close(it));
+      }
+    }
+  test_context_clear();
+  free(c);
+}
+
+TEST(occurrences_across_boundaries) {
+  /* Needles planted across every 256 KiB read buffer boundary and every
+   * window boundary, and dense self-overlapping runs there. */
+  size_t n = (size_t)1 << 20, w = 2 * gran();
+  unsigned char *c = malloc(n);
+  const char *path = test_path("in");
+  const char *x = "needle-XY";
+  size_t m = strlen(x);
+  for (size_t i = 0; i < n; i++)
+    c[i] = (unsigned char)('c' + i % 7);
+  for (size_t b = 256 << 10; b < n; b += 256 << 10)
+    for (size_t d = 1; d < m; d++)
+      if (b + 3 * m * d < n)
+        memcpy(c + b - d + 3 * m * (d - 1), x, m);
+  for (size_t b = w; b < n; b += 5 * w) {
+    memcpy(c + b - 3, x, m);
+    memset(c + b + 100 - 7, 'a', 13); /* "aa" x6 with an odd 'a' left */
+  }
+  write_file(path, c, n);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    uint64_t v;
+    o.io = io;
+    for (int small = 0; small < 2; small++) {
+      o.budget = small ? w : 0;
+      describe(path, &o, n);
+      ASSERT_OK(mmf_count_matches_path(path, &o, x, m, &v));
+      ASSERT_EQ_U(v, ref_matches(c, n, x, m, NULL));
+      ASSERT_OK(mmf_count_matches_path(path, &o, "aa", 2, &v));
+      ASSERT_EQ_U(v, ref_matches(c, n, "aa", 2, NULL));
+      ASSERT_OK(mmf_count_matches_path(path, &o, "aaa", 3, &v));
+      ASSERT_EQ_U(v, ref_matches(c, n, "aaa", 3, NULL));
+    }
+  }
+  test_context_clear();
+  free(c);
+}
+
+TEST(dense_self_overlapping_runs) {
+  /* "aaaa..." has no point where counting "aa" can restart: the count
+   * across buffers and windows must still take pairs left to right. */
+  static const size_t sizes[] = {(256 << 10) + 1, (600 << 10) + 3};
+  for (size_t k = 0; k < 2; k++) {
+    size_t n = sizes[k];
+    unsigned char *c = malloc(n);
+    const char *path = test_path("aaa");
+    memset(c, 'a', n);
+    write_file(path, c, n);
+    for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      uint64_t v;
+      o.io = io;
+      o.budget = io == MMF_SCAN_MAP ? 3 * gran() : 0;
+      ASSERT_OK(mmf_count_matches_path(path, &o, "aa", 2, &v));
+      ASSERT_EQ_U(v, n / 2);
+      ASSERT_OK(mmf_count_matches_path(path, &o, "aaa", 3, &v));
+      ASSERT_EQ_U(v, n / 3);
+      o.offset = 1;
+      ASSERT_OK(mmf_count_matches_path(path, &o, "aaaaa", 5, &v));
+      ASSERT_EQ_U(v, (n - 1) / 5);
+    }
+    free(c);
+  }
+}
+
+TEST(needle_longer_than_half_a_window) {
+  /* A needle that windows could not keep is searched in a buffer. */
+  size_t w = 2 * gran(), m = w, n = 10 * w;
+  unsigned char *c = malloc(n), *x = malloc(m);
+  const char *path = test_path("in");
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t v;
+  memset(c, 'q', n);
+  memset(x, 'q', m);
+  x[0] = 'X';
+  memcpy(c + 3 * w + 77, x, m);
+  write_file(path, c, n);
+  o.io = MMF_SCAN_MAP;
+  o.budget = w;
+  ASSERT_OK(mmf_find_path(path, &o, x, m, &v));
+  ASSERT_EQ_U(v, 3 * w + 77);
+  ASSERT_OK(mmf_count_matches_path(path, &o, x, m, &v));
+  ASSERT_EQ_U(v, 1);
+  free(c);
+  free(x);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lines                                                                     */
+/* ------------------------------------------------------------------------ */
+
+TEST(lines_shapes) {
+  static const char *const shapes[] = {
+      "",           "\n",       "\n\n",       "a",
+      "a\n",        "a\nb",     "a\nb\n",     "a\r\nb\r\n",
+      "a\r\nb",     "\r\n\r\n", "x\n\ny\n\n", "only one line no newline",
+      "a\n\n\nb\n", "\r",       "tail\r"};
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+    const unsigned char *c = (const unsigned char *)shapes[k];
+    size_t n = strlen(shapes[k]);
+    write_file(test_path("s"), c, n);
+    for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      o.io = io;
+      check_input(test_path("s"), c, n, &o);
+    }
+  }
+  /* The documented examples, spelled out. */
+  {
+    mmf_lines *it;
+    const char *line;
+    size_t len;
+    write_file(test_path("e"), "a\n\nb", 4);
+    ASSERT_OK(mmf_lines_open(&it, test_path("e"), NULL));
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_EQ_U(len, 1);
+    ASSERT_EQ(line[0], 'a');
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_TRUE(line != NULL);
+    ASSERT_EQ_U(len, 0);
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_EQ_U(len, 1);
+    ASSERT_EQ(line[0], 'b');
+    ASSERT_EQ_U(mmf_lines_offset(it), 3);
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_NULL(line);
+    ASSERT_OK(mmf_lines_close(it));
+  }
+}
+
+/* Text whose lines are mostly short, with some of exactly the limit
+ * (counting the '\n'), one byte more, and several times the limit. */
+static unsigned char *long_lines_text(size_t limit, size_t *n_out) {
+  size_t cap = 40 * limit, n = 0;
+  unsigned char *c = malloc(cap);
+  size_t lens[] = {5,         limit - 1, limit,     limit + 1, 0, 3 * limit + 7,
+                   2 * limit, 17,        limit - 2, 1};
+  for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+    size_t len = lens[k];
+    for (size_t i = 0; i < len; i++, n++)
+      c[n] = (unsigned char)('A' + n % 26);
+    c[n++] = k % 3 == 2 ? '\r' : '\n';
+    if (c[n - 1] == '\r')
+      c[n++] = '\n';
+  }
+  for (size_t i = 0; i < limit + 3; i++) /* an unterminated long last line */
+    c[n++] = 'z';
+  *n_out = n;
+  return c;
+}
+
+TEST(lines_longer_than_the_limit) {
+  for (int b = 2; b <= 3; b++) {
+    size_t budget = (size_t)b * gran(), limit = budget - gran(), n;
+    unsigned char *c = long_lines_text(limit, &n);
+    const char *path = test_path("long");
+    write_file(path, c, n);
+    for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      o.io = io;
+      o.budget = budget;
+      check_input(path, c, n, &o); /* split and not, path and fd */
+      o.offset = 3;
+      check_input(path, c, n, &o);
+    }
+    free(c);
+  }
+}
+
+TEST(lines_efbig_does_not_move) {
+  size_t budget = 2 * gran(), limit = budget - gran();
+  size_t n = 10 + limit + 1 + 6;
+  unsigned char *c = malloc(n);
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  memcpy(c, "short one\n", 10);
+  memset(c + 10, 'L', limit);
+  c[10 + limit] = '\n';
+  memcpy(c + 11 + limit, "after\n", 6);
+  write_file(test_path("f"), c, n);
+  o.budget = budget;
+  for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
+    mmf_lines *it;
+    const char *line;
+    size_t len;
+    o.io = io;
+    ASSERT_OK(mmf_lines_open(&it, test_path("f"), &o));
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_EQ_U(len, 9);
+    for (int k = 0; k < 3; k++) {
+      line = "x";
+      len = 7;
+      ASSERT_ERR(mmf_lines_next(it, &line, &len), MMF_EFBIG);
+      ASSERT_NULL(line);
+      ASSERT_EQ_U(len, 0);
+    }
+    ASSERT_EQ_U(mmf_lines_offset(it), 0);
+    ASSERT_OK(mmf_lines_close(it));
+  }
+  free(c);
+}
+
+TEST(lines_longer_than_the_read_buffer) {
+  /* Default budget: a 1 MiB line read through 256 KiB buffers is one
+   * line, and so are the short ones around it. */
+  size_t n = ((size_t)3 << 20) + 100;
+  unsigned char *c = random_text(n);
+  memset(c + 1000, 'x', (size_t)1 << 20);
+  write_file(test_path("f"), c, n);
+  for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    mmf_lines *it;
+    o.io = io;
+    ASSERT_OK(mmf_lines_open(&it, test_path("f"), &o));
+    check_lines_iter(it, c, n, 0, default_budget() - gran(), 0);
+    ASSERT_OK(mmf_lines_close(it));
+  }
+  free(c);
+}
+
+static int guard_fn(void *ctx) {
+  const char *line = *(const char **)ctx;
+  return line[0] == 'h' ? 42 : 7;
+}
+
+TEST(lines_guard_runs_fn) {
+  size_t n = ((size_t)3 << 20);
+  unsigned char *c = random_text(n);
+  memcpy(c, "hello\n", 6);
+  write_file(test_path("f"), c, n);
+  for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    mmf_lines *it;
+    const char *line;
+    size_t len;
+    o.io = io;
+    ASSERT_OK(mmf_lines_open(&it, test_path("f"), &o));
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_EQ(mmf_lines_guard(it, guard_fn, &line), 42);
+    ASSERT_ERR(mmf_lines_guard(it, NULL, NULL), MMF_EINVAL);
+    ASSERT_OK(mmf_lines_close(it));
+  }
+  ASSERT_ERR(mmf_lines_guard(NULL, guard_fn, NULL), MMF_EINVAL);
+  free(c);
+}
+
+TEST(lines_truncated_under_the_iterator) {
+  /* Mapped: the next window's bytes are gone, which the cursor's guarded
+   * search reports as MMF_ETRUNCATED; read: a short read, the same code.
+   * Never SIGBUS; the failure sticks. */
+#ifdef _WIN32
+  SKIP("Windows cannot shrink a file that is mapped");
+#else
+  size_t budget = 4 * gran(), n = 64 * budget;
+  unsigned char *c = random_text(n);
+  for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    mmf_lines *it;
+    const char *line;
+    size_t len;
+    int rc;
+    write_file(test_path("f"), c, n);
+    o.io = io;
+    o.budget = budget;
+    ASSERT_OK(mmf_lines_open(&it, test_path("f"), &o));
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    test_truncate(test_path("f"), 100);
+    while ((rc = mmf_lines_next(it, &line, &len)) == 0 && line)
+      ;
+    ASSERT_ERR(rc, MMF_ETRUNCATED);
+    ASSERT_ERR(mmf_lines_next(it, &line, &len), MMF_ETRUNCATED);
+    ASSERT_OK(mmf_lines_close(it));
+  }
+  free(c);
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Raw memory                                                                */
+/* ------------------------------------------------------------------------ */
+
+TEST(mem_helpers_every_alignment) {
+  unsigned char *buf = malloc(600);
+  for (size_t align = 0; align < 64; align++)
+    for (size_t n = 0; n <= 300; n += (n < 140 ? 1 : 37)) {
+      unsigned char *p = buf + align;
+      uint64_t v;
+      size_t pos, res, want_res;
+      fill_text(p, n);
+      test_context("align %zu n %zu", align, n);
+      ASSERT_OK(mmf_memcount(p, n, '\n', &v));
+      ASSERT_EQ_U(v, ref_count(p, n, '\n'));
+      for (size_t k = 0; k < N_NEEDLES; k++) {
+        const char *x = needles[k];
+        size_t m = strlen(x);
+        ASSERT_OK(mmf_memfind(p, n, x, m, &pos));
+        ASSERT_EQ_U(pos, ref_find_from(p, n, 0, x, m));
+        ASSERT_OK(mmf_memcount_matches(p, n, x, m, &v, NULL));
+        ASSERT_EQ_U(v, ref_matches(p, n, x, m, NULL));
+        ASSERT_OK(mmf_memcount_matches(p, n, x, m, &v, &res));
+        ASSERT_EQ_U(v, ref_matches(p, n, x, m, &want_res));
+        ASSERT_EQ_U(res, want_res);
+      }
+    }
+  test_context_clear();
+  free(buf);
+}
+
+TEST(mem_count_matches_in_pieces) {
+  /* Counting piece by piece with the resume point equals counting the
+   * whole, for needles that overlap themselves and ones that do not, with
+   * long runs where no restart point exists. */
+  size_t n = 200000;
+  unsigned char *c = random_text(n);
+  static const char *const xs[] = {"a", "aa", "aaa", "aba", "abab", "ab\n"};
+  memset(c + 50000, 'a', 30000);
+  for (int round = 0; round < 40; round++)
+    for (size_t k = 0; k < sizeof xs / sizeof xs[0]; k++) {
+      size_t m = strlen(xs[k]), at = 0, carry = 0, res;
+      uint64_t total = 0, v;
+      unsigned char *joined = malloc(n + 16);
+      while (at < n) {
+        size_t piece = 1 + (size_t)(rnd() % (round < 20 ? 9000 : 40));
+        if (piece > n - at)
+          piece = n - at;
+        /* The carried bytes, then the piece. */
+        memcpy(joined + carry, c + at, piece);
+        ASSERT_OK(
+            mmf_memcount_matches(joined, carry + piece, xs[k], m, &v, &res));
+        total += v;
+        ASSERT_LE_U(carry + piece - res, m - 1);
+        memmove(joined, joined + res, carry + piece - res);
+        carry = carry + piece - res;
+        at += piece;
+      }
+      ASSERT_EQ_U(total, ref_matches(c, n, xs[k], m, NULL));
+      free(joined);
+    }
+  free(c);
+}
+
+TEST(mem_count_matches_long_needles_in_pieces) {
+  /* Needles longer than the sync search's 4 KiB tail, planted often,
+   * counted in pieces shorter and longer than the needle. */
+  static const size_t lens[] = {4095, 4097, 5000, 9000};
+  size_t n = 400000;
+  unsigned char *c = random_text(n), *x = malloc(9000);
+  unsigned char *joined = malloc(n + 9000);
+  for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+    size_t m = lens[k];
+    fill_text(x, m);
+    for (size_t at = 1000; at + m < n; at += m + (size_t)(rnd() % 3000))
+      memcpy(c + at, x, m);
+    for (int round = 0; round < 8; round++) {
+      size_t at = 0, carry = 0, res;
+      uint64_t total = 0, v;
+      while (at < n) {
+        size_t piece = 1 + (size_t)(rnd() % (round < 4 ? 20000 : 3 * m));
+        if (piece > n - at)
+          piece = n - at;
+        memcpy(joined + carry, c + at, piece);
+        ASSERT_OK(mmf_memcount_matches(joined, carry + piece, x, m, &v, &res));
+        total += v;
+        ASSERT_LE_U(carry + piece - res, m - 1);
+        memmove(joined, joined + res, carry + piece - res);
+        carry = carry + piece - res;
+        at += piece;
+      }
+      test_context("needle %zu round %d", m, round);
+      ASSERT_EQ_U(total, ref_matches(c, n, x, m, NULL));
+    }
+  }
+  test_context_clear();
+  free(joined);
+  free(x);
+  free(c);
+}
+
+TEST(mem_helpers_bad_arguments) {
+  uint64_t v = SENTINEL;
+  size_t pos = 5, res = 5;
+  ASSERT_ERR(mmf_memcount(NULL, 1, 'a', &v), MMF_EINVAL);
+  ASSERT_EQ_U(v, 0);
+  ASSERT_ERR(mmf_memcount("a", 1, 256, &v), MMF_EINVAL);
+  ASSERT_ERR(mmf_memcount("a", 1, -1, &v), MMF_EINVAL);
+  ASSERT_ERR(mmf_memcount("a", 1, 'a', NULL), MMF_EINVAL);
+  ASSERT_OK(mmf_memcount(NULL, 0, 'a', &v));
+  ASSERT_EQ_U(v, 0);
+  ASSERT_ERR(mmf_memfind("abc", 3, NULL, 1, &pos), MMF_EINVAL);
+  ASSERT_EQ_U(pos, SIZE_MAX);
+  ASSERT_ERR(mmf_memfind("abc", 3, "b", 0, &pos), MMF_EINVAL);
+  ASSERT_ERR(mmf_memfind(NULL, 3, "b", 1, &pos), MMF_EINVAL);
+  ASSERT_ERR(mmf_memfind("abc", 3, "b", 1, NULL), MMF_EINVAL);
+  ASSERT_OK(mmf_memfind(NULL, 0, "b", 1, &pos));
+  ASSERT_EQ_U(pos, SIZE_MAX);
+  ASSERT_OK(mmf_memfind("abc", 3, "abcd", 4, &pos));
+  ASSERT_EQ_U(pos, SIZE_MAX);
+  v = SENTINEL;
+  ASSERT_ERR(mmf_memcount_matches("aa", 2, "a", 0, &v, &res), MMF_EINVAL);
+  ASSERT_EQ_U(v, 0);
+  ASSERT_EQ_U(res, 0);
+  ASSERT_ERR(mmf_memcount_matches("aa", 2, NULL, 1, &v, NULL), MMF_EINVAL);
+  ASSERT_ERR(mmf_memcount_matches("aa", 2, "a", 1, NULL, NULL), MMF_EINVAL);
+  ASSERT_OK(mmf_memcount_matches("a", 1, "aa", 2, &v, &res));
+  ASSERT_EQ_U(v, 0);
+  ASSERT_EQ_U(res, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* mmf_count_matches on a map                                                */
+/* ------------------------------------------------------------------------ */
+
+TEST(count_matches_on_a_map) {
+  size_t n = 50000;
+  unsigned char *c = random_text(n);
+  mmf_map *m;
+  uint64_t v = SENTINEL;
+  write_file(test_path("f"), c, n);
+  ASSERT_OK(mmf_open(&m, test_path("f"), MMF_READ, NULL));
+  ASSERT_OK(mmf_count_matches(m, 0, 0, "aba", 3, &v));
+  ASSERT_EQ_U(v, ref_matches(c, n, "aba", 3, NULL));
+  ASSERT_OK(mmf_count_matches(m, 101, 9999, "aa", 2, &v));
+  ASSERT_EQ_U(v, ref_matches(c + 101, 9999, "aa", 2, NULL));
+  ASSERT_OK(mmf_count_matches(m, n, 0, "aa", 2, &v));
+  ASSERT_EQ_U(v, 0);
+  v = SENTINEL;
+  ASSERT_ERR(mmf_count_matches(m, n + 1, 0, "aa", 2, &v), MMF_ERANGE);
+  ASSERT_EQ_U(v, 0);
+  ASSERT_ERR(mmf_count_matches(m, 0, n + 1, "aa", 2, &v), MMF_ERANGE);
+  ASSERT_ERR(mmf_count_matches(m, 0, 0, NULL, 2, &v), MMF_EINVAL);
+  ASSERT_ERR(mmf_count_matches(m, 0, 0, "aa", 0, &v), MMF_EINVAL);
+  ASSERT_ERR(mmf_count_matches(m, 0, 0, "aa", 2, NULL), MMF_EINVAL);
+  ASSERT_ERR(mmf_count_matches(NULL, 0, 0, "aa", 2, &v), MMF_EINVAL);
+  ASSERT_OK(mmf_close(m));
+  free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Arguments, errors, special inputs                                         */
+/* ------------------------------------------------------------------------ */
+
+TEST(bad_arguments) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t v;
+  mmf_lines *it = (mmf_lines *)(uintptr_t)0x1234;
+  const char *line = "x";
+  size_t len = 3;
+  write_file(test_path("f"), "abc\n", 4);
+#define EXPECT_EINVAL_CLEARED(call, want)                                      \
+  do {                                                                         \
+    v = SENTINEL;                                                              \
+    ASSERT_ERR(call, MMF_EINVAL);                                              \
+    ASSERT_EQ_U(v, want);                                                      \
+  } while (0)
+  EXPECT_EINVAL_CLEARED(mmf_count_path(NULL, NULL, '\n', &v), 0);
+  EXPECT_EINVAL_CLEARED(mmf_count_path(test_path("f"), NULL, 256, &v), 0);
+  EXPECT_EINVAL_CLEARED(mmf_count_path(test_path("f"), NULL, -1, &v), 0);
+  ASSERT_ERR(mmf_count_path(test_path("f"), NULL, 'a', NULL), MMF_EINVAL);
+  EXPECT_EINVAL_CLEARED(mmf_count_fd(-1, NULL, '\n', &v), 0);
+  EXPECT_EINVAL_CLEARED(mmf_count_lines_path(NULL, NULL, &v), 0);
+  EXPECT_EINVAL_CLEARED(mmf_count_lines_fd(-5, NULL, &v), 0);
+  ASSERT_ERR(mmf_count_lines_path(test_path("f"), NULL, NULL), MMF_EINVAL);
+  EXPECT_EINVAL_CLEARED(mmf_find_path(test_path("f"), NULL, NULL, 1, &v),
+                        MMF_NPOS);
+  EXPECT_EINVAL_CLEARED(mmf_find_path(test_path("f"), NULL, "a", 0, &v),
+                        MMF_NPOS);
+  EXPECT_EINVAL_CLEARED(mmf_find_path(NULL, NULL, "a", 1, &v), MMF_NPOS);
+  EXPECT_EINVAL_CLEARED(mmf_find_fd(-1, NULL, "a", 1, &v), MMF_NPOS);
+  ASSERT_ERR(mmf_find_path(test_path("f"), NULL, "a", 1, NULL), MMF_EINVAL);
+  EXPECT_EINVAL_CLEARED(
+      mmf_count_matches_path(test_path("f"), NULL, NULL, 1, &v), 0);
+  EXPECT_EINVAL_CLEARED(mmf_count_matches_fd(-1, NULL, "a", 1, &v), 0);
+  EXPECT_EINVAL_CLEARED(mmf_count_matches_path(NULL, NULL, "a", 1, &v), 0);
+  /* Options. */
+  o.io = 3;
+  EXPECT_EINVAL_CLEARED(mmf_count_path(test_path("f"), &o, '\n', &v), 0);
+  o.io = -1;
+  EXPECT_EINVAL_CLEARED(mmf_count_path(test_path("f"), &o, '\n', &v), 0);
+  o.io = MMF_SCAN_AUTO;
+  o.flags = MMF_POPULATE;
+  EXPECT_EINVAL_CLEARED(mmf_count_path(test_path("f"), &o, '\n', &v), 0);
+  o.flags = 0;
+  o.budget = 2 * gran() - 1;
+  EXPECT_EINVAL_CLEARED(mmf_count_path(test_path("f"), &o, '\n', &v), 0);
+  o.budget = UINT64_MAX;
+  v = SENTINEL;
+  ASSERT_ERR(mmf_count_path(test_path("f"), &o, '\n', &v), MMF_EOVERFLOW);
+  ASSERT_EQ_U(v, 0);
+  o.budget = 0;
+  o.offset = 2;
+  o.length = UINT64_MAX;
+  ASSERT_ERR(mmf_count_path(test_path("f"), &o, '\n', &v), MMF_EOVERFLOW);
+  /* The iterator. */
+  ASSERT_ERR(mmf_lines_open(NULL, test_path("f"), NULL), MMF_EINVAL);
+  ASSERT_ERR(mmf_lines_open(&it, NULL, NULL), MMF_EINVAL);
+  ASSERT_NULL(it);
+  it = (mmf_lines *)(uintptr_t)0x1234;
+  ASSERT_ERR(mmf_lines_open_fd(&it, -1, NULL), MMF_EINVAL);
+  ASSERT_NULL(it);
+  o.offset = 0;
+  o.length = 0;
+  o.io = 9;
+  ASSERT_ERR(mmf_lines_open(&it, test_path("f"), &o), MMF_EINVAL);
+  ASSERT_ERR(mmf_lines_next(NULL, &line, &len), MMF_EINVAL);
+  ASSERT_NULL(line);
+  ASSERT_EQ_U(len, 0);
+  ASSERT_OK(mmf_lines_open(&it, test_path("f"), NULL));
+  ASSERT_ERR(mmf_lines_next(it, NULL, &len), MMF_EINVAL);
+  ASSERT_ERR(mmf_lines_next(it, &line, NULL), MMF_EINVAL);
+  ASSERT_OK(mmf_lines_close(it));
+  ASSERT_OK(mmf_lines_close(NULL));
+  ASSERT_FALSE(mmf_lines_partial(NULL));
+  ASSERT_EQ_U(mmf_lines_offset(NULL), 0);
+  ASSERT_EQ_U(mmf_lines_limit(NULL), 0);
+#undef EXPECT_EINVAL_CLEARED
+}
+
+TEST(paths_that_are_not_files) {
+  uint64_t v;
+  mmf_lines *it;
+  test_mkdir(test_path("dir"));
+  write_file(test_path("file"), "x", 1);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    o.io = io;
+    v = SENTINEL;
+    ASSERT_ERR(mmf_count_path(test_path("dir"), &o, '\n', &v), MMF_EISDIR);
+    ASSERT_EQ_U(v, 0);
+    ASSERT_ERR(mmf_count_lines_path(test_path("dir"), &o, &v), MMF_EISDIR);
+    ASSERT_ERR(mmf_find_path(test_path("dir"), &o, "a", 1, &v), MMF_EISDIR);
+    ASSERT_EQ_U(v, MMF_NPOS);
+    ASSERT_ERR(mmf_count_matches_path(test_path("dir"), &o, "a", 1, &v),
+               MMF_EISDIR);
+    ASSERT_ERR(mmf_lines_open(&it, test_path("dir"), &o), MMF_EISDIR);
+    ASSERT_NULL(it);
+    ASSERT_ERR(mmf_count_path(test_path("missing"), &o, '\n', &v), MMF_ENOENT);
+    ASSERT_ERR(mmf_lines_open(&it, test_path("missing"), &o), MMF_ENOENT);
+#ifndef _WIN32
+    ASSERT_ERR(mmf_count_path(test_path("file/x"), &o, '\n', &v), MMF_ENOTDIR);
+#endif
+  }
+}
+
+TEST(empty_file) {
+  write_file(test_path("empty"), NULL, 0);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    uint64_t v;
+    o.io = io;
+    check_input(test_path("empty"), (const unsigned char *)"", 0, &o);
+    o.flags = MMF_NO_FALLBACK; /* empty files are files, not streams */
+    ASSERT_OK(mmf_count_path(test_path("empty"), &o, '\n', &v));
+    o.offset = 1;
+    v = SENTINEL;
+    ASSERT_ERR(mmf_count_path(test_path("empty"), &o, '\n', &v), MMF_ERANGE);
+    ASSERT_EQ_U(v, 0);
+  }
+}
+
+TEST(ranges_past_the_end) {
+  write_file(test_path("f"), "0123456789", 10);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    uint64_t v;
+    mmf_lines *it;
+    o.io = io;
+    o.offset = 10;
+    ASSERT_OK(mmf_count_path(test_path("f"), &o, '5', &v));
+    ASSERT_EQ_U(v, 0);
+    o.offset = 11;
+    ASSERT_ERR(mmf_count_path(test_path("f"), &o, '5', &v), MMF_ERANGE);
+    ASSERT_ERR(mmf_lines_open(&it, test_path("f"), &o), MMF_ERANGE);
+    o.offset = 4;
+    o.length = 7;
+    ASSERT_ERR(mmf_find_path(test_path("f"), &o, "5", 1, &v), MMF_ERANGE);
+    o.length = 6;
+    ASSERT_OK(mmf_find_path(test_path("f"), &o, "5", 1, &v));
+    ASSERT_EQ_U(v, 5);
+  }
+}
+
+TEST(descriptor_position_and_access) {
+  int fd;
+  uint64_t v;
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  write_file(test_path("f"), "a\nb\nc\n", 6);
+  fd = test_open(test_path("f"), O_RDONLY);
+  ASSERT_TRUE(fd >= 0);
+  ASSERT_EQ(lseek(fd, 4, SEEK_SET), 4);
+  ASSERT_OK(mmf_count_fd(fd, NULL, '\n', &v)); /* from offset 0 */
+  ASSERT_EQ_U(v, 3);
+  o.offset = 4;
+  ASSERT_OK(mmf_count_lines_fd(fd, &o, &v));
+  ASSERT_EQ_U(v, 1);
+  ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 4); /* not moved */
+  close(fd);
+  fd = test_open(test_path("f"), O_WRONLY);
+  ASSERT_TRUE(fd >= 0);
+  ASSERT_ERR(mmf_count_fd(fd, NULL, '\n', &v), MMF_EACCES);
+  close(fd);
+}
+
+TEST(no_descriptor_left_behind) {
+  int before, fd;
+  uint64_t v;
+  mmf_lines *it;
+  const char *line;
+  size_t len;
+  size_t n = (size_t)3 << 20;
+  unsigned char *c = random_text(n);
+  write_file(test_path("f"), c, n);
+  test_mkdir(test_path("dir"));
+  fd = test_open(test_path("f"), O_RDONLY);
+  before = count_open_fds();
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    o.io = io;
+    ASSERT_OK(mmf_count_path(test_path("f"), &o, '\n', &v));
+    ASSERT_OK(mmf_count_fd(fd, &o, '\n', &v));
+    ASSERT_OK(mmf_find_fd(fd, &o, "zzzzzzz", 7, &v));
+    ASSERT_OK(mmf_count_matches_path(test_path("f"), &o, "ab", 2, &v));
+    ASSERT_ERR(mmf_count_path(test_path("dir"), &o, '\n', &v), MMF_EISDIR);
+    ASSERT_ERR(mmf_count_path(test_path("nope"), &o, '\n', &v), MMF_ENOENT);
+    o.offset = n + 1;
+    ASSERT_ERR(mmf_count_fd(fd, &o, '\n', &v), MMF_ERANGE);
+    ASSERT_ERR(mmf_lines_open(&it, test_path("f"), &o), MMF_ERANGE);
+    o.offset = 0;
+    ASSERT_OK(mmf_lines_open_fd(&it, fd, &o));
+    ASSERT_OK(mmf_lines_next(it, &line, &len));
+    ASSERT_OK(mmf_lines_close(it));
+    ASSERT_EQ(count_open_fds(), before);
+  }
+  close(fd);
+  free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct feeder {
+  int fd;
+  const unsigned char *data;
+  size_t n;
+  size_t max_chunk;
+} feeder;
+
+/* Write the data into the pipe in chunks of random size, then close it. */
+static void *feed(void *arg) {
+  feeder *f = arg;
+  size_t i = 0;
+  uint64_t r = 0x1234567u;
+  while (i < f->n) {
+    size_t k;
+    r ^= r << 13;
+    r ^= r >> 7;
+    r ^= r << 17;
+    k = 1 + (size_t)(r % f->max_chunk);
+    if (k > f->n - i)
+      k = f->n - i;
+    long wr = (long)write(f->fd, f->data + i, (unsigned)k);
+    if (wr < 0 && errno == EINTR)
+      continue;
+    if (wr <= 0)
+      break;
+    i += (size_t)wr;
+  }
+  close(f->fd);
+  return NULL;
+}
+
+/* Start feeding c[0, n) into a pipe; returns the read end. */
+static int pipe_of(feeder *f, test_thread *t, const unsigned char *c, size_t n,
+                   size_t max_chunk) {
+  int fds[2];
+  test_pipe(fds);
+  f->fd = fds[1];
+  f->data = c;
+  f->n = n;
+  f->max_chunk = max_chunk;
+  *t = test_thread_start(feed, f);
+  return fds[0];
+}
+
+TEST(pipes_match_the_references) {
+  static const size_t sizes[] = {0, 1, 100, 70000, (size_t)1 << 20};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    size_t n = sizes[k];
+    unsigned char *c = random_text(n);
+    for (int step = 0; step < 6; step++) {
+      feeder f;
+      test_thread t;
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      uint64_t v;
+      /* Tiny writes make lines arrive in pieces; fewer for the big one
+       * (Wine's pipes are slow). */
+      size_t chunk = step % 2 ? (n > 100000 ? 1000 : 7) : 100000;
+      size_t off = step >= 4 && n > 10 ? 9 : 0;
+      int fd = pipe_of(&f, &t, c, n, chunk);
+      o.offset = off;
+      o.budget = step >= 2 ? 2 * gran() : 0;
+      test_context("size %zu step %d", n, step);
+      switch (step % 3) {
+      case 0:
+        ASSERT_OK(mmf_count_fd(fd, &o, '\n', &v));
+        ASSERT_EQ_U(v, ref_count(c + off, n - off, '\n'));
+        break;
+      case 1:
+        ASSERT_OK(mmf_count_matches_fd(fd, &o, "aba", 3, &v));
+        ASSERT_EQ_U(v, ref_matches(c + off, n - off, "aba", 3, NULL));
+        break;
+      default: {
+        mmf_lines *it;
+        size_t limit =
+            (o.budget ? (size_t)o.budget : default_budget()) - gran();
+        o.flags = MMF_SCAN_SPLIT_LONG;
+        ASSERT_OK(mmf_lines_open_fd(&it, fd, &o));
+        check_lines_iter(it, c + off, n - off, off, limit, 1);
+        ASSERT_OK(mmf_lines_close(it));
+        break;
+      }
+      }
+      close(fd);
+      test_thread_join(t);
+    }
+    free(c);
+  }
+  test_context_clear();
+}
+
+TEST(pipe_find_and_ranges) {
+  static const unsigned char text[] = "0123456789abcdef-needle-0123";
+  size_t n = sizeof text - 1;
+  feeder f;
+  test_thread t;
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t v;
+  int fd = pipe_of(&f, &t, text, n, 3);
+  o.offset = 2; /* skipped, but counted in the offsets */
+  ASSERT_OK(mmf_find_fd(fd, &o, "needle", 6, &v));
+  ASSERT_EQ_U(v, 17);
+  close(fd);
+  test_thread_join(t);
+  /* A stream that ends before offset, or before offset + length. */
+  fd = pipe_of(&f, &t, text, n, 5);
+  o.offset = n + 1;
+  v = SENTINEL;
+  ASSERT_ERR(mmf_count_fd(fd, &o, '\n', &v), MMF_ERANGE);
+  ASSERT_EQ_U(v, 0);
+  close(fd);
+  test_thread_join(t);
+  fd = pipe_of(&f, &t, text, n, 5);
+  o.offset = 3;
+  o.length = n;
+  ASSERT_ERR(mmf_count_fd(fd, &o, '\n', &v), MMF_ERANGE);
+  close(fd);
+  test_thread_join(t);
+  fd = pipe_of(&f, &t, text, n, 5);
+  o.length = 10; /* 3456789abc */
+  ASSERT_OK(mmf_count_matches_fd(fd, &o, "a", 1, &v));
+  ASSERT_EQ_U(v, 1);
+  close(fd);
+  test_thread_join(t);
+  /* MMF_NO_FALLBACK: a stream is not mapped, so it is refused. */
+  fd = pipe_of(&f, &t, text, n, 5);
+  memset(&o, 0, sizeof o);
+  o.flags = MMF_NO_FALLBACK;
+  ASSERT_ERR(mmf_count_fd(fd, &o, '\n', &v), MMF_ENODEV);
+  close(fd);
+  test_thread_join(t);
+}
+
+TEST(nonblocking_pipe_lines_retry) {
+#ifdef _WIN32
+  SKIP("no O_NONBLOCK pipes on Windows");
+#else
+  int fds[2];
+  mmf_lines *it;
+  const char *line;
+  size_t len;
+  test_pipe(fds);
+  ASSERT_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+  ASSERT_OK(mmf_lines_open_fd(&it, fds[0], NULL));
+  ASSERT_ERR(mmf_lines_next(it, &line, &len), MMF_EAGAIN);
+  ASSERT_EQ(write(fds[1], "par", 3), 3);
+  ASSERT_ERR(mmf_lines_next(it, &line, &len), MMF_EAGAIN);
+  ASSERT_EQ(write(fds[1], "tial\nnext", 9), 9);
+  ASSERT_OK(mmf_lines_next(it, &line, &len));
+  ASSERT_EQ_U(len, 7);
+  ASSERT_MEMEQ(line, "partial", 7);
+  close(fds[1]);
+  ASSERT_OK(mmf_lines_next(it, &line, &len));
+  ASSERT_EQ_U(len, 4);
+  ASSERT_MEMEQ(line, "next", 4);
+  ASSERT_EQ_U(mmf_lines_offset(it), 8);
+  ASSERT_OK(mmf_lines_next(it, &line, &len));
+  ASSERT_NULL(line);
+  ASSERT_OK(mmf_lines_close(it));
+  close(fds[0]);
+#endif
+}
+
+TEST(fifo_by_path) {
+  test_fifo f;
+  uint64_t v, want;
+  size_t n = 300000;
+  unsigned char *c = malloc(n);
+  fill_pat(c, 0, n);
+  want = ref_count(c, n, 7);
+  test_fifo_start(&f, "fifo", n);
+  ASSERT_OK(mmf_count_path(f.path, NULL, 7, &v));
+  ASSERT_EQ_U(v, want);
+  ASSERT_EXITED(test_fifo_wait(&f), 0);
+  free(c);
+}
+
+TEST(proc_files) {
+#ifdef _WIN32
+  SKIP("no /proc on Windows");
+#else
+  const char *path = "/proc/version";
+  unsigned char want[65536];
+  ssize_t got;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    SKIP("no %s", path);
+  got = read(fd, want, sizeof want);
+  close(fd);
+  ASSERT_GT(got, 0);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    uint64_t v;
+    o.io = io;
+    check_input(path, want, (size_t)got, &o);
+    o.offset = 5;
+    check_input(path, want, (size_t)got, &o);
+    o.offset = (uint64_t)got;
+    ASSERT_OK(mmf_count_path(path, &o, ' ', &v));
+    ASSERT_EQ_U(v, 0);
+    o.offset = (uint64_t)got + 1;
+    ASSERT_ERR(mmf_count_path(path, &o, ' ', &v), MMF_ERANGE);
+    o.offset = 0;
+    o.flags = MMF_NO_FALLBACK;
+    ASSERT_ERR(mmf_count_path(path, &o, ' ', &v), MMF_ENODEV);
+  }
+#endif
+}
+
+TEST(sys_file_that_refuses_mmap) {
+#ifdef _WIN32
+  SKIP("no /sys on Windows");
+#else
+  /* sysfs attributes report 4096 bytes but cannot be mapped: a forced map
+   * reads them instead, to their real end. */
+  const char *path = "/sys/kernel/mm/transparent_hugepage/enabled";
+  unsigned char want[8192];
+  struct stat st;
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t v;
+  ssize_t got;
+  int fd;
+  if (stat(path, &st) != 0 || st.st_size == 0)
+    SKIP("%s: not available", path);
+  fd = open(path, O_RDONLY);
+  ASSERT_TRUE(fd >= 0);
+  got = read(fd, want, sizeof want);
+  close(fd);
+  ASSERT_GT(got, 0);
+  o.io = MMF_SCAN_MAP;
+  ASSERT_OK(mmf_count_path(path, &o, '\n', &v));
+  ASSERT_EQ_U(v, ref_count(want, (size_t)got, '\n'));
+  ASSERT_OK(mmf_count_matches_path(path, &o, "e", 1, &v));
+  ASSERT_EQ_U(v, ref_count(want, (size_t)got, 'e'));
+#endif
+}
+
+TEST(truncated_while_counting) {
+  /* A thread cuts the file while a mapped count walks it in small
+   * windows: the count finishes first (and is right), or the scan says
+   * MMF_ETRUNCATED. Never SIGBUS. */
+#ifdef _WIN32
+  SKIP("Windows cannot shrink a file that is mapped");
+#else
+  size_t n = (size_t)64 << 20;
+  unsigned char *c = random_text(n);
+  uint64_t want = ref_count(c, n, '\n');
+  int truncated = 0;
+  for (int round = 0; round < 6 && !truncated; round++) {
+    for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      uint64_t v = SENTINEL;
+      test_proc p;
+      char delay[16];
+      int rc;
+      write_file(test_path("f"), c, n);
+      o.io = io;
+      o.budget = 2 * gran();
+      snprintf(delay, sizeof delay, "%d", round * 2);
+      p = test_spawn("truncate_after",
+                     (const char *const[]){test_path("f"), delay, NULL});
+      rc = mmf_count_path(test_path("f"), &o, '\n', &v);
+      ASSERT_EXITED(test_wait(p), 0);
+      if (rc == 0) {
+        ASSERT_EQ_U(v, want);
+      } else {
+        ASSERT_ERR(rc, MMF_ETRUNCATED);
+        ASSERT_EQ_U(v, 0);
+        truncated++;
+      }
+    }
+  }
+  test_note("truncations seen: %d", truncated);
+  free(c);
+#endif
+}
+
+TEST_CHILD(truncate_after) {
+  (void)argc;
+  test_sleep_ms((unsigned)atoi(argv[2]));
+  test_truncate(argv[1], 4096);
+  return 0;
+}
