@@ -7,7 +7,8 @@
  *    directory, for the default run when no file is named on the command
  *    line. The caller removes it with remove() when done.
  *
- * Plain C11: no POSIX or Windows calls here.
+ * Plain C11, but for one Windows call: the C runtime there (msvcrt) does not
+ * know fopen's "x" mode.
  */
 #ifndef MMF_EXAMPLE_UTIL_H
 #define MMF_EXAMPLE_UTIL_H
@@ -17,6 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#endif
 
 /* Report a failed mmf call and give the exit status for main(). */
 static inline int ex_fail(const char *what, int rc) {
@@ -46,13 +52,33 @@ static inline const char *ex_temp_dir(void) {
  * the file exists, so two runs never share (or clobber) a file. Returns 0
  * and the path in path[0..cap), or -1 after printing why.
  */
+/* fopen(path, "wbx"): a new file, or NULL if path exists. msvcrt rejects
+ * the "x" mode (EINVAL, for every path), so Windows creates the file
+ * exclusively with _open(_O_CREAT | _O_EXCL) and wraps the descriptor. */
+static inline FILE *ex_create_new(const char *path) {
+#ifdef _WIN32
+  int fd = _open(path, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY,
+                 _S_IREAD | _S_IWRITE);
+  if (fd < 0)
+    return NULL;
+  FILE *f = _fdopen(fd, "wb");
+  if (f == NULL) {
+    _close(fd);
+    remove(path);
+  }
+  return f;
+#else
+  return fopen(path, "wbx");
+#endif
+}
+
 static inline int ex_temp_file(char *path, size_t cap, const char *stem,
                                const void *data, size_t n) {
   for (int i = 0; i < 1000; i++) {
     int len = snprintf(path, cap, "%s/mmf-%s-%d.tmp", ex_temp_dir(), stem, i);
     if (len < 0 || (size_t)len >= cap)
       break;
-    FILE *f = fopen(path, "wbx");
+    FILE *f = ex_create_new(path);
     if (f == NULL)
       continue; /* taken (or unwritable: we give up after the loop) */
     size_t done = fwrite(data, 1, n, f);

@@ -198,7 +198,9 @@ static int run(const char *path, uint64_t budget) {
 }
 
 /* The default run: a 2 MiB log with one ERROR on line 23456, scanned with
- * a 64 KiB budget so that the window moves about 30 times. */
+ * a 64 KiB budget so that the window moves about 30 times. A budget must
+ * hold two units of mmf_granularity(): on Windows (64 KiB units) that is
+ * 128 KiB, and the window moves about 15 times. */
 static int demo(void) {
   size_t cap = (size_t)2 << 20, n = 0;
   char *text = malloc(cap);
@@ -215,9 +217,12 @@ static int demo(void) {
   free(text);
   if (made != 0)
     return 1;
-  printf("no arguments: scanning a generated log %s with a 64 KiB budget\n",
-         tmp);
-  int status = run(tmp, (uint64_t)64 << 10);
+  uint64_t budget = (uint64_t)64 << 10;
+  if (budget < 2 * (uint64_t)mmf_granularity())
+    budget = 2 * (uint64_t)mmf_granularity();
+  printf("no arguments: scanning a generated log %s with a %llu KiB budget\n",
+         tmp, (unsigned long long)(budget >> 10));
+  int status = run(tmp, budget);
   remove(tmp);
   return status;
 }

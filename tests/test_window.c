@@ -14,11 +14,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifndef _WIN32
 #include <sys/mman.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef _WIN32
+#include <io.h>
+#include <windows.h>
+
+#include "os/win/sys_win.h"
+/* An anonymous pipe of C runtime descriptors, binary and not inherited. */
+#define pipe(fds) _pipe((fds), 65536, _O_BINARY | _O_NOINHERIT)
+#else
 #include "os/posix/sys_posix.h"
+#endif
 
 #define SENTINEL_W ((mmf_window *)(uintptr_t)0x1234)
 
@@ -349,9 +360,11 @@ TEST(open_errors) {
   ASSERT_EQ(pipe(pfd), 0);
   o.flags = MMF_NO_FALLBACK;
   ASSERT_ERR(mmf_window_open_fd(&w, pfd[0], &o), MMF_ENODEV);
+#ifndef _WIN32 /* no /proc on Windows */
   ASSERT_ERR(mmf_window_open(&w, "/proc/self/maps", &o), MMF_ENODEV);
   o.flags = MMF_WINDOW_WRITE;
   ASSERT_ERR(mmf_window_open(&w, "/proc/self/maps", &o), MMF_ENODEV);
+#endif
   ASSERT_NULL(w);
   close(pfd[0]);
   close(pfd[1]);
@@ -768,6 +781,7 @@ typedef struct feeder {
   size_t n;
 } feeder;
 
+#ifndef _WIN32
 /* Write the data into the pipe in chunks of random size. */
 static int feed(void *arg) {
   feeder *f = arg;
@@ -785,6 +799,61 @@ static int feed(void *arg) {
   }
   return 0;
 }
+#endif
+
+#ifdef _WIN32
+/* No fork(): a thread of this process fills the pipe, with its own chunk
+ * sizes (the generator's state belongs to the test's thread). *child is
+ * an index into feeders; wait_child joins the thread and gives its result
+ * as the status of an exit. */
+typedef struct win_feeder {
+  feeder f;
+  HANDLE thread;
+  DWORD result;
+} win_feeder;
+
+static win_feeder feeders[16];
+static int n_feeders;
+
+static DWORD WINAPI feed_thread(LPVOID arg) {
+  win_feeder *wf = arg;
+  uint64_t state = 0x2545F4914F6CDD1Du;
+  size_t i = 0;
+  while (i < wf->f.n) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    size_t k = 1 + (size_t)(state % 100000);
+    if (k > wf->f.n - i)
+      k = wf->f.n - i;
+    int wr = _write(wf->f.fd, wf->f.data + i, (unsigned)k);
+    if (wr <= 0)
+      break;
+    i += (size_t)wr;
+  }
+  /* The writer's end goes with the writer: the reader then sees the end. */
+  _close(wf->f.fd);
+  return i == wf->f.n ? 0 : 1;
+}
+
+static pid_t start_feeder(feeder f) {
+  ASSERT_TRUE(n_feeders < (int)(sizeof feeders / sizeof feeders[0]));
+  win_feeder *wf = &feeders[n_feeders];
+  wf->f = f;
+  wf->thread = CreateThread(NULL, 0, feed_thread, wf, 0, NULL);
+  ASSERT_TRUE(wf->thread != NULL);
+  return (pid_t)n_feeders++;
+}
+
+static int wait_feeder(pid_t child) {
+  win_feeder *wf = &feeders[child];
+  ASSERT_EQ(WaitForSingleObject(wf->thread, INFINITE), WAIT_OBJECT_0);
+  ASSERT_TRUE(GetExitCodeThread(wf->thread, &wf->result));
+  CloseHandle(wf->thread);
+  return (int)(wf->result & 0xff) << 8;
+}
+#define wait_child(child) wait_feeder(child)
+#endif
 
 /* A cursor over a pipe that a child fills with data; *child for waiting. */
 static mmf_window *pipe_window(const unsigned char *data, size_t n,
@@ -793,8 +862,12 @@ static mmf_window *pipe_window(const unsigned char *data, size_t n,
   int pfd[2];
   ASSERT_EQ(pipe(pfd), 0);
   feeder f = {pfd[1], data, n};
+#ifdef _WIN32
+  *child = start_feeder(f); /* the thread closes pfd[1] */
+#else
   *child = start_child(feed, &f);
   close(pfd[1]);
+#endif
   mmf_window *w = open_fd_w(pfd[0], budget, delim, flags);
   close(pfd[0]);
   return w;
@@ -892,6 +965,9 @@ TEST(stream_read_from_current_position) {
 }
 
 TEST(nonblocking_pipe_eagain) {
+#ifdef _WIN32
+  SKIP("Windows pipes of the C runtime have no O_NONBLOCK (fcntl F_SETFL)");
+#else
   int pfd[2];
   ASSERT_EQ(pipe(pfd), 0);
   ASSERT_EQ(fcntl(pfd[0], F_SETFL, O_NONBLOCK), 0);
@@ -914,9 +990,13 @@ TEST(nonblocking_pipe_eagain) {
   ASSERT_EQ_U(len, 0);
   ASSERT_OK(mmf_window_close(w));
   close(pfd[0]);
+#endif
 }
 
 TEST(proc_self_maps) {
+#ifdef _WIN32
+  SKIP("Windows has no /proc");
+#else
   mmf_window *w = open_w("/proc/self/maps", 0, '\n', 0);
   ASSERT_FALSE(mmf_window_is_mapped(w));
   ASSERT_EQ_U(mmf_window_total(w), MMF_WINDOW_UNKNOWN);
@@ -951,9 +1031,14 @@ TEST(proc_self_maps) {
   ASSERT_GT(r.len, 0);
   free_walk(&r);
   ASSERT_OK(mmf_window_close(w));
+#endif
 }
 
 TEST(sys_file_that_refuses_mmap) {
+#ifdef _WIN32
+  SKIP("Windows has no /sys (window_refused_mapping_falls_back_to_reading "
+       "covers the fallback)");
+#else
   /* sysfs attributes report 4096 bytes but cannot be mapped: the cursor
    * reads them instead, and the size it reports is what was there. */
   const char *path = "/sys/kernel/mm/transparent_hugepage/enabled";
@@ -988,6 +1073,7 @@ TEST(sys_file_that_refuses_mmap) {
   size_t len;
   ASSERT_ERR(mmf_window_next(w, &p, &len), MMF_ENODEV);
   ASSERT_OK(mmf_window_close(w));
+#endif
 }
 
 TEST(empty_inputs) {
@@ -1098,7 +1184,17 @@ TEST(guard_returns_fn_result) {
   ASSERT_EQ(mmf_window_guard(w, touch_all, &t), 42);
   ASSERT_OK(mmf_window_close(w));
   /* Over a stream's buffer too. */
+#ifdef _WIN32
+  /* No /proc: a pipe holding a few lines is the stream. */
+  int pfd[2];
+  ASSERT_EQ(pipe(pfd), 0);
+  ASSERT_EQ(write(pfd[1], "one\ntwo\n", 8), 8);
+  close(pfd[1]);
+  w = open_fd_w(pfd[0], 0, '\n', 0);
+  close(pfd[0]);
+#else
   w = open_w("/proc/self/maps", 0, '\n', 0);
+#endif
   ASSERT_OK(mmf_window_next(w, &p, &len));
   t.p = p;
   t.n = len;
@@ -1107,6 +1203,10 @@ TEST(guard_returns_fn_result) {
 }
 
 TEST(truncated_under_the_cursor) {
+#ifdef _WIN32
+  SKIP("a Windows program cannot truncate a mapped file "
+       "(ERROR_USER_MAPPED_FILE); test_windows.c truncates from the host");
+#else
   size_t budget = 16 * gran();
   size_t n = 4 * budget;
   unsigned char *c = malloc(n);
@@ -1150,6 +1250,7 @@ TEST(truncated_under_the_cursor) {
   ASSERT_EQ_U(len, 0);
   ASSERT_OK(mmf_window_close(w));
   free(c);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1159,6 +1260,42 @@ TEST(truncated_under_the_cursor) {
 static int mmap_calls_left;
 static int mmap_errno;
 
+#ifdef _WIN32
+/* The Windows backend maps a window with CreateFileMappingW, then
+ * MapViewOfFileEx: the view fails (ENOMEM, as ERROR_NOT_ENOUGH_MEMORY), or
+ * the section is refused as for a device (ENODEV, as
+ * ERROR_INVALID_FUNCTION, which the backend reports as MMF_ENODEV). */
+#undef ENOMEM
+#undef ENODEV
+#define ENOMEM ERROR_NOT_ENOUGH_MEMORY
+#define ENODEV ERROR_INVALID_FUNCTION
+
+static LPVOID WINAPI failing_view(HANDLE section, DWORD access, DWORD hi,
+                                  DWORD lo, SIZE_T len, LPVOID at) {
+  if (mmap_errno == ENOMEM && mmap_calls_left-- <= 0) {
+    SetLastError((DWORD)mmap_errno);
+    return NULL;
+  }
+  return mmf__sys_real.MapViewOfFileEx(section, access, hi, lo, len, at);
+}
+
+static HANDLE WINAPI failing_section(HANDLE h, LPSECURITY_ATTRIBUTES sa,
+                                     DWORD protect, DWORD size_hi,
+                                     DWORD size_lo, LPCWSTR name) {
+  if (mmap_errno == ENODEV && h != INVALID_HANDLE_VALUE &&
+      mmap_calls_left-- <= 0) {
+    SetLastError((DWORD)mmap_errno);
+    return NULL;
+  }
+  return mmf__sys_real.CreateFileMappingW(h, sa, protect, size_hi, size_lo,
+                                          name);
+}
+
+static void set_failing_map(void) {
+  mmf__sys.MapViewOfFileEx = failing_view;
+  mmf__sys.CreateFileMappingW = failing_section;
+}
+#else
 static void *failing_mmap(void *addr, size_t len, int prot, int flags, int fd,
                           off_t off) {
   if (fd >= 0 && mmap_calls_left-- <= 0) {
@@ -1167,6 +1304,7 @@ static void *failing_mmap(void *addr, size_t len, int prot, int flags, int fd,
   }
   return mmf__sys_real.mmap(addr, len, prot, flags, fd, off);
 }
+#endif
 
 TEST(window_map_failure_is_retryable) {
   size_t budget = 4 * gran();
@@ -1181,7 +1319,11 @@ TEST(window_map_failure_is_retryable) {
   ASSERT_EQ_U(len, budget);
   mmap_calls_left = 0;
   mmap_errno = ENOMEM;
+#ifdef _WIN32
+  set_failing_map();
+#else
   mmf__sys.mmap = failing_mmap;
+#endif
   ASSERT_ERR(mmf_window_next(w, &p, &len), MMF_ENOMEM);
   ASSERT_EQ(mmf_window_last_os_error(w), ENOMEM);
   ASSERT_NULL(p);
@@ -1202,7 +1344,11 @@ TEST(window_refused_mapping_falls_back_to_reading) {
   write_file(test_path("f"), c, n);
   mmap_calls_left = 0;
   mmap_errno = ENODEV;
+#ifdef _WIN32
+  set_failing_map();
+#else
   mmf__sys.mmap = failing_mmap;
+#endif
   mmf_window *w = open_w(test_path("f"), budget, '\n', 0);
   ASSERT_TRUE(mmf_window_is_mapped(w)); /* not known until it tries */
   walked r;
@@ -1290,7 +1436,19 @@ TEST(no_mapping_or_descriptor_left_behind) {
   /* Warm up the allocator and the guard, which keep their own mappings. */
   walk_and_drop(open_w(test_path("f"), budget, '\n', MMF_WINDOW_SPLIT_LONG),
                 '\n');
+#ifndef _WIN32
   walk_and_drop(open_w("/proc/self/maps", 0, '\n', 0), '\n');
+#else
+  {
+    /* A stream, and the pipe's feeder thread: the C runtime and Wine keep
+     * per-thread allocations of the first thread that ends (Wine frees an
+     * exited thread's stack only when the next one exits). */
+    pid_t warm;
+    walk_and_drop(pipe_window(c, n, budget, '\n', MMF_WINDOW_SPLIT_LONG, &warm),
+                  '\n');
+    ASSERT_EXITED(wait_child(warm), 0);
+  }
+#endif
   int maps = count_mappings(), fds = count_open_fds();
   for (int round = 0; round < 3; round++) {
     mmf_window *w;
@@ -1308,7 +1466,9 @@ TEST(no_mapping_or_descriptor_left_behind) {
     size_t len;
     ASSERT_OK(mmf_window_next(w, &p, &len));
     ASSERT_OK(mmf_window_close(w));
+#ifndef _WIN32 /* no /proc */
     walk_and_drop(open_w("/proc/self/maps", 2 * gran(), '\n', 0), '\n');
+#endif
     pid_t child;
     w = pipe_window(c, n, budget, '\n', MMF_WINDOW_SPLIT_LONG, &child);
     walk_and_drop(w, '\n');

@@ -8,7 +8,9 @@
 #include "test.h"
 
 #include <stdio.h>
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 #include <unistd.h>
 
 #define MIB ((uint64_t)1 << 20)
@@ -144,7 +146,7 @@ TEST(seek_and_at_beyond_4gib) {
 /* 64 GiB under RLIMIT_AS = 1 GiB                                            */
 /* ------------------------------------------------------------------------ */
 
-#ifndef UNDER_ASAN /* see rlimit_as_64gib_file */
+#if !defined(UNDER_ASAN) && !defined(_WIN32) /* see rlimit_as_64gib_file */
 
 #define N_MARKS 10
 
@@ -253,7 +255,7 @@ static int under_rlimit(void *arg) {
   return 0;
 }
 
-#endif /* UNDER_ASAN */
+#endif /* !UNDER_ASAN && !_WIN32 */
 
 /*
  * Why the full walk does not touch every byte: reading 64 GiB of holes
@@ -268,6 +270,9 @@ static int under_rlimit(void *arg) {
 TEST(rlimit_as_64gib_file) {
 #ifdef UNDER_ASAN
   SKIP("AddressSanitizer reserves terabytes of address space");
+#elif defined(_WIN32)
+  SKIP("Windows has no RLIMIT_AS (setrlimit) to bound the address space, "
+       "and no fork() to apply it in a child");
 #else
   big_file f;
   f.path = test_path("sixty-four");
