@@ -167,7 +167,6 @@ static BOOL CALLBACK install(PINIT_ONCE once, PVOID param, PVOID *ctx) {
 /* Without a handler nothing could catch a fault: the core then refuses to
  * run guarded code rather than run it unguarded. */
 int mmf__os_guard_install(void) {
-  return InitOnceExecuteOnce(&install_once, install, NULL, NULL)
-             ? 0
-             : MMF_ENOMEM;
+  return InitOnceExecuteOnce(&install_once, install, NULL, NULL) ? 0
+                                                                 : MMF_ENOMEM;
 }
