@@ -731,8 +731,9 @@ MMF_API int mmf_window_close(mmf_window *w);
  *    windows of the budget (see "Window cursor"). Streams are read. A
  *    whole-input scan by path (offset and length 0) reads first and looks
  *    at the size only when the input fills a 256 KiB buffer, so a small
- *    file costs open, read, close, as in a read() loop; the rest of a
- *    large one is then mapped.
+ *    file costs open, read, close, as in a read() loop (and, like one,
+ *    ends where read() finds the end if the file is cut meanwhile); the
+ *    rest of a large one is then mapped.
  *  - MMF_SCAN_READ: always read into a buffer.
  *  - MMF_SCAN_MAP: always map regular files.
  * Streams (pipes, FIFOs, terminals, character devices, sockets) and files
@@ -740,8 +741,10 @@ MMF_API int mmf_window_close(mmf_window *w);
  * are read whatever io says, unless MMF_NO_FALLBACK is set, which makes
  * them MMF_ENODEV (so do files the OS refuses to map, such as some /sys
  * files, with MMF_SCAN_MAP). A regular file is seen as it was when the
- * scan opened it: bytes appended later are not read, and a file shrunk
- * before its bytes were scanned is MMF_ETRUNCATED in every mode.
+ * scan took its size: bytes appended later are not read, and a file
+ * shrunk before its bytes were scanned is MMF_ETRUNCATED in every mode
+ * (a file read whole before its size is taken, see above, is seen as
+ * read() saw it).
  *
  * Range. A regular file is scanned over [offset, offset + length) of
  * mmf_scan_options (length 0: to the end), whatever the descriptor's

@@ -3,13 +3,15 @@
  * the input out in spans (see adaptive.h).
  *
  * The break-even. Mapping costs a fixed price per call (mmap, the page-
- * table entries, munmap: about 10 us here) and then reads at memory
+ * table entries, munmap: about 8 us here) and then reads at memory
  * speed; read() costs little per call but copies every byte through the
- * cache. Measured on this project's Linux 6.x machine (bench/bench_adaptive,
- * hot cache, open + count + close per file; docs/BENCHMARKS.md): read()
- * wins up to 1.5 MiB (4 KiB: 3.7 us against 12 us), mmap from 2 MiB on,
- * where the page cache holds the file in 2 MiB folios that one page-table
- * entry maps each (2 MiB: 40 us against 78 us). Hence 2 MiB.
+ * cache. Measured on the project's Linux 6.18 machine (bench_files
+ * breakeven: hot cache, open + count + close per file; docs/BENCHMARKS.md
+ * has the table): read() wins up to 1.5 MiB (4 KiB: 2.7 us against
+ * 10.4 us; 1.5 MiB: 41 us against 55 us), mmap from 2 MiB on, where the
+ * page cache holds the file in 2 MiB folios that one page-table entry
+ * maps each (2 MiB: 36 us against 53 us; 64 MiB: 2.3 ms against 3.1 ms).
+ * Hence 2 MiB.
  *
  * The read buffer is 256 KiB: small enough to stay in the L2 cache
  * between the copy and the count, large enough that the system calls do
@@ -357,7 +359,34 @@ static int holds_bytes(mmf__src *s, int *yes) {
  * buffer never needs a stat. Only an input that fills the buffer is
  * looked at, and then read on, mapped from there, or read as a stream.
  */
-static int open_by_reading(mmf__src *s, const mmf_scan_options *o) {
+/*
+ * Readahead state lives in the open file description, and page faults in
+ * a mapping of it use it too. After the reads above it says "a reader
+ * ramping up from offset 0", and faults then bring a cold file in through
+ * small asynchronous readaheads: 1.5x slower than faults on a description
+ * of its own, which read around each fault in large pieces. So the rest
+ * of the file is mapped through a new descriptor, if the path still names
+ * the same file (same size and change time); else through the old one.
+ */
+static void fresh_description(mmf__src *s, const char *path) {
+  mmf__file f;
+  mmf__stamp a, b;
+  int created, oserr;
+  if (mmf__os_open(path, 0, 0, &f, &created, &oserr) != 0)
+    return;
+  if (mmf__os_change_stamp(s->file, &a, &oserr) == 0 &&
+      mmf__os_change_stamp(f, &b, &oserr) == 0 &&
+      a.change_time == b.change_time && a.size == b.size) {
+    mmf__os_close(&s->file);
+    s->file = f;
+    s->map.file = f;
+    return;
+  }
+  mmf__os_close(&f);
+}
+
+static int open_by_reading(mmf__src *s, const char *path,
+                           const mmf_scan_options *o) {
   size_t cap = READ_CHUNK, got;
   uint64_t size;
   int kind, oserr = 0, rc;
@@ -415,8 +444,10 @@ static int open_by_reading(mmf__src *s, const mmf_scan_options *o) {
   s->positioned = 1;
   s->ended = s->next == s->end;
   if (o->io == MMF_SCAN_AUTO && size >= BREAK_EVEN &&
-      s->keep_max <= s->limit / 2)
+      s->keep_max <= s->limit / 2) {
     s->engine = MMF__SRC_WINDOWS; /* the rest is mapped */
+    fresh_description(s, path);
+  }
   return 0;
 }
 
@@ -479,7 +510,7 @@ int mmf__src_open(mmf__src *s, const char *path, int fd,
   s->map.file = s->file;
   if (path && o.offset == 0 && o.length == 0 && o.io != MMF_SCAN_MAP &&
       want == MMF__SRC_BYTES && !(o.flags & MMF_NO_FALLBACK)) {
-    rc = open_by_reading(s, &o);
+    rc = open_by_reading(s, path, &o);
     if (rc) {
       mmf__set_thread_os_error(mmf__src_os_error(s));
       (void)mmf__src_close(s);
