@@ -395,6 +395,7 @@ static int open_by_reading(mmf__src *s, const char *path,
    * it costs no allocation. */
   s->buf = s->small;
   s->cap = sizeof s->small;
+  s->pending = 1;
   while (s->fill < s->cap) {
     rc = mmf__os_read(s->file, -1, s->buf + s->fill, s->cap - s->fill, &got,
                       &oserr);
@@ -403,11 +404,34 @@ static int open_by_reading(mmf__src *s, const char *path,
     if (got == 0) {
       s->ended = 1;
       s->next = s->fill;
-      s->pending = 1;
       return 0;
     }
     s->fill += got;
   }
+  s->next = s->fill;
+  /* More than the small buffer: now the size decides, before any more
+   * read() (which would start readahead for a reader). */
+  rc = mmf__os_stat(s->file, &kind, &size, &oserr);
+  if (rc)
+    return fail(s, rc, oserr);
+  if (kind != MMF__KIND_STREAM && size != 0) {
+    if (size < s->fill)
+      return fail(s, MMF_ETRUNCATED, 0); /* cut since we read */
+    s->size = size;
+    s->end = size;
+    s->sized = 1;
+    s->exact = 1;
+    s->positioned = 1;
+    s->ended = s->next == s->end;
+    if (o->io == MMF_SCAN_AUTO && size >= BREAK_EVEN &&
+        s->keep_max <= s->limit / 2) {
+      s->engine = MMF__SRC_WINDOWS; /* the rest is mapped */
+      fresh_description(s, path);
+      return 0;
+    }
+  }
+  /* Read on (a file below the break-even, a stream, a /proc file): into
+   * a buffer of the usual size, the first bytes in front. */
   if (s->keep_max > cap / 2)
     cap = s->keep_max + READ_CHUNK;
   s->buf = malloc(cap);
@@ -415,39 +439,6 @@ static int open_by_reading(mmf__src *s, const char *path,
     return fail(s, MMF_ENOMEM, 0);
   memcpy(s->buf, s->small, s->fill);
   s->cap = cap;
-  while (s->fill < cap) {
-    rc = mmf__os_read(s->file, -1, s->buf + s->fill, cap - s->fill, &got,
-                      &oserr);
-    if (rc)
-      return fail(s, rc, oserr); /* a directory: MMF_EISDIR here */
-    if (got == 0) {
-      s->ended = 1;
-      break;
-    }
-    s->fill += got;
-  }
-  s->next = s->fill;
-  s->pending = 1;
-  if (s->ended)
-    return 0;
-  rc = mmf__os_stat(s->file, &kind, &size, &oserr);
-  if (rc)
-    return fail(s, rc, oserr);
-  if (kind == MMF__KIND_STREAM || size == 0)
-    return 0; /* a stream or /proc file: read() on */
-  if (size < s->fill)
-    return fail(s, MMF_ETRUNCATED, 0); /* cut since we read */
-  s->size = size;
-  s->end = size;
-  s->sized = 1;
-  s->exact = 1;
-  s->positioned = 1;
-  s->ended = s->next == s->end;
-  if (o->io == MMF_SCAN_AUTO && size >= BREAK_EVEN &&
-      s->keep_max <= s->limit / 2) {
-    s->engine = MMF__SRC_WINDOWS; /* the rest is mapped */
-    fresh_description(s, path);
-  }
   return 0;
 }
 
