@@ -342,7 +342,7 @@ ran back to back.
   shell), \`--output=pipe\` (GNU grep stops at the first match when its
   output is /dev/null).
 
-Two things about this machine decide how to read the numbers:
+Three things about this machine decide how to read the numbers:
 
 - Its kernel drops page cache that has been idle for about 30 s, often
   only part of a file, and pages read back one fault at a time come back
@@ -356,13 +356,14 @@ Two things about this machine decide how to read the numbers:
   median over runs of the better of read() and mmap in the same round
   against mmf, but it stays the noisiest figure here.
 - The memory bandwidth left to one core moves with the other engineers'
-  work (the ceiling measured 31-37 GB/s in five runs of \`make bench\` in
-  one evening), and ratios within about 10% of a goal flipped between met
-  and missed from one run to the next: line count against the ceiling
-  0.82-0.95x, rare string 0.76-0.88x, 4 KiB files 0.90-0.93x, cold
-  0.82-0.99x. A mapped scan also pays for mapping the file (about 1,400
-  page faults for the 2 GiB, which map 2 MiB each); a second pass over the
-  same mapping runs at the ceiling.
+  work (the ceiling measured 31-37 GB/s over one evening), and ratios
+  within about 10% of a goal flip between met and missed from one run to
+  the next: two runs of this code a quarter of an hour apart gave, for
+  the line count against the ceiling, 0.83x and 0.93x; rare string
+  against the ceiling 0.76x and 0.87x; 4 KiB files 0.91x and 0.90x; cold
+  0.99x and 1.01x. A mapped scan also pays for mapping the file (about
+  1,400 page faults for the 2 GiB, which map 2 MiB each); a second pass
+  over the same mapping runs at the ceiling.
 
 ## Goals (issue 4)
 
@@ -434,17 +435,19 @@ EOF
     "$work/breakeven.out" | sort -n |
     awk '{ z = $1; u = z >= 1048576 ? sprintf("%g MiB", z / 1048576) : sprintf("%g KiB", z / 1024)
       printf "| %s | %s us | %s us | %s us | %s us | %s us |\n", u, $2, $3, $4, $5, $6 }'
-  be=$(awk '$1 == "B" { t[$2, $3] = $4; s[$2] = 1 }
-    END { for (z in s) print z, (t[z, "mmap"] < t[z, "read"]) }' "$work/breakeven.out" |
-    sort -n | awk '{ if ($2) { if (!f) { f = $1 } } else f = 0 } END { print f ? f : "none" }')
+  faster=$(awk '$1 == "B" { t[$2, $3] = $4; s[$2] = 1 }
+    END { for (z in s) if (t[z, "mmap"] < t[z, "read"]) print z }' \
+    "$work/breakeven.out" | sort -n |
+    awk '{ printf "%s%s", sep, ($1 >= 1048576 ? $1 / 1048576 " MiB" : $1 / 1024 " KiB"); sep = ", " }')
   cat <<EOF
 
-Measured break-even (mmap faster at this size and every larger one):
-$(awk -v b="$be" 'BEGIN { if (b == "none") print "none"; else printf "%g KiB", b / 1024 }').
-The library maps from mmf_scan_break_even() = 2 MiB on: below it, files
-sit in the page cache in folios smaller than 2 MiB and a mapping pays a
-fault per 64 KiB or less; from 2 MiB on, one page-table entry maps a
-2 MiB folio and mmap wins by up to 2x.
+mmap was faster than the read() loop at: ${faster:-no size}.
+MMF_SCAN_AUTO maps from mmf_scan_break_even() = 2 MiB on. Below 2 MiB a
+file sits in the page cache in folios smaller than 2 MiB and a mapping
+pays a fault per 64 KiB or less, so read() wins (by 3.5x at 4 KiB). From
+2 MiB on, one page-table entry maps each 2 MiB folio and mmap wins by up
+to 1.9x; a file of 3 MiB (one 2 MiB folio and 1 MiB of small ones) comes
+out about even.
 
 ## Small files, cold cache, random reads, durable writes
 
