@@ -34,12 +34,6 @@ static int check_open_args(int mode, const mmf_options *o) {
   return 0;
 }
 
-static int access_of(int mode) {
-  return mode == MMF_READ    ? MMF__MAP_READ
-         : mode == MMF_WRITE ? MMF__MAP_WRITE
-                             : MMF__MAP_COPY;
-}
-
 /* Apply the hints and locks of flags to a fresh mapping. Hints are
  * best-effort; a lock that fails fails the open. */
 static int apply_flags(mmf_map *m) {
@@ -121,7 +115,7 @@ static int map_regular(mmf_map *m, const mmf_options *o, uint64_t fsize) {
       goto undo;
   }
   m->map_len = m->slack + (size_t)length;
-  rc = mmf__os_map_file(m->file, access_of(m->mode), o->offset - m->slack,
+  rc = mmf__os_map_file(m->file, mmf__access_of(m->mode), o->offset - m->slack,
                         m->map_len, m->flags, &m->base, &oserr);
   if (rc) {
     m->map_len = 0;

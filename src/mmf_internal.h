@@ -42,6 +42,13 @@ struct mmf_map {
   char *created_path;  /* set until the new file's directory is synced */
 };
 
+/* The backend's mapping access for a public mode. */
+static inline int mmf__access_of(int mode) {
+  return mode == MMF_READ    ? MMF__MAP_READ
+         : mode == MMF_WRITE ? MMF__MAP_WRITE
+                             : MMF__MAP_COPY;
+}
+
 /* Fail with code on m, remembering the raw OS error behind it. */
 int mmf__fail(mmf_map *m, int code, int oserr);
 

@@ -8,12 +8,6 @@
  */
 #include "mmf_internal.h"
 
-static int access_of(int mode) {
-  return mode == MMF_READ    ? MMF__MAP_READ
-         : mode == MMF_WRITE ? MMF__MAP_WRITE
-                             : MMF__MAP_COPY;
-}
-
 /* A MMF_LOCKED map whose new mapping could not be locked goes back to its
  * old length, so that the caller's view matches the file again. Should
  * even that fail, the handle is poisoned rather than left pointing past
@@ -24,7 +18,7 @@ static void undo_lock_failure(mmf_map *m, void *nb, size_t new_len) {
   if (m->map_len == 0)
     rc = mmf__os_unmap(nb, new_len, NULL);
   else
-    rc = mmf__os_remap(m->file, access_of(m->mode),
+    rc = mmf__os_remap(m->file, mmf__access_of(m->mode),
                        (m->flags & MMF_SHARED) != 0, m->offset - m->slack, nb,
                        new_len, m->map_len, &back, NULL);
   if (rc) {
@@ -58,11 +52,11 @@ static int resize_mapping(mmf_map *m, uint64_t new_size) {
     if (m->kind == MMF__ANON_MAP)
       rc = mmf__os_map_anon(new_len, shared, flags, &nb, &oserr);
     else
-      rc = mmf__os_map_file(m->file, access_of(m->mode), aligned, new_len,
+      rc = mmf__os_map_file(m->file, mmf__access_of(m->mode), aligned, new_len,
                             flags, &nb, &oserr);
   } else {
-    rc = mmf__os_remap(m->file, access_of(m->mode), shared, aligned, m->base,
-                       m->map_len, new_len, &nb, &oserr);
+    rc = mmf__os_remap(m->file, mmf__access_of(m->mode), shared, aligned,
+                       m->base, m->map_len, new_len, &nb, &oserr);
   }
   if (rc)
     return mmf__fail(m, rc, oserr);
