@@ -13,7 +13,7 @@
  *  2. The guard on its own: 8-byte mmf_read() of one hot offset against
  *     memcpy(), and mmf_guard() of an empty function.
  *  3. Sequential mmf_count_byte() over the whole file against the very
- *     loop it runs (mmf__count_bytes), called unguarded. Goal: at most 3%
+ *     loop it runs (mmf__count_byte), called unguarded. Goal: at most 3%
  *     slower.
  *
  * Each method runs --runs times (default 7); the methods are interleaved

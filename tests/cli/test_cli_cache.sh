@@ -85,14 +85,22 @@ test_lock_over_limit() {
   head -c $((8 << 20)) /dev/zero >f || return 1
   chmod 644 f
   if [ "$(id -u)" -eq 0 ]; then
-    chmod 755 .
+    # nobody must reach the tool and the file: the build tree may sit in a
+    # directory only root can enter (a mktemp -d clone), so stage both in
+    # a world-readable scratch directory.
+    pub=$(mktemp -d) || return 1
+    chmod 755 "$pub" && cp "$MMF" "$pub/mmf" && mv f "$pub/f" || return 1
     cmd="setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
-'ulimit -l 64; exec $MMF lock $PWD/f'"
+'ulimit -l 64; exec $pub/mmf lock $pub/f'"
   else
+    pub=
     cmd="ulimit -l 64; exec $MMF lock f"
   fi
   expect_error 2 "cannot lock 8M in memory: .*RLIMIT_MEMLOCK is 64K" \
-    timeout 20 sh -c "$cmd" || return 1
+    timeout 20 sh -c "$cmd"
+  rc=$?
+  [ -z "$pub" ] || rm -rf "$pub"
+  return $rc
 }
 
 test_errors() {
