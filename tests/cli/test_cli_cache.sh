@@ -87,8 +87,9 @@ test_lock_over_limit() {
   if [ "$(id -u)" -eq 0 ]; then
     # nobody must reach the tool and the file: the build tree may sit in a
     # directory only root can enter (a mktemp -d clone), so stage both in
-    # a world-readable scratch directory.
-    pub=$(mktemp -d) || return 1
+    # a world-readable scratch directory under /tmp (the runner points
+    # TMPDIR into the build tree).
+    pub=$(mktemp -d /tmp/mmf-lock.XXXXXX) || return 1
     chmod 755 "$pub" && cp "$MMF" "$pub/mmf" && mv f "$pub/f" || return 1
     cmd="setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
 'ulimit -l 64; exec $pub/mmf lock $pub/f'"
