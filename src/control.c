@@ -26,7 +26,7 @@ int mmf_flush(mmf_map *m, uint64_t off, uint64_t len, int level) {
     return 0;
   if (n) {
     mmf__page_span(m, p, n, &start, &span);
-    rc = mmf__os_flush(m->file, start, span, level != MMF_FLUSH_ASYNC, &oserr);
+    rc = mmf__os_flush(m->file, start, span, level, &oserr);
     if (rc)
       return mmf__fail(m, rc, oserr);
   }

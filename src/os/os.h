@@ -93,9 +93,12 @@ int mmf__os_remap(mmf__file f, int access, int shared, uint64_t off,
                   void **new_addr, int *oserr);
 
 /* Write back the dirty pages of [addr, addr+len), a range of a mapping of
- * f; with sync, wait until they are on stable storage (msync MS_SYNC;
- * Windows: FlushViewOfFile, then FlushFileBuffers on f). */
-int mmf__os_flush(mmf__file f, void *addr, size_t len, int sync, int *oserr);
+ * f, for level (MMF_FLUSH_*): ASYNC starts the writes; SYNC waits until
+ * they are on stable storage (msync MS_SYNC; Windows: FlushViewOfFile,
+ * then FlushFileBuffers on f). For FULL the caller goes on with
+ * mmf__os_sync_file, so a backend whose stable-storage step is that same
+ * call (Windows) leaves it to the caller rather than flushing twice. */
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int level, int *oserr);
 int mmf__os_advise(void *addr, size_t len, int advice, int *oserr);
 int mmf__os_protect(void *addr, size_t len, int prot, int *oserr);
 int mmf__os_lock(void *addr, size_t len, int *oserr);

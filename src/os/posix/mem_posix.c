@@ -42,9 +42,11 @@ uint64_t mmf__os_physical_memory(void) {
   return 0;
 }
 
-int mmf__os_flush(mmf__file f, void *addr, size_t len, int sync, int *oserr) {
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int level,
+                  int *oserr) {
+  int flags = level == MMF_FLUSH_ASYNC ? MS_ASYNC : MS_SYNC;
   (void)f; /* msync MS_SYNC reaches stable storage by itself */
-  if (mmf__sys.msync(addr, len, sync ? MS_SYNC : MS_ASYNC) != 0)
+  if (mmf__sys.msync(addr, len, flags) != 0)
     return fail(oserr, errno);
   return 0;
 }

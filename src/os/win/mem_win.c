@@ -44,13 +44,15 @@ uint64_t mmf__os_physical_memory(void) {
 /*
  * FlushViewOfFile writes the dirty pages of the range to the file and
  * waits for those writes, but neither flushes the file's metadata nor the
- * drive's cache: sync adds FlushFileBuffers on the file, as Microsoft
- * documents for durability.
+ * drive's cache: SYNC adds FlushFileBuffers on the file, as Microsoft
+ * documents for durability. FULL leaves it to mmf__os_sync_file, which
+ * the caller runs next and which is that same call: once is enough.
  *
  * FlushViewOfFile can fail with ERROR_LOCK_VIOLATION while another thread
  * is writing to the same pages; that clears on retry.
  */
-int mmf__os_flush(mmf__file f, void *addr, size_t len, int sync, int *oserr) {
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int level,
+                  int *oserr) {
   DWORD e;
   int tries;
   for (tries = 0;; tries++) {
@@ -61,7 +63,7 @@ int mmf__os_flush(mmf__file f, void *addr, size_t len, int sync, int *oserr) {
       return mmf__win_fail(oserr, e);
     Sleep(tries < 5 ? 0 : 1);
   }
-  if (sync && !mmf__sys.FlushFileBuffers((HANDLE)f.h))
+  if (level == MMF_FLUSH_SYNC && !mmf__sys.FlushFileBuffers((HANDLE)f.h))
     return mmf__win_fail_last(oserr);
   return 0;
 }
