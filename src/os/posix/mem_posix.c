@@ -42,8 +42,7 @@ uint64_t mmf__os_physical_memory(void) {
   return 0;
 }
 
-int mmf__os_flush(mmf__file f, void *addr, size_t len, int level,
-                  int *oserr) {
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int level, int *oserr) {
   int flags = level == MMF_FLUSH_ASYNC ? MS_ASYNC : MS_SYNC;
   (void)f; /* msync MS_SYNC reaches stable storage by itself */
   if (mmf__sys.msync(addr, len, flags) != 0)

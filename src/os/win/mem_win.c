@@ -51,8 +51,7 @@ uint64_t mmf__os_physical_memory(void) {
  * FlushViewOfFile can fail with ERROR_LOCK_VIOLATION while another thread
  * is writing to the same pages; that clears on retry.
  */
-int mmf__os_flush(mmf__file f, void *addr, size_t len, int level,
-                  int *oserr) {
+int mmf__os_flush(mmf__file f, void *addr, size_t len, int level, int *oserr) {
   DWORD e;
   int tries;
   for (tries = 0;; tries++) {
