@@ -22,8 +22,14 @@ static void undo_lock_failure(mmf_map *m, void *nb, size_t new_len) {
                        (m->flags & MMF_SHARED) != 0, m->offset - m->slack, nb,
                        new_len, m->map_len, &back, NULL);
   if (rc) {
+    /* Keep pointing into the mapping that exists (nb may lie elsewhere
+     * than the old one), so mmf_data() never dangles and close unmaps
+     * the right range. */
     m->base = nb;
     m->map_len = new_len;
+    m->data = (unsigned char *)nb + m->slack;
+    if (m->size > new_len - m->slack)
+      m->size = new_len - m->slack;
     m->poisoned = MMF_EPOISONED;
     return;
   }

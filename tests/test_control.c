@@ -298,6 +298,14 @@ TEST(protect_unknown_einval) {
 static void need_memlock(uint64_t bytes) {
   if (test_under_asan())
     SKIP("AddressSanitizer turns mlock() into a no-op");
+#ifdef _WIN32
+  /* Measured under Wine 8: VirtualLock succeeds but locks nothing (the
+   * host's VmLck stays 0, QueryWorkingSetEx reports no Locked page), so
+   * nothing here could tell a lock from none. test_windows_inject walks
+   * the calls and their failures. */
+  SKIP("no count of locked pages to check against (Wine's VirtualLock "
+       "is a no-op)");
+#endif
   long lck = proc_status_kb("VmLck");
   if (lck < 0)
     SKIP("no VmLck in /proc/self/status");

@@ -1175,6 +1175,76 @@ TEST(last_os_error_on_handle) {
 #endif
 }
 
+#ifndef _WIN32
+/* mlock always fails; mremap cannot grow in place (as when the address
+ * space after the map is taken), so the resize moves the map, and fails
+ * once mlock has (the undo): both the lock and its repair fail, with the
+ * new mapping somewhere else than the old one. */
+static int mlock_failed, undo_mremaps;
+static int enomem_mlock(const void *addr, size_t len) {
+  (void)addr;
+  (void)len;
+  mlock_failed = 1;
+  errno = ENOMEM;
+  return -1;
+}
+static void *mremap_fails_after_mlock(void *old, size_t old_len, size_t new_len,
+                                      int flags, void *new_addr) {
+  if (mlock_failed) {
+    undo_mremaps++;
+    errno = EINVAL; /* not ENOMEM, which would move the map instead */
+    return MAP_FAILED;
+  }
+  if (new_len > old_len && !(flags & MREMAP_MAYMOVE)) {
+    errno = ENOMEM;
+    return MAP_FAILED;
+  }
+  return mmf__sys_real.mremap(old, old_len, new_len, flags, new_addr);
+}
+#endif
+
+/* A locked map whose resize cannot lock the new pages, and then cannot go
+ * back to the old size either, is poisoned: every call but close returns
+ * MMF_EPOISONED, its pointer stays inside a live mapping, and close
+ * releases everything. */
+TEST(resize_lock_and_undo_fail_poisons) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  if (!mmf__sys_real.mremap)
+    SKIP("no mremap here: a resize maps anew and the undo is an unmap");
+  if (test_under_asan())
+    SKIP("AddressSanitizer turns mlock() into a no-op");
+  write_pattern(fpath(), FSIZE);
+  int fds = count_open_fds(), maps = count_mappings();
+  mmf_map *m = NULL;
+  int rc = mmf_open(&m, fpath(), MMF_WRITE,
+                    &(mmf_options){.offset = 7, .flags = MMF_LOCKED});
+  if (rc == MMF_ENOMEM || rc == MMF_EAGAIN || rc == MMF_EACCES)
+    SKIP("the memory-lock limit does not allow a locked map (%s)",
+         mmf_errname(rc));
+  ASSERT_OK(rc);
+  const void *old_data = mmf_data(m);
+  mlock_failed = undo_mremaps = 0;
+  mmf__sys.mlock = enomem_mlock;
+  mmf__sys.mremap = mremap_fails_after_mlock;
+  ASSERT_ERR(mmf_resize(m, FSIZE + 3 * 4096), MMF_ENOMEM);
+  restore_real();
+  ASSERT_EQ(undo_mremaps, 1);
+  /* The data it still shows lie in the mapping that exists, which moved. */
+  ASSERT_TRUE(mmf_data(m) != NULL);
+  ASSERT_TRUE(mmf_data(m) != old_data);
+  ASSERT_LE(mmf_size(m), FSIZE + 3 * 4096);
+  ASSERT_PAT((unsigned char *)mmf_data(m), 7, FSIZE - 7);
+  unsigned char b;
+  ASSERT_ERR(mmf_read(m, 0, &b, 1), MMF_EPOISONED);
+  ASSERT_ERR(mmf_resize(m, FSIZE), MMF_EPOISONED);
+  ASSERT_OK(mmf_close(m));
+  ASSERT_EQ(count_open_fds(), fds);
+  ASSERT_EQ(count_mappings(), maps);
+#endif
+}
+
 /* The wrappers do fail calls (so the walks above can find failures). */
 TEST(injection_fails_calls) {
 #ifdef _WIN32
