@@ -125,9 +125,10 @@ struct mmf_map;
 typedef struct mmf_map mmf_map;
 
 /*
- * The raw operating-system error (errno on POSIX, GetLastError() on Windows)
- * behind the last failure on m, or 0 if the last failure had none (argument
- * checks) or there was no failure. With m == NULL: the OS error of the last
+ * The raw operating-system error (errno on POSIX; GetLastError() on
+ * Windows, or the exception's NTSTATUS after a fault) behind the last
+ * failure on m, or 0 if the last failure had none (argument checks) or
+ * there was no failure. With m == NULL: the OS error of the last
  * failed mmf_open / mmf_open_fd / mmf_anon in the calling thread, which have
  * no handle to keep it in.
  */
@@ -146,21 +147,25 @@ enum mmf_mode {
 
 /* Flags for mmf_options.flags and mmf_anon(). Unknown bits: MMF_EINVAL. */
 enum mmf_flag {
-  /* MMF_WRITE only: create the file (mode 0666 & ~umask) if missing. */
+  /* MMF_WRITE only: create the file (mode 0666 & ~umask) if missing.
+   * Windows: the directory's default security (no mode bits). */
   MMF_CREATE = 1u << 0,
   /* Fault every page in at open time (MAP_POPULATE or equivalent). */
   MMF_POPULATE = 1u << 1,
   /* Access pattern hints for read-ahead. Not both. */
   MMF_SEQUENTIAL = 1u << 2,
   MMF_RANDOM = 1u << 3,
-  /* Huge pages where the OS offers them; normal pages silently otherwise. */
+  /* Huge pages where the OS offers them; normal pages silently otherwise
+   * (always on Windows, whose large pages need a privilege). */
   MMF_HUGE = 1u << 4,
   /* Lock the pages in RAM (mlock). Fails with MMF_ENOMEM/MMF_EAGAIN or
-   * MMF_EACCES when the memory-lock limit does not allow it. */
+   * MMF_EACCES when the memory-lock limit does not allow it (Windows: the
+   * process's minimum working set; see mmf_lock_memory()). */
   MMF_LOCKED = 1u << 5,
   /* MMF_WRITE only: allocate disk blocks for the whole mapped range before
    * any page is touched, so a full disk is reported by mmf_open/mmf_resize
-   * as MMF_ENOSPC instead of as a fault on first write. */
+   * as MMF_ENOSPC instead of as a fault on first write. Windows: raises
+   * the file's allocation (FileAllocationInformation). */
   MMF_PREALLOCATE = 1u << 6,
   /* MMF_WRITE only: mmf_close() flushes with MMF_FLUSH_SYNC and returns the
    * result. */
@@ -168,7 +173,8 @@ enum mmf_flag {
   /* Fail with MMF_ENODEV instead of reading an unmappable input (FIFO,
    * character device, /proc file) into memory. Empty files still map. */
   MMF_NO_FALLBACK = 1u << 8,
-  /* mmf_anon only: the memory is shared with children created by fork(). */
+  /* mmf_anon only: the memory is shared with children created by fork().
+   * Accepted on Windows, where it changes nothing (there is no fork()). */
   MMF_SHARED = 1u << 9
 };
 
@@ -219,6 +225,12 @@ typedef struct mmf_options {
  * Descriptors: a file map keeps one descriptor (close-on-exec) for its whole
  * life, because fault classification, mmf_resize() and MMF_FLUSH_FULL need
  * the file; fallback copies keep none. Nothing leaks on any error path.
+ *
+ * Windows: path is UTF-8 (invalid UTF-8 is MMF_EINVAL) and may be longer
+ * than MAX_PATH; the file is opened sharing read, write and delete; a file
+ * another program opened without sharing is MMF_EBUSY; a path through a
+ * regular file is MMF_ENOENT rather than MMF_ENOTDIR (Windows reports both
+ * as "path not found"). See docs/windows.md.
  *
  * Returns 0 and sets *out, or: MMF_EINVAL, MMF_ENOENT, MMF_EACCES,
  * MMF_EISDIR, MMF_ENODEV, MMF_ERANGE, MMF_EOVERFLOW, MMF_ENOMEM,
@@ -294,6 +306,8 @@ MMF_API size_t mmf_granularity(void);
  * end), into *bytes. Residency is known per page; every byte of the range
  * that lies in a resident page counts. MMF_ERANGE if the range leaves the
  * map. Fallback copies report what the OS says of their memory.
+ * Windows: resident means in this process's working set (QueryWorkingSetEx),
+ * so a page in the system cache not yet touched through m does not count.
  */
 MMF_API int mmf_resident(mmf_map *m, uint64_t off, uint64_t len,
                          uint64_t *bytes);
@@ -311,7 +325,8 @@ enum mmf_flush_level {
   MMF_FLUSH_SYNC = 2,
   /* SYNC plus what the platform needs beyond it: fsync of the file
    * (F_FULLFSYNC on macOS), and of the parent directory once after
-   * mmf_open created the file. */
+   * mmf_open created the file. Windows: the same as SYNC (FlushFileBuffers
+   * already flushes the drive; NTFS journals the directory). */
   MMF_FLUSH_FULL = 3
 };
 
@@ -343,6 +358,9 @@ enum mmf_advice {
  * to every page holding a byte of the range. Returns MMF_ERANGE, MMF_EINVAL
  * (unknown advice), MMF_ENOTSUP (the OS has no such advice), or a
  * translated OS error.
+ * Windows: NORMAL, SEQUENTIAL and RANDOM are accepted and do nothing;
+ * WILLNEED is PrefetchVirtualMemory (Windows 8+); DONTNEED on a MMF_COPY
+ * map and HUGEPAGE are MMF_ENOTSUP.
  */
 MMF_API int mmf_advise(mmf_map *m, uint64_t off, uint64_t len, int advice);
 
@@ -359,6 +377,8 @@ enum mmf_prot {
  * range in the same page change too. Write access on a MMF_READ map is
  * MMF_EACCES. A library access (mmf_read and friends) that touches a
  * MMF_PROT_NONE page returns MMF_EACCES instead of crashing.
+ * Windows: protections do not survive mmf_resize() of a file map (the new
+ * view starts with the mode's protection).
  */
 MMF_API int mmf_protect(mmf_map *m, uint64_t off, uint64_t len, int prot);
 
@@ -366,6 +386,9 @@ MMF_API int mmf_protect(mmf_map *m, uint64_t off, uint64_t len, int prot);
  * Lock the pages of [off, off+len) in RAM (len 0: to the end), or unlock
  * them. Locking fails with MMF_ENOMEM, MMF_EAGAIN or MMF_EACCES when the
  * memory-lock limit (RLIMIT_MEMLOCK) does not allow it.
+ * Windows: VirtualLock, limited by the process's minimum working set (a
+ * few hundred KiB unless the program raises it with
+ * SetProcessWorkingSetSize); beyond it MMF_ENOMEM.
  */
 MMF_API int mmf_lock_memory(mmf_map *m, uint64_t off, uint64_t len);
 MMF_API int mmf_unlock_memory(mmf_map *m, uint64_t off, uint64_t len);
@@ -386,6 +409,12 @@ MMF_API int mmf_unlock_memory(mmf_map *m, uint64_t off, uint64_t len);
  * and the file are left as they were (a new mapping is made before the old
  * one is dropped). Growing MMF_SHARED anonymous memory is MMF_ENOTSUP: the
  * processes already sharing it could not see the new part.
+ *
+ * Windows: a file map always gets a new view. Windows cannot shrink a file
+ * while any view of it exists, so a shrinking MMF_WRITE map is unmapped,
+ * the file shrunk and the map made again; if another map of the file
+ * exists (here or in another process) that is MMF_EBUSY and the map stays
+ * as it was.
  */
 MMF_API int mmf_resize(mmf_map *m, uint64_t new_size);
 
@@ -413,6 +442,11 @@ MMF_API int mmf_resize(mmf_map *m, uint64_t new_size);
  *
  * Raw pointers handed to the caller are the caller's to guard: run code
  * that dereferences them inside mmf_guard(). See docs/faults.md.
+ *
+ * Windows: no program can truncate a file that is mapped, so
+ * MMF_ETRUNCATED comes from files that shrink or vanish on network shares
+ * or removable media; after a fault mmf_last_os_error() is the exception's
+ * NTSTATUS.
  */
 
 /* Returned by mmf_find() in *pos when the needle is absent. */
