@@ -12,23 +12,46 @@
  *
  * Every test that expects a death, or installs handlers, does so in a
  * forked child, so that the test's own process stays clean.
+ *
+ * Windows. The guard is a vectored exception handler, so what concerns
+ * signal dispositions, sigaltstack and signals sent by kill() or raise()
+ * skips there, each test saying why. The rest runs: nesting, threads, small
+ * stacks, and the foreign faults that must still kill, in "children" that
+ * run_crashing_child emulates in this process (see crashing_child below).
+ * Windows has its own tests of how mmf's handler shares the chain with the
+ * application's vectored handlers (veh_*, skipping on POSIX); they add
+ * their handlers in the test's own process, which serves one test. A map
+ * "cut" under its user is one whose file a host program truncates: no
+ * Windows program can shrink a mapped file, but under Wine a host one can,
+ * and Wine reports the fault as an access violation (Windows itself would
+ * raise an in-page error; the tests that need a cut map skip there).
  */
 #include "test.h"
 
-#ifndef _WIN32
-
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+/* A relic of 16-bit Windows (windef.h defines it as nothing); here it is a
+ * field name. */
+#undef far
+#else
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 /* AddressSanitizer installs its own SIGSEGV/SIGBUS handlers, which report
  * and exit instead of dying by the signal; these tests are about what the
@@ -47,24 +70,142 @@ const char *__asan_default_options(void) {
 }
 #endif
 
-static size_t page(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static size_t page(void) { return test_page_size(); }
+
+/* Each test keeps its TEST() line on every platform (see test.h). A test
+ * about POSIX signals skips on Windows, saying why. */
+#ifdef _WIN32
+#define POSIX_ONLY(fn, why) SKIP(why)
+#else
+#define POSIX_ONLY(fn, why) fn()
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Portable bits                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void yield_cpu(void) {
+#ifdef _WIN32
+  SwitchToThread();
+#else
+  sched_yield();
+#endif
+}
+
+/* A barrier for n threads that needs neither pthread_barrier_t nor
+ * Windows' synchronization barriers. */
+typedef struct start_line {
+  atomic_int arrived;
+  int n;
+} start_line;
+
+static void start_line_wait(start_line *s) {
+  atomic_fetch_add(&s->arrived, 1);
+  while (atomic_load(&s->arrived) < s->n)
+    yield_cpu();
+}
 
 /* ------------------------------------------------------------------------ */
 /* Fixtures                                                                  */
 /* ------------------------------------------------------------------------ */
 
+#ifdef _WIN32
+/* What a child leaves mapped. A child process takes it along when it
+ * dies; on Windows, where the "child" is a thread of this process (see
+ * crashing_child), the test releases it once the child has died: a file
+ * still mapped would keep the test's directory from being removed. A
+ * child that needs more than that done first (a thread of its own to
+ * stop) sets child_cleanup. */
+enum { MAX_LEFTOVERS = 8 };
+static volatile int in_crash_child;
+static mmf_map *child_maps[MAX_LEFTOVERS];
+static void *child_views[MAX_LEFTOVERS];
+static int child_nmaps, child_nviews;
+static void (*child_cleanup)(void);
+
+static void keep_child_map(mmf_map *m) {
+  if (in_crash_child && child_nmaps < MAX_LEFTOVERS)
+    child_maps[child_nmaps++] = m;
+}
+
+static void keep_child_view(void *p) {
+  if (in_crash_child && child_nviews < MAX_LEFTOVERS)
+    child_views[child_nviews++] = p;
+}
+
+static void release_child_leftovers(void) {
+  if (child_cleanup != NULL)
+    child_cleanup();
+  child_cleanup = NULL;
+  for (int i = 0; i < child_nmaps; i++)
+    ASSERT_OK(mmf_close(child_maps[i]));
+  for (int i = 0; i < child_nviews; i++)
+    ASSERT_TRUE(UnmapViewOfFile(child_views[i]));
+  child_nmaps = child_nviews = 0;
+}
+
+typedef char *(__cdecl *unix_name_fn)(const wchar_t *dos);
+
+/* Shrink path to size under whoever maps it. A Windows program cannot
+ * shrink a mapped file (ERROR_USER_MAPPED_FILE); under Wine a host program
+ * can, so run the host's truncate(1), which Wine does not wait for: watch
+ * the size instead. On Windows itself the test skips. */
+static void cut_file(const char *path, uint64_t size) {
+  unix_name_fn unix_name = (unix_name_fn)(void (*)(void))GetProcAddress(
+      GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name");
+  if (unix_name == NULL)
+    SKIP("needs a file truncated under its map, which Windows lets no "
+         "program do (Wine lets a host program do it)");
+  wchar_t wpath[1024];
+  ASSERT_GT(MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024), 0);
+  char *upath = unix_name(wpath);
+  ASSERT_TRUE(upath != NULL);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "/usr/bin/truncate -s %" PRIu64 " \"%s\"", size,
+           upath);
+  HeapFree(GetProcessHeap(), 0, upath);
+  STARTUPINFOA si;
+  PROCESS_INFORMATION pi;
+  memset(&si, 0, sizeof si);
+  si.cb = sizeof si;
+  if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+    SKIP("cannot start the host's truncate (error %lu)",
+         (unsigned long)GetLastError());
+  CloseHandle(pi.hThread);
+  CloseHandle(pi.hProcess);
+  for (int i = 0; file_size(path) != size; i++) {
+    if (i == 1000)
+      FAIL("%s still has %" PRIu64 " bytes 10 s after the host's truncate",
+           path, file_size(path));
+    Sleep(10);
+  }
+}
+
+/* What a raw load from a page past the end of a cut file dies of:
+ * run_crashing_child's SIGSEGV, since Wine reports it as an access
+ * violation. */
+#define CUT_SIGNAL SIGSEGV
+#else
+static void cut_file(const char *path, uint64_t size) {
+  if (truncate(path, (off_t)size) != 0)
+    FAIL("truncate %s: %s", path, strerror(errno));
+}
+
+#define CUT_SIGNAL SIGBUS
+#endif
+
 /* A 4-page file mapped MMF_READ, then truncated to 1 page: far points
- * into the mapping, 2 pages past the file's end, and SIGBUSes. (The first
- * such fault lowers mmf_size(), so later ones are reached through
- * mmf_guard(), which arms the whole mapping.) */
+ * into the mapping, 2 pages past the file's end, and SIGBUSes (under Wine:
+ * an access violation). (The first such fault lowers mmf_size(), so later
+ * ones are reached through mmf_guard(), which arms the whole mapping.) */
 typedef struct cut_map {
   mmf_map *m;
   unsigned char *far;
   const char *path;
 } cut_map;
 
-/* A map whose first page is MMF_PROT_NONE: mmf_read() of it SIGSEGVs, as
- * often as asked. */
+/* A map whose first page is MMF_PROT_NONE: mmf_read() of it SIGSEGVs
+ * (raises an access violation), as often as asked. */
 static mmf_map *make_noaccess_map(const char *name) {
   const char *path = test_path(name);
   write_pattern(path, 2 * page());
@@ -81,30 +222,54 @@ static cut_map make_cut_map(const char *name) {
   c.m = NULL;
   ASSERT_OK(mmf_open(&c.m, c.path, MMF_READ, NULL));
   c.far = (unsigned char *)mmf_data(c.m) + 3 * page();
-  if (truncate(c.path, (off_t)page()) != 0)
-    FAIL("truncate %s: %s", c.path, strerror(errno));
+#ifdef _WIN32
+  keep_child_map(c.m);
+#endif
+  cut_file(c.path, page());
   return c;
 }
 
 /* A raw mapping not made by mmf whose last page lies past the file's end:
- * SIGBUS at *raw_bus_far with no guard interested. */
+ * SIGBUS (under Wine an access violation) at *raw_bus_far with no guard
+ * interested. */
 static unsigned char *raw_bus_far(const char *name) {
   const char *path = test_path(name);
   write_pattern(path, 2 * page());
+#ifdef _WIN32
+  wchar_t wpath[1024];
+  ASSERT_GT(MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024), 0);
+  HANDLE f = CreateFileW(wpath, GENERIC_READ,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                         NULL, OPEN_EXISTING, 0, NULL);
+  ASSERT_TRUE(f != INVALID_HANDLE_VALUE);
+  HANDLE s = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
+  ASSERT_TRUE(s != NULL);
+  void *p = MapViewOfFile(s, FILE_MAP_READ, 0, 0, 0);
+  ASSERT_TRUE(p != NULL);
+  CloseHandle(s);
+  CloseHandle(f);
+  keep_child_view(p);
+#else
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   void *p = mmap(NULL, 2 * page(), PROT_READ, MAP_SHARED, fd, 0);
   ASSERT_TRUE(p != MAP_FAILED);
   close(fd);
-  if (truncate(path, 1) != 0)
-    FAIL("truncate %s: %s", path, strerror(errno));
+#endif
+  cut_file(path, 1);
   return (unsigned char *)p + page();
 }
 
-/* A page of the program's own that faults with SIGSEGV. */
+/* A page of the program's own that faults with SIGSEGV (an access
+ * violation). */
 static unsigned char *raw_segv_page(void) {
+#ifdef _WIN32
+  void *p = VirtualAlloc(NULL, page(), MEM_RESERVE | MEM_COMMIT, PAGE_NOACCESS);
+  ASSERT_TRUE(p != NULL);
+#else
   void *p = mmap(NULL, page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_TRUE(p != MAP_FAILED);
+#endif
   return p;
 }
 
@@ -136,38 +301,122 @@ static volatile unsigned char *volatile null_pointer;
 
 TEST_NO_UBSAN static int load_null(void) { return *null_pointer; }
 
-static int load_null_fn(void *ctx) {
-  (void)ctx;
-  return load_null();
-}
-
 /* Children that are meant to die should not leave core files. */
 static void no_core(void) {
+#ifndef _WIN32
   struct rlimit rl = {0, 0};
   setrlimit(RLIMIT_CORE, &rl);
+#endif
 }
 
+/* Set by a child just before the access that is meant to kill it. On
+ * Windows, where the "child" shares this process's memory, expect_death
+ * checks it: the child died of that access and not of an earlier one (say
+ * a guarded fault that should have come back as a code). */
+static volatile int death_point;
+
+#ifdef _WIN32
+/*
+ * Windows has no fork(): run_crashing_child runs fn in this process, under
+ * a vectored handler of the test framework that claims every access
+ * violation of its thread while fn runs. That handler must be behind
+ * mmf's in the chain, or it would take the guarded faults that mmf turns
+ * into codes. mmf adds its handler at the front at its first guarded call,
+ * so a first, harmless run adds the framework's before anything here makes
+ * a guarded call, which puts it behind mmf's at whichever end of the chain
+ * the framework adds it; a guarded fault in a first "child", which must
+ * come back as a code, checks the order.
+ *
+ * Each child runs on a thread of its own: a fault that ends the child
+ * abandons the mmf_guard() calls it was inside, and the guard's
+ * per-thread record of them must go with the thread, as it goes with a
+ * child process on POSIX.
+ */
+typedef struct crash_run {
+  int (*fn)(void *);
+  void *arg;
+  int status;
+} crash_run;
+
+static void *crash_thread(void *arg) {
+  crash_run *r = arg;
+  in_crash_child = 1;
+  r->status = run_crashing_child(r->fn, r->arg);
+  in_crash_child = 0;
+  return NULL;
+}
+
+static int crash_on_new_thread(int (*fn)(void *), void *arg) {
+  crash_run r = {fn, arg, -1};
+  test_thread_join(test_thread_start(crash_thread, &r));
+  return r.status;
+}
+
+static int return_zero(void *arg) {
+  (void)arg;
+  return 0;
+}
+
+static int guarded_fault_comes_back(void *arg) {
+  unsigned char b;
+  (void)arg;
+  mmf_map *m = make_noaccess_map("order");
+  int rc = mmf_read(m, 0, &b, 1);
+  ASSERT_OK(mmf_close(m));
+  return rc == MMF_EACCES ? 0 : 3;
+}
+
+static int crashing_child(int (*fn)(void *), void *arg) {
+  static int order_checked;
+  if (!order_checked) {
+    ASSERT_EXITED(crash_on_new_thread(return_zero, NULL), 0);
+    int st = crash_on_new_thread(guarded_fault_comes_back, NULL);
+    if (st != 0)
+      FAIL("a guarded fault in a child did not come back as MMF_EACCES "
+           "(status 0x%x): mmf's handler is behind run_crashing_child's; "
+           "did the test make a guarded call before its first child?",
+           (unsigned)st);
+    order_checked = 1;
+  }
+  int st = crash_on_new_thread(fn, arg);
+  release_child_leftovers();
+  return st;
+}
+#else
 /* Children put their files in the test's directory, which only the test's
  * own process removes: make it before forking. */
 static int in_child(int (*fn)(void *), void *arg) {
   (void)test_dir();
   return run_in_child(fn, arg);
 }
+#endif
 
-/* Run fn in a child that must die by sig. */
+/* Run fn in a child that must die by sig (on Windows: of the exception
+ * that sig stands for, see run_crashing_child). */
 static void expect_death(int (*fn)(void *), void *arg, int sig,
                          const char *what) {
+  death_point = 0;
+#ifdef _WIN32
+  int st = crashing_child(fn, arg);
+  test_context("%s", what);
+  ASSERT_SIGNALED(st, sig);
+  if (!death_point)
+    FAIL("%s: the child died before the access meant to kill it", what);
+  test_context_clear();
+#else
   int st = in_child(fn, arg);
   if (WIFEXITED(st))
     FAIL("%s: child exited with %d, expected death by signal %d (%s)", what,
          WEXITSTATUS(st), sig, strsignal(sig));
   ASSERT_SIGNALED(st, sig);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
 /* mmf's disposition                                                         */
 /* ------------------------------------------------------------------------ */
 
+#ifndef _WIN32
 static void handlers_installed_siginfo_onstack_run(void) {
   struct sigaction before, after;
   ASSERT_EQ(sigaction(SIGBUS, NULL, &before), 0);
@@ -184,6 +433,13 @@ static void handlers_installed_siginfo_onstack_run(void) {
   ASSERT_FALSE(sigismember(&mask, SIGBUS));
   ASSERT_FALSE(sigismember(&mask, SIGSEGV));
 }
+#endif
+
+TEST(handlers_installed_siginfo_onstack) {
+  POSIX_ONLY(handlers_installed_siginfo_onstack_run,
+             "Windows has no sigaction: mmf adds a vectored exception handler, "
+             "which has no flags and runs on the faulting thread's stack");
+}
 
 /* ------------------------------------------------------------------------ */
 /* Foreign faults still kill                                                 */
@@ -193,6 +449,7 @@ static int child_null_deref(void *arg) {
   (void)arg;
   no_core();
   arm_mmf();
+  death_point = 1;
   return load_null() + 100;
 }
 
@@ -205,6 +462,7 @@ static int child_raw_sigbus_mmf_map(void *arg) {
   if (mmf_read(c.m, 3 * page(), &b, 1) != MMF_ETRUNCATED)
     return 2;
   /* ...but not a raw load through the borrowed pointer. */
+  death_point = 1;
   return touch(c.far) + 100;
 }
 
@@ -212,9 +470,34 @@ static int child_raw_sigbus_other_map(void *arg) {
   (void)arg;
   no_core();
   arm_mmf();
-  return touch(raw_bus_far("raw")) + 100;
+  unsigned char *far = raw_bus_far("raw");
+  death_point = 1;
+  return touch(far) + 100;
 }
 
+TEST(foreign_null_deref_kills) {
+  expect_death(child_null_deref, NULL, SIGSEGV, "NULL dereference");
+  test_note("NULL dereference after mmf armed: killed by SIGSEGV");
+}
+
+/* Windows: the death is an access violation (Wine's report of the host's
+ * SIGBUS). */
+TEST(foreign_sigbus_outside_guard_kills) {
+  expect_death(child_raw_sigbus_mmf_map, NULL, CUT_SIGNAL,
+               "raw load past EOF through mmf_data()");
+  expect_death(child_raw_sigbus_other_map, NULL, CUT_SIGNAL,
+               "raw load past EOF of a map mmf does not own");
+#ifdef _WIN32
+  test_note("fault past EOF outside any guard (mmf map and foreign map): "
+            "killed by an access violation (Wine's report of the host's "
+            "SIGBUS)");
+#else
+  test_note("SIGBUS outside any guard (mmf map and foreign map): killed by "
+            "SIGBUS");
+#endif
+}
+
+#ifndef _WIN32
 static int child_raise(void *arg) {
   no_core();
   arm_mmf();
@@ -229,20 +512,6 @@ static int child_kill_self(void *arg) {
   return 100;
 }
 
-static void foreign_null_deref_kills_run(void) {
-  expect_death(child_null_deref, NULL, SIGSEGV, "NULL dereference");
-  test_note("NULL dereference after mmf armed: killed by SIGSEGV");
-}
-
-static void foreign_sigbus_outside_guard_kills_run(void) {
-  expect_death(child_raw_sigbus_mmf_map, NULL, SIGBUS,
-               "raw load past EOF through mmf_data()");
-  expect_death(child_raw_sigbus_other_map, NULL, SIGBUS,
-               "raw load past EOF of a map mmf does not own");
-  test_note("SIGBUS outside any guard (mmf map and foreign map): killed by "
-            "SIGBUS");
-}
-
 static void foreign_raise_and_kill_self_kill_run(void) {
   int bus = SIGBUS, segv = SIGSEGV;
   expect_death(child_raise, &bus, SIGBUS, "raise(SIGBUS)");
@@ -250,7 +519,17 @@ static void foreign_raise_and_kill_self_kill_run(void) {
   expect_death(child_kill_self, &bus, SIGBUS, "kill(getpid(), SIGBUS)");
   expect_death(child_kill_self, &segv, SIGSEGV, "kill(getpid(), SIGSEGV)");
 }
+#endif
 
+TEST(foreign_raise_and_kill_self_kill) {
+  POSIX_ONLY(
+      foreign_raise_and_kill_self_kill_run,
+      "sent signals are POSIX: Windows has no kill(), and raise(SIGSEGV) "
+      "calls the C runtime's signal handler directly, raising no exception "
+      "for mmf's vectored handler to see");
+}
+
+#ifndef _WIN32
 /* kill -BUS from another process, while the child sits in a guard-free
  * pause and while it is inside a guarded call. */
 typedef struct waiter {
@@ -295,19 +574,28 @@ static void foreign_kill_bus_from_other_process_run(void) {
   test_note("kill -BUS from another process (outside and inside a guard): "
             "killed by SIGBUS");
 }
+#endif
+
+TEST(foreign_kill_bus_from_other_process) {
+  POSIX_ONLY(foreign_kill_bus_from_other_process_run,
+             "Windows has no kill(): another process cannot send this one a "
+             "fault, only end it (TerminateProcess)");
+}
 
 /* A guard is per thread: another thread's fault in a range this thread
  * has armed is not this thread's to catch. */
 typedef struct two_threads {
   cut_map c;
-  pthread_barrier_t armed;
+  atomic_int armed;
+  atomic_int release; /* set on Windows once the child has died */
+  test_thread holder;
 } two_threads;
 
 static int hold_guard(void *ctx) {
   two_threads *t = ctx;
-  pthread_barrier_wait(&t->armed);
-  for (;;)
-    pause();
+  atomic_store(&t->armed, 1);
+  while (!atomic_load(&t->release))
+    test_sleep_ms(1);
   return 0;
 }
 
@@ -317,23 +605,42 @@ static void *guard_holder(void *arg) {
   return NULL;
 }
 
+#ifdef _WIN32
+static two_threads *other_thread_job;
+
+static void stop_guard_holder(void) {
+  atomic_store(&other_thread_job->release, 1);
+  test_thread_join(other_thread_job->holder);
+  free(other_thread_job);
+}
+#endif
+
 static int child_other_thread_fault(void *arg) {
   (void)arg;
   no_core();
   two_threads *t = calloc(1, sizeof *t);
-  pthread_t th;
-  t->c = make_cut_map("f");
-  pthread_barrier_init(&t->armed, NULL, 2);
-  if (pthread_create(&th, NULL, guard_holder, t) != 0)
+  if (t == NULL)
     return 2;
-  pthread_barrier_wait(&t->armed);
+  t->c = make_cut_map("f");
+  atomic_init(&t->armed, 0);
+  atomic_init(&t->release, 0);
+  t->holder = test_thread_start(guard_holder, t);
+#ifdef _WIN32
+  other_thread_job = t;
+  child_cleanup = stop_guard_holder;
+#endif
+  while (!atomic_load(&t->armed))
+    yield_cpu();
+  death_point = 1;
   return touch(t->c.far) + 100;
 }
 
-static void foreign_fault_in_other_threads_guard_kills_run(void) {
-  expect_death(child_other_thread_fault, NULL, SIGBUS,
+TEST(foreign_fault_in_other_threads_guard_kills) {
+  expect_death(child_other_thread_fault, NULL, CUT_SIGNAL,
                "raw load in a range another thread has armed");
 }
+
+#ifndef _WIN32
 
 /* ------------------------------------------------------------------------ */
 /* Chaining to what the program had before mmf                               */
@@ -625,26 +932,249 @@ static void chain_handler_installed_after_run(void) {
   ASSERT_SIGNALED(st, SIGSEGV);
 }
 
+#endif /* !_WIN32 */
+
+TEST(chain_siginfo_handler_installed_before) {
+  POSIX_ONLY(chain_siginfo_handler_installed_before_run,
+             "Windows has no sigaction and no siginfo handlers; "
+             "veh_behind_mmf_gets_foreign_faults is the vectored-handler "
+             "counterpart");
+}
+
+TEST(chain_plain_handler_installed_before) {
+  POSIX_ONLY(
+      chain_plain_handler_installed_before_run,
+      "Windows has no sigaction: a C runtime signal(SIGSEGV) handler is "
+      "called from the unhandled-exception filter, the last stop after every "
+      "vectored handler (mmf's included), and the test runner installs a "
+      "filter of its own; veh_behind_mmf_gets_foreign_faults checks that mmf "
+      "passes foreign faults on");
+}
+
+TEST(chain_sig_ign_installed_before) {
+  POSIX_ONLY(
+      chain_sig_ign_installed_before_run,
+      "Windows has no sigaction: SIG_IGN for SIGSEGV is the C runtime's, "
+      "applied by its unhandled-exception filter after every vectored handler "
+      "(mmf's included) has passed the fault on, and the test runner installs "
+      "a filter of its own");
+}
+
+TEST(chain_sig_dfl_installed_before) {
+  POSIX_ONLY(
+      chain_sig_dfl_installed_before_run,
+      "Windows has no sigaction: an access violation that no handler takes "
+      "ends the process, which foreign_null_deref_kills and "
+      "guard_fault_outside_map_kills check");
+}
+
+TEST(chain_handler_installed_after) {
+  POSIX_ONLY(chain_handler_installed_after_run,
+             "Windows has no sigaction to chain through; "
+             "veh_in_front_of_mmf_sees_guarded_faults is the "
+             "vectored-handler counterpart");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Windows: the application's vectored handlers                              */
+/* ------------------------------------------------------------------------ */
+
+/* mmf adds its handler at the front of the chain at its first guarded
+ * call. A handler the application added before that is behind it: it must
+ * get every fault mmf does not claim, with the original exception record,
+ * and none that mmf does. One added in front of mmf's afterwards sees
+ * every fault first; if it passes mmf's on, mmf still turns them into
+ * codes. */
+
+#ifdef _WIN32
+static DWORD veh_thread; /* the thread whose faults veh_app counts */
+static volatile LONG veh_calls;
+static volatile DWORD veh_code, veh_last_error;
+static volatile ULONG_PTR veh_dir; /* ExceptionInformation[0] */
+static void *volatile veh_addr;
+/* A page of the application's own that veh_app makes readable and
+ * writable when it faults, and a map whose first page it makes readable
+ * (what lazy loaders and garbage collectors do). */
+static unsigned char *volatile veh_own_page;
+static mmf_map *volatile veh_own_map;
+
+static LONG CALLBACK veh_app(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *r = ep->ExceptionRecord;
+  DWORD err = GetLastError();
+  if (GetCurrentThreadId() != veh_thread ||
+      (r->ExceptionCode != EXCEPTION_ACCESS_VIOLATION &&
+       r->ExceptionCode != EXCEPTION_IN_PAGE_ERROR) ||
+      r->NumberParameters < 2)
+    return EXCEPTION_CONTINUE_SEARCH;
+  const unsigned char *a = (const unsigned char *)r->ExceptionInformation[1];
+  veh_calls++;
+  veh_code = r->ExceptionCode;
+  veh_dir = r->ExceptionInformation[0];
+  veh_addr = (void *)(uintptr_t)a;
+  veh_last_error = err;
+  unsigned char *own = veh_own_page;
+  DWORD old;
+  if (own != NULL && a >= own && a < own + page() &&
+      VirtualProtect(own, page(), PAGE_READWRITE, &old))
+    return EXCEPTION_CONTINUE_EXECUTION;
+  mmf_map *m = veh_own_map;
+  const unsigned char *d = m ? mmf_data(m) : NULL;
+  if (d != NULL && a >= d && a < d + page() &&
+      mmf_protect(m, 0, page(), MMF_PROT_READ) == 0)
+    return EXCEPTION_CONTINUE_EXECUTION;
+  return EXCEPTION_CONTINUE_SEARCH;
+}
+
+/* 10 guarded faults of each kind: all must come back as codes. */
+static int guarded_faults(cut_map *c, mmf_map *noaccess) {
+  unsigned char b;
+  int ok = 0;
+  for (int i = 0; i < 10; i++) {
+    ok += mmf_guard(c->m, touch, c->far) == MMF_ETRUNCATED;
+    ok += mmf_read(noaccess, 7, &b, 1) == MMF_EACCES;
+  }
+  return ok;
+}
+
+static void veh_behind_mmf_gets_foreign_faults_run(void) {
+  veh_thread = GetCurrentThreadId();
+  unsigned char *own = raw_segv_page();
+  /* Before mmf's first guarded call: mmf's handler goes in front. */
+  PVOID h = AddVectoredExceptionHandler(1, veh_app);
+  ASSERT_TRUE(h != NULL);
+  cut_map c = make_cut_map("f");
+  mmf_map *g = make_noaccess_map("g");
+  ASSERT_EQ(guarded_faults(&c, g), 20);
+  ASSERT_EQ(veh_calls, 0);
+
+  /* The application's own page, read then written, outside any guard:
+   * its handler gets the record as the CPU made it, and the thread's last
+   * error as it was. */
+  veh_own_page = own;
+  SetLastError(12345);
+  ASSERT_EQ(touch(own), 0);
+  ASSERT_EQ(veh_calls, 1);
+  ASSERT_EQ_U(veh_code, EXCEPTION_ACCESS_VIOLATION);
+  ASSERT_EQ_PTR(veh_addr, own);
+  ASSERT_EQ_U(veh_dir, 0);
+  ASSERT_EQ_U(veh_last_error, 12345);
+  DWORD old;
+  ASSERT_TRUE(VirtualProtect(own, page(), PAGE_READONLY, &old));
+  ((volatile unsigned char *)own)[5] = 7;
+  ASSERT_EQ(veh_calls, 2);
+  ASSERT_EQ_PTR(veh_addr, own + 5);
+  ASSERT_EQ_U(veh_dir, 1);
+  ASSERT_EQ(own[5], 7);
+
+  /* mmf's own map, touched raw through mmf_data(): not mmf's to claim. */
+  veh_own_map = g;
+  unsigned char *d = mmf_data(g);
+  ASSERT_EQ(touch(d + 9), pat(9));
+  ASSERT_EQ(veh_calls, 3);
+  ASSERT_EQ_PTR(veh_addr, d + 9);
+
+  /* And mmf's own faults still stay inside. */
+  veh_own_map = NULL;
+  ASSERT_OK(mmf_protect(g, 0, page(), MMF_PROT_NONE));
+  ASSERT_EQ(guarded_faults(&c, g), 20);
+  ASSERT_EQ(veh_calls, 3);
+  ASSERT_TRUE(RemoveVectoredExceptionHandler(h));
+  ASSERT_OK(mmf_close(c.m));
+  ASSERT_OK(mmf_close(g));
+  test_note("vectored handler added before mmf: 3 foreign access "
+            "violations reached it with their record and last error; 40 "
+            "guarded faults did not");
+}
+
+static void veh_in_front_of_mmf_sees_guarded_faults_run(void) {
+  unsigned char b;
+  veh_thread = GetCurrentThreadId();
+  unsigned char *own = raw_segv_page();
+  cut_map c = make_cut_map("f");
+  mmf_map *g = make_noaccess_map("g");
+  ASSERT_OK(mmf_read(c.m, 0, &b, 1)); /* mmf adds its handler */
+  PVOID h = AddVectoredExceptionHandler(1, veh_app);
+  ASSERT_TRUE(h != NULL);
+  int ok = 0;
+  for (int i = 0; i < 200; i++)
+    ok += i < 100 ? mmf_guard(c.m, touch, c.far) == MMF_ETRUNCATED
+                  : mmf_read(g, 3, &b, 1) == MMF_EACCES;
+  test_note("vectored handler added in front of mmf's: %d of 200 guarded "
+            "faults -> code, %ld seen and passed on by it",
+            ok, (long)veh_calls);
+  ASSERT_EQ(ok, 200);
+  ASSERT_EQ(veh_calls, 200);
+  /* Its own faults it handles itself. */
+  veh_own_page = own;
+  ASSERT_EQ(touch(own + 1), 0);
+  ASSERT_EQ(veh_calls, 201);
+  ASSERT_EQ_PTR(veh_addr, own + 1);
+  ASSERT_TRUE(RemoveVectoredExceptionHandler(h));
+  ASSERT_OK(mmf_close(c.m));
+  ASSERT_OK(mmf_close(g));
+}
+#endif /* _WIN32 */
+
+#ifdef _WIN32
+#define WINDOWS_ONLY(fn, why) fn()
+#else
+#define WINDOWS_ONLY(fn, why) SKIP(why)
+#endif
+
+TEST(veh_behind_mmf_gets_foreign_faults) {
+  WINDOWS_ONLY(veh_behind_mmf_gets_foreign_faults_run,
+               "Windows vectored exception handlers; "
+               "chain_siginfo_handler_installed_before is the POSIX "
+               "counterpart");
+}
+
+TEST(veh_in_front_of_mmf_sees_guarded_faults) {
+  WINDOWS_ONLY(veh_in_front_of_mmf_sees_guarded_faults_run,
+               "Windows vectored exception handlers; "
+               "chain_handler_installed_after is the POSIX counterpart");
+}
+
 /* ------------------------------------------------------------------------ */
 /* mmf_guard and addresses outside its map                                   */
 /* ------------------------------------------------------------------------ */
 
 /* A handler that repairs the page and returns (what garbage collectors
  * and lazy loaders do): the faulting access is retried and succeeds, and
- * mmf_guard() returns fn's own result. */
+ * mmf_guard() returns fn's own result. On POSIX the handler is the
+ * program's SIGSEGV handler from before mmf; on Windows a vectored handler
+ * added before mmf's, so behind it in the chain. */
 static unsigned char *volatile repair_page;
 
+static int touch_repair_page(void *ctx) {
+  (void)ctx;
+  return touch(repair_page) + 42; /* the page holds zeros */
+}
+
+#ifdef _WIN32
+static void guard_fault_outside_map_goes_to_previous_handler_run(void) {
+  veh_thread = GetCurrentThreadId();
+  repair_page = raw_segv_page();
+  veh_own_page = repair_page;
+  PVOID h = AddVectoredExceptionHandler(1, veh_app);
+  ASSERT_TRUE(h != NULL);
+  cut_map c = make_cut_map("f");
+  ASSERT_EQ(mmf_guard(c.m, touch_repair_page, NULL), 42);
+  ASSERT_EQ(veh_calls, 1);
+  ASSERT_EQ_U(veh_code, EXCEPTION_ACCESS_VIOLATION);
+  ASSERT_EQ_PTR(veh_addr, repair_page);
+  /* Its own map's faults stay codes. */
+  ASSERT_ERR(mmf_guard(c.m, touch, c.far), MMF_ETRUNCATED);
+  ASSERT_EQ(veh_calls, 1);
+  ASSERT_TRUE(RemoveVectoredExceptionHandler(h));
+  ASSERT_OK(mmf_close(c.m));
+}
+#else
 static void app_repairing_handler(int sig, siginfo_t *si, void *uc) {
   (void)uc;
   app_calls++;
   app_sig = sig;
   app_addr = si->si_addr;
   mprotect(repair_page, page(), PROT_READ | PROT_WRITE);
-}
-
-static int touch_repair_page(void *ctx) {
-  (void)ctx;
-  return touch(repair_page) + 42; /* the page holds zeros */
 }
 
 static int child_guard_outside_repair(void *arg) {
@@ -665,6 +1195,11 @@ static int child_guard_outside_repair(void *arg) {
 static void guard_fault_outside_map_goes_to_previous_handler_run(void) {
   ASSERT_EXITED(in_child(child_guard_outside_repair, NULL), 0);
 }
+#endif
+
+TEST(guard_fault_outside_map_goes_to_previous_handler) {
+  guard_fault_outside_map_goes_to_previous_handler_run();
+}
 
 typedef struct outside_job {
   cut_map c;
@@ -673,7 +1208,14 @@ typedef struct outside_job {
 
 static int touch_target(void *ctx) {
   outside_job *j = ctx;
+  death_point = 1;
   return touch(j->target);
+}
+
+static int load_null_fn(void *ctx) {
+  (void)ctx;
+  death_point = 1;
+  return load_null();
 }
 
 static int child_guard_outside_dies(void *arg) {
@@ -693,16 +1235,22 @@ static int child_guard_outside_dies(void *arg) {
   return mmf_guard(j.c.m, touch_target, &j) + 1000;
 }
 
-static void guard_fault_outside_map_kills_run(void) {
+TEST(guard_fault_outside_map_kills) {
   int kinds[3] = {0, 1, 2};
   expect_death(child_guard_outside_dies, &kinds[0], SIGSEGV,
                "NULL load inside mmf_guard");
-  expect_death(child_guard_outside_dies, &kinds[1], SIGBUS,
-               "SIGBUS in a foreign map inside mmf_guard");
-  expect_death(child_guard_outside_dies, &kinds[2], SIGBUS,
-               "SIGBUS in another mmf map inside mmf_guard");
+  expect_death(child_guard_outside_dies, &kinds[1], CUT_SIGNAL,
+               "fault past EOF in a foreign map inside mmf_guard");
+  expect_death(child_guard_outside_dies, &kinds[2], CUT_SIGNAL,
+               "fault past EOF in another mmf map inside mmf_guard");
+#ifdef _WIN32
+  test_note("faults inside mmf_guard outside its map: NULL, foreign map "
+            "and other mmf map past EOF -> access violations nobody "
+            "handles");
+#else
   test_note("faults inside mmf_guard outside its map: NULL -> SIGSEGV, "
             "foreign map -> SIGBUS, other mmf map -> SIGBUS");
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -748,7 +1296,7 @@ static int recurse_same_map(void *ctx) {
   return rc == MMF_ETRUNCATED || rc == 5 ? 5 : -1;
 }
 
-static void guard_nesting_run(void) {
+TEST(guard_nesting) {
   nest n;
   memset(&n, 0, sizeof n);
   n.a = make_cut_map("a");
@@ -784,11 +1332,12 @@ static int child_nested_then_foreign(void *arg) {
   n.b = make_cut_map("b");
   ASSERT_ERR(mmf_guard(n.a.m, guard_b_touching_a, &n), MMF_ETRUNCATED);
   /* No guard is left armed: a raw fault in either map kills. */
+  death_point = 1;
   return touch(n.b.far) + 100;
 }
 
-static void guard_nesting_leaves_nothing_armed_run(void) {
-  expect_death(child_nested_then_foreign, NULL, SIGBUS,
+TEST(guard_nesting_leaves_nothing_armed) {
+  expect_death(child_nested_then_foreign, NULL, CUT_SIGNAL,
                "raw load after nested guards unwound");
 }
 
@@ -805,6 +1354,73 @@ typedef struct stack_job {
   size_t left;      /* stack bytes left below that fault's frame */
   int altstack_off; /* sigaltstack not marked in use afterwards */
 } stack_job;
+
+static void run_faults(stack_job *j) {
+  unsigned char b;
+  for (int i = 0; i < 500; i++) {
+    j->faults += mmf_read(j->noaccess, 9, &b, 1) == MMF_EACCES;
+    j->faults += mmf_guard(j->c.m, touch, j->c.far) == MMF_ETRUNCATED;
+  }
+}
+
+#ifdef _WIN32
+/* Windows dispatches an exception on the faulting thread's own stack
+ * (there is no sigaltstack). The thread asks for a 64 KiB stack, the
+ * smallest reservation Windows makes (its allocation granularity); Wine
+ * gives every thread at least 1 MiB, so the thread first uses up its stack
+ * until SMALL_STACK_LEFT bytes remain above the bottom of the reservation
+ * (guard pages included), and takes the faults there. */
+enum { SMALL_STACK_RESERVE = 64 * 1024, SMALL_STACK_LEFT = 24 * 1024 };
+
+static size_t small_stack_size; /* the reservation the thread got */
+
+static int descend_then_fault(stack_job *j, const unsigned char *bottom,
+                              int depth) {
+  volatile unsigned char pad[256];
+  const unsigned char *here = (const unsigned char *)pad;
+  pad[0] = (unsigned char)depth;
+  if ((size_t)(here - bottom) > SMALL_STACK_LEFT && depth < 100000)
+    return descend_then_fault(j, bottom, depth + 1) +
+           (pad[0] != (unsigned char)depth);
+  j->left = (size_t)(here - bottom);
+  run_faults(j);
+  return 0;
+}
+
+/* The stack is one reservation; the committed part the thread runs on
+ * ends at its top. */
+static DWORD WINAPI small_stack_main(void *arg) {
+  MEMORY_BASIC_INFORMATION mbi;
+  volatile unsigned char here = 0;
+  if (!VirtualQuery((const void *)&here, &mbi, sizeof mbi))
+    return 1;
+  const unsigned char *bottom = mbi.AllocationBase;
+  const unsigned char *top = (const unsigned char *)mbi.BaseAddress;
+  small_stack_size = (size_t)(top + mbi.RegionSize - bottom);
+  return (DWORD)descend_then_fault(arg, bottom, 0);
+}
+
+static void small_stack_thread_run(void) {
+  stack_job j;
+  memset(&j, 0, sizeof j);
+  j.c = make_cut_map("f");
+  j.noaccess = make_noaccess_map("g");
+  HANDLE h = CreateThread(NULL, SMALL_STACK_RESERVE, small_stack_main, &j,
+                          STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+  ASSERT_TRUE(h != NULL);
+  ASSERT_EQ_U(WaitForSingleObject(h, INFINITE), WAIT_OBJECT_0);
+  CloseHandle(h);
+  test_note("thread asking for a %d-byte stack got %zu; faults taken %zu "
+            "bytes above its bottom: %d of 1000 guarded faults -> code "
+            "(past EOF and no access alternating)",
+            SMALL_STACK_RESERVE, small_stack_size, j.left, j.faults);
+  ASSERT_EQ(j.faults, 1000);
+  ASSERT_NE_U(j.left, 0);
+  ASSERT_LE_U(j.left, SMALL_STACK_LEFT);
+  ASSERT_OK(mmf_close(j.c.m));
+  ASSERT_OK(mmf_close(j.noaccess));
+}
+#else
 
 /* Give the calling thread an alternate signal stack of the application's
  * own; *old keeps the one it had (sanitizers install theirs and expect it
@@ -831,14 +1447,6 @@ static void pop_altstack(const stack_t *old, void *mine) {
     sigaltstack(old, NULL);
   }
   free(mine);
-}
-
-static void run_faults(stack_job *j) {
-  unsigned char b;
-  for (int i = 0; i < 500; i++) {
-    j->faults += mmf_read(j->noaccess, 9, &b, 1) == MMF_EACCES;
-    j->faults += mmf_guard(j->c.m, touch, j->c.far) == MMF_ETRUNCATED;
-  }
 }
 
 static void *small_stack_thread(void *arg) {
@@ -964,6 +1572,24 @@ static void fault_with_stack_exhausted_uses_sigaltstack_run(void) {
   ASSERT_LE_U(j.left, 2048);
   ASSERT_OK(mmf_close(j.c.m));
 }
+#endif /* !_WIN32 */
+
+TEST(small_stack_thread) { small_stack_thread_run(); }
+
+TEST(application_sigaltstack) {
+  POSIX_ONLY(application_sigaltstack_run,
+             "Windows has no sigaltstack: exceptions are dispatched on the "
+             "faulting thread's own stack (small_stack_thread takes faults "
+             "with little of it left)");
+}
+
+TEST(fault_with_stack_exhausted_uses_sigaltstack) {
+  POSIX_ONLY(
+      fault_with_stack_exhausted_uses_sigaltstack_run,
+      "Windows has no sigaltstack: a fault's exception record and its "
+      "handlers use the faulting thread's own stack, so there is no other "
+      "stack to take a fault on when that one is used up");
+}
 
 /* ------------------------------------------------------------------------ */
 /* Threads                                                                   */
@@ -974,7 +1600,7 @@ enum { GUARD_THREADS = 8, FAULTS_PER_THREAD = 1000 };
 typedef struct thread_job {
   cut_map c;
   mmf_map *noaccess;
-  pthread_barrier_t *start;
+  start_line *start;
   int faults;
 } thread_job;
 
@@ -983,19 +1609,20 @@ static void *fault_loop(void *arg) {
   unsigned char b;
   /* All threads make their first guarded call together: the handlers are
    * installed once, whoever comes first. */
-  pthread_barrier_wait(j->start);
+  start_line_wait(j->start);
   for (int i = 0; i < FAULTS_PER_THREAD; i++)
     j->faults += i % 2 ? mmf_guard(j->c.m, touch, j->c.far) == MMF_ETRUNCATED
                        : mmf_read(j->noaccess, 1, &b, 1) == MMF_EACCES;
   return NULL;
 }
 
-static void guard_many_threads_run(void) {
+TEST(guard_many_threads) {
   thread_job jobs[GUARD_THREADS];
-  pthread_t th[GUARD_THREADS];
-  pthread_barrier_t start;
+  test_thread th[GUARD_THREADS];
+  start_line start;
   int total = 0;
-  pthread_barrier_init(&start, NULL, GUARD_THREADS);
+  atomic_init(&start.arrived, 0);
+  start.n = GUARD_THREADS;
   for (int i = 0; i < GUARD_THREADS; i++) {
     char name[16];
     snprintf(name, sizeof name, "f%d", i);
@@ -1006,9 +1633,9 @@ static void guard_many_threads_run(void) {
     jobs[i].faults = 0;
   }
   for (int i = 0; i < GUARD_THREADS; i++)
-    ASSERT_EQ(pthread_create(&th[i], NULL, fault_loop, &jobs[i]), 0);
+    th[i] = test_thread_start(fault_loop, &jobs[i]);
   for (int i = 0; i < GUARD_THREADS; i++) {
-    ASSERT_EQ(pthread_join(th[i], NULL), 0);
+    test_thread_join(th[i]);
     total += jobs[i].faults;
   }
   test_note("%d threads at once: %d of %d guarded faults -> code",
@@ -1019,79 +1646,3 @@ static void guard_many_threads_run(void) {
     ASSERT_OK(mmf_close(jobs[i].noaccess));
   }
 }
-
-#endif /* !_WIN32 */
-
-/* Each test keeps its TEST() line on every platform (see test.h); on
- * Windows, where the guard is an exception handler, these skip. */
-#ifdef _WIN32
-#define POSIX_ONLY(fn) SKIP("POSIX signal dispositions, fork() and sigaltstack")
-#else
-#define POSIX_ONLY(fn) fn()
-#endif
-
-TEST(handlers_installed_siginfo_onstack) {
-  POSIX_ONLY(handlers_installed_siginfo_onstack_run);
-}
-
-TEST(foreign_null_deref_kills) { POSIX_ONLY(foreign_null_deref_kills_run); }
-
-TEST(foreign_sigbus_outside_guard_kills) {
-  POSIX_ONLY(foreign_sigbus_outside_guard_kills_run);
-}
-
-TEST(foreign_raise_and_kill_self_kill) {
-  POSIX_ONLY(foreign_raise_and_kill_self_kill_run);
-}
-
-TEST(foreign_kill_bus_from_other_process) {
-  POSIX_ONLY(foreign_kill_bus_from_other_process_run);
-}
-
-TEST(foreign_fault_in_other_threads_guard_kills) {
-  POSIX_ONLY(foreign_fault_in_other_threads_guard_kills_run);
-}
-
-TEST(chain_siginfo_handler_installed_before) {
-  POSIX_ONLY(chain_siginfo_handler_installed_before_run);
-}
-
-TEST(chain_plain_handler_installed_before) {
-  POSIX_ONLY(chain_plain_handler_installed_before_run);
-}
-
-TEST(chain_sig_ign_installed_before) {
-  POSIX_ONLY(chain_sig_ign_installed_before_run);
-}
-
-TEST(chain_sig_dfl_installed_before) {
-  POSIX_ONLY(chain_sig_dfl_installed_before_run);
-}
-
-TEST(chain_handler_installed_after) {
-  POSIX_ONLY(chain_handler_installed_after_run);
-}
-
-TEST(guard_fault_outside_map_goes_to_previous_handler) {
-  POSIX_ONLY(guard_fault_outside_map_goes_to_previous_handler_run);
-}
-
-TEST(guard_fault_outside_map_kills) {
-  POSIX_ONLY(guard_fault_outside_map_kills_run);
-}
-
-TEST(guard_nesting) { POSIX_ONLY(guard_nesting_run); }
-
-TEST(guard_nesting_leaves_nothing_armed) {
-  POSIX_ONLY(guard_nesting_leaves_nothing_armed_run);
-}
-
-TEST(small_stack_thread) { POSIX_ONLY(small_stack_thread_run); }
-
-TEST(application_sigaltstack) { POSIX_ONLY(application_sigaltstack_run); }
-
-TEST(fault_with_stack_exhausted_uses_sigaltstack) {
-  POSIX_ONLY(fault_with_stack_exhausted_uses_sigaltstack_run);
-}
-
-TEST(guard_many_threads) { POSIX_ONLY(guard_many_threads_run); }
