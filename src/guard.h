@@ -40,12 +40,12 @@ static inline int mmf__guard_prepare(mmf__guard_frame *fr, mmf__fault *f,
   fr->lo = lo;
   fr->hi = (const unsigned char *)lo + len;
   fr->fault = f;
-  fr->outer = mmf__guard_top;
+  fr->outer = mmf__guard_top_get();
   return 0;
 }
 
 static inline void mmf__guard_enter(mmf__guard_frame *fr) {
-  mmf__guard_top = fr;
+  mmf__guard_top_set(fr);
   /* Keep the guarded loads and stores after the frame is published... */
   atomic_signal_fence(memory_order_seq_cst);
 }
@@ -53,7 +53,7 @@ static inline void mmf__guard_enter(mmf__guard_frame *fr) {
 static inline void mmf__guard_leave(mmf__guard_frame *fr) {
   /* ...and before it is withdrawn. */
   atomic_signal_fence(memory_order_seq_cst);
-  mmf__guard_top = fr->outer;
+  mmf__guard_top_set(fr->outer);
 }
 
 /* Call fn(ctx) guarded over [lo, lo+len): fn's result, or, after a fault,

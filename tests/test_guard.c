@@ -37,6 +37,7 @@
 #ifdef _WIN32
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
+#include <malloc.h> /* _get_heap_handle */
 /* A relic of 16-bit Windows (windef.h defines it as nothing); here it is a
  * field name. */
 #undef far
@@ -1132,6 +1133,74 @@ TEST(veh_in_front_of_mmf_sees_guarded_faults) {
   WINDOWS_ONLY(veh_in_front_of_mmf_sees_guarded_faults_run,
                "Windows vectored exception handlers; "
                "chain_handler_installed_after is the POSIX counterpart");
+}
+
+/*
+ * A foreign fault on a thread that never used mmf, while another thread
+ * holds the C runtime's heap lock: mmf's handler runs first and must not
+ * allocate (it would wait on that lock; a crash inside malloc would
+ * deadlock instead of crashing). The fault is repaired by a handler
+ * behind mmf's, and the thread signals that it got through; the holder
+ * gives up after 30 s, which only a handler stuck on the lock needs.
+ */
+#ifdef _WIN32
+static unsigned char *volatile fresh_page;
+static HANDLE fresh_go, fresh_done;
+
+static LONG CALLBACK fresh_repair(EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *r = ep->ExceptionRecord;
+  const unsigned char *a = (const unsigned char *)r->ExceptionInformation[1];
+  DWORD old;
+  if (r->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      r->NumberParameters >= 2 && a >= fresh_page && a < fresh_page + page() &&
+      VirtualProtect(fresh_page, page(), PAGE_READWRITE, &old))
+    return EXCEPTION_CONTINUE_EXECUTION;
+  return EXCEPTION_CONTINUE_SEARCH;
+}
+
+static DWORD WINAPI fresh_thread(void *arg) {
+  (void)arg;
+  WaitForSingleObject(fresh_go, INFINITE);
+  (void)touch(fresh_page);
+  SetEvent(fresh_done);
+  return 0;
+}
+
+static void foreign_fault_on_fresh_thread_run(void) {
+  unsigned char b;
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_anon(&m, page(), 0));
+  ASSERT_OK(mmf_read(m, 0, &b, 1)); /* mmf adds its handler */
+  fresh_page = raw_segv_page();
+  PVOID h = AddVectoredExceptionHandler(0, fresh_repair);
+  ASSERT_TRUE(h != NULL);
+  fresh_go = CreateEventW(NULL, TRUE, FALSE, NULL);
+  fresh_done = CreateEventW(NULL, TRUE, FALSE, NULL);
+  ASSERT_TRUE(fresh_go != NULL && fresh_done != NULL);
+  HANDLE t = CreateThread(NULL, 0, fresh_thread, NULL, 0, NULL);
+  ASSERT_TRUE(t != NULL);
+  HANDLE heap = (HANDLE)_get_heap_handle();
+  ASSERT_TRUE(HeapLock(heap));
+  /* Nothing between here and HeapUnlock may use malloc. */
+  SetEvent(fresh_go);
+  DWORD waited = WaitForSingleObject(fresh_done, 30000);
+  HeapUnlock(heap);
+  WaitForSingleObject(t, INFINITE);
+  CloseHandle(t);
+  CloseHandle(fresh_go);
+  CloseHandle(fresh_done);
+  RemoveVectoredExceptionHandler(h);
+  ASSERT_OK(mmf_close(m));
+  if (waited != WAIT_OBJECT_0)
+    FAIL("a foreign fault on a new thread waited for the C runtime's heap "
+         "lock: mmf's handler allocated");
+}
+#endif
+
+TEST(foreign_fault_on_fresh_thread_allocates_nothing) {
+  WINDOWS_ONLY(foreign_fault_on_fresh_thread_run,
+               "the POSIX handler reads initial-exec TLS, which never "
+               "allocates");
 }
 
 /* ------------------------------------------------------------------------ */

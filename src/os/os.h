@@ -116,10 +116,10 @@ int mmf__os_error(int oserr);
  * Arming must cost nanoseconds, so the core arms it inline (src/guard.h):
  * it fills a frame on its own stack (the guarded address range, where to
  * report, and a jump target taken with MMF__SETJMP) and pushes it on the
- * thread's list, mmf__guard_top. The backend installs, once per process,
- * a handler for the OS's fault (SIGBUS/SIGSEGV, or a vectored exception
- * handler) that looks for the innermost frame of the faulting thread whose
- * range holds the address, fills its fault record, makes that frame the
+ * thread's list (mmf__guard_top_get() below). The backend installs, once per
+ * process, a handler for the OS's fault (SIGBUS/SIGSEGV, or a vectored
+ * exception handler) that looks for the innermost frame of the faulting thread
+ * whose range holds the address, fills its fault record, makes that frame the
  * top, and jumps to it with MMF__LONGJMP; frames inside it are abandoned.
  * Faults no frame claims go to whatever the program had before.
  */
@@ -170,17 +170,50 @@ typedef struct mmf__guard_frame {
   mmf__jump_buf jump;
 } mmf__guard_frame;
 
-/* The calling thread's innermost armed frame (NULL: none). Defined by the
- * backend, which also reads it from its fault handler. On ELF systems the
- * initial-exec model makes every access one load from the thread pointer:
- * the general model may call __tls_get_addr, which can allocate, and is
- * slower and not async-signal-safe. */
+/*
+ * The calling thread's innermost armed frame (NULL: none), read with
+ * mmf__guard_top_get() and written with mmf__guard_top_set(). The backend
+ * defines the storage and also reads it from its fault handler, which runs
+ * on any thread that faults, including threads that never used mmf: the
+ * read must not allocate there, or a crash inside malloc (heap corruption)
+ * would deadlock in the handler instead of crashing.
+ *
+ * POSIX: _Thread_local. On ELF systems the initial-exec model makes every
+ * access one load from the thread pointer: the general model may call
+ * __tls_get_addr, which can allocate, and is slower and not
+ * async-signal-safe.
+ *
+ * Windows: a TLS slot taken when the handler is installed (which happens
+ * before any frame is armed). mingw's GCC emulates _Thread_local, and the
+ * emulation allocates a thread's copy at its first access, which would
+ * happen inside the handler. TlsGetValue and TlsSetValue are declared here
+ * as <windows.h> declares them, to keep that header out of the core.
+ */
+#if defined(_WIN32)
+__declspec(dllimport) void *__stdcall TlsGetValue(unsigned long index);
+__declspec(dllimport) int __stdcall TlsSetValue(unsigned long index,
+                                                void *value);
+extern unsigned long mmf__guard_slot;
+static inline mmf__guard_frame *mmf__guard_top_get(void) {
+  return (mmf__guard_frame *)TlsGetValue(mmf__guard_slot);
+}
+static inline void mmf__guard_top_set(mmf__guard_frame *f) {
+  (void)TlsSetValue(mmf__guard_slot, f);
+}
+#else
 #if defined(__GNUC__) && defined(__ELF__)
 #define MMF__TLS_MODEL __attribute__((tls_model("initial-exec")))
 #else
 #define MMF__TLS_MODEL
 #endif
 extern _Thread_local mmf__guard_frame *MMF__TLS_MODEL mmf__guard_top;
+static inline mmf__guard_frame *mmf__guard_top_get(void) {
+  return mmf__guard_top;
+}
+static inline void mmf__guard_top_set(mmf__guard_frame *f) {
+  mmf__guard_top = f;
+}
+#endif
 
 /* Nonzero once the handler is installed; mmf__os_guard_install() installs
  * it (thread-safe, idempotent), sets this and returns 0, or MMF_ENOMEM if

@@ -4,12 +4,12 @@
  *
  * mingw-w64's gcc has no __try/__except, so the guard is built like the
  * POSIX one: the core arms it inline (src/guard.h) by pushing a frame
- * (address range + jump target) on the thread's list mmf__guard_top; a
- * vectored exception handler, added once for the process, looks for the
- * innermost frame of the faulting thread whose range holds the faulting
- * address. An exception
- * no frame claims is left to the rest of the chain (EXCEPTION_CONTINUE_
- * SEARCH), so a real crash stays a crash.
+ * (address range + jump target) on the thread's list, kept in a TLS slot
+ * (see mmf__guard_top_get in os.h for why not _Thread_local); a vectored
+ * exception handler, added once for the process, looks for the innermost
+ * frame of the faulting thread whose range holds the faulting address. An
+ * exception no frame claims is left to the rest of the chain
+ * (EXCEPTION_CONTINUE_SEARCH), so a real crash stays a crash.
  *
  * Getting back. The handler does not jump out of the exception dispatcher.
  * It rewrites the faulting thread's context so that, once the dispatcher
@@ -54,24 +54,23 @@
 #error "the Windows fault guard needs GCC or Clang (__builtin_setjmp)"
 #endif
 
-_Thread_local mmf__guard_frame *mmf__guard_top;
+unsigned long mmf__guard_slot = TLS_OUT_OF_INDEXES;
 _Atomic int mmf__guard_installed;
 static INIT_ONCE install_once = INIT_ONCE_STATIC_INIT;
 
-/* The thread's innermost frame. mingw's _Thread_local goes through
- * emutls, which calls TlsGetValue, which clears the thread's last error:
- * keep it, since an exception we pass on may be handled by code that is
- * between a failing call and GetLastError(). */
+/* The thread's innermost frame. TlsGetValue clears the thread's last
+ * error: keep it, since an exception we pass on may be handled by code
+ * that is between a failing call and GetLastError(). */
 static mmf__guard_frame *top_frame(void) {
   DWORD saved = GetLastError();
-  mmf__guard_frame *f = mmf__guard_top;
+  mmf__guard_frame *f = mmf__guard_top_get();
   SetLastError(saved);
   return f;
 }
 
 /* Where a caught fault resumes: jump back into the guarded code. */
 static __attribute__((noinline, noreturn)) void land(void) {
-  mmf__guard_frame *f = mmf__guard_top;
+  mmf__guard_frame *f = mmf__guard_top_get();
   MMF__LONGJMP(f->jump);
 }
 
@@ -144,7 +143,7 @@ static LONG CALLBACK on_exception(EXCEPTION_POINTERS *ep) {
     f->fault->os_code = (int)r->ExceptionCode;
   }
   /* The frames inside f are abandoned; land() finds f on top. */
-  mmf__guard_top = f;
+  mmf__guard_top_set(f);
   redirect(ep->ContextRecord);
   return EXCEPTION_CONTINUE_EXECUTION;
 }
@@ -158,8 +157,14 @@ static BOOL CALLBACK install(PINIT_ONCE once, PVOID param, PVOID *ctx) {
   (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
                                GET_MODULE_HANDLE_EX_FLAG_PIN,
                            (LPCWSTR)(const void *)&anchor, &self);
-  if (!AddVectoredExceptionHandler(1, on_exception))
+  mmf__guard_slot = TlsAlloc();
+  if (mmf__guard_slot == TLS_OUT_OF_INDEXES)
     return FALSE;
+  if (!AddVectoredExceptionHandler(1, on_exception)) {
+    TlsFree(mmf__guard_slot);
+    mmf__guard_slot = TLS_OUT_OF_INDEXES;
+    return FALSE;
+  }
   atomic_store_explicit(&mmf__guard_installed, 1, memory_order_release);
   return TRUE;
 }
