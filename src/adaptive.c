@@ -224,6 +224,11 @@ static int place_window(mmf__src *s, uint64_t from) {
   drop_window(s);
   rc = mmf__os_map_file(s->file, MMF__MAP_READ, start, (size_t)(stop - start),
                         0, &base, &oserr);
+  /* The window lay inside the file's size: a map refused as past the end
+   * (Windows does not map past it; POSIX does, and the scan's guard then
+   * says MMF_ETRUNCATED) means the file was cut since. */
+  if (rc == MMF_ERANGE)
+    return fail(s, MMF_ETRUNCATED, oserr);
   if (rc)
     return fail(s, rc, oserr);
   s->map.base = base;

@@ -368,6 +368,22 @@ static int place(mmf_window *w, uint64_t lo, uint64_t hi, int prefer_huge) {
       w->win.file,
       (w->flags & MMF_WINDOW_WRITE) ? MMF__MAP_WRITE : MMF__MAP_READ, start,
       (size_t)len, w->flags & (MMF_POPULATE | MMF_HUGE), &base, &oserr);
+  if (rc == MMF_ERANGE) {
+    /* [start, start + len) lay inside the file when we measured it: the
+     * file was cut since. Where the OS maps past the end (POSIX) the same
+     * cut comes back from the guarded search as MMF_ETRUNCATED; where it
+     * refuses such a map (Windows), say the same, and learn the size as
+     * note_truncation() does. */
+    uint64_t fsize;
+    int kind;
+    if (mmf__os_stat(w->win.file, &kind, &fsize, NULL) == 0 &&
+        fsize < w->total) {
+      w->total = fsize;
+      if (w->pos > w->total)
+        w->pos = w->total;
+    }
+    return fail(w, MMF_ETRUNCATED, oserr);
+  }
   if (rc)
     return fail(w, rc, oserr);
   w->win.base = base;

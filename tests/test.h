@@ -298,8 +298,33 @@ void read_at(const char *path, uint64_t off, void *buf, size_t n);
 void write_at(const char *path, uint64_t off, const void *buf, size_t n);
 
 /* Set the size of path (truncate or extend); fails the test on error. A
- * Windows program cannot shrink a file that is mapped anywhere. */
+ * Windows program cannot shrink a file that is mapped anywhere: for that,
+ * use test_truncate_mapped(). */
 void test_truncate(const char *path, uint64_t size);
+
+/*
+ * Set the size of path (shrink or grow) while it may be mapped, here or in
+ * another process; fails the test on error. This is how tests make the
+ * file vanish under a live map. POSIX: test_truncate(). Windows: the size
+ * is set directly when Windows allows it (a grow, or a file nobody maps);
+ * a shrink that Windows refuses (ERROR_USER_MAPPED_FILE) is done under
+ * Wine by the host's /usr/bin/truncate, started on the file's Unix path
+ * (wine_get_unix_file_name), and the call returns once that truncate has
+ * finished (Wine does not wait for host programs: the truncate then makes
+ * a marker file beside path, which the call waits for and removes). That
+ * costs a process start, 3 to 6 ms, so a test that shrinks a mapped file
+ * thousands of times does fewer rounds on Windows. On Windows outside Wine
+ * nothing can shrink a mapped file: the test SKIPs (see
+ * test_need_truncate_mapped). Safe to call from any thread and from a
+ * child process.
+ */
+void test_truncate_mapped(const char *path, uint64_t size);
+
+/* SKIP the test where test_truncate_mapped() cannot shrink a mapped file
+ * (Windows outside Wine); does nothing elsewhere. Call it up front in a
+ * test whose children or threads truncate, since a skip inside a child
+ * only ends the child. */
+void test_need_truncate_mapped(void);
 
 /* Remove the file path; a missing file is fine. */
 void test_unlink(const char *path);

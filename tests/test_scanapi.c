@@ -581,10 +581,9 @@ TEST(lines_guard_runs_fn) {
 TEST(lines_truncated_under_the_iterator) {
   /* Mapped: the next window's bytes are gone, which the cursor's guarded
    * search reports as MMF_ETRUNCATED; read: a short read, the same code.
-   * Never SIGBUS; the failure sticks. */
-#ifdef _WIN32
-  SKIP("Windows cannot shrink a file that is mapped");
-#else
+   * Never SIGBUS; the failure sticks. The file is cut while mapped:
+   * test_truncate_mapped(), which on Windows needs Wine. */
+  test_need_truncate_mapped();
   size_t budget = 4 * gran(), n = 64 * budget;
   unsigned char *c = random_text(n);
   for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++) {
@@ -598,7 +597,7 @@ TEST(lines_truncated_under_the_iterator) {
     o.budget = budget;
     ASSERT_OK(mmf_lines_open(&it, test_path("f"), &o));
     ASSERT_OK(mmf_lines_next(it, &line, &len));
-    test_truncate(test_path("f"), 100);
+    test_truncate_mapped(test_path("f"), 100);
     while ((rc = mmf_lines_next(it, &line, &len)) == 0 && line)
       ;
     ASSERT_ERR(rc, MMF_ETRUNCATED);
@@ -606,7 +605,6 @@ TEST(lines_truncated_under_the_iterator) {
     ASSERT_OK(mmf_lines_close(it));
   }
   free(c);
-#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1255,10 +1253,10 @@ TEST(truncated_while_counting) {
   /* A child cuts the file while a count walks it in small windows or
    * buffers: the count finishes first (and is right), or the file was cut
    * before the scan opened it (MMF_ERANGE: the range asks for all n
-   * bytes), or the scan says MMF_ETRUNCATED. Never SIGBUS. */
-#ifdef _WIN32
-  SKIP("Windows cannot shrink a file that is mapped");
-#else
+   * bytes), or the scan says MMF_ETRUNCATED. Never SIGBUS. The child
+   * cuts a file that may be mapped: test_truncate_mapped(), which on
+   * Windows needs Wine. */
+  test_need_truncate_mapped();
   size_t n = (size_t)64 << 20;
   unsigned char *c = random_text(n);
   uint64_t want = ref_count(c, n, '\n');
@@ -1290,12 +1288,11 @@ TEST(truncated_while_counting) {
   }
   test_note("truncations seen: %d", truncated);
   free(c);
-#endif
 }
 
 TEST_CHILD(truncate_after) {
   (void)argc;
   test_sleep_ms((unsigned)atoi(argv[2]));
-  test_truncate(argv[1], 4096);
+  test_truncate_mapped(argv[1], 4096);
   return 0;
 }

@@ -1203,10 +1203,9 @@ TEST(guard_returns_fn_result) {
 }
 
 TEST(truncated_under_the_cursor) {
-#ifdef _WIN32
-  SKIP("a Windows program cannot truncate a mapped file "
-       "(ERROR_USER_MAPPED_FILE); test_windows.c truncates from the host");
-#else
+  /* The file is cut while the window maps it: test_truncate_mapped(),
+   * which on Windows needs Wine. */
+  test_need_truncate_mapped();
   size_t budget = 16 * gran();
   size_t n = 4 * budget;
   unsigned char *c = malloc(n);
@@ -1220,9 +1219,7 @@ TEST(truncated_under_the_cursor) {
   ASSERT_OK(mmf_window_next(w, &p, &len));
   uint64_t pos = mmf_window_tell(w);
   /* Shrink the file to a page into the current window's tail. */
-  int fd = open(test_path("f"), O_RDWR);
-  ASSERT_EQ(ftruncate(fd, (off_t)(budget / 2)), 0);
-  close(fd);
+  test_truncate_mapped(test_path("f"), budget / 2);
   /* The window still maps [0, budget): the cursor's search faults. */
   ASSERT_LT_U(pos, budget);
   ASSERT_ERR(mmf_window_next(w, &p, &len), MMF_ETRUNCATED);
@@ -1240,9 +1237,7 @@ TEST(truncated_under_the_cursor) {
   write_file(test_path("f"), c, n);
   w = open_w(test_path("f"), budget, -1, 0);
   ASSERT_OK(mmf_window_next(w, &p, &len));
-  fd = open(test_path("f"), O_RDWR);
-  ASSERT_EQ(ftruncate(fd, 0), 0);
-  close(fd);
+  test_truncate_mapped(test_path("f"), 0);
   touch t = {p, len, 0};
   ASSERT_ERR(mmf_window_guard(w, touch_all, &t), MMF_ETRUNCATED);
   ASSERT_EQ_U(mmf_window_total(w), 0);
@@ -1250,7 +1245,6 @@ TEST(truncated_under_the_cursor) {
   ASSERT_EQ_U(len, 0);
   ASSERT_OK(mmf_window_close(w));
   free(c);
-#endif
 }
 
 /* ------------------------------------------------------------------------ */

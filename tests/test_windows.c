@@ -410,49 +410,6 @@ TEST(view_shared_between_processes) {
 /* The guard when the file is truncated under a read                         */
 /* ------------------------------------------------------------------------ */
 
-#ifdef _WIN32
-typedef char *(__cdecl *unix_name_fn)(const wchar_t *dos);
-
-/* Truncate path to size from outside Windows: a Windows program cannot
- * shrink a mapped file (ERROR_USER_MAPPED_FILE), but under Wine a host
- * program can. Skips the test elsewhere. */
-static void truncate_from_host(const char *path, uint64_t size) {
-  unix_name_fn unix_name = (unix_name_fn)(void (*)(void))GetProcAddress(
-      GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name");
-  if (unix_name == NULL)
-    SKIP("Windows does not let anyone truncate a mapped file; the guard is "
-         "tested against a truncation under Wine");
-  wchar_t wpath[1024];
-  ASSERT_GT(MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024), 0);
-  char *upath = unix_name(wpath);
-  ASSERT_TRUE(upath != NULL);
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "/usr/bin/truncate -s %" PRIu64 " \"%s\"", size,
-           upath);
-  HeapFree(GetProcessHeap(), 0, upath);
-  STARTUPINFOA si;
-  PROCESS_INFORMATION pi;
-  memset(&si, 0, sizeof si);
-  si.cb = sizeof si;
-  if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
-    SKIP("cannot start the host's truncate (error %lu)",
-         (unsigned long)GetLastError());
-  CloseHandle(pi.hThread);
-  CloseHandle(pi.hProcess);
-  /* Wine does not wait for host programs: watch the size instead. */
-  for (int i = 0; file_size(path) != size; i++) {
-    if (i == 1000)
-      FAIL("%s still has %" PRIu64 " bytes 10 s after the host's truncate",
-           path, file_size(path));
-    Sleep(10);
-  }
-}
-#else
-static void truncate_from_host(const char *path, uint64_t size) {
-  test_truncate(path, size);
-}
-#endif
-
 static int read_far_byte(void *ctx) {
   const volatile unsigned char *p = ctx;
   return p[0] == 0xff ? 5 : 6;
@@ -485,7 +442,7 @@ TEST(guard_truncate_under_read) {
     CloseHandle(h);
   }
 #endif
-  truncate_from_host(test_path("f"), 4096);
+  test_truncate_mapped(test_path("f"), 4096);
 
   /* Raw reads of the caller under mmf_guard: an error, not a crash. */
   const unsigned char *p = mmf_data(r);

@@ -117,32 +117,88 @@ static void populate(void *addr, size_t len) {
   touch_pages(addr, len);
 }
 
+/* Whether the file now ends before off + len. The core maps only ranges it
+ * has just found inside the file, so this means the file was cut since it
+ * looked. POSIX maps such a range anyway and the cut shows as a fault when
+ * the pages are touched; Windows refuses the section or the view instead,
+ * with codes that would read as a bad argument or a permission problem. */
+static int ends_before(mmf__file f, uint64_t off, size_t len) {
+  BY_HANDLE_FILE_INFORMATION bi;
+  uint64_t size;
+  if (!mmf__sys.GetFileInformationByHandle((HANDLE)f.h, &bi))
+    return 0;
+  size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+  return off > size || len > size - off;
+}
+
+/* A section or view of [off, off + len) of f failed with e: MMF_ERANGE when
+ * the file no longer holds the range (what the core answers for a range
+ * past the end; the cursor and the scans, which measured the file before,
+ * report it as MMF_ETRUNCATED), else e translated. *oserr is e either way. */
+static int map_failed(mmf__file f, uint64_t off, size_t len, DWORD e,
+                      int *oserr) {
+  if (ends_before(f, off, len)) {
+    if (oserr)
+      *oserr = (int)e;
+    return MMF_ERANGE;
+  }
+  return mmf__win_fail(oserr, e);
+}
+
+/* A view that does not fit in its section: ERROR_ACCESS_DENIED when it is
+ * longer than the section, ERROR_INVALID_PARAMETER when it starts at or
+ * past the section's end. */
+static int view_past_section(DWORD e) {
+  return e == ERROR_ACCESS_DENIED || e == ERROR_INVALID_PARAMETER;
+}
+
+/* Times a section is made again when it came out shorter than a file that
+ * holds the range (see mmf__os_map_file). */
+#define SECTION_TRIES 4
+
 int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
                      unsigned flags, void **addr, int *oserr) {
   HANDLE section;
   DWORD e;
-  int rc;
+  int rc, tries, view_err;
   *addr = NULL;
   if (off > (uint64_t)INT64_MAX)
     return mmf__win_fail(oserr, ERROR_ARITHMETIC_OVERFLOW);
-  section = mmf__sys.CreateFileMappingW((HANDLE)f.h, NULL,
-                                        section_protect(access), 0, 0, NULL);
-  if (!section) {
-    e = GetLastError();
-    /* Devices and other handles no section can be made of: the core reads
-     * them instead (MMF_ENODEV). */
-    if (e == ERROR_INVALID_FUNCTION || e == ERROR_NOT_SUPPORTED) {
+  for (tries = 1;; tries++) {
+    section = mmf__sys.CreateFileMappingW((HANDLE)f.h, NULL,
+                                          section_protect(access), 0, 0, NULL);
+    if (!section) {
+      e = GetLastError();
+      /* Devices and other handles no section can be made of: the core
+       * reads them instead (MMF_ENODEV). */
+      if (e == ERROR_INVALID_FUNCTION || e == ERROR_NOT_SUPPORTED) {
+        if (oserr)
+          *oserr = (int)e;
+        return MMF_ENODEV;
+      }
+      return map_failed(f, off, len, e, oserr);
+    }
+    view_err = 0;
+    rc = map_view(section, access, off, len, addr, &view_err);
+    (void)mmf__sys.CloseHandle(section);
+    if (rc == 0)
+      break;
+    e = (DWORD)view_err;
+    /* The section is as long as the file was when it was made. A view
+     * that does not fit in it, of a file that holds the range again, means
+     * the file was cut and grown back in between: make the section again
+     * (POSIX, which maps past the end, would have succeeded). */
+    if (tries == SECTION_TRIES || !view_past_section(e))
+      return map_failed(f, off, len, e, oserr);
+    if (ends_before(f, off, len)) {
       if (oserr)
         *oserr = (int)e;
-      return MMF_ENODEV;
+      return MMF_ERANGE;
     }
-    return mmf__win_fail(oserr, e);
   }
-  rc = map_view(section, access, off, len, addr, oserr);
-  (void)mmf__sys.CloseHandle(section);
-  if (rc == 0 && (flags & MMF_POPULATE))
+  if (flags & MMF_POPULATE)
     populate(*addr, len);
-  return rc;
+  return 0;
 }
 
 static void *alloc_at(void *at, size_t len) {
