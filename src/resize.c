@@ -157,8 +157,11 @@ static int resize_file_map(mmf_map *m, uint64_t new_size) {
   return 0;
 undo_file:
   /* Put the file back to the size it had (growth, or a preallocation
-   * that extended it before failing). */
-  (void)mmf__os_set_size(m->file, fsize, NULL);
+   * that extended it before failing). Windows refuses that while the old
+   * view lives (MMF_EBUSY): drop the view, shrink, map the old size again,
+   * as a shrinking resize does. The error to report is still rc. */
+  if (mmf__os_set_size(m->file, fsize, NULL) == MMF_EBUSY && m->base)
+    (void)shrink_unmapped(m, old_size, fsize, old_size);
   return mmf__fail(m, rc, oserr);
 }
 

@@ -16,7 +16,9 @@
  * file from the host (a Windows program cannot shrink a mapped file), and
  * the guard sees the host's SIGBUS as an access violation on a page whose
  * protection allows the access (docs/windows.md, "The fault guard"). The
- * tmpfs and the POSIX-staged ENOSPC tests stay POSIX-only.
+ * staged no-space tests stage the Windows table's equivalents
+ * (GetVolumeFreeBytes, FileAllocationInfo); the tmpfs test stays
+ * POSIX-only.
  */
 #include "test.h"
 
@@ -473,6 +475,16 @@ static void stage_fstat(int err, uint64_t fake_size) {
   fstat_fake_size = fake_size;
   mmf__sys.GetFileInformationByHandle = staged_file_info;
 }
+
+/* The volume has no free bytes left (NtQueryVolumeInformationFile,
+ * FileFsFullSizeInformation, says 0 available units). */
+static BOOL WINAPI no_free_bytes(HANDLE h, ULONGLONG *bytes) {
+  (void)h;
+  *bytes = 0;
+  return TRUE;
+}
+
+static void stage_fs_full(void) { mmf__sys.GetVolumeFreeBytes = no_free_bytes; }
 #else
 #define STAGED_EIO EIO
 
@@ -503,6 +515,8 @@ static void stage_fstat(int err, uint64_t fake_size) {
   fstat_fake_size = fake_size;
   mmf__sys.fstat = staged_fstat;
 }
+
+static void stage_fs_full(void) { mmf__sys.fstatvfs = full_fstatvfs; }
 #endif
 
 static void unstage(void) { mmf__sys = mmf__sys_real; }
@@ -590,8 +604,6 @@ static void poison_sync_on_close_run(void) {
   ASSERT_EQ(count_open_fds(), fds);
 }
 
-#ifndef _WIN32
-
 /* A write fault inside the file while the filesystem reports no free
  * blocks: no space, and the map stays usable. */
 static void enospc_when_fs_full_run(void) {
@@ -602,7 +614,7 @@ static void enospc_when_fs_full_run(void) {
   ASSERT_OK(mmf_open(&m, test_path("f"), MMF_WRITE, NULL));
   test_truncate_mapped(test_path("f"), 2 * ps);
   stage_fstat(0, 4 * ps);
-  mmf__sys.fstatvfs = full_fstatvfs;
+  stage_fs_full();
   int rc = mmf_write(m, 3 * ps + 1, &b, 1);
   unstage();
   ASSERT_ERR(rc, MMF_ENOSPC);
@@ -615,6 +627,8 @@ static void enospc_when_fs_full_run(void) {
   ASSERT_EQ_U(mmf_size(m), 2 * ps);
   ASSERT_OK(mmf_close(m));
 }
+
+#ifndef _WIN32
 
 /* ------------------------------------------------------------------------ */
 /* A real full filesystem: a 1 MiB tmpfs                                     */
@@ -834,8 +848,44 @@ static void disk_full_tmpfs_run(void) {
   ASSERT_ERR(r->prealloc_resize_rc, MMF_ENOSPC);
 }
 
+#endif /* !_WIN32 */
+
 /* The preallocation failure paths without a full disk: the OS call is
- * made to fail through the system-call table. */
+ * made to fail through the system-call table. POSIX: fallocate() fails
+ * with ENOSPC. Windows: the file reports no space allocated to it
+ * (FileStandardInfo's AllocationSize 0, as on a filesystem that allocates
+ * lazily; NTFS would otherwise already cover a grown file and skip the
+ * call), and raising the allocation (FileAllocationInfo, which Wine 8 does
+ * not implement) fails with ERROR_DISK_FULL. Everything else goes through
+ * to the real calls, growing and shrinking the file included. */
+#ifdef _WIN32
+#define STAGED_ENOSPC ERROR_DISK_FULL
+
+static BOOL WINAPI unallocated_file_info(HANDLE h,
+                                         FILE_INFO_BY_HANDLE_CLASS cls,
+                                         LPVOID buf, DWORD size) {
+  BOOL ok = mmf__sys_real.GetFileInformationByHandleEx(h, cls, buf, size);
+  if (ok && cls == FileStandardInfo)
+    ((FILE_STANDARD_INFO *)buf)->AllocationSize.QuadPart = 0;
+  return ok;
+}
+
+static BOOL WINAPI allocation_disk_full(HANDLE h, FILE_INFO_BY_HANDLE_CLASS cls,
+                                        LPVOID buf, DWORD size) {
+  if (cls == FileAllocationInfo) {
+    SetLastError(ERROR_DISK_FULL);
+    return FALSE;
+  }
+  return mmf__sys_real.SetFileInformationByHandle(h, cls, buf, size);
+}
+
+static void stage_preallocate_enospc(void) {
+  mmf__sys.GetFileInformationByHandleEx = unallocated_file_info;
+  mmf__sys.SetFileInformationByHandle = allocation_disk_full;
+}
+#else
+#define STAGED_ENOSPC ENOSPC
+
 static int fallocate_enospc(int fd, off_t off, off_t len) {
   (void)fd;
   (void)off;
@@ -843,27 +893,33 @@ static int fallocate_enospc(int fd, off_t off, off_t len) {
   return ENOSPC;
 }
 
+static void stage_preallocate_enospc(void) {
+  mmf__sys.fallocate = fallocate_enospc;
+}
+#endif
+
 static void preallocate_enospc_staged_run(void) {
   const uint64_t ps = page();
   mmf_map *m = (mmf_map *)(uintptr_t)1;
   int fds = count_open_fds();
   write_pattern(test_path("f"), ps);
-  mmf__sys.fallocate = fallocate_enospc;
+  stage_preallocate_enospc();
   int rc = mmf_open(&m, test_path("f"), MMF_WRITE,
                     &(mmf_options){.size = 8 * ps, .flags = MMF_PREALLOCATE});
   unstage();
   ASSERT_ERR(rc, MMF_ENOSPC);
   ASSERT_NULL(m);
-  ASSERT_EQ(mmf_last_os_error(NULL), ENOSPC);
+  ASSERT_EQ(mmf_last_os_error(NULL), STAGED_ENOSPC);
   ASSERT_EQ_U(file_size(test_path("f")), ps); /* the growth was undone */
   ASSERT_EQ(count_open_fds(), fds);
 
   ASSERT_OK(mmf_open(&m, test_path("f"), MMF_WRITE,
                      &(mmf_options){.flags = MMF_PREALLOCATE}));
-  mmf__sys.fallocate = fallocate_enospc;
+  stage_preallocate_enospc();
   rc = mmf_resize(m, 8 * ps);
   unstage();
   ASSERT_ERR(rc, MMF_ENOSPC);
+  ASSERT_EQ(mmf_last_os_error(m), STAGED_ENOSPC);
   ASSERT_EQ_U(mmf_size(m), ps);
   ASSERT_EQ_U(file_size(test_path("f")), ps);
   unsigned char buf[32];
@@ -872,8 +928,6 @@ static void preallocate_enospc_staged_run(void) {
   ASSERT_OK(mmf_resize(m, 8 * ps));
   ASSERT_OK(mmf_close(m));
 }
-
-#endif /* !_WIN32 */
 
 /* Each test keeps its TEST() line on every platform (see test.h). Those
  * that cut a file under its map need test_truncate_mapped(), which on
@@ -925,13 +979,8 @@ TEST(poison_sync_on_close) {
 }
 
 TEST(enospc_when_fs_full) {
-#ifdef _WIN32
-  SKIP("stages a full filesystem through the POSIX system-call table "
-       "(fstat, fstatvfs); not ported to the Windows backend's "
-       "(GetVolumeFreeBytes)");
-#else
+  test_need_truncate_mapped();
   enospc_when_fs_full_run();
-#endif
 }
 
 TEST(disk_full_tmpfs) {
@@ -943,12 +992,4 @@ TEST(disk_full_tmpfs) {
 #endif
 }
 
-TEST(preallocate_enospc_staged) {
-#ifdef _WIN32
-  SKIP("stages fallocate() failing through the POSIX system-call table; "
-       "the Windows backend preallocates with FileAllocationInformation, "
-       "which this test does not stage");
-#else
-  preallocate_enospc_staged_run();
-#endif
-}
+TEST(preallocate_enospc_staged) { preallocate_enospc_staged_run(); }
