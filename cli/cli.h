@@ -16,6 +16,16 @@
 #include "mmf.h"
 #include "cli_os.h"
 
+/* printf-style checking of the tool's message functions. mingw-w64 says
+ * which printf its stdio is (its own C99 one, or msvcrt's). */
+#if defined(__MINGW_PRINTF_FORMAT)
+#define CLI_PRINTF(f, a) __attribute__((format(__MINGW_PRINTF_FORMAT, f, a)))
+#elif defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
 /* Exit codes, as grep uses them. */
 enum {
   CLI_OK = 0,    /* success; find: at least one occurrence */
@@ -40,25 +50,22 @@ int cmd_bench(int argc, char **argv);
 /* ------------------------------------------------------------------------ */
 
 /* "mmf: FILE: message" on stderr (without "FILE: " when file is NULL). */
-void cli_error(const char *file, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void cli_error(const char *file, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /* cli_error with the message of an MMF_E* code. Returns CLI_ERROR. */
 int cli_fail(const char *file, int code);
 
-/* cli_error with strerror(err). Returns CLI_ERROR. */
+/* strerror(err), with the POSIX text for errno values whose text the C
+ * runtime lacks or garbles (msvcrt: ENOTSUP is "Unknown error", EBUSY
+ * "Resource device"). */
+const char *cli_strerror(int err);
+
+/* cli_error with cli_strerror(err). Returns CLI_ERROR. */
 int cli_fail_os(const char *file, int err);
 
 /* A usage error of subcommand cmd: the message, then a pointer to --help.
  * Returns CLI_ERROR. */
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /*
  * Reports getopt_long's verdict on a bad option (it runs with opterr = 0):
@@ -180,7 +187,9 @@ int cli_span_copy(cli_input *in, const cli_span *s, size_t off, void *dst,
 uint64_t cli_window_budget(void);
 
 /* Tests only: sleep MMF_CLI_TEST_DELAY_MS after mapping a piece, so that a
- * test can truncate the file under the command. */
+ * test can truncate the file under the command; first write "mapped" to
+ * the file MMF_CLI_TEST_MARK, if set, so that the test knows when (a
+ * fixed head start is not enough for a slow start, as under Wine). */
 void cli_test_delay(void);
 
 /* ------------------------------------------------------------------------ */
@@ -211,11 +220,7 @@ int cli_touch_pages(mmf_map *m, cli_progress *p, uint64_t done);
 int cli_resident_pages(cli_file *f, uint64_t *pages);
 
 /* The "Files: N" style summary lines of vmtouch. */
-void cli_summary_line(const char *label, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+void cli_summary_line(const char *label, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /* ------------------------------------------------------------------------ */
 /* Progress bar (cli_progress.c)                                             */

@@ -21,6 +21,7 @@
  * cli_input_skip() then jumps for free, and mmf_count_byte() and
  * mmf_find() on a map run the same kernels under the same guard.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,8 +38,18 @@ uint64_t cli_window_budget(void) {
 
 void cli_test_delay(void) {
   const char *env = getenv("MMF_CLI_TEST_DELAY_MS");
-  if (env && *env)
-    cli_os_sleep_ms((unsigned)strtoul(env, NULL, 10));
+  const char *mark = getenv("MMF_CLI_TEST_MARK");
+  FILE *f;
+  if (!env || !*env)
+    return;
+  if (mark && *mark) {
+    f = fopen(mark, "w");
+    if (f) {
+      fputs("mapped\n", f);
+      fclose(f);
+    }
+  }
+  cli_os_sleep_ms((unsigned)strtoul(env, NULL, 10));
 }
 
 /* ------------------------------------------------------------------------ */

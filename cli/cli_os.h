@@ -1,16 +1,26 @@
 /*
  * cli_os.h - the few operating-system calls the mmf tool needs that the
- * library does not offer: opening and describing files, dropping them from
- * the page cache, clocks, signals, terminals and /proc/self/smaps.
+ * library does not offer: the entry point, opening and describing files,
+ * dropping them from the page cache, clocks, signals, terminals and
+ * /proc/self/smaps.
  *
  * Functions return 0 or a positive errno value, except where noted.
- * os_posix.c implements them for POSIX systems.
+ * os_posix.c implements them for POSIX systems, os_win.c for Windows.
+ * Descriptors are what mmf_open_fd() takes: POSIX descriptors, or C
+ * runtime descriptors on Windows.
  */
 #ifndef MMF_CLI_OS_H
 #define MMF_CLI_OS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * The tool itself (main.c). The OS layer owns the entry point (main, or
+ * wmain on Windows), sets up standard streams (binary mode on Windows)
+ * and calls this with the arguments in UTF-8.
+ */
+int cli_main(int argc, char **argv);
 
 /* What a path or descriptor is. */
 enum cli_kind {
@@ -30,7 +40,9 @@ typedef struct cli_file {
 int cli_os_stat(const char *path, int *kind, uint64_t *size);
 
 /* Open path read-only (or read-write), close-on-exec, and describe it.
- * Opening a FIFO waits for a writer, as with any reader. */
+ * Opening a FIFO waits for a writer, as with any reader. On Windows the
+ * path is UTF-8, and the file is shared for reading, writing and
+ * deleting, as the library opens files. */
 int cli_os_open(const char *path, int writable, cli_file *f);
 
 /* Describe standard input; *pos is its current offset when it is a
@@ -45,10 +57,13 @@ int cli_os_read(int fd, void *buf, size_t n, size_t *got);
 
 /* Write dirty pages back, then ask the kernel to drop the file's pages
  * from the page cache (posix_fadvise POSIX_FADV_DONTNEED). Pages that
- * other processes map or lock stay. ENOTSUP where there is no such call. */
+ * other processes map or lock stay. ENOTSUP where there is no such call
+ * (Windows), with nothing done. */
 int cli_os_evict(int fd);
 
-/* Whether fd is a terminal (1) or not (0). */
+/* Whether fd is a terminal (1) or not (0); one that takes ANSI escape
+ * sequences (on Windows: a console, with virtual-terminal processing
+ * switched on for the run). */
 int cli_os_isatty(int fd);
 
 /* Seconds on a monotonic clock. */
@@ -56,12 +71,36 @@ double cli_os_now(void);
 
 void cli_os_sleep_ms(unsigned ms);
 
-/* Wait until SIGINT, SIGTERM or SIGHUP arrives; returns its number. */
+/* Wait until interrupted (cli_os_interrupts names how): SIGINT, SIGTERM
+ * or SIGHUP; on Windows Ctrl-C (SIGINT), Ctrl-Break (SIGBREAK), or the
+ * console closing, logoff or shutdown (SIGTERM). Returns the number. */
 int cli_os_wait_for_signal(void);
 
-/* RLIMIT_MEMLOCK's soft limit in bytes, or UINT64_MAX for unlimited or
- * unknown. */
+/* For messages: "SIGINT, SIGTERM, SIGHUP". */
+extern const char cli_os_interrupts[];
+
+/* The limit on locked memory in bytes, or UINT64_MAX for unlimited or
+ * unknown: RLIMIT_MEMLOCK's soft limit; on Windows the minimum working
+ * set, which bounds VirtualLock. */
 uint64_t cli_os_memlock_limit(void);
+
+/* For messages: the limit's name ("RLIMIT_MEMLOCK") and a hint on how to
+ * change it ("; see ulimit -l"), or "". */
+extern const char cli_os_memlock_name[];
+extern const char cli_os_memlock_hint[];
+
+/* Make room to lock `bytes` more where the program itself sets the limit
+ * (Windows: raise the working set's minimum and maximum). A no-op
+ * returning 0 on POSIX, where the limit is the administrator's. */
+int cli_os_memlock_reserve(uint64_t bytes);
+
+/*
+ * Whether mmf_resident() on a fresh map of a file tells which of its pages
+ * are in the page cache (1: mincore), or only which pages this process has
+ * touched through that map (0: Windows, where it reads the working set),
+ * which says nothing about the cache.
+ */
+int cli_os_resident_is_cache(void);
 
 /*
  * Bytes of the mapping that contains addr which are mapped with PMD-sized

@@ -1,6 +1,7 @@
 /*
  * cli_out.c - error messages, colour and small formatting helpers.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,20 @@ int cli_fail(const char *file, int code) {
   return CLI_ERROR;
 }
 
+const char *cli_strerror(int err) {
+#if defined(ENOTSUP)
+  if (err == ENOTSUP)
+    return "Operation not supported";
+#endif
+#if defined(_WIN32)
+  if (err == EBUSY) /* msvcrt says "Resource device" */
+    return "Device or resource busy";
+#endif
+  return strerror(err);
+}
+
 int cli_fail_os(const char *file, int err) {
-  cli_error(file, "%s", strerror(err));
+  cli_error(file, "%s", cli_strerror(err));
   return CLI_ERROR;
 }
 

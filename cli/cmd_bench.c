@@ -135,8 +135,12 @@ static int prepare(const char *path, int cold) {
   if (e)
     return MMF_EIO;
   if (cold) {
+    /* Reported here; MMF_EINVAL tells the caller it was. */
     e = cli_os_evict(f.fd);
-    rc = e ? MMF_ENOTSUP : 0;
+    if (e)
+      cli_error(path, "--cold: cannot drop it from the page cache: %s",
+                cli_strerror(e));
+    rc = e ? MMF_EINVAL : 0;
   } else {
     p.on = 0;
     rc = cli_each_window(&f, 0, warm_window, &p);

@@ -8,6 +8,9 @@
  * for, so it lives in os_posix.c. Dirty pages are written back first, or
  * they would stay. Pages that a process maps or locks stay too; the
  * summary says how many remain.
+ *
+ * Windows has no per-file way to drop cached pages (os_win.c): each file
+ * is then an error, "not supported", and nothing is changed.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -59,7 +62,8 @@ int cmd_evict(int argc, char **argv) {
     cli_os_close(&f);
     if (e || rc) {
       if (e)
-        cli_fail_os(argv[i], e);
+        cli_error(argv[i], "cannot drop it from the page cache: %s",
+                  cli_strerror(e));
       else
         cli_fail(argv[i], rc);
       status = CLI_ERROR;

@@ -14,6 +14,10 @@
  * starts no read-ahead either), then reads FilePmdMapped (ShmemPmdMapped on
  * tmpfs) for its mapping in /proc/self/smaps. Elsewhere the answer is
  * "unknown".
+ *
+ * Windows: mmf_resident() reads this process's working set, which holds
+ * none of a freshly mapped file, whatever the system cache holds; the
+ * residency is then "unknown" (null in JSON), not a misleading 0.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -36,7 +40,8 @@ static const char usage[] =
 
 typedef struct file_info {
   uint64_t size, pages, resident_pages, pmd_bytes;
-  int pmd_known; /* -1 unknown, 0 / 1 */
+  int resident_known; /* 0: the system cannot tell (Windows) */
+  int pmd_known;      /* -1 unknown, 0 / 1 */
 } file_info;
 
 /* Touch one byte of each wholly resident 2 MiB region of the window m
@@ -61,7 +66,10 @@ static int touch_resident_huge(mmf_map *m, uint64_t off) {
 static int measure_window(void *ctx, mmf_map *m, uint64_t off) {
   file_info *fi = ctx;
   uint64_t ps = mmf_page_size(), res, pmd;
-  int rc = mmf_resident(m, 0, 0, &res);
+  int rc;
+  if (!fi->resident_known)
+    return 0;
+  rc = mmf_resident(m, 0, 0, &res);
   if (rc)
     return rc;
   fi->resident_pages += (res + ps - 1) / ps; /* only the last page can be
@@ -84,6 +92,9 @@ static int measure(cli_file *f, file_info *fi) {
   memset(fi, 0, sizeof *fi);
   fi->size = f->size;
   fi->pages = (f->size + ps - 1) / ps;
+  fi->resident_known = cli_os_resident_is_cache();
+  if (!fi->resident_known)
+    fi->pmd_known = -1;
   rc = cli_each_window(f, MMF_RANDOM, measure_window, fi);
   if (!rc && fi->pmd_known >= 0)
     fi->pmd_known = fi->pmd_bytes > 0;
@@ -112,9 +123,13 @@ static double percent(const file_info *fi) {
 static void print_json(const char *name, const file_info *fi) {
   printf("{\"file\":");
   json_string(name);
-  printf(",\"size\":%" PRIu64 ",\"page_size\":%zu,\"pages\":%" PRIu64
-         ",\"resident_pages\":%" PRIu64 ",\"resident_percent\":%.1f",
-         fi->size, mmf_page_size(), fi->pages, fi->resident_pages, percent(fi));
+  printf(",\"size\":%" PRIu64 ",\"page_size\":%zu,\"pages\":%" PRIu64, fi->size,
+         mmf_page_size(), fi->pages);
+  if (fi->resident_known)
+    printf(",\"resident_pages\":%" PRIu64 ",\"resident_percent\":%.1f",
+           fi->resident_pages, percent(fi));
+  else
+    printf(",\"resident_pages\":null,\"resident_percent\":null");
   if (fi->pmd_known < 0)
     printf(",\"huge_pages\":null,\"pmd_mapped_bytes\":null}\n");
   else
@@ -129,8 +144,11 @@ static void print_text(const char *name, const file_info *fi) {
   printf("size:          %" PRIu64 " bytes (%s)\n", fi->size, h);
   printf("page size:     %zu\n", mmf_page_size());
   printf("pages:         %" PRIu64 "\n", fi->pages);
-  printf("resident:      %" PRIu64 " pages (%.1f%%)\n", fi->resident_pages,
-         percent(fi));
+  if (fi->resident_known)
+    printf("resident:      %" PRIu64 " pages (%.1f%%)\n", fi->resident_pages,
+           percent(fi));
+  else
+    printf("resident:      unknown\n");
   if (fi->pmd_known < 0) {
     printf("2 MiB pages:   unknown\n");
   } else if (fi->pmd_known) {

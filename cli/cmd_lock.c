@@ -1,11 +1,13 @@
 /*
- * cmd_lock.c - `mmf lock`: load files and lock them in memory until a
- * signal (SIGINT, SIGTERM, SIGHUP), as `vmtouch -l`.
+ * cmd_lock.c - `mmf lock`: load files and lock them in memory until
+ * interrupted (SIGINT, SIGTERM, SIGHUP; Ctrl-C on Windows), as
+ * `vmtouch -l`.
  *
  * Each file is mapped whole (a lock must hold every window at once),
  * touched page by page with a progress bar on a terminal, then locked
  * with mmf_lock_memory(). The limit is RLIMIT_MEMLOCK unless the process
- * is privileged; a refusal names it.
+ * is privileged; on Windows it is the process's minimum working set, which
+ * the tool raises by the file's size first. A refusal names the limit.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,12 +17,12 @@
 
 static const char usage[] =
     "Usage: mmf lock [OPTION]... FILE...\n"
-    "Load each FILE into memory and lock it there (mlock) until interrupted\n"
-    "(SIGINT, SIGTERM or SIGHUP), as `vmtouch -l`. Prints a summary once\n"
-    "everything is locked. Needs RLIMIT_MEMLOCK (ulimit -l) to allow it.\n"
+    "Load each FILE into memory and lock it there until interrupted, as\n"
+    "`vmtouch -l`. Prints a summary once everything is locked.\n"
     "\n"
     "  -q, --quiet  print nothing but errors\n"
-    "  -h, --help   show this help\n";
+    "  -h, --help   show this help\n"
+    "\n";
 
 static int lock_file(const char *path, mmf_map **out, uint64_t *size) {
   cli_progress progress;
@@ -42,16 +44,19 @@ static int lock_file(const char *path, mmf_map **out, uint64_t *size) {
   cli_progress_begin(&progress, path, mmf_size(m));
   rc = cli_touch_pages(m, &progress, 0);
   cli_progress_end(&progress);
-  if (!rc)
+  if (!rc) {
+    /* Where the program sets the limit itself (Windows), make room; if
+     * that is refused, the lock fails below and says why. */
+    (void)cli_os_memlock_reserve(mmf_size(m));
     rc = mmf_lock_memory(m, 0, 0);
+  }
   if (rc == MMF_ENOMEM || rc == MMF_EAGAIN || rc == MMF_EACCES) {
     cap = cli_os_memlock_limit();
     cli_human_size(mmf_size(m), have, sizeof have);
     cli_human_size(cap, limit, sizeof limit);
-    cli_error(path,
-              "cannot lock %s in memory: %s (RLIMIT_MEMLOCK is %s; "
-              "see ulimit -l)",
-              have, mmf_strerror(rc), cap == UINT64_MAX ? "unlimited" : limit);
+    cli_error(path, "cannot lock %s in memory: %s (%s is %s%s)", have,
+              mmf_strerror(rc), cli_os_memlock_name,
+              cap == UINT64_MAX ? "unlimited" : limit, cli_os_memlock_hint);
     mmf_close(m);
     return CLI_ERROR;
   }
@@ -80,6 +85,8 @@ int cmd_lock(int argc, char **argv) {
       break;
     case 'h':
       fputs(usage, stdout);
+      printf("Interrupted by: %s.\nLocking is bounded by %s%s.\n",
+             cli_os_interrupts, cli_os_memlock_name, cli_os_memlock_hint);
       return cli_finish_output(CLI_OK);
     default:
       return cli_bad_option("lock", c, argv);
@@ -103,7 +110,7 @@ int cmd_lock(int argc, char **argv) {
       cli_human_size(pages * ps, h, sizeof h);
       cli_summary_line("Files", "%d", n);
       cli_summary_line("Locked Pages", "%" PRIu64 " (%s)", pages, h);
-      cli_summary_line("Until", "interrupted (SIGINT, SIGTERM, SIGHUP)");
+      cli_summary_line("Until", "interrupted (%s)", cli_os_interrupts);
     }
     status = cli_finish_output(CLI_OK);
     if (status == CLI_OK)

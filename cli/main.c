@@ -1,5 +1,6 @@
 /*
- * main.c - the mmf tool: finds the subcommand and runs it.
+ * main.c - the mmf tool: finds the subcommand and runs it. The OS layer
+ * (os_posix.c, os_win.c) owns the real entry point and calls cli_main().
  *
  *   mmf COMMAND [OPTION]... [ARG]...
  *   mmf --help | --version | help [COMMAND]
@@ -55,7 +56,7 @@ static const command *lookup(const char *name) {
   return NULL;
 }
 
-int main(int argc, char **argv) {
+int cli_main(int argc, char **argv) {
   const command *cmd;
   if (argc < 2) {
     print_usage(stderr);

@@ -15,6 +15,13 @@
 
 #include "cli_os.h"
 
+const char cli_os_interrupts[] = "SIGINT, SIGTERM, SIGHUP";
+const char cli_os_memlock_name[] = "RLIMIT_MEMLOCK";
+const char cli_os_memlock_hint[] = "; see ulimit -l";
+
+/* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale). */
+int main(int argc, char **argv) { return cli_main(argc, argv); }
+
 static int kind_of(const struct stat *st) {
   if (S_ISREG(st->st_mode))
     return CLI_KIND_REGULAR;
@@ -164,6 +171,14 @@ uint64_t cli_os_memlock_limit(void) {
     return UINT64_MAX;
   return (uint64_t)rl.rlim_cur;
 }
+
+/* The limit is set from outside (ulimit -l, limits.conf). */
+int cli_os_memlock_reserve(uint64_t bytes) {
+  (void)bytes;
+  return 0;
+}
+
+int cli_os_resident_is_cache(void) { return 1; }
 
 int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
 #if defined(__linux__)

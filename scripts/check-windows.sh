@@ -16,6 +16,12 @@
 #                   -E '^format$' leaves out the formatting check of the
 #                   tree (the same on every platform: `make check-format`)
 #
+# The tool's integration tests (tests/cli, label "cli") run too: mmf.exe
+# through Wine, the peer tools they compare it with (wc, grep, hexdump,
+# fincore, ...) on this host, and the cases that need what Windows lacks
+# (evict, FIFOs as such, /proc residency, ulimit) skipped with the reason
+# (see tests/cli/lib.sh). CTEST_ARGS='-L cli' runs only them.
+#
 # A build failure does not stop the run: the build goes on with the other
 # targets (-k), ctest runs what was built (tests of a program that did not
 # build fail as "not run"), and the script fails at the end.

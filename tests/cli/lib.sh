@@ -133,3 +133,64 @@ wait_for_file() {
   done
   fail "no '$2' in $1"
 }
+
+# ---------------------------------------------------------------------------
+# The Windows build under Wine (run.sh sets MMF_CLI_WINE): $MMF starts
+# mmf.exe through Wine, the peer tools run on the host, and every file is
+# a host file that both see.
+# ---------------------------------------------------------------------------
+
+# on_wine: true when the tool under test is the Windows build under Wine.
+on_wine() {
+  [ -n "${MMF_CLI_WINE:-}" ]
+}
+
+# skip_under_wine REASON: skip the case under Wine: it needs REASON, which
+# Windows lacks or which cannot be set up from the host.
+skip_under_wine() {
+  on_wine && skip "Windows build under Wine: $*"
+  return 0
+}
+
+# pick FULL REDUCED: the list FULL, or under Wine the shorter REDUCED.
+# Under Wine every start of the tool costs tens of milliseconds and every
+# map a round trip to the wineserver, so long loops take a sample there;
+# each check is the same.
+pick() {
+  if on_wine; then
+    printf '%s\n' "$2"
+  else
+    printf '%s\n' "$1"
+  fi
+}
+
+# Wine 8 refuses GetFileInformationByHandle (ERROR_INVALID_HANDLE) on a
+# standard handle that the host redirected from a file, and the library
+# needs it to map or read a descriptor: `mmf lines <file` fails there with
+# "invalid argument". Windows itself answers for such handles; pipes work.
+WINE_STDIN_FILE="Wine cannot describe a standard input redirected from a \
+host file (GetFileInformationByHandle: ERROR_INVALID_HANDLE)"
+
+# cut_while_mapped FILE CMD...: run CMD (stdout to out, stderr to err) with
+# the tool's test hook, which writes "mapped" to the file `mapped` once it
+# has mapped a window and then waits 1.5 s, and empty FILE meanwhile. Sets
+# rc to CMD's exit status. Waiting for the mark, not a fixed time, keeps
+# it right when the tool starts slowly (Wine, a loaded machine).
+cut_while_mapped() {
+  cut_file=$1
+  shift
+  rm -f mapped
+  MMF_CLI_TEST_DELAY_MS=1500 MMF_CLI_TEST_MARK=mapped "$@" >out 2>err &
+  cut_pid=$!
+  if ! wait_for_file mapped mapped 300; then
+    kill "$cut_pid" 2>/dev/null
+    wait "$cut_pid"
+    cat err >&2
+    rc=1
+    return 1
+  fi
+  : >"$cut_file"
+  wait "$cut_pid"
+  rc=$?
+  return 0
+}

@@ -11,6 +11,10 @@ test_counts_match_grep() {
   for f in $SHAPES; do
     for s in e line "line 1" a aa "ext" "of text" zzzz "$(printf '\r')" \
       "$(printf 'x\001')"; do
+      # Under Wine, a sample of the strings (see pick in lib.sh).
+      if on_wine; then
+        case $s in e | "line 1" | "$(printf '\r')") ;; *) continue ;; esac
+      fi
       same_output "grep -oaF -- '$s' $f | wc -l" \
         "\$MMF find -c -- '$s' $f" 1 || return 1
     done
@@ -44,11 +48,14 @@ test_line_numbers() {
 
 test_across_windows_and_pipes() {
   make_shapes
-  # Occurrences straddle window and buffer boundaries.
-  for w in 4096 4097 5000 100; do
+  # Occurrences straddle window and buffer boundaries. (Under Wine, tiny
+  # windows only over the small file: 12,000 maps cost seconds there.)
+  for w in $(pick "4096 4097 5000 100" "4097 100"); do
     for s in a "line 1" "of text" "ne 12 of"; do
-      same_output "grep -oaF -- '$s' random.txt | wc -l" \
-        "MMF_CLI_WINDOW=$w \$MMF find -c -- '$s' random.txt" 1 || return 1
+      if [ "$w" -ge 4096 ] || ! on_wine; then
+        same_output "grep -oaF -- '$s' random.txt | wc -l" \
+          "MMF_CLI_WINDOW=$w \$MMF find -c -- '$s' random.txt" 1 || return 1
+      fi
       same_output "grep -oaF -- '$s' text8193 | wc -l" \
         "MMF_CLI_WINDOW=$w \$MMF find -c -- '$s' text8193" 1 || return 1
     done
@@ -72,10 +79,17 @@ test_several_files_and_stdin() {
   [ "$(sed -n 2p out)" = "crlf:0" ] || fail "several: $(cat out)"
   same_output "grep -oaF -- line random.txt | wc -l" \
     "cat random.txt | \$MMF find -c line" || return 1
-  same_output "grep -oaF -- line random.txt | wc -l" \
-    "\$MMF find -c line <random.txt" || return 1
   same_output "grep -oaF -- o /proc/version | wc -l" \
     "\$MMF find -c o /proc/version" || return 1
+}
+
+test_stdin_file() {
+  skip_under_wine "$WINE_STDIN_FILE"
+  make_shapes
+  same_output "grep -oaF -- line random.txt | wc -l" \
+    "\$MMF find -c line <random.txt" || return 1
+  same_output "grep -oabF -- ab random.txt | sed 's/:.*//'" \
+    "\$MMF find ab <random.txt" || return 1
 }
 
 test_max_count() {
@@ -117,12 +131,7 @@ test_system_files() {
 
 test_truncated_while_finding() {
   head -c 20000000 /dev/zero >f || return 1
-  MMF_CLI_TEST_DELAY_MS=1500 $MMF find -c x f >out 2>err &
-  pid=$!
-  sleep 0.5
-  : >f
-  wait $pid
-  rc=$?
+  cut_while_mapped f $MMF find -c x f || return 1
   [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
   grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
 }

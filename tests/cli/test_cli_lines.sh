@@ -9,11 +9,14 @@ test_shapes() {
 }
 
 test_shapes_small_windows() {
-  # Windows of 4 KiB and of odd sizes: every file spans several.
+  # Windows of 4 KiB and of odd sizes: every file spans several. (Windows
+  # maps from multiples of 64 KiB: a 4 KiB window there is a view of up to
+  # 64 KiB more, of which the library hands out the asked-for part.)
   make_shapes
-  for w in 4096 5000 1 7; do
+  small=$(pick 10000 300)
+  for w in $(pick "4096 5000 1 7" "4096 5000 7"); do
     for f in $SHAPES; do
-      [ "$w" -ge 4096 ] || [ "$(wc -c <"$f")" -lt 10000 ] || continue
+      [ "$w" -ge 4096 ] || [ "$(wc -c <"$f")" -lt "$small" ] || continue
       same_output "wc -l $f" "MMF_CLI_WINDOW=$w \$MMF lines $f" || return 1
     done
   done
@@ -30,11 +33,17 @@ test_several_files_width() {
 
 test_stdin() {
   make_shapes
-  same_output "wc -l <random.txt" "\$MMF lines <random.txt" || return 1
   same_output "cat random.txt | wc -l" "cat random.txt | \$MMF lines" ||
     return 1
   same_output "cat crlf | wc -l - newlines" \
     "cat crlf | \$MMF lines - newlines" || return 1
+  same_output "cat binary | wc -l -" "cat binary | \$MMF lines -" || return 1
+}
+
+test_stdin_file() {
+  skip_under_wine "$WINE_STDIN_FILE"
+  make_shapes
+  same_output "wc -l <random.txt" "\$MMF lines <random.txt" || return 1
   same_output "wc -l - crlf <newlines" "\$MMF lines - crlf <newlines" ||
     return 1
   # stdin already partly read by the shell: count from its position.
@@ -61,6 +70,42 @@ test_system_files() {
     "\$MMF lines /etc/passwd /usr/include/stdio.h" || return 1
 }
 
+test_utf8_names() {
+  # Names are UTF-8 in the arguments and the output. A Windows build takes
+  # its arguments in UTF-16 (wmain) and opens files by UTF-16 names;
+  # Wine converts the host's arguments by the host's locale, so the tool
+  # runs in a UTF-8 one.
+  [ "$(LC_ALL=C.UTF-8 locale charmap 2>/dev/null)" = UTF-8 ] ||
+    skip "no C.UTF-8 locale"
+  name='fïlé ✓ ü.txt'
+  printf 'a\nb\n' >"$name"
+  mkdir 'dïr' && printf 'x\n' >'dïr/ñ' || return 1
+  same_output "wc -l '$name' dïr/ñ" \
+    "LC_ALL=C.UTF-8 \$MMF lines '$name' dïr/ñ" || return 1
+  same_output "grep -oaF b '$name' | wc -l" \
+    "LC_ALL=C.UTF-8 \$MMF find -c b '$name'" || return 1
+  LC_ALL=C.UTF-8 $MMF info --json "$name" >out || return 1
+  grep -q "^{\"file\":\"$name\"," out || fail "info: $(cat out)"
+  expect_error 2 "mïssing: No such file" env LC_ALL=C.UTF-8 $MMF lines mïssing
+}
+
+test_long_path() {
+  # Past MAX_PATH (260 characters): Windows takes such paths only in the
+  # extended form (\\?\C:\...), which the tool makes of them.
+  d=.
+  for i in 1 2 3 4 5 6 7 8; do
+    d=$d/a_directory_with_a_long_name_number_$i
+  done
+  mkdir -p "$d" && printf 'a\nb\n' >"$d/file.txt" || return 1
+  [ "${#d}" -gt 300 ] || fail "path too short: ${#d}" || return 1
+  same_output "wc -l $d/file.txt" "\$MMF lines $d/file.txt" || return 1
+  same_output "grep -oaF b $d/file.txt | wc -l" \
+    "\$MMF find -c b $d/file.txt" || return 1
+  $MMF info --json "$d/file.txt" >out || return 1
+  [ "$(sed -n 's/.*"size":\([0-9]*\).*/\1/p' out)" = 4 ] ||
+    fail "info: $(cat out)"
+}
+
 test_directory() {
   mkdir dir
   printf 'a\n' >f
@@ -70,11 +115,14 @@ test_directory() {
   cmp -s peer.out rc.out || fail "stdout differs from wc: $(cat rc.out)"
 }
 
-test_missing_and_unreadable() {
+test_missing() {
   printf 'a\n' >f
   wc -l f missing >peer.out 2>/dev/null
   expect_error 2 "missing: No such file" $MMF lines f missing || return 1
   cmp -s peer.out rc.out || fail "stdout differs from wc: $(cat rc.out)"
+}
+
+test_unreadable() {
   printf 'b\n' >secret
   chmod 000 secret
   as_user=""
@@ -82,6 +130,8 @@ test_missing_and_unreadable() {
     # root reads anything: try as nobody.
     command -v setpriv >/dev/null 2>&1 ||
       skip "running as root and no setpriv"
+    skip_under_wine "running as root, and a Wine prefix serves only its" \
+      "owner: the tool cannot run as nobody"
     as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
     chmod 755 .
   fi
@@ -97,8 +147,20 @@ test_missing_and_unreadable() {
 
 test_sparse_5g() {
   make_sparse big || skip "cannot make a 5 GiB sparse file here"
-  same_output "wc -l big" "\$MMF lines big" || return 1
-  same_output "wc -l big" "MMF_CLI_WINDOW=1000M \$MMF lines big" || return 1
+  # wc reads the 5 GiB once; both runs are compared with its answer.
+  # Under Wine, where reading 5 GiB costs seconds more, the answer is the
+  # one the file was made with (two newlines at its end), and only the
+  # default windows (1 GiB, the last starting at 4 GiB) are run.
+  if on_wine; then
+    echo "2 big" >want
+  else
+    wc -l big >want || return 1
+  fi
+  same_output "cat want" "\$MMF lines big" || return 1
+  if ! on_wine; then
+    same_output "cat want" "MMF_CLI_WINDOW=1000M \$MMF lines big" ||
+      return 1
+  fi
   rm -f big
 }
 
@@ -107,12 +169,7 @@ test_truncated_while_counting() {
   # The library's guard turns the fault into MMF_ETRUNCATED: exit 2 with a
   # message, never SIGBUS.
   head -c 20000000 /dev/zero | tr '\0' '\n' >f || return 1
-  MMF_CLI_TEST_DELAY_MS=1500 $MMF lines f >out 2>err &
-  pid=$!
-  sleep 0.5
-  : >f
-  wait $pid
-  rc=$?
+  cut_while_mapped f $MMF lines f || return 1
   [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
   grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
 }
