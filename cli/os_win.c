@@ -206,7 +206,7 @@ static int is_pipe_path(const wchar_t *w) {
 }
 
 static int describe(HANDLE h, int *kind, uint64_t *size) {
-  BY_HANDLE_FILE_INFORMATION bi;
+  FILE_STANDARD_INFO st;
   DWORD type, e;
   *kind = 0;
   *size = 0;
@@ -226,16 +226,18 @@ static int describe(HANDLE h, int *kind, uint64_t *size) {
     *kind = CLI_KIND_OTHER;
     return 0;
   }
-  if (!GetFileInformationByHandle(h, &bi)) {
+  /* Not GetFileInformationByHandle: it also asks the volume, which Wine
+   * cannot do for a standard handle redirected from a host file. */
+  if (!GetFileInformationByHandleEx(h, FileStandardInfo, &st, sizeof st)) {
     *kind = CLI_KIND_OTHER; /* volumes and raw disks */
     return 0;
   }
-  if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+  if (st.Directory) {
     *kind = CLI_KIND_DIRECTORY;
     return 0;
   }
   *kind = CLI_KIND_REGULAR;
-  *size = (uint64_t)bi.nFileSizeHigh << 32 | bi.nFileSizeLow;
+  *size = (uint64_t)st.EndOfFile.QuadPart;
   return 0;
 }
 

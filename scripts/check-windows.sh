@@ -104,13 +104,17 @@ echo "check-windows: $("$triplet-gcc" --version | head -n 1)"
 echo "check-windows: $("$wine" --version 2>/dev/null || echo wine) ($wine), prefix $WINEPREFIX"
 
 # One persistent wineserver for the run; stopped on exit, whatever happens.
-# (-k stops only the server of this WINEPREFIX.)
+# (-k stops only the server of this WINEPREFIX.) A server someone already
+# keeps running for this prefix (-p fails then) is used and left running.
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
   echo "check-windows: creating the Wine prefix (once)"
 fi
 mkdir -p "$WINEPREFIX"
-"$wineserver" -p
-trap '"$wineserver" -k 2>/dev/null || true' EXIT INT TERM
+if "$wineserver" -p 2>/dev/null; then
+  trap '"$wineserver" -k 2>/dev/null || true' EXIT INT TERM
+else
+  echo "check-windows: using the wineserver already running for this prefix"
+fi
 "$wine" wineboot --init >/dev/null 2>&1 || true
 
 # shellcheck disable=SC2086

@@ -444,7 +444,7 @@ static void prot_read_write_eacces_run(void) {
 /* ------------------------------------------------------------------------ */
 
 /* The re-check asks the file for its size and change stamp: fstat() on
- * POSIX, GetFileInformationByHandle() on Windows. stage_fstat() makes that
+ * POSIX, GetFileInformationByHandleEx() on Windows. stage_fstat() makes that
  * call fail with an I/O error or report a size the file does not have. */
 static int fstat_calls;
 static int fstat_errno;          /* fail the call with this, if not 0 */
@@ -455,17 +455,16 @@ static uint64_t fstat_fake_size; /* else report this size, if not 0 */
  * after the I/O error: Windows' own code for EIO. */
 #define STAGED_EIO ERROR_IO_DEVICE
 
-static BOOL WINAPI staged_file_info(HANDLE h, LPBY_HANDLE_FILE_INFORMATION bi) {
+static BOOL WINAPI staged_file_info(HANDLE h, FILE_INFO_BY_HANDLE_CLASS cls,
+                                    LPVOID buf, DWORD size) {
   fstat_calls++;
   if (fstat_errno) {
     SetLastError((DWORD)fstat_errno);
     return FALSE;
   }
-  BOOL ok = mmf__sys_real.GetFileInformationByHandle(h, bi);
-  if (ok && fstat_fake_size) {
-    bi->nFileSizeHigh = (DWORD)(fstat_fake_size >> 32);
-    bi->nFileSizeLow = (DWORD)fstat_fake_size;
-  }
+  BOOL ok = mmf__sys_real.GetFileInformationByHandleEx(h, cls, buf, size);
+  if (ok && fstat_fake_size && cls == FileStandardInfo)
+    ((FILE_STANDARD_INFO *)buf)->EndOfFile.QuadPart = (LONGLONG)fstat_fake_size;
   return ok;
 }
 
@@ -473,7 +472,7 @@ static void stage_fstat(int err, uint64_t fake_size) {
   fstat_calls = 0;
   fstat_errno = err;
   fstat_fake_size = fake_size;
-  mmf__sys.GetFileInformationByHandle = staged_file_info;
+  mmf__sys.GetFileInformationByHandleEx = staged_file_info;
 }
 
 /* The volume has no free bytes left (NtQueryVolumeInformationFile,

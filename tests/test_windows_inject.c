@@ -46,7 +46,6 @@
   X(CloseHandle)                                                               \
   X(DuplicateHandle)                                                           \
   X(GetFileType)                                                               \
-  X(GetFileInformationByHandle)                                                \
   X(GetFileInformationByHandleEx)                                              \
   X(SetFileInformationByHandle)                                                \
   X(ReadFile)                                                                  \
@@ -83,40 +82,57 @@ typedef struct profile {
   DWORD err[S_COUNT];
 } profile;
 
-/* In the order of SYS_CALLS. */
-static const profile profile_a = {"A",
-                                  {ERROR_TOO_MANY_OPEN_FILES,
-                                   ERROR_INVALID_HANDLE,
-                                   ERROR_TOO_MANY_OPEN_FILES,
-                                   ERROR_INVALID_HANDLE,
-                                   ERROR_IO_DEVICE,
-                                   ERROR_IO_DEVICE,
-                                   ERROR_DISK_FULL,
-                                   ERROR_READ_FAULT,
-                                   ERROR_WRITE_FAULT,
-                                   ERROR_NOT_ENOUGH_MEMORY,
-                                   ERROR_NOT_ENOUGH_MEMORY,
-                                   ERROR_INVALID_ADDRESS,
-                                   ERROR_WRITE_FAULT,
-                                   ERROR_NOT_ENOUGH_MEMORY,
-                                   ERROR_INVALID_ADDRESS,
-                                   ERROR_INVALID_ADDRESS,
-                                   ERROR_WORKING_SET_QUOTA,
-                                   ERROR_INVALID_ADDRESS,
-                                   ERROR_CALL_NOT_IMPLEMENTED,
-                                   ERROR_ACCESS_DENIED,
-                                   ERROR_ACCESS_DENIED,
-                                   ERROR_NOT_SUPPORTED}};
+/* Every call fails differently in the two profiles. */
+static const profile profile_a = {
+    "A",
+    {
+        [S_CreateFileW] = ERROR_TOO_MANY_OPEN_FILES,
+        [S_CloseHandle] = ERROR_INVALID_HANDLE,
+        [S_DuplicateHandle] = ERROR_TOO_MANY_OPEN_FILES,
+        [S_GetFileType] = ERROR_INVALID_HANDLE,
+        [S_GetFileInformationByHandleEx] = ERROR_IO_DEVICE,
+        [S_SetFileInformationByHandle] = ERROR_DISK_FULL,
+        [S_ReadFile] = ERROR_READ_FAULT,
+        [S_FlushFileBuffers] = ERROR_WRITE_FAULT,
+        [S_CreateFileMappingW] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_MapViewOfFileEx] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_UnmapViewOfFile] = ERROR_INVALID_ADDRESS,
+        [S_FlushViewOfFile] = ERROR_WRITE_FAULT,
+        [S_VirtualAlloc] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_VirtualFree] = ERROR_INVALID_ADDRESS,
+        [S_VirtualProtect] = ERROR_INVALID_ADDRESS,
+        [S_VirtualLock] = ERROR_WORKING_SET_QUOTA,
+        [S_VirtualUnlock] = ERROR_INVALID_ADDRESS,
+        [S_PrefetchVirtualMemory] = ERROR_CALL_NOT_IMPLEMENTED,
+        [S_K32QueryWorkingSetEx] = ERROR_ACCESS_DENIED,
+        [S_GetHandleAccess] = ERROR_ACCESS_DENIED,
+        [S_GetVolumeFreeBytes] = ERROR_NOT_SUPPORTED,
+    }};
 static const profile profile_b = {
     "B",
-    {ERROR_SHARING_VIOLATION, ERROR_IO_DEVICE,         ERROR_NOT_ENOUGH_MEMORY,
-     ERROR_IO_DEVICE,         ERROR_ACCESS_DENIED,     ERROR_INVALID_FUNCTION,
-     ERROR_ACCESS_DENIED,     ERROR_IO_DEVICE,         ERROR_DISK_FULL,
-     ERROR_FILE_INVALID,      ERROR_INVALID_ADDRESS,   ERROR_NOT_ENOUGH_MEMORY,
-     ERROR_NOT_ENOUGH_MEMORY, ERROR_INVALID_ADDRESS,   ERROR_NOT_ENOUGH_MEMORY,
-     ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_LOCKED,
-     ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_ENOUGH_MEMORY, ERROR_INVALID_HANDLE,
-     ERROR_INVALID_HANDLE}};
+    {
+        [S_CreateFileW] = ERROR_SHARING_VIOLATION,
+        [S_CloseHandle] = ERROR_IO_DEVICE,
+        [S_DuplicateHandle] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_GetFileType] = ERROR_IO_DEVICE,
+        [S_GetFileInformationByHandleEx] = ERROR_ACCESS_DENIED,
+        [S_SetFileInformationByHandle] = ERROR_ACCESS_DENIED,
+        [S_ReadFile] = ERROR_IO_DEVICE,
+        [S_FlushFileBuffers] = ERROR_DISK_FULL,
+        [S_CreateFileMappingW] = ERROR_FILE_INVALID,
+        [S_MapViewOfFileEx] = ERROR_INVALID_ADDRESS,
+        [S_UnmapViewOfFile] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_FlushViewOfFile] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_VirtualAlloc] = ERROR_INVALID_ADDRESS,
+        [S_VirtualFree] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_VirtualProtect] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_VirtualLock] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_VirtualUnlock] = ERROR_NOT_LOCKED,
+        [S_PrefetchVirtualMemory] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_K32QueryWorkingSetEx] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_GetHandleAccess] = ERROR_INVALID_HANDLE,
+        [S_GetVolumeFreeBytes] = ERROR_INVALID_HANDLE,
+    }};
 
 static const profile *inj_profile;
 static int inj_target; /* fail the inj_target-th call; 0: never */
@@ -184,12 +200,6 @@ static DWORD WINAPI w_GetFileType(HANDLE h) {
   if (inj_fail(S_GetFileType))
     return FILE_TYPE_UNKNOWN;
   return mmf__sys_real.GetFileType(h);
-}
-static BOOL WINAPI
-w_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
-  if (inj_fail(S_GetFileInformationByHandle))
-    return FALSE;
-  return mmf__sys_real.GetFileInformationByHandle(h, info);
 }
 static BOOL WINAPI w_GetFileInformationByHandleEx(HANDLE h,
                                                   FILE_INFO_BY_HANDLE_CLASS cls,

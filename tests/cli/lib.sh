@@ -164,13 +164,6 @@ pick() {
   fi
 }
 
-# Wine 8 refuses GetFileInformationByHandle (ERROR_INVALID_HANDLE) on a
-# standard handle that the host redirected from a file, and the library
-# needs it to map or read a descriptor: `mmf lines <file` fails there with
-# "invalid argument". Windows itself answers for such handles; pipes work.
-WINE_STDIN_FILE="Wine cannot describe a standard input redirected from a \
-host file (GetFileInformationByHandle: ERROR_INVALID_HANDLE)"
-
 # cut_while_mapped FILE CMD...: run CMD (stdout to out, stderr to err) with
 # the tool's test hook, which writes "mapped" to the file `mapped` once it
 # has mapped a window and then waits 1.5 s, and empty FILE meanwhile. Sets

@@ -73,7 +73,6 @@ test_stdin_and_proc() {
 }
 
 test_stdin_file() {
-  skip_under_wine "$WINE_STDIN_FILE"
   need hexdump
   make_shapes
   same_output "hexdump -C <binary" "\$MMF dump <binary" || return 1

@@ -84,7 +84,6 @@ test_several_files_and_stdin() {
 }
 
 test_stdin_file() {
-  skip_under_wine "$WINE_STDIN_FILE"
   make_shapes
   same_output "grep -oaF -- line random.txt | wc -l" \
     "\$MMF find -c line <random.txt" || return 1

@@ -41,7 +41,6 @@ test_stdin() {
 }
 
 test_stdin_file() {
-  skip_under_wine "$WINE_STDIN_FILE"
   make_shapes
   same_output "wc -l <random.txt" "\$MMF lines <random.txt" || return 1
   same_output "wc -l - crlf <newlines" "\$MMF lines - crlf <newlines" ||

@@ -30,7 +30,6 @@ test_peek_streams() {
 }
 
 test_peek_stdin_file() {
-  skip_under_wine "$WINE_STDIN_FILE"
   make_shapes
   same_output "tail -c +5001 binary | head -c 20" \
     "\$MMF peek - 5000 20 <binary" || return 1

@@ -189,7 +189,7 @@ void mmf__os_close(mmf__file *f) {
 }
 
 int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
-  BY_HANDLE_FILE_INFORMATION bi;
+  FILE_STANDARD_INFO st;
   DWORD type, e;
   *kind = 0;
   *size = 0;
@@ -208,7 +208,7 @@ int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
     *kind = MMF__KIND_OTHER;
     return 0;
   }
-  if (!mmf__sys.GetFileInformationByHandle((HANDLE)f.h, &bi)) {
+  if (!mmf__win_standard_info((HANDLE)f.h, &st)) {
     e = GetLastError();
     /* Volumes and raw disks (\\.\C:) are disk handles without file
      * information: tried as regular files of unknown size. */
@@ -219,26 +219,27 @@ int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
     }
     return mmf__win_fail(oserr, e);
   }
-  if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+  if (st.Directory) {
     *kind = MMF__KIND_DIRECTORY;
     return 0;
   }
   *kind = MMF__KIND_REGULAR;
-  *size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+  *size = (uint64_t)st.EndOfFile.QuadPart;
   return 0;
 }
 
 /* Last-write time stands in for the change time: every size change and
  * every write through a handle or a view updates it. */
 int mmf__os_change_stamp(mmf__file f, mmf__stamp *stamp, int *oserr) {
-  BY_HANDLE_FILE_INFORMATION bi;
+  FILE_BASIC_INFO bi;
+  FILE_STANDARD_INFO st;
   stamp->change_time = 0;
   stamp->size = 0;
-  if (!mmf__sys.GetFileInformationByHandle((HANDLE)f.h, &bi))
-    return mmf__win_fail(oserr, GetLastError());
-  stamp->change_time = ((uint64_t)bi.ftLastWriteTime.dwHighDateTime << 32) |
-                       bi.ftLastWriteTime.dwLowDateTime;
-  stamp->size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+  if (!mmf__win_basic_info((HANDLE)f.h, &bi) ||
+      !mmf__win_standard_info((HANDLE)f.h, &st))
+    return mmf__win_fail_last(oserr);
+  stamp->change_time = (uint64_t)bi.LastWriteTime.QuadPart;
+  stamp->size = (uint64_t)st.EndOfFile.QuadPart;
   return 0;
 }
 
@@ -305,14 +306,13 @@ int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr) {
   HANDLE h = (HANDLE)f.h;
   FILE_STANDARD_INFO st;
   FILE_ALLOCATION_INFO ai;
-  BY_HANDLE_FILE_INFORMATION bi;
+  FILE_BASIC_INFO bi;
   uint64_t end, eof;
   DWORD e;
   if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
     return mmf__win_fail(oserr, ERROR_FILE_TOO_LARGE);
   end = off + len;
-  if (!mmf__sys.GetFileInformationByHandleEx(h, FileStandardInfo, &st,
-                                             sizeof st))
+  if (!mmf__win_standard_info(h, &st))
     return mmf__win_fail_last(oserr);
   if ((uint64_t)st.AllocationSize.QuadPart >= end)
     return 0;
@@ -329,9 +329,9 @@ int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr) {
     return mmf__win_fail(oserr, e);
   /* The pass needs the attributes; if they cannot be read, that failure
    * is the one to report, not the unsupported call. */
-  if (!mmf__sys.GetFileInformationByHandle(h, &bi))
+  if (!mmf__win_basic_info(h, &bi))
     return mmf__win_fail_last(oserr);
-  if (!(bi.dwFileAttributes & FILE_ATTRIBUTE_SPARSE_FILE))
+  if (!(bi.FileAttributes & FILE_ATTRIBUTE_SPARSE_FILE))
     return 0;
   return mmf__win_fail(oserr, e);
 }

@@ -123,11 +123,11 @@ static void populate(void *addr, size_t len) {
  * the pages are touched; Windows refuses the section or the view instead,
  * with codes that would read as a bad argument or a permission problem. */
 static int ends_before(mmf__file f, uint64_t off, size_t len) {
-  BY_HANDLE_FILE_INFORMATION bi;
+  FILE_STANDARD_INFO st;
   uint64_t size;
-  if (!mmf__sys.GetFileInformationByHandle((HANDLE)f.h, &bi))
+  if (!mmf__win_standard_info((HANDLE)f.h, &st))
     return 0;
-  size = ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow;
+  size = (uint64_t)st.EndOfFile.QuadPart;
   return off > size || len > size - off;
 }
 

@@ -109,11 +109,6 @@ static BOOL WINAPI sys_DuplicateHandle(HANDLE from_process, HANDLE h,
 
 static DWORD WINAPI sys_GetFileType(HANDLE h) { return GetFileType(h); }
 
-static BOOL WINAPI
-sys_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
-  return GetFileInformationByHandle(h, info);
-}
-
 static BOOL WINAPI sys_GetFileInformationByHandleEx(
     HANDLE h, FILE_INFO_BY_HANDLE_CLASS cls, LPVOID buf, DWORD size) {
   return GetFileInformationByHandleEx(h, cls, buf, size);
@@ -229,7 +224,7 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
     sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
-        sys_GetFileInformationByHandle, sys_GetFileInformationByHandleEx,      \
+        sys_GetFileInformationByHandleEx,                                      \
         sys_SetFileInformationByHandle, sys_ReadFile, sys_FlushFileBuffers,    \
         sys_CreateFileMappingW, sys_MapViewOfFileEx, sys_UnmapViewOfFile,      \
         sys_FlushViewOfFile, sys_VirtualAlloc, sys_VirtualFree,                \

@@ -43,8 +43,6 @@ typedef struct mmf__syscalls {
   (HANDLE from_process, HANDLE h, HANDLE to_process, LPHANDLE out, DWORD access,
    BOOL inherit, DWORD options);
   DWORD(WINAPI *GetFileType)(HANDLE h);
-  BOOL(WINAPI *GetFileInformationByHandle)
-  (HANDLE h, LPBY_HANDLE_FILE_INFORMATION info);
   BOOL(WINAPI *GetFileInformationByHandleEx)
   (HANDLE h, FILE_INFO_BY_HANDLE_CLASS cls, LPVOID buf, DWORD size);
   BOOL(WINAPI *SetFileInformationByHandle)

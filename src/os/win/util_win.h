@@ -23,6 +23,21 @@ static inline int mmf__win_fail_last(int *oserr) {
   return mmf__win_fail(oserr, GetLastError());
 }
 
+/* The file's size and whether it is a directory. GetFileInformationByHandle
+ * would give these too, but it also asks the volume for its serial number,
+ * which Wine cannot answer for a standard handle the host redirected from
+ * a file (ERROR_INVALID_HANDLE); this class asks the file alone. */
+static inline BOOL mmf__win_standard_info(HANDLE h, FILE_STANDARD_INFO *st) {
+  return mmf__sys.GetFileInformationByHandleEx(h, FileStandardInfo, st,
+                                               sizeof *st);
+}
+
+/* Times and attributes, for the same reason through the same call. */
+static inline BOOL mmf__win_basic_info(HANDLE h, FILE_BASIC_INFO *bi) {
+  return mmf__sys.GetFileInformationByHandleEx(h, FileBasicInfo, bi,
+                                               sizeof *bi);
+}
+
 static inline size_t mmf__win_page_round(size_t n) {
   size_t ps = mmf__os_page_size();
   return (n + ps - 1) & ~(ps - 1);
