@@ -61,6 +61,9 @@ check:
 	fi; \
 	echo "=== make check: passed ($(CHECK_LEGS))"
 
+check-format:
+	sh scripts/check-format.sh
+
 check-build: build
 	$(CTEST) --test-dir $(BUILD) $(CTEST_FLAGS)
 

@@ -224,13 +224,12 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
     sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
-        sys_GetFileInformationByHandleEx,                                      \
-        sys_SetFileInformationByHandle, sys_ReadFile, sys_FlushFileBuffers,    \
-        sys_CreateFileMappingW, sys_MapViewOfFileEx, sys_UnmapViewOfFile,      \
-        sys_FlushViewOfFile, sys_VirtualAlloc, sys_VirtualFree,                \
-        sys_VirtualProtect, sys_VirtualLock, sys_VirtualUnlock,                \
-        sys_PrefetchVirtualMemory, sys_K32QueryWorkingSetEx,                   \
-        sys_GetHandleAccess, sys_GetVolumeFreeBytes                            \
+        sys_GetFileInformationByHandleEx, sys_SetFileInformationByHandle,      \
+        sys_ReadFile, sys_FlushFileBuffers, sys_CreateFileMappingW,            \
+        sys_MapViewOfFileEx, sys_UnmapViewOfFile, sys_FlushViewOfFile,         \
+        sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
+        sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
+        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes  \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
