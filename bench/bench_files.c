@@ -17,10 +17,10 @@
  *              loop, against the AVX2 count over resident anonymous
  *              memory
  *   breakeven  open + count + close per file, 4 KiB ... 64 MiB, hot:
- *              read() loop, mmap, and mmf_count_path read / map / auto
- *   small      4 KiB files: mmf_count_path against open+read+close
+ *              read() loop, mmap, and mmf_count_byte_path read / map / auto
+ *   small      4 KiB files: mmf_count_byte_path against open+read+close
  *   cold       a file evicted with posix_fadvise(DONTNEED) before every
- *              run: read() loop, mmap, mmf_count_path auto
+ *              run: read() loop, mmap, mmf_count_byte_path auto
  *   random     random 64-byte reads of the 2 GiB file: pread, mmf_read
  *   durable    durable writes: write()+fsync against MMF_WRITE +
  *              mmf_write + mmf_flush(MMF_FLUSH_SYNC)
@@ -56,7 +56,7 @@
 #include <unistd.h>
 
 #include "mmf.h"
-#include "scan.h"
+#include "scan/scan.h"
 
 #define MIB ((uint64_t)1 << 20)
 #define MAX_RUNS 101
@@ -338,9 +338,9 @@ static uint64_t run_mmf_count(const bcase *c) {
   int rc;
   o.offset = c->arg;
   o.length = c->arg ? c->bytes : 0;
-  rc = mmf_count_path(c->path, &o, '\n', &n);
+  rc = mmf_count_byte_path(c->path, &o, '\n', &n);
   if (rc)
-    die("mmf_count_path", rc);
+    die("mmf_count_byte_path", rc);
   return n;
 }
 
@@ -349,9 +349,9 @@ static uint64_t run_mmf_count_io(const bcase *c) {
   uint64_t n;
   int rc;
   o.io = (int)c->arg;
-  rc = mmf_count_path(c->path, &o, '\n', &n);
+  rc = mmf_count_byte_path(c->path, &o, '\n', &n);
   if (rc)
-    die("mmf_count_path", rc);
+    die("mmf_count_byte_path", rc);
   return n;
 }
 
@@ -510,7 +510,7 @@ static void cmd_hot(void) {
          resident_fraction(big_path) * 100);
 
   g[0] = mk("ceiling avx2", run_ceiling, NULL, BIG_SIZE, a, ceil);
-  g[1] = mk("mmf_count_path", run_mmf_count, big_path, BIG_SIZE, 0, NULL);
+  g[1] = mk("mmf_count_byte_path", run_mmf_count, big_path, BIG_SIZE, 0, NULL);
   run_cases("hot-lines", g, 2, prepare_warm);
   paired("hot-lines", &g[1], &g[0]);
 
@@ -536,9 +536,9 @@ static void cmd_hot(void) {
   run_cases("hot-iter", g, 2, prepare_warm);
   paired("hot-iter", &g[0], &g[1]);
 
-  g[0] = mk("mmf_count_path", run_mmf_count, big_path, BIG_SIZE, 0, NULL);
+  g[0] = mk("mmf_count_byte_path", run_mmf_count, big_path, BIG_SIZE, 0, NULL);
   g[1] = mk("read() loop 256K", run_read_loop, big_path, BIG_SIZE, 0, NULL);
-  g[2] = mk("mmf_count_path READ", run_mmf_count_io, big_path, BIG_SIZE,
+  g[2] = mk("mmf_count_byte_path READ", run_mmf_count_io, big_path, BIG_SIZE,
             MMF_SCAN_READ, NULL);
   run_cases("hot-read", g, 3, prepare_warm);
   paired("hot-read", &g[0], &g[1]);
@@ -556,7 +556,7 @@ typedef uint64_t (*op_fn)(const bcase *c);
 typedef struct rep_ctx {
   op_fn op;
   int reps;
-  int io; /* for mmf_count_path: -1 = not mmf */
+  int io; /* for mmf_count_byte_path: -1 = not mmf */
 } rep_ctx;
 
 static uint64_t run_mmf_io_once(const char *path, int io) {
@@ -564,9 +564,9 @@ static uint64_t run_mmf_io_once(const char *path, int io) {
   uint64_t n;
   int rc;
   o.io = io;
-  rc = mmf_count_path(path, &o, '\n', &n);
+  rc = mmf_count_byte_path(path, &o, '\n', &n);
   if (rc)
-    die("mmf_count_path", rc);
+    die("mmf_count_byte_path", rc);
   return n;
 }
 
@@ -652,7 +652,7 @@ static void cmd_small(void) {
   warm(path);
   memset(cs, 0, sizeof cs);
   cs[0].name = "open+read+close";
-  cs[1].name = "mmf_count_path";
+  cs[1].name = "mmf_count_byte_path";
   for (int k = 0; k < 2; k++) {
     cs[k].run = run_repeated;
     cs[k].path = path;
@@ -693,9 +693,9 @@ static void cmd_cold(uint64_t size) {
   cs[0].run = run_read_loop;
   cs[1].name = "mmap";
   cs[1].run = run_mmap_loop;
-  cs[2].name = "mmf_count_path";
+  cs[2].name = "mmf_count_byte_path";
   cs[2].run = run_mmf_auto;
-  cs[3].name = "mmf_count_path READ";
+  cs[3].name = "mmf_count_byte_path READ";
   cs[3].run = run_mmf_read;
   for (int k = 0; k < 4; k++) {
     cs[k].path = path;

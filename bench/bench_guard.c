@@ -39,7 +39,7 @@
 
 #include "mmf.h"
 #include "mmf_internal.h"
-#include "scan.h"
+#include "scan/scan.h"
 
 #define MAX_RUNS 101
 #define READ_SIZE 64

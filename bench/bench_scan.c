@@ -31,7 +31,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "scan.h"
+#include "scan/scan.h"
 
 #define MAX_RUNS 101
 #define NEEDLE "mmf-needle"

@@ -10,7 +10,7 @@
  * the end unless --keep or --file was given. It is read once right before
  * timing, so it is in the page cache (these machines drop idle cache after
  * about 30 s, and every round reads the whole file again, which keeps it
- * hot). Every case counts with the same kernel (the best of src/scan.h)
+ * hot). Every case counts with the same kernel (the best of src/scan/scan.h)
  * under the same fault guard, so the difference is the mapping strategy:
  *
  *   map            mmf_open of the whole file, one mmf_guard'ed count
@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "mmf.h"
-#include "scan.h"
+#include "scan/scan.h"
 
 #define MAX_RUNS 101
 #define MIB ((uint64_t)1 << 20)

@@ -184,22 +184,22 @@ fs=$(df -PT "$dir" | awk 'NR == 2 { print $2 }')
 # Hot in-process.
 h_ceil=$(res hot-lines "ceiling avx2" 4)
 h_ceil_best=$(res hot-lines-best "ceiling best" 4)
-h_count=$(res hot-lines "mmf_count_path" 4)
+h_count=$(res hot-lines "mmf_count_byte_path" 4)
 h_rare=$(res hot-rare "mmf_count_matches_path" 4)
 h_al=$(res hot-offset "offset 2MiB aligned" 4)
 h_un=$(res hot-offset "offset unaligned" 4)
 h_iter=$(res hot-iter "mmf_lines iterator" 4)
 h_memchr=$(res hot-iter "memchr per line" 4)
 h_read=$(res hot-read "read() loop 256K" 4)
-h_fread=$(res hot-read "mmf_count_path READ" 4)
-r_count_ceil=$(pair hot-lines mmf_count_path "ceiling avx2" 5)
-r_count_ceil_cpu=$(pair hot-lines mmf_count_path "ceiling avx2" 6)
+h_fread=$(res hot-read "mmf_count_byte_path READ" 4)
+r_count_ceil=$(pair hot-lines mmf_count_byte_path "ceiling avx2" 5)
+r_count_ceil_cpu=$(pair hot-lines mmf_count_byte_path "ceiling avx2" 6)
 r_rare_ceil=$(pair hot-rare mmf_count_matches_path "ceiling avx2" 5)
 r_rare_ceil_cpu=$(pair hot-rare mmf_count_matches_path "ceiling avx2" 6)
 r_off=$(pair hot-offset "offset unaligned" "offset 2MiB aligned" 5)
 r_off_cpu=$(pair hot-offset "offset unaligned" "offset 2MiB aligned" 6)
 r_iter=$(pair hot-iter "mmf_lines iterator" "memchr per line" 5)
-r_read=$(pair hot-read mmf_count_path "read() loop 256K" 5)
+r_read=$(pair hot-read mmf_count_byte_path "read() loop 256K" 5)
 
 # CLI.
 c_lines=$(cli_med mmf_lines 3)
@@ -218,17 +218,17 @@ r_grepF=$(cli_ratio grep_c_needle mmf_find_c 3)
 # per file: each run opens 20,000 files
 per_file() { awk -v s="$1" 'BEGIN { print s / 20000 }'; }
 s_orc=$(per_file "$(res small "open+read+close" 4)")
-s_mmf=$(per_file "$(res small "mmf_count_path" 4)")
+s_mmf=$(per_file "$(res small "mmf_count_byte_path" 4)")
 s_orc_cpu=$(per_file "$(res small "open+read+close" 5)")
-s_mmf_cpu=$(per_file "$(res small "mmf_count_path" 5)")
-r_small=$(pair small mmf_count_path "open+read+close" 5)
-r_small_cpu=$(pair small mmf_count_path "open+read+close" 6)
+s_mmf_cpu=$(per_file "$(res small "mmf_count_byte_path" 5)")
+r_small=$(pair small mmf_count_byte_path "open+read+close" 5)
+r_small_cpu=$(pair small mmf_count_byte_path "open+read+close" 6)
 # within 1.1x of X: X/mmf >= 1/1.1
 small_ok=$(verdict "$r_small" 0.909)
 co_read=$(res cold "read() loop 256K" 4)
 co_map=$(res cold "mmap" 4)
-co_mmf=$(res cold "mmf_count_path" 4)
-r_cold=$(pair cold mmf_count_path "best of read() and mmap" 5)
+co_mmf=$(res cold "mmf_count_byte_path" 4)
+r_cold=$(pair cold mmf_count_byte_path "best of read() and mmap" 5)
 cold_size=$(res cold "mmap" 6)
 
 md=$outdir/BENCHMARKS.md
@@ -239,7 +239,7 @@ mkdir -p "$outdir"
 # string counts; break-even curves.
 {
   echo "\"AVX2 ceiling\" $(gbs "$h_ceil")"
-  echo "\"mmf_count_path\" $(gbs "$h_count")"
+  echo "\"mmf_count_byte_path\" $(gbs "$h_count")"
   echo "\"mmf lines\" $(gbs "$c_lines")"
   echo "\"wc -l\" $(gbs "$(cli_med wc_l 3)")"
   echo "\"grep -c\" $(gbs "$(cli_med grep_c 3)")"
@@ -286,7 +286,7 @@ set arrow from 2097152, graph 0 to 2097152, graph 1 nohead dashtype 3
 set label "break-even: 2 MiB" at 2097152, graph 0.95 offset 1,0
 plot "$work/be.dat" using 1:2 with linespoints title "read() loop (256 KiB)", \
      '' using 1:3 with linespoints title "mmap", \
-     '' using 1:4 with linespoints dashtype 2 title "mmf_count_path (auto)"
+     '' using 1:4 with linespoints dashtype 2 title "mmf_count_byte_path (auto)"
 unset multiplot
 EOF
 
@@ -370,13 +370,13 @@ Three things about this machine decide how to read the numbers:
 | goal | measured | ratio | |
 |---|---|---|---|
 | line count ≥ 2.2x faster than \`wc -l\` | \`mmf lines\` $(ms "$c_lines") ms, \`wc -l\` $(ms "$(cli_med wc_l 3)") ms | $(x "$r_wc") (CPU $(x "$r_wc_cpu")) | $(verdict "$r_wc" 2.2) |
-| line count ≥ 0.9x the memory-bandwidth ceiling | mmf_count_path $(gbs "$h_count") GB/s, ceiling $(gbs "$h_ceil") GB/s | $(x "$r_count_ceil") (CPU $(x "$r_count_ceil_cpu")) | $(verdict "$r_count_ceil" 0.9) |
+| line count ≥ 0.9x the memory-bandwidth ceiling | mmf_count_byte_path $(gbs "$h_count") GB/s, ceiling $(gbs "$h_ceil") GB/s | $(x "$r_count_ceil") (CPU $(x "$r_count_ceil_cpu")) | $(verdict "$r_count_ceil" 0.9) |
 | ≥ 10x faster than \`rg -U --count-matches '\\n'\` | \`rg -U\` $(ms "$(cli_med rg_U 3)") ms | $(x "$r_rgU") (CPU $(x "$r_rgU_cpu")) | $(verdict "$r_rgU" 10) |
 | rare string count at least as fast as \`rg -F --count-matches\` | \`mmf find -c\` $(ms "$c_find") ms, rg $(ms "$(cli_med rg_F 3)") ms | $(x "$r_rgF") (CPU $(x "$r_rgF_cpu")) | $(verdict "$r_rgF" 1) |
 | rare string count ≥ 0.85x the ceiling | mmf_count_matches_path $(gbs "$h_rare") GB/s | $(x "$r_rare_ceil") (CPU $(x "$r_rare_ceil_cpu")) | $(verdict "$r_rare_ceil" 0.85) |
 | scan at an offset that is not 2 MiB-aligned within 1.1x of an aligned one | 1 GiB from 1 MiB + 4097: $(ms "$h_un") ms, from 2 MiB: $(ms "$h_al") ms | $(x "$r_off") (CPU $(x "$r_off_cpu")) | $(verdict "$r_off" 0.909) |
-| 4 KiB files, open and read all, within 1.1x of open+read+close | mmf_count_path $(us "$s_mmf") us, open+read+close $(us "$s_orc") us per file (CPU $(us "$s_mmf_cpu") / $(us "$s_orc_cpu")) | $(x "$r_small") (CPU $(x "$r_small_cpu")) | $small_ok |
-| cold cache within 1.1x of the best of read() and mmap | mmf_count_path $(ms "$co_mmf") ms, read() $(ms "$co_read") ms, mmap $(ms "$co_map") ms | $(x "$r_cold") (per run against the better of the two) | $(verdict "$r_cold" 0.909) |
+| 4 KiB files, open and read all, within 1.1x of open+read+close | mmf_count_byte_path $(us "$s_mmf") us, open+read+close $(us "$s_orc") us per file (CPU $(us "$s_mmf_cpu") / $(us "$s_orc_cpu")) | $(x "$r_small") (CPU $(x "$r_small_cpu")) | $small_ok |
+| cold cache within 1.1x of the best of read() and mmap | mmf_count_byte_path $(ms "$co_mmf") ms, read() $(ms "$co_read") ms, mmap $(ms "$co_map") ms | $(x "$r_cold") (per run against the better of the two) | $(verdict "$r_cold" 0.909) |
 
 Ratios are peer time / mmf time (above 1: mmf is faster); for "within
 1.1x" goals the ratio must be at least 1/1.1 = 0.91.
@@ -411,9 +411,9 @@ EOF
     "$work/hot.out"
   cat <<EOF
 
-- \`mmf_count_path\`: the whole file, MMF_SCAN_AUTO (two 1 GiB windows), the
+- \`mmf_count_byte_path\`: the whole file, MMF_SCAN_AUTO (two 1 GiB windows), the
   best kernel (AVX-512BW); against the AVX2 ceiling $(x "$r_count_ceil"), against
-  the AVX-512 ceiling $(x "$(pair hot-lines-best mmf_count_path "ceiling best" 5)"), against a C
+  the AVX-512 ceiling $(x "$(pair hot-lines-best mmf_count_byte_path "ceiling best" 5)"), against a C
   read() loop with the same kernel $(x "$r_read").
 - \`mmf_lines iterator\`: every line through \`mmf_lines_next\` (batched
   '\\n' positions), $(x "$r_iter") the speed of a loop calling memchr once
@@ -423,7 +423,7 @@ EOF
 ## The read()/mmap break-even
 
 Open + count '\\n' + close per file, hot cache, time per file (median of
-$runs runs of a batch of files); "mmf" columns are mmf_count_path with
+$runs runs of a batch of files); "mmf" columns are mmf_count_byte_path with
 MMF_SCAN_READ, MMF_SCAN_MAP and MMF_SCAN_AUTO.
 
 | size | read() loop | mmap | mmf read | mmf map | mmf auto |
@@ -462,7 +462,7 @@ EOF
   done
   cat <<EOF
 
-- small: 4 KiB files, 20,000 per run; mmf_count_path (open, read, count,
+- small: 4 KiB files, 20,000 per run; mmf_count_byte_path (open, read, count,
   close) against open + read until EOF + close, no count.
 - cold: a $(awk -v b="$cold_size" 'BEGIN { printf "%d", b / 1048576 }') MiB file evicted before every run; the mmf rows
   are MMF_SCAN_AUTO (mapped) and MMF_SCAN_READ.

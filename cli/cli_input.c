@@ -14,8 +14,8 @@
  * go through the window cursor (mmf_window_open_fd), which reads them with
  * read() into one reused buffer, so memory stays bounded whatever the
  * stream's length. Its spans are raw memory: the library's raw-memory
- * kernels (mmf_memcount, mmf_memfind, the same SIMD code as mmf_count_byte
- * and mmf_find) scan them inside mmf_window_guard().
+ * kernels (mmf_count_byte_mem, mmf_find_mem, the same SIMD code as
+ * mmf_count_byte and mmf_find) scan them inside mmf_window_guard().
  *
  * Files could go through the cursor too; they stay on maps because
  * cli_input_skip() then jumps for free, and mmf_count_byte() and
@@ -257,17 +257,17 @@ typedef struct raw_job {
   unsigned char byte;
   void *dst;
   uint64_t count;
-  size_t pos;
+  uint64_t pos;
 } raw_job;
 
 static int raw_count(void *ctx) {
   raw_job *j = ctx;
-  return mmf_memcount(j->p, j->n, j->byte, &j->count);
+  return mmf_count_byte_mem(j->p, j->n, j->byte, &j->count);
 }
 
 static int raw_find(void *ctx) {
   raw_job *j = ctx;
-  return mmf_memfind(j->p, j->n, j->needle, j->nlen, &j->pos);
+  return mmf_find_mem(j->p, j->n, j->needle, j->nlen, &j->pos);
 }
 
 static int raw_copy(void *ctx) {
@@ -318,8 +318,8 @@ int cli_span_find(cli_input *in, const cli_span *s, size_t off,
   j.needle = needle;
   j.nlen = nlen;
   rc = run_raw(in, raw_find, &j);
-  if (!rc && j.pos != SIZE_MAX)
-    *pos = off + j.pos;
+  if (!rc && j.pos != MMF_NPOS)
+    *pos = off + (size_t)j.pos;
   return rc;
 }
 

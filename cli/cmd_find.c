@@ -11,7 +11,7 @@
  * len(STRING) - 1 bytes of one with the first of the next.
  *
  * With -c nothing is printed per occurrence, so a span is counted in one
- * call of the library's count kernel (mmf_memcount_matches, under the
+ * call of the library's count kernel (mmf_count_matches_mem, under the
  * span's fault guard), which also says where the last occurrence ended:
  * the junction with the next span must not count one overlapping it.
  */
@@ -150,8 +150,8 @@ typedef struct count_job {
 
 static int count_job_run(void *ctx) {
   count_job *j = ctx;
-  return mmf_memcount_matches(j->p, j->n, j->o->needle, j->o->nlen, &j->count,
-                              &j->resume);
+  return mmf_count_matches_mem(j->p, j->n, j->o->needle, j->o->nlen, &j->count,
+                               &j->resume);
 }
 
 /* -c: the occurrences in span bytes [off, len) of s, at once. */

@@ -1,17 +1,17 @@
 # simd.cmake - per-file instruction-set flags for the scan kernels.
 #
 # Included by the top-level CMakeLists.txt after the targets mmf and
-# mmf_static exist. Each src/scan_<isa>.c holds one variant and is compiled
-# with that instruction set enabled; src/scan.c calls it only on CPUs that
-# have it. A file compiled without its flags leaves its variant out (it
-# checks the compiler's __AVX2__ etc.), so a build that skips this file is
-# slower, never broken.
+# mmf_static exist. Each src/scan/scan_<isa>.c holds one variant and is
+# compiled with that instruction set enabled; src/scan/scan_dispatch.c calls
+# it only on CPUs that have it. A file compiled without its flags leaves its
+# variant out (it checks the compiler's __AVX2__ etc.), so a build that
+# skips this file is slower, never broken.
 #
 # Only GCC and Clang on x86 take -m flags. MSVC compiles intrinsics without
 # flags (and the files know that); clang-cl and multi-architecture macOS
 # builds get no flags, hence only the portable and SSE2 kernels.
 
-set(_mmf_simd_src "${CMAKE_CURRENT_LIST_DIR}/../src")
+set(_mmf_simd_src "${CMAKE_CURRENT_LIST_DIR}/../src/scan")
 get_filename_component(_mmf_simd_src "${_mmf_simd_src}" ABSOLUTE)
 
 set(_mmf_simd_x86 OFF)

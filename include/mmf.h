@@ -23,6 +23,26 @@
  *    from different threads freely; the library keeps no shared state except
  *    the process-wide fault guard, which is thread-safe.
  *  - Nothing here prints, aborts or exits.
+ *
+ * Names. Public functions and types start with mmf_, macros and enum
+ * values with MMF_; nothing else is exported. A function is named object
+ * then verb, the object being the handle it works on: mmf_window_next(w),
+ * mmf_lines_close(it). The map (mmf_map) is the central object and its
+ * functions leave the object out: mmf_read(m, ...), mmf_flush(m, ...).
+ * An operation offered over several kinds of input keeps one name, and a
+ * suffix says which input when it is not the usual one:
+ *  - opening takes a path (mmf_open, mmf_window_open, mmf_lines_open);
+ *    the _fd twin takes a descriptor (mmf_open_fd, mmf_window_open_fd);
+ *  - an operation on bytes takes a map (mmf_find, mmf_count_byte,
+ *    mmf_count_matches, mmf_count_lines); the _path, _fd and _mem twins
+ *    take a path, a descriptor or memory the caller holds (mmf_find_path,
+ *    mmf_find_fd, mmf_find_mem).
+ * Every options struct has an INIT macro for its defaults (a zeroed struct
+ * means the same). Every search says "absent" with MMF_NPOS. Every handle
+ * type has a last_os_error query (mmf_last_os_error,
+ * mmf_window_last_os_error, mmf_lines_last_os_error); given NULL it
+ * reports the calling thread's last failed open. Values measured on one
+ * machine live apart, in the "Tuning" section at the end.
  */
 #ifndef MMF_H
 #define MMF_H
@@ -52,6 +72,17 @@ extern "C" {
 #define MMF_API __attribute__((visibility("default")))
 #else
 #define MMF_API
+#endif
+
+/* A compile-time check that works in C99, C11 and C++ (the header is C99-
+ * and C++11-clean). */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define MMF__STATIC_ASSERT(cond, name) static_assert(cond, #name)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define MMF__STATIC_ASSERT(cond, name) _Static_assert(cond, #name)
+#else
+#define MMF__STATIC_ASSERT(cond, name)                                         \
+  typedef char mmf__static_assert_##name[(cond) ? 1 : -1]
 #endif
 
 #define MMF_VERSION_MAJOR 0
@@ -138,11 +169,15 @@ MMF_API int mmf_last_os_error(const mmf_map *m);
 /* Opening and closing                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* Access modes: exactly one is passed to mmf_open / mmf_open_fd. */
+/*
+ * Access modes: exactly one is passed to mmf_open / mmf_open_fd. The
+ * values are distinct bits, so that no combination of modes is itself a
+ * mode: MMF_READ | MMF_WRITE, or any other value, is MMF_EINVAL.
+ */
 enum mmf_mode {
   MMF_READ = 1,  /* read-only; writing through the pointer faults */
   MMF_WRITE = 2, /* shared read-write: stores reach the file */
-  MMF_COPY = 3   /* private copy-on-write: stores never reach the file */
+  MMF_COPY = 4   /* private copy-on-write: stores never reach the file */
 };
 
 /* Flags for mmf_options.flags and mmf_anon(). Unknown bits: MMF_EINVAL. */
@@ -175,7 +210,14 @@ enum mmf_flag {
   MMF_NO_FALLBACK = 1u << 8,
   /* mmf_anon only: the memory is shared with children created by fork().
    * Accepted on Windows, where it changes nothing (there is no fork()). */
-  MMF_SHARED = 1u << 9
+  MMF_SHARED = 1u << 9,
+  /* With MMF_CREATE: fail with MMF_EEXIST when the file (or the shared
+   * memory region) already exists, instead of opening it. */
+  MMF_EXCLUSIVE = 1u << 10,
+  /* MMF_WRITE only: cut the file to size 0 before it is grown to
+   * opts->size and offset + length, so a file regenerated over a longer
+   * old one keeps none of the old bytes. */
+  MMF_TRUNCATE = 1u << 11
 };
 
 /*
@@ -188,6 +230,10 @@ typedef struct mmf_options {
   uint64_t size;   /* MMF_WRITE: grow the file to at least this first */
   unsigned flags;  /* MMF_CREATE | MMF_POPULATE | ... */
 } mmf_options;
+
+/* The defaults: the whole file, no flags (the same as NULL options). */
+#define MMF_OPTIONS_INIT                                                       \
+  { 0, 0, 0, 0u }
 
 /*
  * Map a file by path.
@@ -759,7 +805,7 @@ MMF_API int mmf_window_close(mmf_window *w);
  * are faster read, large ones mapped. The result never depends on the
  * choice.
  *  - MMF_SCAN_AUTO: a regular file whose scanned range is shorter than
- *    mmf_scan_break_even() bytes is read with read() (pread) into a
+ *    the break-even (2 MiB; see "Tuning") is read with read() (pread) into a
  *    buffer; a longer one is mapped, whole when the range fits the budget
  *    (placed 2 MiB-congruent, as mmf_open does), else walked through
  *    windows of the budget (see "Window cursor"). Streams are read. A
@@ -810,7 +856,7 @@ MMF_API int mmf_window_close(mmf_window *w);
 
 /* Values of mmf_scan_options.io. */
 enum mmf_scan_io {
-  MMF_SCAN_AUTO = 0, /* read below mmf_scan_break_even(), map above */
+  MMF_SCAN_AUTO = 0, /* read small files, map large ones */
   MMF_SCAN_READ = 1, /* read() into a buffer, whatever the size */
   MMF_SCAN_MAP = 2   /* map regular files, whatever the size */
 };
@@ -826,6 +872,11 @@ enum mmf_scan_flag {
    * the other scans. Same value as MMF_WINDOW_SPLIT_LONG. */
   MMF_SCAN_SPLIT_LONG = 1u << 16
 };
+
+/* The header promises these are equal; the compiler checks it. */
+MMF__STATIC_ASSERT((unsigned)MMF_SCAN_SPLIT_LONG ==
+                       (unsigned)MMF_WINDOW_SPLIT_LONG,
+                   split_long_flags_agree);
 
 /*
  * What to scan and how. Zero-initialise and set what you need (a zeroed
@@ -849,22 +900,14 @@ typedef struct mmf_scan_options {
   { 0, 0, 0, MMF_SCAN_AUTO, 0u }
 
 /*
- * The range length (bytes) from which MMF_SCAN_AUTO maps a regular file
- * instead of reading it: 2 MiB, measured on Linux 6.x (x86-64), where a
- * file of 2 MiB or more sits in the page cache in 2 MiB folios that one
- * page-table entry maps (docs/BENCHMARKS.md has the numbers).
- */
-MMF_API uint64_t mmf_scan_break_even(void);
-
-/*
  * Count the bytes equal to byte (0..255) in the input into *count. With
  * byte '\n' this is the line count of `wc -l`. Errors: see above;
  * MMF_EINVAL also for a byte outside 0..255.
  */
-MMF_API int mmf_count_path(const char *path, const mmf_scan_options *opts,
-                           int byte, uint64_t *count);
-MMF_API int mmf_count_fd(int fd, const mmf_scan_options *opts, int byte,
-                         uint64_t *count);
+MMF_API int mmf_count_byte_path(const char *path, const mmf_scan_options *opts,
+                                int byte, uint64_t *count);
+MMF_API int mmf_count_byte_fd(int fd, const mmf_scan_options *opts, int byte,
+                              uint64_t *count);
 
 /*
  * Count the lines of the input into *lines: the '\n' bytes, plus one when
@@ -912,6 +955,14 @@ MMF_API int mmf_count_matches_fd(int fd, const mmf_scan_options *opts,
  */
 MMF_API int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
                               const void *needle, size_t nlen, uint64_t *count);
+
+/*
+ * As mmf_count_lines_path() over [off, off+len) of a map (len 0: to the
+ * end), guarded like mmf_count_byte(). Returns 0, or MMF_EINVAL (NULL m or
+ * lines), MMF_ERANGE, MMF_EPOISONED, or a fault code (see "Faults").
+ */
+MMF_API int mmf_count_lines(mmf_map *m, uint64_t off, uint64_t len,
+                            uint64_t *lines);
 
 /*
  * Line iterator. Hands out the lines of an input one by one without
@@ -996,6 +1047,11 @@ MMF_API size_t mmf_lines_limit(const mmf_lines *it);
  */
 MMF_API int mmf_lines_guard(mmf_lines *it, int (*fn)(void *ctx), void *ctx);
 
+/* The raw OS error behind the last failure of it (see mmf_last_os_error);
+ * with it NULL, that of the calling thread's last failed
+ * mmf_lines_open / mmf_lines_open_fd. */
+MMF_API int mmf_lines_last_os_error(const mmf_lines *it);
+
 /* Release the iterator: unmap, free, close the descriptor. NULL is fine.
  * Returns 0, or the OS error if unmapping failed; it is released in every
  * case. INVALIDATES the line pointer. */
@@ -1012,13 +1068,18 @@ MMF_API int mmf_lines_close(mmf_lines *it);
  */
 
 /* Count the bytes equal to byte into *count. Returns 0 or MMF_EINVAL. */
-MMF_API int mmf_memcount(const void *p, size_t n, int byte, uint64_t *count);
+MMF_API int mmf_count_byte_mem(const void *p, size_t n, int byte,
+                               uint64_t *count);
+
+/* Count the lines of [p, p+n) into *lines, as mmf_count_lines_path()
+ * counts them. Returns 0 or MMF_EINVAL. */
+MMF_API int mmf_count_lines_mem(const void *p, size_t n, uint64_t *lines);
 
 /* The offset of the first occurrence of needle (nlen bytes) lying wholly
- * in [p, p+n) into *pos, or SIZE_MAX if there is none (the call still
+ * in [p, p+n) into *pos, or MMF_NPOS if there is none (the call still
  * returns 0). Linear time whatever the input. Returns 0 or MMF_EINVAL. */
-MMF_API int mmf_memfind(const void *p, size_t n, const void *needle,
-                        size_t nlen, size_t *pos);
+MMF_API int mmf_find_mem(const void *p, size_t n, const void *needle,
+                         size_t nlen, uint64_t *pos);
 
 /*
  * Count the non-overlapping occurrences of needle, taken left to right,
@@ -1029,8 +1090,38 @@ MMF_API int mmf_memfind(const void *p, size_t n, const void *needle,
  * the last occurrence counted, or n - nlen + 1 if that is later (0 when
  * n < nlen). Returns 0 or MMF_EINVAL.
  */
-MMF_API int mmf_memcount_matches(const void *p, size_t n, const void *needle,
-                                 size_t nlen, uint64_t *count, size_t *resume);
+MMF_API int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
+                                  size_t nlen, uint64_t *count, size_t *resume);
+
+/* ------------------------------------------------------------------------ */
+/* Tuning                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Not part of the stable API: values measured on one machine, and switches
+ * for benchmarks and tests. They may change or go away in any release.
+ * Declared only when MMF_TUNING is defined before mmf.h is included.
+ *
+ * The environment variable MMF_SCAN_ISA, read once per process at the
+ * first scan, forces the scan kernels of one variant: "generic", "sse2",
+ * "avx2", "avx512" or "neon". A variant this CPU cannot run, or an unknown
+ * name, is ignored (the best variant is used).
+ */
+#ifdef MMF_TUNING
+
+/*
+ * The range length (bytes) from which MMF_SCAN_AUTO maps a regular file
+ * instead of reading it: 2 MiB, measured on Linux 6.x (x86-64), where a
+ * file of 2 MiB or more sits in the page cache in 2 MiB folios that one
+ * page-table entry maps (docs/BENCHMARKS.md has the numbers).
+ */
+MMF_API uint64_t mmf_scan_break_even(void);
+
+/* The name of the scan kernel variant in use: "generic", "sse2", "avx2",
+ * "avx512" or "neon". Static string. */
+MMF_API const char *mmf_scan_kernel_name(void);
+
+#endif /* MMF_TUNING */
 
 #ifdef __cplusplus
 }

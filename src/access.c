@@ -4,15 +4,15 @@
  * Each call checks its range against the map before touching memory
  * (MMF_ERANGE), then does the work with the fault guard armed, so a fault
  * costs an error code instead of the process. The guard is armed once per
- * call, not per byte. mmf_read and mmf_write arm it inline (src/guard.h):
+ * call, not per byte. mmf_read and mmf_write arm it inline (src/os/guard.h):
  * a random 64-byte read is dominated by the cache miss, and every
  * instruction added around the copy leaves fewer misses in flight.
  */
 #include <string.h>
 
-#include "guard.h"
+#include "os/guard.h"
 #include "mmf_internal.h"
-#include "scan.h"
+#include "scan/scan.h"
 
 /* [off, off+n) exactly (n may be 0): unlike mmf__range, 0 is not "to the
  * end" here, because n is a buffer size. */

@@ -12,7 +12,7 @@
  * transient truncation, not a broken disk. Only a page that stays
  * unreadable in an unchanging file, several times over, is MMF_EIO.
  */
-#include "guard.h"
+#include "os/guard.h"
 #include "mmf_internal.h"
 
 static int probe_byte(void *ctx) {

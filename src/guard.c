@@ -2,7 +2,7 @@
  * guard.c - the function form of the fault guard, for code that runs a
  * callback (mmf_guard, the window cursor, the fault classifier's probe).
  */
-#include "guard.h"
+#include "os/guard.h"
 
 int mmf__guarded_call(const void *lo, size_t len, int (*fn)(void *ctx),
                       void *ctx, mmf__fault *fault) {

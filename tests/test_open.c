@@ -82,7 +82,16 @@ TEST(null_path_einval) {
 
 TEST(bad_mode_einval) {
   write_pattern(test_path("f"), 100);
-  static const int bad[] = {0, 4, -1, 5, 0x100};
+  /* A combination of modes is not a mode: MMF_READ | MMF_WRITE must not
+   * open a private copy that silently drops every store. */
+  static const int bad[] = {0,
+                            MMF_READ | MMF_WRITE,
+                            MMF_READ | MMF_COPY,
+                            MMF_WRITE | MMF_COPY,
+                            MMF_READ | MMF_WRITE | MMF_COPY,
+                            8,
+                            -1,
+                            0x100};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     mmf_map *m = SENTINEL;
     ASSERT_ERR(mmf_open(&m, test_path("f"), bad[i], NULL), MMF_EINVAL);

@@ -1,5 +1,5 @@
 /*
- * test_scan.c - the scan kernels (src/scan.h): every variant this build
+ * test_scan.c - the scan kernels (src/scan/scan.h): every variant this build
  * has and this CPU runs gives the same results as a naive byte loop, on
  * random data, at every alignment 0..63 and tail length 0..130, with no
  * read outside the buffer; plus the edge cases and an adversarial needle.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "scan.h"
+#include "scan/scan.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

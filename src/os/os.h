@@ -113,7 +113,7 @@ int mmf__os_error(int oserr);
 /*
  * The fault guard.
  *
- * Arming must cost nanoseconds, so the core arms it inline (src/guard.h):
+ * Arming must cost nanoseconds, so the core arms it inline (src/os/guard.h):
  * it fills a frame on its own stack (the guarded address range, where to
  * report, and a jump target taken with MMF__SETJMP) and pushes it on the
  * thread's list (mmf__guard_top_get() below). The backend installs, once per

@@ -2,7 +2,7 @@
  * guard_posix.c - turning SIGBUS/SIGSEGV inside an armed range into a
  * return value.
  *
- * The core arms the guard inline (src/guard.h): a frame with the address
+ * The core arms the guard inline (src/os/guard.h): a frame with the address
  * range and a jump target on the list mmf__guard_top of the thread. The
  * handlers, installed once for the whole process, look for the innermost
  * frame of the faulting thread whose range holds si_addr and jump back to

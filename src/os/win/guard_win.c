@@ -3,7 +3,7 @@
  * inside an armed range into a return value.
  *
  * mingw-w64's gcc has no __try/__except, so the guard is built like the
- * POSIX one: the core arms it inline (src/guard.h) by pushing a frame
+ * POSIX one: the core arms it inline (src/os/guard.h) by pushing a frame
  * (address range + jump target) on the thread's list, kept in a TLS slot
  * (see mmf__guard_top_get in os.h for why not _Thread_local); a vectored
  * exception handler, added once for the process, looks for the innermost

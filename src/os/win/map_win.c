@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "os/win/util_win.h"
-#include "guard.h"
+#include "os/guard.h"
 
 #define PLACEMENT_TRIES 4
 

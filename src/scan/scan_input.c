@@ -1,7 +1,7 @@
 /*
- * scanapi.c - the public scans (mmf.h, "Scanning"): counting a byte or
+ * scan_input.c - the public scans (mmf.h, "Scanning"): counting a byte or
  * lines, finding a byte string and counting its occurrences, over whole
- * inputs (adaptive.c hands them out in spans) and over raw memory.
+ * inputs (source.c hands them out in spans) and over raw memory.
  *
  * A span of a mapped input is scanned inside one guarded call, so the
  * guard costs one setjmp per span (per window, or per 256 KiB buffer),
@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "adaptive.h"
+#include "source.h"
 #include "scan.h"
 
 /*
@@ -121,7 +121,7 @@ static size_t sync_point(const unsigned char *h, size_t n,
 }
 
 /* Non-overlapping occurrences in h[0, n), left to right, and the resume
- * point of mmf_memcount_matches(). */
+ * point of mmf_count_matches_mem(). */
 static uint64_t count_resume(const unsigned char *h, size_t n,
                              const unsigned char *needle, size_t m,
                              size_t *resume) {
@@ -149,7 +149,7 @@ static uint64_t count_resume(const unsigned char *h, size_t n,
 /* Raw memory                                                                */
 /* ------------------------------------------------------------------------ */
 
-int mmf_memcount(const void *p, size_t n, int byte, uint64_t *count) {
+int mmf_count_byte_mem(const void *p, size_t n, int byte, uint64_t *count) {
   if (count)
     *count = 0;
   if (!count || (!p && n) || byte < 0 || byte > 255)
@@ -158,18 +158,32 @@ int mmf_memcount(const void *p, size_t n, int byte, uint64_t *count) {
   return 0;
 }
 
-int mmf_memfind(const void *p, size_t n, const void *needle, size_t nlen,
-                size_t *pos) {
-  if (pos)
-    *pos = SIZE_MAX;
-  if (!pos || (!p && n) || !needle || nlen == 0)
+int mmf_count_lines_mem(const void *p, size_t n, uint64_t *lines) {
+  if (lines)
+    *lines = 0;
+  if (!lines || (!p && n))
     return MMF_EINVAL;
-  *pos = find_str(p, n, needle, nlen);
+  *lines = mmf__count_byte(p, n, '\n');
+  /* A last line without its '\n' is a line too. */
+  if (n > 0 && ((const unsigned char *)p)[n - 1] != '\n')
+    ++*lines;
   return 0;
 }
 
-int mmf_memcount_matches(const void *p, size_t n, const void *needle,
-                         size_t nlen, uint64_t *count, size_t *resume) {
+int mmf_find_mem(const void *p, size_t n, const void *needle, size_t nlen,
+                 uint64_t *pos) {
+  size_t at;
+  if (pos)
+    *pos = MMF_NPOS;
+  if (!pos || (!p && n) || !needle || nlen == 0)
+    return MMF_EINVAL;
+  at = find_str(p, n, needle, nlen);
+  *pos = at == SIZE_MAX ? MMF_NPOS : (uint64_t)at;
+  return 0;
+}
+
+int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
+                          size_t nlen, uint64_t *count, size_t *resume) {
   if (count)
     *count = 0;
   if (resume)
@@ -291,13 +305,13 @@ static int count_input(const char *path, int fd, const mmf_scan_options *opts,
   return 0;
 }
 
-int mmf_count_path(const char *path, const mmf_scan_options *opts, int byte,
-                   uint64_t *count) {
+int mmf_count_byte_path(const char *path, const mmf_scan_options *opts,
+                        int byte, uint64_t *count) {
   return count_input(path, -1, opts, byte, count, 0);
 }
 
-int mmf_count_fd(int fd, const mmf_scan_options *opts, int byte,
-                 uint64_t *count) {
+int mmf_count_byte_fd(int fd, const mmf_scan_options *opts, int byte,
+                      uint64_t *count) {
   return count_input(NULL, fd, opts, byte, count, 0);
 }
 
@@ -382,5 +396,31 @@ int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
   if (rc)
     return rc;
   *count = j.count;
+  return 0;
+}
+
+int mmf_count_lines(mmf_map *m, uint64_t off, uint64_t len, uint64_t *lines) {
+  span_job j;
+  unsigned char *p;
+  size_t n;
+  int rc;
+  if (lines)
+    *lines = 0;
+  rc = mmf__range(m, off, len, &p, &n);
+  if (rc)
+    return rc;
+  if (!lines)
+    return mmf__fail(m, MMF_EINVAL, 0);
+  if (n == 0)
+    return 0;
+  memset(&j, 0, sizeof j);
+  j.op = OP_COUNT;
+  j.p = p;
+  j.n = n;
+  j.byte = '\n';
+  rc = mmf__guarded(m, 0, run_job, &j);
+  if (rc)
+    return rc;
+  *lines = j.count + (j.last != '\n');
   return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * adaptive.h - the input of a scan (mmf.h, "Scanning"): a regular file
+ * source.h - the input of a scan (mmf.h, "Scanning"): a regular file
  * read with read() or mapped, or a stream read with read(), chosen per
  * input, and handed out in consecutive spans.
  *
@@ -20,8 +20,8 @@
  * iterators the start of a line that continues. The bytes of a mapped
  * span are read only inside mmf__src_guard().
  */
-#ifndef MMF_ADAPTIVE_H
-#define MMF_ADAPTIVE_H
+#ifndef MMF_SOURCE_H
+#define MMF_SOURCE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -106,4 +106,4 @@ int mmf__src_os_error(const mmf__src *s);
 /* Close everything; returns 0 or the OS error of an unmap. */
 int mmf__src_close(mmf__src *s);
 
-#endif /* MMF_ADAPTIVE_H */
+#endif /* MMF_SOURCE_H */

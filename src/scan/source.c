@@ -1,6 +1,6 @@
 /*
- * adaptive.c - choosing between read() and mmap per input, and handing
- * the input out in spans (see adaptive.h).
+ * source.c - choosing between read() and mmap per input, and handing
+ * the input out in spans (see source.h).
  *
  * The break-even. Mapping costs a fixed price per call (mmap, the page-
  * table entries, munmap: about 8 us here) and then reads at memory
@@ -17,11 +17,13 @@
  * between the copy and the count, large enough that the system calls do
  * not show (64 KiB and 1 MiB buffers were both slower).
  */
+/* This file defines calls of mmf.h's "Tuning" section. */
+#define MMF_TUNING 1
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "adaptive.h"
+#include "source.h"
 
 #define BREAK_EVEN ((uint64_t)2 << 20)
 #define READ_CHUNK ((size_t)256 << 10)

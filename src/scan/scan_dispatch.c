@@ -5,9 +5,12 @@
  * process-wide state of the scan layer: it never changes once set, and
  * racing first callers compute the same value.
  */
+/* This file defines calls of mmf.h's "Tuning" section. */
+#define MMF_TUNING 1
 #include <stdlib.h>
 #include <string.h>
 
+#include "mmf.h"
 #include "scan.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) &&                               \
@@ -173,4 +176,8 @@ uint64_t mmf__count_str(const void *h, size_t n, const void *needle, size_t m) {
 size_t mmf__byte_positions(const void *p, size_t n, unsigned char c,
                            uint32_t *pos, size_t cap, size_t *scanned) {
   return mmf__scan_kernels_best()->positions(p, n, c, pos, cap, scanned);
+}
+
+const char *mmf_scan_kernel_name(void) {
+  return mmf__scan_kernels_best()->name;
 }

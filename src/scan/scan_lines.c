@@ -1,5 +1,5 @@
 /*
- * scanapi_lines.c - the line iterator (mmf.h, "Scanning").
+ * scan_lines.c - the line iterator (mmf.h, "Scanning").
  *
  * A loop calling memchr once per line pays a call, a setup and a branch
  * misprediction per line, which caps it near 5 GB/s on short lines. Here
@@ -7,7 +7,7 @@
  * of the SIMD positions kernel, and each mmf_lines_next() then only reads
  * the next position.
  *
- * Spans come from adaptive.c. Read spans are plain buffers: bytes after
+ * Spans come from source.c. Read spans are plain buffers: bytes after
  * the last '\n' that are not the end of the input are kept for the next
  * span, which then holds the rest of the line. Mapped inputs go through
  * the window cursor in records mode, whose spans end after a '\n' (or at
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adaptive.h"
+#include "source.h"
 #include "scan.h"
 
 #define BATCH 256
@@ -231,6 +231,10 @@ bool mmf_lines_partial(const mmf_lines *it) { return it && it->partial; }
 uint64_t mmf_lines_offset(const mmf_lines *it) { return it ? it->offset : 0; }
 
 size_t mmf_lines_limit(const mmf_lines *it) { return it ? it->src.limit : 0; }
+
+int mmf_lines_last_os_error(const mmf_lines *it) {
+  return it ? mmf__src_os_error(&it->src) : mmf_last_os_error(NULL);
+}
 
 int mmf_lines_guard(mmf_lines *it, int (*fn)(void *ctx), void *ctx) {
   if (!it || !fn)
