@@ -130,9 +130,8 @@ undo:
   return mmf__fail(m, rc, oserr);
 }
 
-/* Build a map over f, which the map then owns (it is closed on failure). */
-static int map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
-                    const char *created_path) {
+int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
+                  const char *created_path) {
   mmf_map *m = calloc(1, sizeof *m);
   uint64_t fsize;
   int kind, oserr = 0, rc, bytes;
@@ -231,7 +230,7 @@ int mmf_open(mmf_map **out, const char *path, int mode,
     mmf__set_thread_os_error(oserr);
     return rc;
   }
-  return map_file(out, f, mode, &o, created ? path : NULL);
+  return mmf__map_file(out, f, mode, &o, created ? path : NULL);
 }
 
 int mmf_open_fd(mmf_map **out, int fd, int mode, const mmf_options *opts) {
@@ -255,7 +254,7 @@ int mmf_open_fd(mmf_map **out, int fd, int mode, const mmf_options *opts) {
     mmf__set_thread_os_error(oserr);
     return rc;
   }
-  return map_file(out, f, mode, &o, NULL);
+  return mmf__map_file(out, f, mode, &o, NULL);
 }
 
 int mmf_anon(mmf_map **out, uint64_t length, unsigned flags) {

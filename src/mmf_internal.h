@@ -49,6 +49,16 @@ static inline int mmf__access_of(int mode) {
                              : MMF__MAP_COPY;
 }
 
+/*
+ * Build a map over the open file f for mode and the already checked
+ * options o; the map owns f from here on (it is closed on failure).
+ * created_path, when not NULL, names a file this call created (for the
+ * directory sync of MMF_FLUSH_FULL). Sets *out, or the thread's OS error
+ * on failure. Every way of opening a file map ends here.
+ */
+int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
+                  const char *created_path);
+
 /* Fail with code on m, remembering the raw OS error behind it. */
 int mmf__fail(mmf_map *m, int code, int oserr);
 
