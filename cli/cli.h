@@ -139,6 +139,18 @@ int cli_parse_size(const char *s, uint64_t max, uint64_t *out,
 int cli_get_size(const char *cmd, const char *what, const char *s, uint64_t max,
                  uint64_t *out);
 
+/*
+ * getopt takes "-1" for an option. Before it runs, report a negative number
+ * given where a number operand is expected ("mmf peek f -1") as
+ * cli_get_size reports "mmf peek f -- -1": names[k] (k < nnames) says what
+ * the k-th operand is ("offset"), NULL for one that is not a number;
+ * value_opts lists the options whose value is the next argument ("-s",
+ * "--string"), NULL-terminated. Returns CLI_ERROR after printing, else 0.
+ */
+int cli_negative_operand(const char *cmd, int argc, char **argv,
+                         const char *const *names, size_t nnames,
+                         const char *const *value_opts);
+
 /* The largest file offset: 2^63 - 1. */
 #define CLI_MAX_OFFSET ((uint64_t)INT64_MAX)
 

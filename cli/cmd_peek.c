@@ -62,13 +62,30 @@ static int peek(cli_reader *in, uint64_t off, uint64_t len, int hex) {
   return 0;
 }
 
+/* "mmf peek 347 f": the OFFSET names a file and the FILE is a number. */
+static void hint_swapped(const char *file, const char *offset) {
+  const char *why;
+  uint64_t v, size;
+  int kind;
+  if (cli_parse_size(file, CLI_MAX_OFFSET, &v, &why) == 0 &&
+      cli_os_stat(offset, &kind, &size) == 0)
+    cli_error(NULL,
+              "peek: hint: FILE comes before OFFSET; did you mean "
+              "'mmf peek %s %s'?",
+              offset, file);
+}
+
 int cmd_peek(int argc, char **argv) {
   static const struct option longs[] = {{"hex", no_argument, NULL, 'x'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
+  static const char *const operands[] = {NULL, "offset", "length"};
+  static const char *const value_opts[] = {NULL};
   uint64_t off, len = 1;
   cli_reader in;
   int c, hex = 0, rc;
+  if (cli_negative_operand("peek", argc, argv, operands, 3, value_opts))
+    return CLI_ERROR;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":xh", longs, NULL)) != -1) {
     switch (c) {
@@ -87,8 +104,10 @@ int cmd_peek(int argc, char **argv) {
                            argc - optind < 1 ? "FILE and OFFSET" : "OFFSET");
   if (argc - optind > 3)
     return cli_usage_error("peek", "too many arguments");
-  if (cli_get_size("peek", "offset", argv[optind + 1], CLI_MAX_OFFSET, &off))
+  if (cli_get_size("peek", "offset", argv[optind + 1], CLI_MAX_OFFSET, &off)) {
+    hint_swapped(argv[optind], argv[optind + 1]);
     return CLI_ERROR;
+  }
   if (argc - optind == 3 &&
       cli_get_size("peek", "length", argv[optind + 2], CLI_MAX_OFFSET, &len))
     return CLI_ERROR;

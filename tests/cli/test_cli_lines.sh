@@ -196,3 +196,46 @@ test_stream_memory_bounded() {
   kb=$(tail -1 rss)
   [ "$kb" -lt 262144 ] || fail "max RSS $kb KiB for a 1 GiB stream"
 }
+
+test_width_when_a_file_is_missing() {
+  # wc leaves files it cannot stat out of the width, wherever they stand:
+  # "nonexist small.txt" is as wide as small.txt's size says.
+  printf 'a\nb\n' >small.txt
+  head -c 123456 /dev/zero | tr '\0' '\n' >big.txt
+  for args in "nonexist small.txt" "small.txt nonexist" \
+    "nonexist big.txt small.txt" "nonexist nonexist2"; do
+    # shellcheck disable=SC2086
+    wc -l $args >peer.out 2>/dev/null
+    # shellcheck disable=SC2086
+    $MMF lines $args >mmf.out 2>/dev/null
+    cmp -s peer.out mmf.out ||
+      fail "$args: '$(cat mmf.out)', wc: '$(cat peer.out)'" || return 1
+  done
+}
+
+test_names_with_newlines_quoted_as_wc() {
+  skip_under_wine "Windows file names cannot hold newlines or control" \
+    "characters"
+  # wc quotes a name holding a newline (shell-escape style, as ls
+  # --quoting-style=shell-escape); every other name stands as it is.
+  set -- "$(printf 'new\nline')" "$(printf "it's\nquoted")" \
+    "$(printf '\nlead')" "$(printf 'a\n\tb\001\177')" \
+    "$(printf 'bad\377\376\nx')" "$(printf 'back\\\\slash\nx')" \
+    "$(printf 'tab\there')" "sp ace" "$(printf 'ends\n\n')x"
+  for n in "$@"; do
+    printf 'one\ntwo\n' >"$n" || return 1
+  done
+  wc -l -- "$@" >peer.out || return 1
+  $MMF lines -- "$@" >mmf.out || return 1
+  cmp -s peer.out mmf.out || { diff peer.out mmf.out >&2; fail "C locale"; } ||
+    return 1
+  # In a UTF-8 locale printable characters stand, invalid bytes are
+  # escaped.
+  [ "$(LC_ALL=C.UTF-8 locale charmap 2>/dev/null)" = UTF-8 ] ||
+    skip "no C.UTF-8 locale"
+  n2=$(printf 'fïlé\n✓\377')
+  printf 'x\n' >"$n2"
+  LC_ALL=C.UTF-8 wc -l -- "$@" "$n2" >peer.out || return 1
+  LC_ALL=C.UTF-8 $MMF lines -- "$@" "$n2" >mmf.out || return 1
+  cmp -s peer.out mmf.out || { diff peer.out mmf.out >&2; fail "UTF-8"; }
+}
