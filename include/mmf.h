@@ -928,7 +928,10 @@ enum mmf_scan_flag {
    * counts from the descriptor's current position instead of from the
    * start of the file (the position is not moved; input offsets the scan
    * reports stay file offsets). Streams always start where they are. */
-  MMF_SCAN_FROM_POSITION = 1u << 17
+  MMF_SCAN_FROM_POSITION = 1u << 17,
+  /* Match iterators: keep line numbers (see mmf_matches_next). Ignored by
+   * the other scans. */
+  MMF_SCAN_LINE_NUMBERS = 1u << 18
 };
 
 /* The header promises these are equal; the compiler checks it. */
