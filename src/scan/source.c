@@ -23,7 +23,7 @@
 #define BREAK_EVEN ((uint64_t)2 << 20)
 #define SCAN_FLAGS                                                             \
   ((unsigned)MMF_NO_FALLBACK | (unsigned)MMF_SCAN_SPLIT_LONG |                 \
-   (unsigned)MMF_SCAN_FROM_POSITION)
+   (unsigned)MMF_SCAN_FROM_POSITION | (unsigned)MMF_SCAN_LINE_NUMBERS)
 
 uint64_t mmf_scan_break_even(void) { return BREAK_EVEN; }
 
