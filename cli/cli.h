@@ -260,9 +260,10 @@ int cli_open_regular(const char *path, int writable, cli_file *f);
 
 /*
  * Map f in windows of at most the budget and call fn(ctx, map, offset)
- * for each, in order (the map is closed afterwards). Stops at the first
- * non-zero return and returns it; a file that shrank meanwhile is
- * MMF_ETRUNCATED.
+ * for each, in order (the map is closed afterwards); while the address
+ * space refuses a window (ulimit -v), windows of half the size, down to
+ * 2 MiB. Stops at the first non-zero return and returns it; a file that
+ * shrank meanwhile is MMF_ETRUNCATED.
  */
 int cli_each_window(cli_file *f, unsigned flags,
                     int (*fn)(void *ctx, mmf_map *m, uint64_t off), void *ctx);

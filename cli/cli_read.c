@@ -134,20 +134,20 @@ int cli_reader_skip(cli_reader *r, uint64_t want, uint64_t *skipped) {
     return 0;
   }
   if (r->used == r->n && r->src.kind == CLI_KIND_STREAM) {
-    /* A device or pipe: the cursor seeks where the input allows it and
-     * reads on where it does not. */
-    rc = mmf_window_seek(r->w, at + want);
-    if (rc == 0) {
-      to = mmf_window_tell(r->w);
-      *skipped = to > at ? to - at : 0;
-      r->pos += *skipped;
-      return 0;
-    }
-    if (rc != MMF_ENOTSUP)
+    /* A device or pipe: the cursor jumps where the device allows it
+     * (/dev/zero) and reads on where it does not; a stream that ends
+     * first leaves it at its end. */
+    to = at + want;
+    rc = mmf_window_seek(r->w, to);
+    if (rc == MMF_ERANGE)
+      to = mmf_window_total(r->w);
+    else if (rc)
       return rc;
+    *skipped = to > at ? to - at : 0;
+    r->pos += *skipped;
+    return 0;
   }
-  /* A /proc file (whose length only reading tells), or a stream the
-   * cursor cannot move: read the bytes. */
+  /* A /proc file, whose length only reading tells: read the bytes. */
   return discard(r, want, skipped);
 }
 

@@ -1147,11 +1147,11 @@ MMF_API int mmf_lines_close(mmf_lines *it);
  * batch lasts.
  *
  * Positions are input offsets: file offsets for regular files (also with
- * opts->offset), and for streams counted from where reading started, the
- * skipped opts->offset bytes included. Line numbers (with
- * MMF_SCAN_LINE_NUMBERS) count from 1 at the first byte scanned
- * (opts->offset), as `grep -n` counts them from the start of its input;
- * an occurrence's line is the one its first byte lies on.
+ * opts->offset and MMF_SCAN_FROM_POSITION), and for streams counted from
+ * where reading started, the skipped opts->offset bytes included. Line
+ * numbers (with MMF_SCAN_LINE_NUMBERS) count from 1 at the first byte
+ * scanned, as `grep -n` counts them from the start of its input; an
+ * occurrence's line is the one its first byte lies on.
  *
  * Pointers and threads. The iterator hands out no pointers into the
  * input, so nothing it returns is invalidated by a later call; it keeps

@@ -281,6 +281,32 @@ TEST(needle_longer_than_half_a_window) {
   free(c);
 }
 
+TEST(from_the_descriptor_position) {
+  /* MMF_SCAN_FROM_POSITION: offset counts from where the descriptor
+   * stands; positions stay file offsets, lines count from the first byte
+   * scanned. */
+  size_t n = 70000;
+  unsigned char *c = random_text(n);
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  write_file(test_path("f"), c, n);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    mmf_matches *it;
+    int fd = test_open(test_path("f"), O_RDONLY);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(lseek(fd, 10, SEEK_SET), 10);
+    o.io = io;
+    o.offset = 3;
+    o.flags = MMF_SCAN_FROM_POSITION | MMF_SCAN_LINE_NUMBERS;
+    test_context("io %d", io);
+    ASSERT_OK(mmf_matches_open_fd(&it, fd, &o, "b\na", 3));
+    check_walk(it, c + 13, n - 13, 13, "b\na", 3, 1);
+    ASSERT_OK(mmf_matches_close(it));
+    ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 10); /* not moved */
+    close(fd);
+  }
+  free(c);
+}
+
 TEST(needle_copied_at_open) {
   char needle[] = "ab";
   mmf_matches *it;

@@ -114,19 +114,11 @@ static int run_job(void *ctx) {
  * input offset). */
 static int scan_input(const char *path, int fd, const mmf_scan_options *opts,
                       span_job *j, uint64_t *total, int *last) {
-  mmf_scan_options o;
   mmf__src s;
   mmf__span sp;
   size_t keep = 0;
-  int rc;
-  if (opts) {
-    /* Line numbers are the match iterator's; these scans ignore them. */
-    o = *opts;
-    o.flags &= ~(unsigned)MMF_SCAN_LINE_NUMBERS;
-    opts = &o;
-  }
-  rc = mmf__src_open(&s, path, fd, opts, MMF__SRC_BYTES,
-                     j->op == OP_COUNT ? 0 : j->nlen - 1);
+  int rc = mmf__src_open(&s, path, fd, opts, MMF__SRC_BYTES,
+                         j->op == OP_COUNT ? 0 : j->nlen - 1);
   if (rc)
     return rc;
   for (;;) {

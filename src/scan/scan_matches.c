@@ -155,6 +155,8 @@ static int next_span(mmf_matches *it, int *end) {
   rc = mmf__src_next(&it->src, keep, &next);
   if (rc)
     return rc; /* the old span stays: a retry asks for the same */
+  if (!it->started)
+    it->counted = next.at; /* lines count from the first byte scanned */
   it->started = 1;
   it->span = next;
   it->span_searched = 0;
@@ -217,7 +219,6 @@ int mmf_matches_next(mmf_matches *it, uint64_t *pos) {
 static int open_matches(mmf_matches **out, const char *path, int fd,
                         const mmf_scan_options *opts, const void *needle,
                         size_t nlen) {
-  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
   mmf_matches *it;
   int rc;
   if (out)
@@ -225,8 +226,6 @@ static int open_matches(mmf_matches **out, const char *path, int fd,
   mmf__set_thread_os_error(0);
   if (!out || !needle || nlen == 0)
     return MMF_EINVAL;
-  if (opts)
-    o = *opts;
   it = calloc(1, sizeof *it);
   if (!it)
     return MMF_ENOMEM;
@@ -237,16 +236,13 @@ static int open_matches(mmf_matches **out, const char *path, int fd,
   }
   memcpy(it->needle, needle, nlen);
   it->nlen = nlen;
-  it->want_lines = (o.flags & MMF_SCAN_LINE_NUMBERS) != 0;
-  o.flags &= ~(unsigned)MMF_SCAN_LINE_NUMBERS; /* the source's flags */
-  rc = mmf__src_open(&it->src, path, fd, &o, MMF__SRC_BYTES, nlen - 1);
+  it->want_lines = opts && (opts->flags & MMF_SCAN_LINE_NUMBERS);
+  rc = mmf__src_open(&it->src, path, fd, opts, MMF__SRC_BYTES, nlen - 1);
   if (rc) {
     free(it->needle);
     free(it);
     return rc;
   }
-  /* Line numbers count from where the scan starts. */
-  it->counted = o.offset;
   *out = it;
   return 0;
 }

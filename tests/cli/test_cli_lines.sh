@@ -239,3 +239,25 @@ test_names_with_newlines_quoted_as_wc() {
   LC_ALL=C.UTF-8 $MMF lines -- "$@" "$n2" >mmf.out || return 1
   cmp -s peer.out mmf.out || { diff peer.out mmf.out >&2; fail "UTF-8"; }
 }
+
+test_small_address_space() {
+  # Under ulimit -v 100000 (about 98 MiB) a 200 MB file cannot be mapped
+  # whole: the scan takes smaller windows, and touch smaller maps. The
+  # control: lock, which must hold the whole file mapped, is refused.
+  skip_under_wine "no RLIMIT_AS under Windows"
+  [ -z "${MMF_CLI_SANITIZED:-}" ] ||
+    skip "AddressSanitizer needs terabytes of address space"
+  truncate -s 200M big.bin || return 1
+  printf 'x\nlast\n' >>big.bin
+  wc -l big.bin >want
+  expect_rc 0 sh -c "ulimit -v 100000; exec $MMF lines big.bin" || return 1
+  cmp -s want rc.out || fail "lines: $(cat rc.out), wc: $(cat want)" ||
+    return 1
+  expect_rc 0 sh -c "ulimit -v 100000; exec $MMF find -c last big.bin" ||
+    return 1
+  [ "$(cat rc.out)" = 1 ] || fail "find -c: $(cat rc.out)" || return 1
+  expect_rc 0 sh -c "ulimit -v 100000; exec $MMF touch -q big.bin" ||
+    return 1
+  expect_error 2 "big.bin: out of memory or address space" \
+    sh -c "ulimit -v 100000; exec $MMF lock big.bin"
+}

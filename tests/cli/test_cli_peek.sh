@@ -187,3 +187,32 @@ poke_full_filesystem() {
     return 1
   fi
 }
+
+test_poke_past_the_file_size_limit() {
+  # Growing past RLIMIT_FSIZE (ulimit -f) is an error with a message, the
+  # file left as it was; never death by SIGXFSZ. Negative control: dd
+  # writing past the limit is killed by the signal.
+  skip_under_wine "no RLIMIT_FSIZE under Windows"
+  printf 'abc' >f
+  expect_error 2 "f: file too large" \
+    sh -c "ulimit -f 1; exec $MMF poke --grow f 5000 -s X" || return 1
+  [ "$(cat f)" = abc ] || fail "file changed: $(wc -c <f) bytes" || return 1
+  sh -c 'ulimit -f 1; exec dd if=/dev/zero of=g bs=1 count=1 seek=5000' \
+    2>/dev/null
+  rc=$?
+  [ "$rc" -gt 128 ] || fail "control: dd exited $rc, not by a signal"
+}
+
+test_sys_file_shorter_than_its_size() {
+  # A /sys attribute reports 4,096 bytes and holds a few: that size is a
+  # guess, not a promise, and reading to its real end is no truncation.
+  skip_under_wine "no /sys under Windows"
+  f=/sys/kernel/mm/transparent_hugepage/enabled
+  [ -r "$f" ] || skip "no $f"
+  need hexdump
+  same_output "hexdump -C -s 30 $f" "\$MMF dump -s 30 $f" || return 1
+  same_output "hexdump -C $f" "\$MMF dump $f" || return 1
+  expect_error 2 "$f: offset 30 length 1 is past the end of the input" \
+    $MMF peek $f 30 || return 1
+  same_output "head -c 4 $f" "\$MMF peek $f 0 4"
+}
