@@ -209,28 +209,37 @@ fail:
   return rc;
 }
 
-int mmf_open(mmf_map **out, const char *path, int mode,
-             const mmf_options *opts) {
-  mmf_options o = {0, 0, 0, 0};
+/* Open path for mode as o asks (create, exclusive) into *f. */
+static int open_path(const char *path, int mode, const mmf_options *o,
+                     mmf__file *f, int *created, int *oserr) {
+  unsigned how = mmf__input_open_how(o->flags, mode == MMF_WRITE);
+  if (o->flags & MMF_CREATE)
+    how |= MMF__OPEN_CREATE;
+  if (o->flags & MMF_EXCLUSIVE)
+    how |= MMF__OPEN_EXCLUSIVE;
+  return mmf__os_open(path, how, f, created, oserr);
+}
+
+/* The twins: a path (fd < 0), or a duplicate of fd (path NULL). */
+static int open_input(mmf_map **out, const char *path, int fd, int mode,
+                      const mmf_options *opts) {
+  mmf_options o = MMF_OPTIONS_INIT;
   mmf__file f;
-  unsigned how;
   int rc, created = 0, oserr = 0;
   if (out)
     *out = NULL;
   mmf__set_thread_os_error(0);
-  if (!out || !path)
+  if (!out || (!path && fd < 0))
     return MMF_EINVAL;
   if (opts)
     o = *opts;
   rc = check_open_args(mode, &o);
   if (rc)
     return rc;
-  how = mmf__input_open_how(o.flags, mode == MMF_WRITE);
-  if (o.flags & MMF_CREATE)
-    how |= MMF__OPEN_CREATE;
-  if (o.flags & MMF_EXCLUSIVE)
-    how |= MMF__OPEN_EXCLUSIVE;
-  rc = mmf__os_open(path, how, &f, &created, &oserr);
+  if (!path && (o.flags & MMF_CREATE))
+    return MMF_EINVAL;
+  rc = path ? open_path(path, mode, &o, &f, &created, &oserr)
+            : mmf__os_dup(fd, mode == MMF_WRITE, &f, &oserr);
   if (rc) {
     mmf__set_thread_os_error(oserr);
     return rc;
@@ -246,28 +255,19 @@ int mmf_open(mmf_map **out, const char *path, int mode,
   return rc;
 }
 
-int mmf_open_fd(mmf_map **out, int fd, int mode, const mmf_options *opts) {
-  mmf_options o = {0, 0, 0, 0};
-  mmf__file f;
-  int rc, oserr = 0;
-  if (out)
-    *out = NULL;
-  mmf__set_thread_os_error(0);
-  if (!out || fd < 0)
+int mmf_open(mmf_map **out, const char *path, int mode,
+             const mmf_options *opts) {
+  if (!path) {
+    if (out)
+      *out = NULL;
+    mmf__set_thread_os_error(0);
     return MMF_EINVAL;
-  if (opts)
-    o = *opts;
-  rc = check_open_args(mode, &o);
-  if (rc)
-    return rc;
-  if (o.flags & MMF_CREATE)
-    return MMF_EINVAL;
-  rc = mmf__os_dup(fd, mode == MMF_WRITE, &f, &oserr);
-  if (rc) {
-    mmf__set_thread_os_error(oserr);
-    return rc;
   }
-  return mmf__map_file(out, f, mode, &o, NULL);
+  return open_input(out, path, -1, mode, opts);
+}
+
+int mmf_open_fd(mmf_map **out, int fd, int mode, const mmf_options *opts) {
+  return open_input(out, NULL, fd < 0 ? -1 : fd, mode, opts);
 }
 
 int mmf_anon(mmf_map **out, uint64_t length, unsigned flags) {

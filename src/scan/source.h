@@ -53,6 +53,19 @@ typedef struct mmf__span {
   int records; /* the span ends after a '\n' or at the end (cursor) */
 } mmf__span;
 
+/* A plain span (no piece, no record boundary promised). */
+static inline void mmf__span_set(mmf__span *sp, const unsigned char *p,
+                                 size_t n, uint64_t at, size_t kept,
+                                 int final) {
+  sp->p = p;
+  sp->n = n;
+  sp->at = at;
+  sp->kept = kept;
+  sp->final = final;
+  sp->piece = 0;
+  sp->records = 0;
+}
+
 typedef struct mmf__src mmf__src;
 
 /* One way of reading the input. */

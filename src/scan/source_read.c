@@ -156,13 +156,7 @@ static int read_next(mmf__src *s, size_t keep, mmf__span *sp) {
     if (!at->sized)
       break;
   }
-  sp->p = rd->buf;
-  sp->n = rd->fill;
-  sp->at = start;
-  sp->kept = keep;
-  sp->final = at->ended;
-  sp->piece = 0;
-  sp->records = 0;
+  mmf__span_set(sp, rd->buf, rd->fill, start, keep, at->ended);
   return 0;
 }
 

@@ -65,13 +65,9 @@ static int windows_next(mmf__src *s, size_t keep, mmf__span *sp) {
   } else {
     at->ended = 1; /* nothing new: the kept bytes, in the old window */
   }
-  sp->p = s->map.data ? s->map.data + (size_t)(from - s->map.offset) : NULL;
-  sp->n = (size_t)(at->next - from);
-  sp->at = from;
-  sp->kept = keep;
-  sp->final = at->ended;
-  sp->piece = 0;
-  sp->records = 0;
+  mmf__span_set(
+      sp, s->map.data ? s->map.data + (size_t)(from - s->map.offset) : NULL,
+      (size_t)(at->next - from), from, keep, at->ended);
   return 0;
 }
 

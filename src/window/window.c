@@ -509,24 +509,26 @@ fail:
   return rc;
 }
 
-int mmf_window_open(mmf_window **out, const char *path,
-                    const mmf_window_options *opts) {
+/* The twins: a path (fd < 0), or a duplicate of fd (path NULL). */
+static int open_input(mmf_window **out, const char *path, int fd,
+                      const mmf_window_options *opts) {
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf__file f;
   size_t budget;
-  int rc, oserr = 0;
+  int rc, writable, oserr = 0;
   if (out)
     *out = NULL;
   mmf__set_thread_os_error(0);
-  if (!out || !path)
+  if (!out || (!path && fd < 0))
     return MMF_EINVAL;
   if (opts)
     o = *opts;
   rc = check_options(&o, &budget);
   if (rc)
     return rc;
-  rc = mmf__input_open(path, o.flags, (o.flags & MMF_WINDOW_WRITE) != 0, &f,
-                       &oserr);
+  writable = (o.flags & MMF_WINDOW_WRITE) != 0;
+  rc = path ? mmf__input_open(path, o.flags, writable, &f, &oserr)
+            : mmf__os_dup(fd, writable, &f, &oserr);
   if (rc) {
     mmf__set_thread_os_error(oserr);
     return rc;
@@ -534,28 +536,20 @@ int mmf_window_open(mmf_window **out, const char *path,
   return open_file(out, f, &o, budget);
 }
 
+int mmf_window_open(mmf_window **out, const char *path,
+                    const mmf_window_options *opts) {
+  if (!path) {
+    if (out)
+      *out = NULL;
+    mmf__set_thread_os_error(0);
+    return MMF_EINVAL;
+  }
+  return open_input(out, path, -1, opts);
+}
+
 int mmf_window_open_fd(mmf_window **out, int fd,
                        const mmf_window_options *opts) {
-  mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
-  mmf__file f;
-  size_t budget;
-  int rc, oserr = 0;
-  if (out)
-    *out = NULL;
-  mmf__set_thread_os_error(0);
-  if (!out || fd < 0)
-    return MMF_EINVAL;
-  if (opts)
-    o = *opts;
-  rc = check_options(&o, &budget);
-  if (rc)
-    return rc;
-  rc = mmf__os_dup(fd, (o.flags & MMF_WINDOW_WRITE) != 0, &f, &oserr);
-  if (rc) {
-    mmf__set_thread_os_error(oserr);
-    return rc;
-  }
-  return open_file(out, f, &o, budget);
+  return open_input(out, NULL, fd < 0 ? -1 : fd, opts);
 }
 
 int mmf_window_close(mmf_window *w) {
