@@ -228,8 +228,10 @@ void cli_reader_close(cli_reader *r);
 /*
  * Skip up to `want` bytes; *skipped says how many the input had. A
  * regular file's length is its size at open (as hexdump -s judges it)
- * and the skip is a jump; a character device is sought (lseek) where it
- * allows, a pipe or /proc file is read and the bytes discarded.
+ * and the skip is a jump; a stream is moved by the cursor's seek, which
+ * jumps where the device allows it (/dev/zero) and reads and discards the
+ * bytes where it does not (a pipe); a /proc file is read, since only
+ * reading tells its length.
  */
 int cli_reader_skip(cli_reader *r, uint64_t want, uint64_t *skipped);
 
