@@ -11,6 +11,10 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
   return open(path, flags, mode);
@@ -43,14 +47,53 @@ static int sys_mincore(void *addr, size_t len, unsigned char *vec) {
 #endif
 }
 
-const mmf__syscalls mmf__sys_real = {
-    sys_open, close,    fstat,       sys_dupfd,     sys_getfl,
-    read,     pread,    ftruncate,   sys_fallocate, fsync,
-    fstatvfs, mmap,     munmap,      MMF__MREMAP,   msync,
-    madvise,  mprotect, sys_mincore, mlock,         munlock};
+#if defined(__linux__)
+/* A 32-bit process built with a 64-bit time_t must use the time64 call,
+ * which reads the timespec it was given. */
+static long futex_call(uint32_t *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t val3) {
+#if defined(SYS_futex_time64)
+  if (sizeof ts->tv_sec > sizeof(long))
+    return syscall(SYS_futex_time64, addr, op, val, ts, NULL, val3);
+#endif
+  return syscall(SYS_futex, addr, op, val, ts, NULL, val3);
+}
 
-mmf__syscalls mmf__sys = {sys_open,      close,       fstat,    sys_dupfd,
-                          sys_getfl,     read,        pread,    ftruncate,
-                          sys_fallocate, fsync,       fstatvfs, mmap,
-                          munmap,        MMF__MREMAP, msync,    madvise,
-                          mprotect,      sys_mincore, mlock,    munlock};
+/* No FUTEX_PRIVATE_FLAG: the word is shared with other processes, and
+ * the kernel keys it on the file (or shared memory) and offset behind the
+ * address. WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a
+ * wait interrupted by a signal resumes with the same deadline. */
+static int sys_futex_wait(uint32_t *addr, uint32_t val,
+                          const struct timespec *deadline) {
+  return (int)futex_call(addr, FUTEX_WAIT_BITSET, val, deadline,
+                         FUTEX_BITSET_MATCH_ANY);
+}
+
+static int sys_futex_wake(uint32_t *addr, int count) {
+  return (int)futex_call(addr, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+}
+#define MMF__FUTEX_WAIT sys_futex_wait
+#define MMF__FUTEX_WAKE sys_futex_wake
+#else
+#define MMF__FUTEX_WAIT NULL
+#define MMF__FUTEX_WAKE NULL
+#endif
+
+const mmf__syscalls mmf__sys_real = {
+    sys_open,        close,         fstat,
+    sys_dupfd,       sys_getfl,     read,
+    pread,           ftruncate,     sys_fallocate,
+    fsync,           fstatvfs,      mmap,
+    munmap,          MMF__MREMAP,   msync,
+    madvise,         mprotect,      sys_mincore,
+    mlock,           munlock,       MMF__FUTEX_WAIT,
+    MMF__FUTEX_WAKE, clock_gettime, nanosleep};
+
+mmf__syscalls mmf__sys = {sys_open,        close,         fstat,
+                          sys_dupfd,       sys_getfl,     read,
+                          pread,           ftruncate,     sys_fallocate,
+                          fsync,           fstatvfs,      mmap,
+                          munmap,          MMF__MREMAP,   msync,
+                          madvise,         mprotect,      sys_mincore,
+                          mlock,           munlock,       MMF__FUTEX_WAIT,
+                          MMF__FUTEX_WAKE, clock_gettime, nanosleep};

@@ -10,9 +10,11 @@
 #define MMF_SYS_POSIX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <time.h>
 
 typedef struct mmf__syscalls {
   int (*open)(const char *path, int flags, mode_t mode);
@@ -37,6 +39,15 @@ typedef struct mmf__syscalls {
   int (*mincore)(void *addr, size_t len, unsigned char *vec);
   int (*mlock)(const void *addr, size_t len);
   int (*munlock)(const void *addr, size_t len);
+  /* Sharing between processes. The futex entries are NULL where the OS
+   * has no futex (waiters then poll, sleeping with nanosleep). futex_wait
+   * sleeps while *addr == val, until the absolute CLOCK_MONOTONIC time
+   * deadline (NULL: no limit). */
+  int (*futex_wait)(uint32_t *addr, uint32_t val,
+                    const struct timespec *deadline);
+  int (*futex_wake)(uint32_t *addr, int count);
+  int (*clock_gettime)(clockid_t clock, struct timespec *ts);
+  int (*nanosleep)(const struct timespec *req, struct timespec *rem);
 } mmf__syscalls;
 
 /* The live table. */

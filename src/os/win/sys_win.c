@@ -221,6 +221,30 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
   return TRUE;
 }
 
+static BOOL WINAPI
+sys_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
+  return GetFileInformationByHandle(h, info);
+}
+
+static HANDLE WINAPI sys_OpenFileMappingW(DWORD access, BOOL inherit,
+                                          LPCWSTR name) {
+  return OpenFileMappingW(access, inherit, name);
+}
+
+static HANDLE WINAPI sys_CreateSemaphoreW(LPSECURITY_ATTRIBUTES sa,
+                                          LONG initial, LONG max,
+                                          LPCWSTR name) {
+  return CreateSemaphoreW(sa, initial, max, name);
+}
+
+static BOOL WINAPI sys_ReleaseSemaphore(HANDLE h, LONG n, LPLONG previous) {
+  return ReleaseSemaphore(h, n, previous);
+}
+
+static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
+  return WaitForSingleObject(h, ms);
+}
+
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
     sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
@@ -229,7 +253,9 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
         sys_MapViewOfFileEx, sys_UnmapViewOfFile, sys_FlushViewOfFile,         \
         sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
         sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
-        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes  \
+        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
+        sys_GetFileInformationByHandle, sys_OpenFileMappingW,                  \
+        sys_CreateSemaphoreW, sys_ReleaseSemaphore, sys_WaitForSingleObject    \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
