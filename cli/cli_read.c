@@ -90,21 +90,29 @@ static int next_span(cli_reader *r) {
   return rc;
 }
 
+/* The unread bytes of the current span, fetching the next span when it
+ * has none: *k of them, at most `want`; 0 at the end of the input. */
+static int available(cli_reader *r, uint64_t want, size_t *k) {
+  int rc;
+  *k = 0;
+  if (r->used == r->n) {
+    rc = next_span(r);
+    if (rc || r->n == 0)
+      return rc;
+  }
+  *k = r->n - r->used;
+  if (*k > want)
+    *k = (size_t)want;
+  return 0;
+}
+
 /* Read and throw away up to `want` bytes. */
 static int discard(cli_reader *r, uint64_t want, uint64_t *skipped) {
   while (*skipped < want) {
     size_t k;
-    int rc;
-    if (r->used == r->n) {
-      rc = next_span(r);
-      if (rc)
-        return rc;
-      if (r->n == 0)
-        return 0; /* the input ended first */
-    }
-    k = r->n - r->used;
-    if (k > want - *skipped)
-      k = (size_t)(want - *skipped);
+    int rc = available(r, want - *skipped, &k);
+    if (rc || k == 0)
+      return rc; /* k 0: the input ended first */
     r->used += k;
     r->pos += k;
     *skipped += k;
@@ -174,34 +182,35 @@ static size_t still_there(cli_reader *r, size_t k) {
   return size - at < k ? (size_t)(size - at) : k;
 }
 
+/* Copy k bytes of the span at `used` to dst under the cursor's guard. */
+static int copy_out(cli_reader *r, unsigned char *dst, size_t k) {
+  copy_job j;
+  j.src = r->span + r->used;
+  j.dst = dst;
+  j.n = k;
+  return mmf_window_guard(r->w, copy_fn, &j);
+}
+
 int cli_reader_read(cli_reader *r, void *buf, size_t n, size_t *got) {
   unsigned char *dst = buf;
-  int rc;
   *got = 0;
   while (*got < n) {
-    copy_job j;
-    size_t k;
-    if (r->used == r->n) {
-      rc = next_span(r);
-      if (rc)
-        return rc;
-      if (r->n == 0)
-        return 0;
-    }
-    k = r->n - r->used;
-    if (k > n - *got)
-      k = n - *got;
-    j.src = r->span + r->used;
-    j.dst = dst + *got;
-    j.n = k;
-    rc = mmf_window_guard(r->w, copy_fn, &j);
+    size_t k, kept;
+    int rc = available(r, n - *got, &k);
+    if (rc || k == 0)
+      return rc;
+    rc = copy_out(r, dst + *got, k);
+    /* A fault past the new end of a cut file: the bytes before it that
+     * are still in the file are good. */
+    kept = rc == 0 || rc == MMF_ETRUNCATED ? still_there(r, k) : 0;
+    if (rc && kept > 0 && copy_out(r, dst + *got, kept) != 0)
+      kept = 0;
+    r->used += kept;
+    r->pos += kept;
+    *got += kept;
     if (rc)
       return rc;
-    j.n = still_there(r, k);
-    r->used += j.n;
-    r->pos += j.n;
-    *got += j.n;
-    if (j.n < k)
+    if (kept < k)
       return MMF_ETRUNCATED;
   }
   return 0;
