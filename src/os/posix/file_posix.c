@@ -187,7 +187,7 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr) {
   char *dir;
   const char *slash = strrchr(path, '/');
   size_t n;
-  int fd, rc = 0;
+  int rc;
   if (!slash)
     dir = strdup(".");
   else {
@@ -200,15 +200,8 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr) {
   }
   if (!dir)
     return fail(oserr, ENOMEM);
-  fd = open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  rc = mmf__os_sync_dir(dir, oserr);
   free(dir);
-  if (fd < 0)
-    return fail(oserr, errno);
-  /* Some filesystems do not support fsync on directories (EINVAL); the
-   * entry is then as durable as that filesystem can make it. */
-  if (mmf__sys.fsync(fd) != 0 && errno != EINVAL)
-    rc = fail(oserr, errno);
-  mmf__sys.close(fd);
   return rc;
 }
 

@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -43,14 +46,55 @@ static int sys_mincore(void *addr, size_t len, unsigned char *vec) {
 #endif
 }
 
-const mmf__syscalls mmf__sys_real = {
-    sys_open, close,    fstat,       sys_dupfd,     sys_getfl,
-    read,     pread,    ftruncate,   sys_fallocate, fsync,
-    fstatvfs, mmap,     munmap,      MMF__MREMAP,   msync,
-    madvise,  mprotect, sys_mincore, mlock,         munlock};
+/* macOS has no fdatasync declaration (and its fsync does not reach the
+ * drive anyway; F_FULLFSYNC does, see mmf__os_sync_file). */
+static int sys_fdatasync(int fd) {
+#if defined(__APPLE__)
+  return fsync(fd);
+#else
+  return fdatasync(fd);
+#endif
+}
 
-mmf__syscalls mmf__sys = {sys_open,      close,       fstat,    sys_dupfd,
-                          sys_getfl,     read,        pread,    ftruncate,
-                          sys_fallocate, fsync,       fstatvfs, mmap,
-                          munmap,        MMF__MREMAP, msync,    madvise,
-                          mprotect,      sys_mincore, mlock,    munlock};
+/* Open-file-description locks (Linux 3.15+) belong to the open file, so
+ * closing another descriptor of the same file in this process does not
+ * drop them, as it drops classic fcntl locks. Elsewhere flock(), which has
+ * the same ownership on BSD and macOS. */
+static int sys_lock_nowait(int fd) {
+#if defined(F_OFD_SETLK)
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    return 0;
+  if (errno != EINVAL)
+    return -1;
+  /* A kernel older than 3.15: flock, also owned by the open file. */
+  return flock(fd, LOCK_EX | LOCK_NB);
+#else
+  return flock(fd, LOCK_EX | LOCK_NB);
+#endif
+}
+
+static int sys_mkdir(const char *path, mode_t mode) {
+  return mkdir(path, mode);
+}
+
+#define MMF__SYSCALLS_REAL                                                     \
+  {                                                                            \
+    .open = sys_open, .close = close, .fstat = fstat,                          \
+    .fcntl_dupfd = sys_dupfd, .fcntl_getfl = sys_getfl, .read = read,          \
+    .pread = pread, .ftruncate = ftruncate, .fallocate = sys_fallocate,        \
+    .fsync = fsync, .fstatvfs = fstatvfs, .mmap = mmap, .munmap = munmap,      \
+    .mremap = MMF__MREMAP, .msync = msync, .madvise = madvise,                 \
+    .mprotect = mprotect, .mincore = sys_mincore, .mlock = mlock,              \
+    .munlock = munlock, .pwrite = pwrite, .fdatasync = sys_fdatasync,          \
+    .mkdir = sys_mkdir, .unlink = unlink, .rename = rename,                    \
+    .opendir = opendir, .readdir = readdir, .closedir = closedir,              \
+    .lock_nowait = sys_lock_nowait                                             \
+  }
+
+const mmf__syscalls mmf__sys_real = MMF__SYSCALLS_REAL;
+
+mmf__syscalls mmf__sys = MMF__SYSCALLS_REAL;

@@ -9,6 +9,7 @@
 #ifndef MMF_SYS_POSIX_H
 #define MMF_SYS_POSIX_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +38,16 @@ typedef struct mmf__syscalls {
   int (*mincore)(void *addr, size_t len, unsigned char *vec);
   int (*mlock)(const void *addr, size_t len);
   int (*munlock)(const void *addr, size_t len);
+  /* The log: whole-file writes, directories and the writer lock. */
+  ssize_t (*pwrite)(int fd, const void *buf, size_t n, off_t off);
+  int (*fdatasync)(int fd);
+  int (*mkdir)(const char *path, mode_t mode);
+  int (*unlink)(const char *path);
+  int (*rename)(const char *from, const char *to);
+  DIR *(*opendir)(const char *path);
+  struct dirent *(*readdir)(DIR *d); /* NULL and errno 0 at the end */
+  int (*closedir)(DIR *d);
+  int (*lock_nowait)(int fd); /* exclusive whole-file lock; -1 EAGAIN: held */
 } mmf__syscalls;
 
 /* The live table. */

@@ -1,0 +1,796 @@
+/*
+ * test_log.c - the log: format, appends and commits, readers, recovery,
+ * damage, trimming, the writer lock, and crashes of the writer.
+ *
+ * Records are made from their sequence number (rec_make), so any reader
+ * can tell a right record from a wrong one without a copy of what was
+ * written.
+ */
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log/crc32c.h"
+#include "log/log_internal.h"
+
+#ifndef _WIN32
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "os/posix/sys_posix.h"
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define SMALL_SEG ((uint64_t)64 << 10)
+
+/* The length of record seq: 0 to 300 bytes, every length mod 8 included. */
+static size_t rec_len(uint64_t seq) { return (size_t)((seq * 7919u) % 301u); }
+
+/* Record seq into buf (at least 300 bytes); returns its length. */
+static size_t rec_make(uint64_t seq, unsigned char *buf) {
+  size_t n = rec_len(seq);
+  fill_pat(buf, seq * 1000u, n);
+  return n;
+}
+
+/* The record at rec must be record seq. */
+static void rec_check(uint64_t seq, const void *rec, size_t len) {
+  unsigned char buf[512];
+  size_t n = rec_make(seq, buf);
+  test_context("record %" PRIu64, seq);
+  ASSERT_EQ_U(len, n);
+  ASSERT_MEMEQ(rec, buf, n);
+  test_context_clear();
+}
+
+static const char *logdir(void) { return test_path("log"); }
+
+static mmf_log *open_writer(uint64_t segment_size) {
+  mmf_log *w = NULL;
+  mmf_log_options o = MMF_LOG_OPTIONS_INIT;
+  o.segment_size = segment_size;
+  o.flags = MMF_CREATE;
+  ASSERT_OK(mmf_log_open(&w, logdir(), MMF_WRITE, &o));
+  return w;
+}
+
+static mmf_log *open_reader(void) {
+  mmf_log *r = NULL;
+  ASSERT_OK(mmf_log_open(&r, logdir(), MMF_READ, NULL));
+  return r;
+}
+
+/* Append records [from, to) and commit them at level (0: no commit). */
+static void append_range(mmf_log *w, uint64_t from, uint64_t to, int level) {
+  unsigned char buf[512];
+  for (uint64_t s = from; s < to; s++) {
+    uint64_t got = 0;
+    size_t n = rec_make(s, buf);
+    ASSERT_OK(mmf_log_append(w, buf, n, &got));
+    ASSERT_EQ_U(got, s);
+  }
+  if (level)
+    ASSERT_OK(mmf_log_commit(w, level));
+}
+
+/* Read records [from, to) in order, then nothing more. */
+static void read_range(mmf_log *r, uint64_t from, uint64_t to) {
+  const void *rec;
+  size_t len;
+  uint64_t seq;
+  for (uint64_t s = from; s < to; s++) {
+    test_context("reading record %" PRIu64, s);
+    ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, 0));
+    ASSERT_EQ_U(seq, s);
+    rec_check(s, rec, len);
+  }
+  ASSERT_ERR(mmf_log_next(r, &rec, &len, &seq, 0), MMF_EAGAIN);
+  ASSERT_NULL(rec);
+}
+
+/* Path of segment base in the test log. */
+static const char *seg_path(uint64_t base) {
+  static char buf[1024];
+  snprintf(buf, sizeof buf, "%s/%016llx.seg", logdir(),
+           (unsigned long long)base);
+  return buf;
+}
+
+/* File offset of record seq in segment base (walks the frames). */
+static uint64_t frame_offset(uint64_t base, uint64_t seq) {
+  uint64_t off = MMF__LOG_HEADER;
+  for (uint64_t s = base; s < seq; s++)
+    off += mmf__log_frame_size(rec_len(s));
+  return off;
+}
+
+/* ------------------------------------------------------------------------ */
+/* CRC-32C                                                                   */
+/* ------------------------------------------------------------------------ */
+
+TEST(crc32c_known_vectors) {
+  /* The check value of CRC-32C, and the iSCSI test patterns (RFC 3720,
+   * B.4). */
+  unsigned char b[32];
+  ASSERT_EQ_U(mmf__crc32c(0, "123456789", 9), 0xE3069283u);
+  ASSERT_EQ_U(mmf__crc32c_portable(0, "123456789", 9), 0xE3069283u);
+  ASSERT_EQ_U(mmf__crc32c(0, NULL, 0), 0);
+  memset(b, 0, sizeof b);
+  ASSERT_EQ_U(mmf__crc32c(0, b, 32), 0x8A9136AAu);
+  memset(b, 0xff, sizeof b);
+  ASSERT_EQ_U(mmf__crc32c(0, b, 32), 0x62A8AB43u);
+  for (int i = 0; i < 32; i++)
+    b[i] = (unsigned char)i;
+  ASSERT_EQ_U(mmf__crc32c(0, b, 32), 0x46DD794Eu);
+  for (int i = 0; i < 32; i++)
+    b[i] = (unsigned char)(31 - i);
+  ASSERT_EQ_U(mmf__crc32c(0, b, 32), 0x113FDB5Cu);
+  test_note("variant in use: %s", mmf__crc32c_name());
+}
+
+TEST(crc32c_variants_agree) {
+  /* Every length 0..600 at every alignment 0..15, and running CRCs split
+   * anywhere: the hardware and the table versions agree bit for bit. */
+  static unsigned char buf[1024];
+  fill_pat(buf, 77, sizeof buf);
+  int hw = strcmp(mmf__crc32c_name(), "portable") != 0;
+  for (size_t a = 0; a < 16; a++)
+    for (size_t n = 0; n <= 600; n++) {
+      uint32_t p = mmf__crc32c_portable(0, buf + a, n);
+      ASSERT_EQ_U(mmf__crc32c(0, buf + a, n), p);
+      if (hw)
+        ASSERT_EQ_U(mmf__crc32c_sse42(0, buf + a, n), p);
+      size_t cut = n / 3;
+      ASSERT_EQ_U(
+          mmf__crc32c(mmf__crc32c(0, buf + a, cut), buf + a + cut, n - cut), p);
+    }
+  if (!hw)
+    test_note("no hardware CRC-32C here: only the table version ran");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Format                                                                    */
+/* ------------------------------------------------------------------------ */
+
+TEST(format_bytes_are_as_documented) {
+  /* One record "abc" in a new log: the segment header and the frame hold
+   * exactly the bytes docs/log.md describes. */
+  mmf_log *w = open_writer(SMALL_SEG);
+  ASSERT_OK(mmf_log_append(w, "abc", 3, NULL));
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC));
+  ASSERT_OK(mmf_log_close(w));
+  ASSERT_EQ_U(file_size(seg_path(0)), SMALL_SEG);
+  unsigned char h[64], f[40];
+  read_at(seg_path(0), 0, h, sizeof h);
+  ASSERT_MEMEQ(h, "mmf-log\n", 8);
+  ASSERT_EQ_U(mmf__le32(h + 8), 1);     /* version */
+  ASSERT_EQ_U(mmf__le32(h + 12), 4096); /* frames start */
+  ASSERT_EQ_U(mmf__le64(h + 16), SMALL_SEG);
+  ASSERT_EQ_U(mmf__le64(h + 24), 0); /* base */
+  ASSERT_EQ_U(mmf__le32(h + 60), mmf__crc32c(0, h, 60));
+  uint32_t salt = mmf__le32(h + 32);
+  read_at(seg_path(0), 4096, f, sizeof f);
+  ASSERT_EQ_U(mmf__le32(f + 0), 32); /* 24 + 3, rounded up to 8 */
+  ASSERT_EQ_U(mmf__le32(f + 4), 3);
+  ASSERT_EQ_U(mmf__le64(f + 8), 0);
+  ASSERT_EQ_U(mmf__le32(f + 16), salt);
+  uint32_t crc = mmf__crc32c(mmf__crc32c(0, f, 20), "abc", 3);
+  ASSERT_EQ_U(mmf__le32(f + 20), crc);
+  ASSERT_MEMEQ(f + 24, "abc\0\0\0\0\0", 8); /* payload, zero padding */
+  ASSERT_EQ_U(mmf__le32(f + 32), 0);        /* no next frame */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Appending, committing, reading                                            */
+/* ------------------------------------------------------------------------ */
+
+TEST(append_commit_read) {
+  mmf_log *w = open_writer(0);
+  mmf_log *r = open_reader();
+  append_range(w, 0, 1000, MMF_FLUSH_ASYNC);
+  read_range(r, 0, 1000);
+  ASSERT_EQ_U(mmf_log_segment_size(w), 64u << 20);
+  ASSERT_OK(mmf_log_close(r));
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST(records_invisible_until_commit) {
+  mmf_log *w = open_writer(SMALL_SEG);
+  mmf_log *r = open_reader();
+  const void *rec;
+  size_t len;
+  append_range(w, 0, 10, 0);
+  ASSERT_ERR(mmf_log_next(r, &rec, &len, NULL, 0), MMF_EAGAIN);
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_ASYNC));
+  read_range(r, 0, 10);
+  /* Closing a writer drops what it did not commit; the next writer
+   * starts where the commits ended. */
+  append_range(w, 10, 20, 0);
+  ASSERT_OK(mmf_log_close(w));
+  w = open_writer(SMALL_SEG);
+  uint64_t end = 0;
+  ASSERT_OK(mmf_log_info(w, NULL, &end, NULL));
+  ASSERT_EQ_U(end, 10);
+  append_range(w, 10, 15, MMF_FLUSH_SYNC);
+  read_range(r, 10, 15);
+  ASSERT_OK(mmf_log_close(w));
+  ASSERT_OK(mmf_log_close(r));
+}
+
+TEST(empty_and_largest_records) {
+  mmf_log *w = open_writer(SMALL_SEG);
+  size_t max = (size_t)mmf__log_max_record(SMALL_SEG);
+  unsigned char *big = malloc(max + 1);
+  uint64_t seq = 99;
+  ASSERT_TRUE(big != NULL);
+  fill_pat(big, 5, max + 1);
+  ASSERT_OK(mmf_log_append(w, NULL, 0, &seq));
+  ASSERT_EQ_U(seq, 0);
+  /* Too long: refused, and no number used up. */
+  ASSERT_ERR(mmf_log_append(w, big, max + 1, &seq), MMF_EFBIG);
+  ASSERT_EQ_U(seq, 0);
+  ASSERT_OK(mmf_log_append(w, big, max, &seq));
+  ASSERT_EQ_U(seq, 1);
+  ASSERT_OK(mmf_log_append(w, "x", 1, &seq));
+  ASSERT_EQ_U(seq, 2);
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC));
+  mmf_log *r = open_reader();
+  const void *rec;
+  size_t len;
+  ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, 0));
+  ASSERT_TRUE(rec != NULL);
+  ASSERT_EQ_U(len, 0);
+  ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, 0));
+  ASSERT_EQ_U(len, max);
+  ASSERT_MEMEQ(rec, big, max);
+  ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, 0));
+  ASSERT_EQ_U(seq, 2);
+  ASSERT_MEMEQ(rec, "x", 1);
+  uint64_t segs = 0;
+  ASSERT_OK(mmf_log_info(r, NULL, NULL, &segs));
+  ASSERT_EQ_U(segs, 3);
+  free(big);
+  ASSERT_OK(mmf_log_close(r));
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST(segments_roll_over) {
+  mmf_log *w = open_writer(SMALL_SEG);
+  mmf_log *r = open_reader();
+  /* About 2,000 records of 150 bytes on average: several segments, with
+   * commits both inside segments and across rolls. */
+  for (uint64_t s = 0; s < 2000; s += 37)
+    append_range(w, s, s + 37 < 2000 ? s + 37 : 2000,
+                 (s / 37) % 2 ? MMF_FLUSH_ASYNC : MMF_FLUSH_SYNC);
+  read_range(r, 0, 2000);
+  uint64_t first = 9, end = 0, segs = 0;
+  ASSERT_OK(mmf_log_info(w, &first, &end, &segs));
+  ASSERT_EQ_U(first, 0);
+  ASSERT_EQ_U(end, 2000);
+  ASSERT_GE_U(segs, 4);
+  ASSERT_OK(mmf_log_close(w));
+  /* The same log, reopened: the writer goes on after record 1999. */
+  w = open_writer(0);
+  ASSERT_EQ_U(mmf_log_segment_size(w), SMALL_SEG);
+  append_range(w, 2000, 2100, MMF_FLUSH_FULL);
+  read_range(r, 2000, 2100);
+  ASSERT_OK(mmf_log_close(w));
+  ASSERT_OK(mmf_log_close(r));
+  r = open_reader();
+  read_range(r, 0, 2100);
+  ASSERT_OK(mmf_log_close(r));
+}
+
+TEST(seek) {
+  mmf_log *w = open_writer(SMALL_SEG);
+  append_range(w, 0, 1500, MMF_FLUSH_ASYNC);
+  mmf_log *r = open_reader();
+  ASSERT_OK(mmf_log_seek(r, 1234));
+  read_range(r, 1234, 1500);
+  ASSERT_OK(mmf_log_seek(r, 0));
+  read_range(r, 0, 1500);
+  ASSERT_OK(mmf_log_seek(r, 1500)); /* the end */
+  ASSERT_OK(mmf_log_seek(r, MMF_LOG_END));
+  append_range(w, 1500, 1510, MMF_FLUSH_ASYNC);
+  read_range(r, 1500, 1510);
+  ASSERT_ERR(mmf_log_seek(r, 1511), MMF_ERANGE);
+  ASSERT_OK(mmf_log_seek(r, 700));
+  read_range(r, 700, 1510);
+  ASSERT_OK(mmf_log_close(r));
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST(trim_drops_whole_segments) {
+  mmf_log *w = open_writer(SMALL_SEG);
+  append_range(w, 0, 2000, MMF_FLUSH_SYNC);
+  mmf_log *early = open_reader(); /* inside a segment trim removes */
+  uint64_t segs0 = 0, segs = 0, first = 0;
+  ASSERT_OK(mmf_log_info(w, NULL, NULL, &segs0));
+  ASSERT_ERR(mmf_log_trim(w, 2001), MMF_ERANGE);
+  ASSERT_OK(mmf_log_trim(w, 1000));
+  ASSERT_OK(mmf_log_info(w, &first, NULL, &segs));
+  ASSERT_LT_U(segs, segs0);
+  ASSERT_LE_U(first, 1000);
+  ASSERT_LT_U(0, first);
+  /* The files are gone; record 1000 stays. */
+  ASSERT_FALSE(test_exists(seg_path(0)));
+  mmf_log *r = open_reader();
+  ASSERT_ERR(mmf_log_seek(r, first - 1), MMF_ERANGE);
+  ASSERT_OK(mmf_log_seek(r, 1000));
+  read_range(r, 1000, 2000);
+  ASSERT_OK(mmf_log_close(r));
+  r = open_reader(); /* a new reader starts at the first record left */
+  read_range(r, first, 2000);
+  ASSERT_OK(mmf_log_close(r));
+  /* Trimming everything keeps the segment being written. */
+  ASSERT_OK(mmf_log_trim(w, 2000));
+  ASSERT_OK(mmf_log_info(w, NULL, NULL, &segs));
+  ASSERT_EQ_U(segs, 1);
+  append_range(w, 2000, 2010, MMF_FLUSH_ASYNC);
+  r = open_reader();
+  ASSERT_OK(mmf_log_info(r, &first, NULL, NULL));
+  read_range(r, first, 2010);
+  ASSERT_OK(mmf_log_close(r));
+#ifndef _WIN32
+  /* A reader inside a removed segment finishes it (POSIX keeps the bytes
+   * of an unlinked file while it is mapped). */
+  const void *rec;
+  size_t len;
+  uint64_t seq;
+  ASSERT_OK(mmf_log_next(early, &rec, &len, &seq, 0));
+  ASSERT_EQ_U(seq, 0);
+  rec_check(0, rec, len);
+#endif
+  ASSERT_OK(mmf_log_close(early));
+  ASSERT_OK(mmf_log_close(w));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Arguments and modes                                                       */
+/* ------------------------------------------------------------------------ */
+
+TEST(arguments) {
+  mmf_log *log = (mmf_log *)1;
+  mmf_log_options o = MMF_LOG_OPTIONS_INIT;
+  ASSERT_ERR(mmf_log_open(NULL, logdir(), MMF_READ, NULL), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_open(&log, NULL, MMF_READ, NULL), MMF_EINVAL);
+  ASSERT_NULL(log);
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_COPY, NULL), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_READ | MMF_WRITE, NULL),
+             MMF_EINVAL);
+  o.flags = MMF_CREATE;
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_READ, &o), MMF_EINVAL);
+  o.flags = MMF_POPULATE;
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_WRITE, &o), MMF_EINVAL);
+  o.flags = MMF_CREATE;
+  o.segment_size = 4096;
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_WRITE, &o), MMF_EINVAL);
+  o.segment_size = SMALL_SEG + 1;
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_WRITE, &o), MMF_EINVAL);
+  o.segment_size = (2ull << 30);
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_WRITE, &o), MMF_EINVAL);
+  /* No log there. */
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_READ, NULL), MMF_ENOENT);
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_WRITE, NULL), MMF_ENOENT);
+  test_mkdir(logdir());
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_READ, NULL), MMF_ENOENT);
+  ASSERT_ERR(mmf_log_open(&log, logdir(), MMF_WRITE, NULL), MMF_ENOENT);
+  write_file(test_path("file"), "x", 1);
+  o.segment_size = 0;
+  ASSERT_ERR(mmf_log_open(&log, test_path("file"), MMF_WRITE, &o), MMF_ENOTDIR);
+  ASSERT_NULL(log);
+
+  /* Each handle does what its mode allows. */
+  mmf_log *w = open_writer(SMALL_SEG);
+  mmf_log *r = open_reader();
+  const void *rec = (const void *)1;
+  size_t len = 9;
+  uint64_t seq = 9;
+  ASSERT_ERR(mmf_log_append(NULL, "a", 1, &seq), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_append(w, NULL, 1, &seq), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_append(r, "a", 1, &seq), MMF_EACCES);
+  ASSERT_EQ_U(seq, 0);
+  ASSERT_ERR(mmf_log_commit(NULL, MMF_FLUSH_SYNC), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_commit(w, 0), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_commit(r, MMF_FLUSH_SYNC), MMF_EACCES);
+  ASSERT_ERR(mmf_log_next(NULL, &rec, &len, &seq, 0), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_next(r, NULL, &len, &seq, 0), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_next(r, &rec, NULL, &seq, 0), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_next(w, &rec, &len, &seq, 0), MMF_EACCES);
+  ASSERT_NULL(rec);
+  ASSERT_EQ_U(len, 0);
+  ASSERT_ERR(mmf_log_seek(NULL, 0), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_seek(w, 0), MMF_EACCES);
+  ASSERT_ERR(mmf_log_trim(NULL, 0), MMF_EINVAL);
+  ASSERT_ERR(mmf_log_trim(r, 0), MMF_EACCES);
+  ASSERT_ERR(mmf_log_info(NULL, NULL, NULL, NULL), MMF_EINVAL);
+  ASSERT_EQ_U(mmf_log_segment_size(NULL), 0);
+  ASSERT_OK(mmf_log_close(NULL));
+  ASSERT_OK(mmf_log_close(r));
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST_CHILD(try_second_writer) {
+  mmf_log *w = NULL;
+  (void)argc;
+  int rc = mmf_log_open(&w, argv[1], MMF_WRITE, NULL);
+  if (rc == MMF_EBUSY)
+    return 0;
+  mmf_log_close(w);
+  return 1;
+}
+
+TEST(second_writer_is_busy) {
+  mmf_log *w = open_writer(SMALL_SEG), *w2 = (mmf_log *)1;
+  /* In this process (another open file of the same lock)... */
+  ASSERT_ERR(mmf_log_open(&w2, logdir(), MMF_WRITE, NULL), MMF_EBUSY);
+  ASSERT_NULL(w2);
+  /* ...and in another one. */
+  ASSERT_EQ(test_run_child("try_second_writer", logdir(), NULL), 0);
+  /* Readers are welcome. */
+  mmf_log *r = open_reader();
+  ASSERT_OK(mmf_log_close(r));
+  ASSERT_OK(mmf_log_close(w));
+  w = open_writer(SMALL_SEG); /* the lock went with the first writer */
+  ASSERT_OK(mmf_log_close(w));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recovery and damage                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* A log of n records in segments of SMALL_SEG, durable, writer closed. */
+static void make_log(uint64_t n) {
+  mmf_log *w = open_writer(SMALL_SEG);
+  append_range(w, 0, n, MMF_FLUSH_SYNC);
+  ASSERT_OK(mmf_log_close(w));
+}
+
+/* Flip one bit at file offset off of segment base. */
+static void flip(uint64_t base, uint64_t off, unsigned bit) {
+  unsigned char b;
+  read_at(seg_path(base), off, &b, 1);
+  b ^= (unsigned char)(1u << bit);
+  write_at(seg_path(base), off, &b, 1);
+}
+
+/* Read from the start: records in order until the first failure, which
+ * must be code at record expect_end (code MMF_EAGAIN: the clean end). */
+static void read_until(uint64_t expect_end, int code) {
+  mmf_log *r = open_reader();
+  const void *rec;
+  size_t len;
+  uint64_t seq, s = 0;
+  int rc;
+  while ((rc = mmf_log_next(r, &rec, &len, &seq, 0)) == 0) {
+    ASSERT_EQ_U(seq, s);
+    rec_check(seq, rec, len);
+    s++;
+  }
+  ASSERT_ERR(rc, code);
+  ASSERT_EQ_U(s, expect_end);
+  /* Nothing is consumed by a failure: the same answer again. */
+  ASSERT_ERR(mmf_log_next(r, &rec, &len, &seq, 0), code);
+  ASSERT_OK(mmf_log_close(r));
+}
+
+TEST(recovery_cuts_at_a_torn_tail) {
+  /* A bit flipped in the payload of record 150 of the last segment is a
+   * torn frame: readers stop in front of it with MMF_ECORRUPT; the next
+   * writer cuts the log there, and the next append is record 150. */
+  make_log(200);
+  uint64_t segs = 0, base;
+  mmf_log *w = open_writer(SMALL_SEG);
+  ASSERT_OK(mmf_log_info(w, NULL, NULL, &segs));
+  ASSERT_OK(mmf_log_close(w));
+  ASSERT_EQ_U(segs, 1);
+  base = 0;
+  flip(base, frame_offset(base, 150) + MMF__LOG_FRAME + 3, 2);
+  read_until(150, MMF_ECORRUPT);
+  w = open_writer(SMALL_SEG);
+  uint64_t end = 0;
+  ASSERT_OK(mmf_log_info(w, NULL, &end, NULL));
+  ASSERT_EQ_U(end, 150);
+  /* Everything after the cut is zero now. */
+  uint64_t cut = frame_offset(base, 150);
+  unsigned char *rest = malloc(SMALL_SEG - cut);
+  read_at(seg_path(base), cut, rest, SMALL_SEG - cut);
+  ASSERT_ZERO(rest, SMALL_SEG - cut);
+  free(rest);
+  read_until(150, MMF_EAGAIN);
+  append_range(w, 150, 160, MMF_FLUSH_SYNC);
+  read_until(160, MMF_EAGAIN);
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST(stale_frames_after_a_cut_never_return) {
+  /* Records 0..299 committed; the commit word of record 100 is lost (as
+   * when its page never reached the disk) while 101..299 stay whole.
+   * Recovery cuts at 100 and zeroes the rest; new records of the same
+   * lengths then land exactly where the old ones were, and nothing of
+   * the old run follows them. Negative control: without the zeroing
+   * (bytes put back), the old record 101 would pass every check. */
+  make_log(300);
+  uint64_t off100 = frame_offset(0, 100), off101 = frame_offset(0, 101);
+  unsigned char zero4[4] = {0, 0, 0, 0}, old101[512];
+  size_t n101 = (size_t)mmf__log_frame_size(rec_len(101));
+  read_at(seg_path(0), off101, old101, n101);
+  write_at(seg_path(0), off100, zero4, 4);
+  read_until(100, MMF_EAGAIN);
+  mmf_log *w = open_writer(SMALL_SEG);
+  append_range(w, 100, 101, MMF_FLUSH_SYNC);
+  read_until(101, MMF_EAGAIN);
+  /* The control: the old frame 101 put back passes as record 101. */
+  write_at(seg_path(0), off101, old101, n101);
+  read_until(102, MMF_EAGAIN);
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST(damage_in_the_middle_is_an_error_never_wrong_bytes) {
+  /* Bit flips anywhere in the frames of an older segment (header, length,
+   * sequence number, salt, CRC, payload): readers stop in front of the
+   * damaged frame with MMF_ECORRUPT, having returned only right records;
+   * the writer's recovery (which does not walk complete segments) leaves
+   * older segments alone. */
+  make_log(1200);
+  uint64_t rec_in = 20; /* a record in segment 0 */
+  uint64_t off = frame_offset(0, rec_in);
+  size_t fsize = (size_t)mmf__log_frame_size(rec_len(rec_in));
+  for (size_t at = 0; at < fsize; at += (at < 24 ? 1 : 7)) {
+    test_context("flip at byte %zu of the frame", at);
+    flip(0, off + at, (unsigned)(at % 8));
+    if (at >= MMF__LOG_FRAME + rec_len(rec_in))
+      read_until(1200, MMF_EAGAIN); /* padding: never handed out */
+    else
+      read_until(rec_in, MMF_ECORRUPT);
+    flip(0, off + at, (unsigned)(at % 8));
+  }
+  read_until(1200, MMF_EAGAIN);
+}
+
+TEST(zeroed_page_truncated_and_missing_segments) {
+  make_log(1200);
+  uint64_t *bases = NULL;
+  size_t n = 0;
+  ASSERT_OK(mmf__log_list(logdir(), &bases, &n, NULL, NULL));
+  ASSERT_GE_U(n, 3);
+  uint64_t b1 = bases[1], b2 = bases[2];
+  free(bases);
+  /* A zeroed page in the middle of segment 0: the frame at the page is
+   * torn (or its word reads 0, the end): readers stop before it. */
+  unsigned char page[4096], zeros[4096];
+  memset(zeros, 0, sizeof zeros);
+  read_at(seg_path(0), 3 * 4096, page, sizeof page);
+  write_at(seg_path(0), 3 * 4096, zeros, sizeof zeros);
+  mmf_log *r = open_reader();
+  const void *rec;
+  size_t len;
+  uint64_t seq, s = 0;
+  int rc;
+  while ((rc = mmf_log_next(r, &rec, &len, &seq, 0)) == 0)
+    rec_check(s++, rec, len);
+  ASSERT_TRUE(rc == MMF_ECORRUPT || rc == MMF_EAGAIN);
+  ASSERT_LT_U(s, b1);
+  ASSERT_OK(mmf_log_close(r));
+  write_at(seg_path(0), 3 * 4096, page, sizeof page);
+  read_until(1200, MMF_EAGAIN);
+
+  /* A truncated middle segment: MMF_ECORRUPT when the reader gets there
+   * (never a SIGBUS). */
+  char saved[1024];
+  snprintf(saved, sizeof saved, "%s", seg_path(b1));
+  test_truncate(saved, SMALL_SEG / 2);
+  read_until(b1, MMF_ECORRUPT);
+  r = open_reader();
+  ASSERT_ERR(mmf_log_seek(r, b1 + 1), MMF_ECORRUPT);
+  ASSERT_OK(mmf_log_close(r));
+  /* A missing one: the same. */
+  test_unlink(saved);
+  read_until(b1, MMF_ECORRUPT);
+  (void)b2;
+}
+
+TEST(garbage_files_are_ignored) {
+  make_log(50);
+  write_file(test_path("log/notes.txt"), "hello", 5);
+  write_file(test_path("log/0000000000000000.seg.bak"), "x", 1);
+  write_file(test_path("log/ABCDEF0000000000.seg"), "x", 1); /* upper case */
+  write_file(test_path("log/123.seg"), "x", 1);
+  test_mkdir(test_path("log/subdir"));
+  read_until(50, MMF_EAGAIN);
+  mmf_log *w = open_writer(0);
+  append_range(w, 50, 60, MMF_FLUSH_SYNC);
+  ASSERT_OK(mmf_log_close(w));
+  read_until(60, MMF_EAGAIN);
+  ASSERT_TRUE(test_exists(test_path("log/notes.txt")));
+}
+
+TEST(bad_segment_headers) {
+  make_log(1200);
+  /* A segment that claims another segment size, or whose header fails
+   * its CRC: the writer refuses the log, readers fail when they get
+   * there. */
+  uint64_t *bases = NULL;
+  size_t n = 0;
+  ASSERT_OK(mmf__log_list(logdir(), &bases, &n, NULL, NULL));
+  uint64_t b1 = bases[1];
+  free(bases);
+  flip(b1, 40, 0); /* reserved byte, covered by the header CRC */
+  mmf_log *w = (mmf_log *)1;
+  ASSERT_ERR(mmf_log_open(&w, logdir(), MMF_WRITE, NULL), MMF_ECORRUPT);
+  ASSERT_NULL(w);
+  read_until(b1, MMF_ECORRUPT);
+  flip(b1, 40, 0);
+  read_until(1200, MMF_EAGAIN);
+  /* A leftover of an interrupted segment creation is removed. */
+  write_file(test_path("log/00000000000004b0.seg.tmp"), "x", 1);
+  w = open_writer(0);
+  ASSERT_FALSE(test_exists(test_path("log/00000000000004b0.seg.tmp")));
+  ASSERT_OK(mmf_log_close(w));
+}
+
+TEST(lost_seal_is_repaired) {
+  /* A segment whose seal never reached the disk, followed by the segment
+   * that continues it: whole, not a cut. Recovery writes the seal again
+   * and readers cross over. */
+  make_log(1200);
+  uint64_t *bases = NULL;
+  size_t n = 0;
+  ASSERT_OK(mmf__log_list(logdir(), &bases, &n, NULL, NULL));
+  uint64_t b1 = bases[1];
+  uint64_t seal_at = frame_offset(0, b1);
+  unsigned char w4[4], zero4[4] = {0, 0, 0, 0};
+  read_at(seg_path(0), seal_at, w4, 4);
+  ASSERT_EQ_U(mmf__le32(w4), MMF__LOG_SEAL);
+  write_at(seg_path(0), seal_at, zero4, 4);
+  /* The "complete" marks never reached the disk either (they are written
+   * after the sync, and nothing syncs them). */
+  for (size_t i = 0; i < n; i++)
+    write_at(seg_path(bases[i]), MMF__LOG_H_COMPLETE, zero4, 4);
+  free(bases);
+  read_until(b1, MMF_EAGAIN); /* a reader waits at the lost seal */
+  mmf_log *w = open_writer(0);
+  read_until(1200, MMF_EAGAIN);
+  ASSERT_OK(mmf_log_close(w));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Latched errors                                                            */
+/* ------------------------------------------------------------------------ */
+
+#ifndef _WIN32
+static int msync_failures; /* fail this many msync calls with EIO */
+static int failing_msync(void *addr, size_t len, int flags) {
+  if (msync_failures > 0) {
+    msync_failures--;
+    errno = EIO;
+    return -1;
+  }
+  return mmf__sys_real.msync(addr, len, flags);
+}
+static int fdatasync_failures;
+static int failing_fdatasync(int fd) {
+  if (fdatasync_failures > 0) {
+    fdatasync_failures--;
+    errno = EIO;
+    return -1;
+  }
+  return mmf__sys_real.fdatasync(fd);
+}
+#endif
+
+TEST(failed_commit_is_latched) {
+#ifdef _WIN32
+  SKIP("fails msync through the POSIX call table");
+#else
+  /* msync fails once, then works again, as on a disk that failed one
+   * write: the OS has marked the pages clean, so a retry "succeeds"
+   * without the data. Every later commit must keep failing: 0 false
+   * successes in 20 tries. */
+  mmf_log *w = open_writer(SMALL_SEG);
+  append_range(w, 0, 10, MMF_FLUSH_SYNC);
+  append_range(w, 10, 20, 0);
+  mmf__sys.msync = failing_msync;
+  msync_failures = 1;
+  ASSERT_ERR(mmf_log_commit(w, MMF_FLUSH_SYNC), MMF_EIO);
+  ASSERT_EQ(msync_failures, 0);
+  ASSERT_EQ(mmf_log_last_os_error(w), EIO);
+  int false_successes = 0;
+  for (int i = 0; i < 20; i++) {
+    if (mmf_log_commit(w, i % 2 ? MMF_FLUSH_SYNC : MMF_FLUSH_ASYNC) == 0)
+      false_successes++;
+    ASSERT_ERR(mmf_log_append(w, "x", 1, NULL), MMF_EIO);
+  }
+  ASSERT_EQ(false_successes, 0);
+  ASSERT_ERR(mmf_log_close(w), MMF_EIO);
+
+  /* The negative control: a map flushed the same way, without the latch,
+   * reports success on the retry. */
+  mmf_map *m = NULL;
+  write_file(test_path("plain"), NULL, 4096);
+  ASSERT_OK(mmf_open(&m, test_path("plain"), MMF_WRITE, NULL));
+  ((unsigned char *)mmf_data(m))[0] = 1;
+  msync_failures = 1;
+  ASSERT_ERR(mmf_flush(m, 0, 0, MMF_FLUSH_SYNC), MMF_EIO);
+  ASSERT_OK(mmf_flush(m, 0, 0, MMF_FLUSH_SYNC)); /* the false success */
+  ASSERT_OK(mmf_close(m));
+  mmf__sys = mmf__sys_real;
+
+  /* Reopened, the writer recovers from the file: records 0..9 were
+   * durable; 10..19 are there too (the page cache kept them) or not. */
+  w = open_writer(0);
+  uint64_t end = 0;
+  ASSERT_OK(mmf_log_info(w, NULL, &end, NULL));
+  ASSERT_GE_U(end, 10);
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC));
+  ASSERT_OK(mmf_log_close(w));
+#endif
+}
+
+TEST(failed_segment_creation_is_an_append_error) {
+#ifdef _WIN32
+  SKIP("fails fdatasync through the POSIX call table");
+#else
+  /* A segment that cannot be made (its sync fails) fails the append that
+   * needed it, uses up no number and leaves no file behind; the next
+   * append tries again. Nothing was promised, so nothing is latched. */
+  mmf_log *w = open_writer(SMALL_SEG);
+  unsigned char big[20000];
+  uint64_t seq = 0;
+  memset(big, 7, sizeof big);
+  for (int i = 0; i < 3; i++)
+    ASSERT_OK(mmf_log_append(w, big, sizeof big, &seq));
+  mmf__sys.fdatasync = failing_fdatasync;
+  fdatasync_failures = 1;
+  ASSERT_ERR(mmf_log_append(w, big, sizeof big, &seq), MMF_EIO);
+  ASSERT_EQ_U(seq, 0);
+  ASSERT_FALSE(test_exists(seg_path(3)));
+  ASSERT_FALSE(test_exists(test_path("log/0000000000000003.seg.tmp")));
+  mmf__sys = mmf__sys_real;
+  ASSERT_OK(mmf_log_append(w, big, sizeof big, &seq));
+  ASSERT_EQ_U(seq, 3);
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC));
+  ASSERT_OK(mmf_log_close(w));
+#endif
+}
+
+#ifndef _WIN32
+static int enospc_fallocate(int fd, off_t off, off_t len) {
+  (void)fd;
+  (void)off;
+  (void)len;
+  return ENOSPC; /* this entry returns the error */
+}
+#endif
+
+TEST(full_disk_at_segment_creation) {
+#ifdef _WIN32
+  SKIP("fails fallocate through the POSIX call table");
+#else
+  /* The disk is full when a segment is needed: MMF_ENOSPC from the
+   * append, which uses up no number; the records before it are intact
+   * and the log goes on once there is space. */
+  mmf_log *w = open_writer(SMALL_SEG);
+  unsigned char big[30000];
+  uint64_t seq = 0;
+  memset(big, 7, sizeof big);
+  ASSERT_OK(mmf_log_append(w, big, sizeof big, NULL));
+  ASSERT_OK(mmf_log_append(w, big, sizeof big, NULL));
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC));
+  mmf__sys.fallocate = enospc_fallocate;
+  ASSERT_ERR(mmf_log_append(w, big, sizeof big, &seq), MMF_ENOSPC);
+  ASSERT_EQ_U(seq, 0);
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC)); /* nothing was lost */
+  mmf__sys = mmf__sys_real;
+  ASSERT_OK(mmf_log_append(w, big, sizeof big, &seq));
+  ASSERT_EQ_U(seq, 2);
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_SYNC));
+  ASSERT_OK(mmf_log_close(w));
+#endif
+}
