@@ -221,6 +221,38 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
   return TRUE;
 }
 
+static BOOL WINAPI sys_WriteFile(HANDLE h, LPCVOID buf, DWORD n, LPDWORD done,
+                                 LPOVERLAPPED ov) {
+  return WriteFile(h, buf, n, done, ov);
+}
+
+static BOOL WINAPI sys_CreateDirectoryW(LPCWSTR path,
+                                        LPSECURITY_ATTRIBUTES sa) {
+  return CreateDirectoryW(path, sa);
+}
+
+static HANDLE WINAPI sys_FindFirstFileW(LPCWSTR pattern,
+                                        LPWIN32_FIND_DATAW data) {
+  return FindFirstFileW(pattern, data);
+}
+
+static BOOL WINAPI sys_FindNextFileW(HANDLE find, LPWIN32_FIND_DATAW data) {
+  return FindNextFileW(find, data);
+}
+
+static BOOL WINAPI sys_FindClose(HANDLE find) { return FindClose(find); }
+
+static BOOL WINAPI sys_DeleteFileW(LPCWSTR path) { return DeleteFileW(path); }
+
+static BOOL WINAPI sys_MoveFileExW(LPCWSTR from, LPCWSTR to, DWORD flags) {
+  return MoveFileExW(from, to, flags);
+}
+
+static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
+                                  DWORD low, DWORD high, LPOVERLAPPED ov) {
+  return LockFileEx(h, flags, reserved, low, high, ov);
+}
+
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
     sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
@@ -229,7 +261,10 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
         sys_MapViewOfFileEx, sys_UnmapViewOfFile, sys_FlushViewOfFile,         \
         sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
         sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
-        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes  \
+        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
+        sys_WriteFile, sys_CreateDirectoryW, sys_FindFirstFileW,               \
+        sys_FindNextFileW, sys_FindClose, sys_DeleteFileW, sys_MoveFileExW,    \
+        sys_LockFileEx                                                         \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
