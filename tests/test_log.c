@@ -1103,3 +1103,34 @@ TEST(fixture_read_from_another_platform) {
     SKIP("MMF_LOG_FIXTURE not set (the cross-platform legs set it)");
   fixture_check(in);
 }
+
+TEST(segments_that_do_not_follow_each_other) {
+  /* Segment 1's header says segment 0 ends elsewhere than where its seal
+   * is (as when a segment of another run was put in place): readers stop
+   * at the seal with MMF_ECORRUPT, and a writer whose recovery starts
+   * after segment 0 refuses the log. */
+  make_log(1200);
+  uint64_t *bases = NULL;
+  size_t n = 0;
+  ASSERT_OK(mmf__log_list(logdir(), &bases, &n, NULL, NULL));
+  uint64_t b1 = bases[1];
+  unsigned char h[64];
+  mmf__log_head head;
+  read_at(seg_path(b1), 0, h, sizeof h);
+  ASSERT_OK(mmf__log_head_decode(h, &head));
+  ASSERT_EQ_U(head.prev_end, frame_offset(0, b1));
+  head.prev_end += 8;
+  mmf__log_head_encode(h, &head);
+  write_at(seg_path(b1), 0, h, sizeof h);
+  read_until(b1, MMF_ECORRUPT);
+  /* Recovery walks from segment 1 on when segment 0 is the last
+   * complete one. */
+  unsigned char one[4] = {1, 0, 0, 0}, zero4[4] = {0, 0, 0, 0};
+  write_at(seg_path(0), MMF__LOG_H_COMPLETE, one, 4);
+  for (size_t i = 1; i < n; i++)
+    write_at(seg_path(bases[i]), MMF__LOG_H_COMPLETE, zero4, 4);
+  free(bases);
+  mmf_log *w = (mmf_log *)1;
+  ASSERT_ERR(mmf_log_open(&w, logdir(), MMF_WRITE, NULL), MMF_ECORRUPT);
+  ASSERT_NULL(w);
+}

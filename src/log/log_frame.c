@@ -80,6 +80,7 @@ void mmf__log_head_encode(unsigned char *p, const mmf__log_head *h) {
   mmf__put_le64(p + MMF__LOG_H_SEGMENT_SIZE, h->segment_size);
   mmf__put_le64(p + MMF__LOG_H_BASE, h->base);
   mmf__put_le32(p + MMF__LOG_H_SALT, h->salt);
+  mmf__put_le64(p + MMF__LOG_H_PREV_END, h->prev_end);
   mmf__put_le32(p + MMF__LOG_H_CRC, mmf__crc32c(0, p, MMF__LOG_H_CRC));
 }
 
@@ -96,6 +97,9 @@ int mmf__log_head_decode(const unsigned char *p, mmf__log_head *h) {
   h->segment_size = size;
   h->base = mmf__le64(p + MMF__LOG_H_BASE);
   h->salt = mmf__le32(p + MMF__LOG_H_SALT);
+  h->prev_end = mmf__le64(p + MMF__LOG_H_PREV_END);
+  if (h->prev_end >= size)
+    return MMF_ECORRUPT;
   return 0;
 }
 

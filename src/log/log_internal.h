@@ -29,6 +29,10 @@
 #define MMF__LOG_H_SEGMENT_SIZE 16
 #define MMF__LOG_H_BASE 24 /* sequence number of the first frame */
 #define MMF__LOG_H_SALT 32
+/* Where the previous segment's frames end (its seal), 0 for the first
+ * segment of a log: lets recovery and readers check that two segments
+ * really follow each other without walking the earlier one. */
+#define MMF__LOG_H_PREV_END 40
 #define MMF__LOG_H_CRC 60 /* CRC-32C of bytes [0, 60) */
 #define MMF__LOG_H_FIXED 64
 /* Live words after the fixed part: not checksummed, never relied on after
@@ -124,6 +128,7 @@ uint32_t mmf__log_frame_fill(unsigned char *p, const void *rec, size_t len,
 typedef struct mmf__log_head {
   uint64_t segment_size;
   uint64_t base;
+  uint64_t prev_end; /* offset of the previous segment's seal, or 0 */
   uint32_t salt;
   int complete; /* the live flag at MMF__LOG_H_COMPLETE (read_head only) */
 } mmf__log_head;
@@ -170,10 +175,15 @@ int mmf__log_remove_tmps(const char *dir, int *oserr);
 int mmf__log_seg_read_head(const char *dir, uint64_t base, mmf__log_head *h,
                            int *oserr);
 
+/* Read the little-endian word at offset off of segment base (pread). */
+int mmf__log_seg_read_word(const char *dir, uint64_t base, uint64_t off,
+                           uint32_t *word, int *oserr);
+
 /* Create segment base of size bytes (preallocated, header written, file
- * and directory entry durable) and map it for writing into *s. */
+ * and directory entry durable) and map it for writing into *s. prev_end:
+ * where the frames of the segment before it end (0 for none). */
 int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
-                        mmf__log_seg *s, int *oserr);
+                        uint64_t prev_end, mmf__log_seg *s, int *oserr);
 
 /* Map segment base (its header already checked into h) for mode
  * (MMF_READ or MMF_WRITE) into *s. */

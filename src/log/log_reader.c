@@ -50,16 +50,19 @@ static int look_here(mmf_log *r, look_job *j) {
 }
 
 /* Replace the reader's segment by segment base, positioned at its first
- * frame. A missing segment is damage: the writer makes a segment before
- * it seals the one before it. */
-static int open_segment(mmf_log *r, uint64_t base) {
+ * frame. follows: the reader got there from the end of its segment, which
+ * the new one must continue. A missing segment is damage: the writer makes
+ * a segment before it seals the one before it. */
+static int open_segment(mmf_log *r, uint64_t base, int follows) {
   mmf__log_head h;
   mmf__log_seg s;
   int rc, oserr = 0;
   rc = mmf__log_seg_read_head(r->dir, base, &h, &oserr);
   if (rc == MMF_ENOENT)
     rc = MMF_ECORRUPT;
-  if (!rc && h.segment_size != r->segment_size)
+  /* It must continue this segment where it ended. */
+  if (!rc &&
+      (h.segment_size != r->segment_size || (follows && h.prev_end != r->pos)))
     rc = MMF_ECORRUPT;
   if (!rc)
     rc = mmf__log_seg_map(r->dir, base, &h, MMF_READ, &s, &oserr);
@@ -102,7 +105,7 @@ int mmf_log_next(mmf_log *r, const void **rec, size_t *len, uint64_t *seq,
     if (rc == MMF__FRAME_OK)
       break;
     if (rc == MMF__FRAME_SEALED) {
-      rc = open_segment(r, r->seq);
+      rc = open_segment(r, r->seq, 1);
       if (rc)
         return rc;
       continue;
@@ -183,7 +186,7 @@ int mmf_log_seek(mmf_log *r, uint64_t seq) {
   base = bases[i - 1];
   free(bases);
   if (base != r->cur.first || !r->cur.map) {
-    rc = open_segment(r, base);
+    rc = open_segment(r, base, 0);
     if (rc)
       return rc;
   }

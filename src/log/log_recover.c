@@ -117,7 +117,7 @@ static int create_first(mmf_log *w, const mmf_log_options *o) {
     return MMF_ENOENT;
   w->segment_size =
       o->segment_size ? o->segment_size : MMF__LOG_DEFAULT_SEGMENT;
-  rc = mmf__log_seg_create(w->dir, 0, w->segment_size, &s, &oserr);
+  rc = mmf__log_seg_create(w->dir, 0, w->segment_size, 0, &s, &oserr);
   if (!rc) {
     rc = mmf__log_push(w, &s);
     if (rc)
@@ -147,6 +147,26 @@ static int read_heads(mmf_log *w, const uint64_t *bases, size_t n,
   return 0;
 }
 
+/* The complete segment before the first one walked must end where that
+ * one says (a seal, or no room left there): a cheap check that the two
+ * follow each other, without walking the complete one. */
+static int check_link(mmf_log *w, const uint64_t *bases,
+                      const mmf__log_head *heads, size_t start) {
+  uint64_t at = heads[start].prev_end;
+  uint32_t word = MMF__LOG_SEAL;
+  int rc, oserr = 0;
+  if (start == 0)
+    return 0;
+  if (at < MMF__LOG_HEADER)
+    return MMF_ECORRUPT;
+  if (at + MMF__LOG_TAIL <= w->segment_size) {
+    rc = mmf__log_seg_read_word(w->dir, bases[start - 1], at, &word, &oserr);
+    if (rc)
+      return mmf__log_fail(w, rc, oserr);
+  }
+  return word == MMF__LOG_SEAL ? 0 : MMF_ECORRUPT;
+}
+
 /* Walk segments bases[start..n); leaves the one to append to in w. */
 static int walk_tail(mmf_log *w, const uint64_t *bases,
                      const mmf__log_head *heads, size_t start, size_t n) {
@@ -173,7 +193,8 @@ static int walk_tail(mmf_log *w, const uint64_t *bases,
      * page cache only. */
     s.end = s.published = j.off;
     s.next_seq = j.seq;
-    next_follows = !last && bases[k + 1] == j.seq && j.state != MMF_ECORRUPT;
+    next_follows = !last && bases[k + 1] == j.seq &&
+                   heads[k + 1].prev_end == j.off && j.state != MMF_ECORRUPT;
     if (next_follows) {
       /* Whole: seal it again if the seal was lost, make it durable (a
        * process crash leaves it in the page cache only), mark it. */
@@ -229,6 +250,8 @@ int mmf__log_recover(mmf_log *w, const mmf_log_options *o) {
     return MMF_ENOMEM;
   }
   rc = read_heads(w, bases, n, heads, &start);
+  if (!rc)
+    rc = check_link(w, bases, heads, start);
   if (!rc)
     rc = walk_tail(w, bases, heads, start, n);
   free(heads);

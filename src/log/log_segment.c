@@ -171,6 +171,29 @@ int mmf__log_seg_read_head(const char *dir, uint64_t base, mmf__log_head *h,
   return 0;
 }
 
+int mmf__log_seg_read_word(const char *dir, uint64_t base, uint64_t off,
+                           uint32_t *word, int *oserr) {
+  unsigned char b[4];
+  char *path = mmf__log_seg_path(dir, base);
+  mmf__file f;
+  size_t got = 0;
+  int rc, created;
+  *word = 0;
+  if (!path)
+    return MMF_ENOMEM;
+  rc = mmf__os_open(path, 0, 0, &f, &created, oserr);
+  free(path);
+  if (rc)
+    return rc;
+  rc = mmf__os_read(f, (int64_t)off, b, sizeof b, &got, oserr);
+  mmf__os_close(&f);
+  if (!rc && got != sizeof b)
+    rc = MMF_ECORRUPT;
+  if (!rc)
+    *word = mmf__le32(b);
+  return rc;
+}
+
 /* Map the open segment file f for mode into *s. The map owns f. */
 static int map_seg(mmf__file f, int mode, const mmf__log_head *h,
                    mmf__log_seg *s, int *oserr) {
@@ -244,7 +267,7 @@ static int make_tmp(mmf__file *f, const mmf__log_head *h, int *oserr) {
 }
 
 int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
-                        mmf__log_seg *s, int *oserr) {
+                        uint64_t prev_end, mmf__log_seg *s, int *oserr) {
   mmf__log_head h;
   char *tmp = join(dir, base, TMP_SUFFIX), *path = mmf__log_seg_path(dir, base);
   mmf__file f = {MMF__NO_FILE};
@@ -256,6 +279,7 @@ int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
   }
   h.segment_size = size;
   h.base = base;
+  h.prev_end = prev_end;
   h.salt = mmf__log_new_salt(base);
   rc = mmf__os_open(tmp, 1, 1, &f, &created, oserr);
   if (rc)

@@ -139,7 +139,8 @@ static int roll(mmf_log *w) {
   rc = bound_unsynced(w);
   if (rc)
     return rc;
-  rc = mmf__log_seg_create(w->dir, w->next_seq, w->segment_size, &s, &oserr);
+  rc = mmf__log_seg_create(w->dir, w->next_seq, w->segment_size,
+                           mmf__log_tail(w)->end, &s, &oserr);
   if (rc)
     return mmf__log_fail(w, rc, oserr);
   rc = mmf__log_push(w, &s);
