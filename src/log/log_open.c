@@ -72,7 +72,8 @@ static int take_lock(mmf_log *w, int *oserr) {
     return MMF_ENOMEM;
   memcpy(path, w->dir, n - sizeof "/" LOCK_NAME);
   memcpy(path + n - sizeof "/" LOCK_NAME, "/" LOCK_NAME, sizeof "/" LOCK_NAME);
-  rc = mmf__os_open(path, 1, 1, &w->lock, &created, oserr);
+  rc = mmf__os_open(path, MMF__OPEN_WRITE | MMF__OPEN_CREATE, &w->lock,
+                    &created, oserr);
   free(path);
   if (!rc)
     rc = mmf__os_try_lock(w->lock, oserr);

@@ -101,7 +101,7 @@ static int remove_after(mmf_log *w, const uint64_t *bases, size_t from,
     char *path = mmf__log_seg_path(w->dir, bases[i - 1]);
     if (!path)
       return MMF_ENOMEM;
-    rc = mmf__os_unlink(path, &oserr);
+    rc = mmf__os_remove(path, &oserr);
     free(path);
   }
   if (!rc)

@@ -125,7 +125,7 @@ static int remove_tmp(void *ctx, const char *name) {
   if (!path)
     return MMF_ENOMEM;
   if (!t->rc)
-    t->rc = mmf__os_unlink(path, &t->oserr);
+    t->rc = mmf__os_remove(path, &t->oserr);
   free(path);
   return 0;
 }
@@ -152,7 +152,7 @@ int mmf__log_seg_read_head(const char *dir, uint64_t base, mmf__log_head *h,
   memset(h, 0, sizeof *h);
   if (!path)
     return MMF_ENOMEM;
-  rc = mmf__os_open(path, 0, 0, &f, &created, oserr);
+  rc = mmf__os_open(path, 0, &f, &created, oserr);
   free(path);
   if (rc)
     return rc;
@@ -181,7 +181,7 @@ int mmf__log_seg_read_word(const char *dir, uint64_t base, uint64_t off,
   *word = 0;
   if (!path)
     return MMF_ENOMEM;
-  rc = mmf__os_open(path, 0, 0, &f, &created, oserr);
+  rc = mmf__os_open(path, 0, &f, &created, oserr);
   free(path);
   if (rc)
     return rc;
@@ -227,7 +227,8 @@ int mmf__log_seg_map(const char *dir, uint64_t base, const mmf__log_head *h,
   memset(s, 0, sizeof *s);
   if (!path)
     return MMF_ENOMEM;
-  rc = mmf__os_open(path, mode == MMF_WRITE, 0, &f, &created, oserr);
+  rc = mmf__os_open(path, mode == MMF_WRITE ? MMF__OPEN_WRITE : 0, &f, &created,
+                    oserr);
   free(path);
   if (rc)
     return rc;
@@ -281,7 +282,11 @@ int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
   h.base = base;
   h.prev_end = prev_end;
   h.salt = mmf__log_new_salt(base);
-  rc = mmf__os_open(tmp, 1, 1, &f, &created, oserr);
+  /* A leftover of this name from a failed attempt holds old bytes. */
+  (void)mmf__os_remove(tmp, NULL);
+  rc = mmf__os_open(tmp,
+                    MMF__OPEN_WRITE | MMF__OPEN_CREATE | MMF__OPEN_EXCLUSIVE,
+                    &f, &created, oserr);
   if (rc)
     goto out;
   rc = make_tmp(&f, &h, oserr);
@@ -289,7 +294,7 @@ int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
     rc = mmf__os_rename(tmp, path, oserr);
   if (rc) {
     mmf__os_close(&f);
-    (void)mmf__os_unlink(tmp, NULL);
+    (void)mmf__os_remove(tmp, NULL);
     goto out;
   }
   /* The new name must be durable before any record in it is promised. */
@@ -300,7 +305,7 @@ int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
   }
   if (rc) {
     mmf__os_close(&f);
-    (void)mmf__os_unlink(path, NULL);
+    (void)mmf__os_remove(path, NULL);
   }
 out:
   free(tmp);

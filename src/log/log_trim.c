@@ -5,8 +5,7 @@
  * one with a hole. The segment appended to always stays, and so does the
  * one holding record seq. A removed segment's disk space comes back once
  * no reader maps it (POSIX); Windows refuses to remove a file some
- * process maps (MMF_EBUSY from the backend): the trim stops there and a
- * later one goes on.
+ * process maps: the trim stops there and a later one goes on.
  */
 #include <stdlib.h>
 
@@ -49,9 +48,12 @@ int mmf_log_trim(mmf_log *w, uint64_t seq) {
       break;
     }
     forget(w, bases[i]);
-    rc = mmf__os_unlink(path, &oserr);
+    rc = mmf__os_remove(path, &oserr);
     free(path);
-    if (rc == MMF_EBUSY) {
+    /* Windows refuses while the file is mapped (access denied or a
+     * sharing violation): later. (POSIX unlink cannot be denied here: the
+     * writer made these files in this directory.) */
+    if (rc == MMF_EBUSY || rc == MMF_EACCES) {
       rc = 0;
       break;
     }

@@ -1,6 +1,5 @@
 /*
- * dir_posix.c - directories for the log: make, list, sync; remove and
- * rename files.
+ * dir_posix.c - directories for the log: make, list, sync; rename files.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,10 +54,6 @@ int mmf__os_list_dir(const char *path, int (*fn)(void *ctx, const char *name),
   }
   mmf__sys.closedir(d);
   return rc;
-}
-
-int mmf__os_unlink(const char *path, int *oserr) {
-  return mmf__sys.unlink(path) == 0 ? 0 : fail(oserr, errno);
 }
 
 int mmf__os_rename(const char *from, const char *to, int *oserr) {

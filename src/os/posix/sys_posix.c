@@ -14,6 +14,9 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
   return open(path, flags, mode);
@@ -43,6 +46,25 @@ static int sys_mincore(void *addr, size_t len, unsigned char *vec) {
   return mincore(addr, len, (char *)vec);
 #else
   return mincore(addr, len, vec);
+#endif
+}
+
+static int sys_getrlimit(int resource, struct rlimit *rl) {
+  return getrlimit(resource, rl);
+}
+
+static int sys_fs_type(int fd, long *type) {
+#if defined(__linux__)
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0)
+    return -1;
+  *type = (long)st.f_type;
+  return 0;
+#else
+  (void)fd;
+  *type = 0;
+  errno = ENOSYS;
+  return -1;
 #endif
 }
 
@@ -89,12 +111,14 @@ static int sys_mkdir(const char *path, mode_t mode) {
     .fsync = fsync, .fstatvfs = fstatvfs, .mmap = mmap, .munmap = munmap,      \
     .mremap = MMF__MREMAP, .msync = msync, .madvise = madvise,                 \
     .mprotect = mprotect, .mincore = sys_mincore, .mlock = mlock,              \
-    .munlock = munlock, .pwrite = pwrite, .fdatasync = sys_fdatasync,          \
-    .mkdir = sys_mkdir, .unlink = unlink, .rename = rename,                    \
+    .munlock = munlock, .getrlimit = sys_getrlimit, .lseek = lseek,            \
+    .unlink = unlink, .fs_type = sys_fs_type, .pwrite = pwrite,                \
+    .fdatasync = sys_fdatasync, .mkdir = sys_mkdir, .rename = rename,          \
     .opendir = opendir, .readdir = readdir, .closedir = closedir,              \
     .lock_nowait = sys_lock_nowait                                             \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYSCALLS_REAL;
 
+/* A copy, not a reference, so tests can change entries. */
 mmf__syscalls mmf__sys = MMF__SYSCALLS_REAL;

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -38,11 +39,16 @@ typedef struct mmf__syscalls {
   int (*mincore)(void *addr, size_t len, unsigned char *vec);
   int (*mlock)(const void *addr, size_t len);
   int (*munlock)(const void *addr, size_t len);
+  int (*getrlimit)(int resource, struct rlimit *rl);
+  off_t (*lseek)(int fd, off_t off, int whence);
+  int (*unlink)(const char *path);
+  /* The filesystem type of fd (statfs f_type), into *type; -1 and errno
+   * where the OS cannot tell. */
+  int (*fs_type)(int fd, long *type);
   /* The log: whole-file writes, directories and the writer lock. */
   ssize_t (*pwrite)(int fd, const void *buf, size_t n, off_t off);
   int (*fdatasync)(int fd);
   int (*mkdir)(const char *path, mode_t mode);
-  int (*unlink)(const char *path);
   int (*rename)(const char *from, const char *to);
   DIR *(*opendir)(const char *path);
   struct dirent *(*readdir)(DIR *d); /* NULL and errno 0 at the end */

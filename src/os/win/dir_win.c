@@ -1,6 +1,5 @@
 /*
- * dir_win.c - directories for the log: make, list, sync; remove and
- * rename files.
+ * dir_win.c - directories for the log: make, list, sync; rename files.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -93,30 +92,6 @@ int mmf__os_list_dir(const char *path, int (*fn)(void *ctx, const char *name),
     rc = mmf__win_fail_last(oserr);
   mmf__sys.FindClose(h);
   return rc;
-}
-
-int mmf__os_unlink(const char *path, int *oserr) {
-  wchar_t *w;
-  DWORD e;
-  int rc = mmf__win_wide_path(path, &w, oserr);
-  if (rc)
-    return rc;
-  if (mmf__sys.DeleteFileW(w)) {
-    free(w);
-    return 0;
-  }
-  e = GetLastError();
-  free(w);
-  /* A file mapped or open without FILE_SHARE_DELETE somewhere cannot be
-   * removed now (POSIX would unlink it and keep the bytes for the
-   * mapping); the log's trim tries again later. */
-  if (e == ERROR_ACCESS_DENIED || e == ERROR_SHARING_VIOLATION ||
-      e == ERROR_USER_MAPPED_FILE) {
-    if (oserr)
-      *oserr = (int)e;
-    return MMF_EBUSY;
-  }
-  return mmf__win_fail(oserr, e);
 }
 
 int mmf__os_rename(const char *from, const char *to, int *oserr) {

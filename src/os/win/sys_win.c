@@ -99,6 +99,8 @@ static HANDLE WINAPI sys_CreateFileW(LPCWSTR path, DWORD access, DWORD share,
 
 static BOOL WINAPI sys_CloseHandle(HANDLE h) { return CloseHandle(h); }
 
+static BOOL WINAPI sys_DeleteFileW(LPCWSTR path) { return DeleteFileW(path); }
+
 static BOOL WINAPI sys_DuplicateHandle(HANDLE from_process, HANDLE h,
                                        HANDLE to_process, LPHANDLE out,
                                        DWORD access, BOOL inherit,
@@ -262,8 +264,8 @@ static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
         sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
         sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
         sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
-        sys_WriteFile, sys_CreateDirectoryW, sys_FindFirstFileW,               \
-        sys_FindNextFileW, sys_FindClose, sys_DeleteFileW, sys_MoveFileExW,    \
+        sys_DeleteFileW, sys_WriteFile, sys_CreateDirectoryW,                  \
+        sys_FindFirstFileW, sys_FindNextFileW, sys_FindClose, sys_MoveFileExW, \
         sys_LockFileEx                                                         \
   }
 

@@ -76,6 +76,7 @@ typedef struct mmf__syscalls {
    * FileFsFullSizeInformation). */
   BOOL(WINAPI *GetHandleAccess)(HANDLE h, DWORD *access);
   BOOL(WINAPI *GetVolumeFreeBytes)(HANDLE h, ULONGLONG *bytes);
+  BOOL(WINAPI *DeleteFileW)(LPCWSTR path);
   /* The log: whole-file writes, directories and the writer lock. */
   BOOL(WINAPI *WriteFile)
   (HANDLE h, LPCVOID buf, DWORD n, LPDWORD done, LPOVERLAPPED ov);
@@ -83,7 +84,6 @@ typedef struct mmf__syscalls {
   HANDLE(WINAPI *FindFirstFileW)(LPCWSTR pattern, LPWIN32_FIND_DATAW data);
   BOOL(WINAPI *FindNextFileW)(HANDLE find, LPWIN32_FIND_DATAW data);
   BOOL(WINAPI *FindClose)(HANDLE find);
-  BOOL(WINAPI *DeleteFileW)(LPCWSTR path);
   BOOL(WINAPI *MoveFileExW)(LPCWSTR from, LPCWSTR to, DWORD flags);
   BOOL(WINAPI *LockFileEx)
   (HANDLE h, DWORD flags, DWORD reserved, DWORD low, DWORD high,
