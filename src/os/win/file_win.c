@@ -121,7 +121,7 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
 
 int mmf__os_remove(const char *path, int *oserr) {
   wchar_t *w;
-  int rc = wide_path(path, &w, oserr);
+  int rc = mmf__win_wide_path(path, &w, oserr);
   if (rc)
     return rc;
   if (!mmf__sys.DeleteFileW(w))

@@ -244,8 +244,6 @@ static BOOL WINAPI sys_FindNextFileW(HANDLE find, LPWIN32_FIND_DATAW data) {
 
 static BOOL WINAPI sys_FindClose(HANDLE find) { return FindClose(find); }
 
-static BOOL WINAPI sys_DeleteFileW(LPCWSTR path) { return DeleteFileW(path); }
-
 static BOOL WINAPI sys_MoveFileExW(LPCWSTR from, LPCWSTR to, DWORD flags) {
   return MoveFileExW(from, to, flags);
 }
