@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log/crc32c.h"
 #include "log/log_internal.h"
@@ -1313,4 +1314,61 @@ TEST(every_failing_call_is_a_code_and_loses_nothing_promised) {
   ASSERT_LT(n, 2000);
   ASSERT_GT(runs, 50);
 #endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Readers sleep                                                             */
+/* ------------------------------------------------------------------------ */
+
+TEST_CHILD(late_writer) {
+  mmf_log *w = NULL;
+  (void)argc;
+  if (mmf_log_open(&w, argv[1], MMF_WRITE, NULL) != 0)
+    return 3;
+  test_sleep_ms(300);
+  if (mmf_log_append(w, "late", 4, NULL) != 0 ||
+      mmf_log_commit(w, MMF_FLUSH_ASYNC) != 0)
+    return 4;
+  /* Then enough to fill the segment, so the reader sleeps at a seal. */
+  unsigned char big[30000];
+  memset(big, 1, sizeof big);
+  test_sleep_ms(100);
+  for (int i = 0; i < 3; i++)
+    if (mmf_log_append(w, big, sizeof big, NULL) != 0 ||
+        mmf_log_commit(w, MMF_FLUSH_ASYNC) != 0)
+      return 5;
+  return mmf_log_close(w) == 0 ? 0 : 6;
+}
+
+TEST(next_sleeps_until_a_commit_and_times_out) {
+  mmf_log *w = open_writer(SMALL_SEG), *r;
+  ASSERT_OK(mmf_log_close(w));
+  r = open_reader();
+  const void *rec;
+  size_t len;
+  uint64_t seq;
+  /* Nothing comes: MMF_EAGAIN after the timeout, with the CPU idle. */
+  clock_t c0 = clock();
+  ASSERT_ERR(mmf_log_next(r, &rec, &len, &seq, 200 * 1000000ll), MMF_EAGAIN);
+  double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+#ifndef _WIN32 /* clock() is wall time there */
+  test_note("CPU time of a 200 ms wait: %.1f ms", cpu * 1000);
+  ASSERT_TRUE(cpu < 0.1);
+#else
+  (void)cpu;
+#endif
+  /* A commit in another process wakes a reader waiting for ever, also
+   * across a segment change. */
+  const char *args[] = {logdir(), NULL};
+  test_proc p = test_spawn("late_writer", args);
+  ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, -1));
+  ASSERT_EQ_U(seq, 0);
+  ASSERT_MEMEQ(rec, "late", 4);
+  for (uint64_t s = 1; s <= 3; s++) {
+    ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, -1));
+    ASSERT_EQ_U(seq, s);
+    ASSERT_EQ_U(len, 30000);
+  }
+  ASSERT_EQ(test_wait(p), 0);
+  ASSERT_OK(mmf_log_close(r));
 }

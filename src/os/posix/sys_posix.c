@@ -16,6 +16,8 @@
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/vfs.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
@@ -103,6 +105,38 @@ static int sys_mkdir(const char *path, mode_t mode) {
   return mkdir(path, mode);
 }
 
+#if defined(__linux__)
+/* A 32-bit process built with a 64-bit time_t must use the time64 call,
+ * which reads the timespec it was given. */
+static long futex_call(uint32_t *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t val3) {
+#if defined(SYS_futex_time64)
+  if (sizeof ts->tv_sec > sizeof(long))
+    return syscall(SYS_futex_time64, addr, op, val, ts, NULL, val3);
+#endif
+  return syscall(SYS_futex, addr, op, val, ts, NULL, val3);
+}
+
+/* No FUTEX_PRIVATE_FLAG: the word is shared with other processes, and
+ * the kernel keys it on the file (or shared memory) and offset behind the
+ * address. WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a
+ * wait interrupted by a signal resumes with the same deadline. */
+static int sys_futex_wait(uint32_t *addr, uint32_t val,
+                          const struct timespec *deadline) {
+  return (int)futex_call(addr, FUTEX_WAIT_BITSET, val, deadline,
+                         FUTEX_BITSET_MATCH_ANY);
+}
+
+static int sys_futex_wake(uint32_t *addr, int count) {
+  return (int)futex_call(addr, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+}
+#define MMF__FUTEX_WAIT sys_futex_wait
+#define MMF__FUTEX_WAKE sys_futex_wake
+#else
+#define MMF__FUTEX_WAIT NULL
+#define MMF__FUTEX_WAKE NULL
+#endif
+
 #define MMF__SYSCALLS_REAL                                                     \
   {                                                                            \
     .open = sys_open, .close = close, .fstat = fstat,                          \
@@ -115,7 +149,9 @@ static int sys_mkdir(const char *path, mode_t mode) {
     .unlink = unlink, .fs_type = sys_fs_type, .pwrite = pwrite,                \
     .fdatasync = sys_fdatasync, .mkdir = sys_mkdir, .rename = rename,          \
     .opendir = opendir, .readdir = readdir, .closedir = closedir,              \
-    .lock_nowait = sys_lock_nowait                                             \
+    .lock_nowait = sys_lock_nowait, .futex_wait = MMF__FUTEX_WAIT,             \
+    .futex_wake = MMF__FUTEX_WAKE, .clock_gettime = clock_gettime,             \
+    .nanosleep = nanosleep                                                     \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYSCALLS_REAL;

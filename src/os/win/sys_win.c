@@ -253,6 +253,30 @@ static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
   return LockFileEx(h, flags, reserved, low, high, ov);
 }
 
+static BOOL WINAPI
+sys_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
+  return GetFileInformationByHandle(h, info);
+}
+
+static HANDLE WINAPI sys_OpenFileMappingW(DWORD access, BOOL inherit,
+                                          LPCWSTR name) {
+  return OpenFileMappingW(access, inherit, name);
+}
+
+static HANDLE WINAPI sys_CreateSemaphoreW(LPSECURITY_ATTRIBUTES sa,
+                                          LONG initial, LONG max,
+                                          LPCWSTR name) {
+  return CreateSemaphoreW(sa, initial, max, name);
+}
+
+static BOOL WINAPI sys_ReleaseSemaphore(HANDLE h, LONG n, LPLONG previous) {
+  return ReleaseSemaphore(h, n, previous);
+}
+
+static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
+  return WaitForSingleObject(h, ms);
+}
+
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
     sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
@@ -264,7 +288,8 @@ static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
         sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
         sys_DeleteFileW, sys_WriteFile, sys_CreateDirectoryW,                  \
         sys_FindFirstFileW, sys_FindNextFileW, sys_FindClose, sys_MoveFileExW, \
-        sys_LockFileEx                                                         \
+        sys_LockFileEx, sys_GetFileInformationByHandle, sys_OpenFileMappingW,  \
+        sys_CreateSemaphoreW, sys_ReleaseSemaphore, sys_WaitForSingleObject    \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
