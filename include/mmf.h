@@ -1259,8 +1259,9 @@ MMF_API int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
  *    made durable when a segment is created, whatever the level.
  * Only records whose commit returned 0 are promised: after a crash the log
  * holds every record whose SYNC or FULL commit returned 0, possibly some
- * later ones, and nothing else. Records appended and never committed may
- * or may not be found after a crash; they are never visible before.
+ * later committed ones, and nothing else. Records appended and never
+ * committed are never visible and never found again (their commit words
+ * were never stored).
  *
  * Latched errors. When a commit fails to make data durable (an I/O error,
  * a full disk), the OS may already have marked the pages clean: a retried
@@ -1298,6 +1299,11 @@ MMF_API int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
  *
  * Threads. A log handle is used by one thread at a time; any number of
  * handles (a writer and readers) may live in one process.
+ *
+ * Address space. The writer maps the segment it appends to (and up to two
+ * rolled ones waiting for a sync); a reader maps one segment at a time. So
+ * a 32-bit process needs segment_size bytes of address space per handle,
+ * which the default of 64 MiB keeps small.
  *
  * Windows: the same files and bytes (a log written on one OS is read on
  * the other). A segment a reader still maps cannot be removed by

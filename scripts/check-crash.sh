@@ -247,30 +247,33 @@ round() {
 echo "check-crash: $runs rounds with SYNC commits, $control with ASYNC" \
   "(negative control); qemu accel=$accel, kernel $(basename "$vmlinuz")"
 start=$(date +%s)
-sync_lost=0
-sync_wrong=0
-sync_acked=0
-i=0
-while [ "$i" -lt "$runs" ]; do
-  i=$((i + 1))
-  r=$(round sync) || { echo "check-crash: FAILED (round $i did not run)"; exit 1; }
-  echo "check-crash: sync round $i: $r"
-  set -- $r
-  sync_acked=$((sync_acked + $2 + 1))
-  sync_lost=$((sync_lost + $4))
-  sync_wrong=$((sync_wrong + $6))
-done
-ctl_lost=0
-ctl_wrong=0
-i=0
-while [ "$i" -lt "$control" ]; do
-  i=$((i + 1))
-  r=$(round async) || { echo "check-crash: FAILED (control round $i did not run)"; exit 1; }
-  echo "check-crash: async round $i: $r"
-  set -- $r
-  ctl_lost=$((ctl_lost + $4))
-  ctl_wrong=$((ctl_wrong + $6))
-done
+# series LEVEL ROUNDS: run the rounds; sets acked, lost and wrong (totals).
+series() {
+  acked=0
+  lost=0
+  wrong=0
+  i=0
+  while [ "$i" -lt "$2" ]; do
+    i=$((i + 1))
+    r=$(round "$1") || {
+      echo "check-crash: FAILED ($1 round $i did not run)"
+      exit 1
+    }
+    echo "check-crash: $1 round $i: $r"
+    # shellcheck disable=SC2086
+    set -- "$1" "$2" $r
+    acked=$((acked + $4 + 1))
+    lost=$((lost + $6))
+    wrong=$((wrong + $8))
+  done
+}
+series sync "$runs"
+sync_acked=$acked
+sync_lost=$lost
+sync_wrong=$wrong
+series async "$control"
+ctl_lost=$lost
+ctl_wrong=$wrong
 secs=$(($(date +%s) - start))
 echo "check-crash: SYNC: $runs rounds, $sync_acked acknowledged, $sync_lost" \
   "acknowledged but lost, $sync_wrong wrong records"

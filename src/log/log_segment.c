@@ -141,29 +141,40 @@ int mmf__log_remove_tmps(const char *dir, int *oserr) {
   return rc;
 }
 
-int mmf__log_seg_read_head(const char *dir, uint64_t base, mmf__log_head *h,
-                           int *oserr) {
-  unsigned char buf[MMF__LOG_H_COMPLETE + 4];
+/* Read n bytes at off of segment base (all of them, or MMF_ECORRUPT for a
+ * file that ends sooner); *fsize gets the file's size. */
+static int read_seg(const char *dir, uint64_t base, uint64_t off, void *buf,
+                    size_t n, uint64_t *fsize, int *oserr) {
   char *path = mmf__log_seg_path(dir, base);
   mmf__file f;
-  uint64_t fsize;
   size_t got = 0;
   int rc, created, kind;
-  memset(h, 0, sizeof *h);
+  *fsize = 0;
   if (!path)
     return MMF_ENOMEM;
   rc = mmf__os_open(path, 0, &f, &created, oserr);
   free(path);
   if (rc)
     return rc;
-  rc = mmf__os_stat(f, &kind, &fsize, oserr);
+  rc = mmf__os_stat(f, &kind, fsize, oserr);
   if (!rc)
-    rc = mmf__os_read(f, 0, buf, sizeof buf, &got, oserr);
+    rc = mmf__os_read(f, (int64_t)off, buf, n, &got, oserr);
   mmf__os_close(&f);
+  if (!rc && got != n)
+    rc = MMF_ECORRUPT;
+  return rc;
+}
+
+int mmf__log_seg_read_head(const char *dir, uint64_t base, mmf__log_head *h,
+                           int *oserr) {
+  unsigned char buf[MMF__LOG_H_COMPLETE + 4];
+  uint64_t fsize;
+  int rc = read_seg(dir, base, 0, buf, sizeof buf, &fsize, oserr);
+  memset(h, 0, sizeof *h);
   if (rc)
     return rc;
-  if (got != sizeof buf || mmf__log_head_decode(buf, h) != 0 ||
-      h->base != base || fsize != h->segment_size) {
+  if (mmf__log_head_decode(buf, h) != 0 || h->base != base ||
+      fsize != h->segment_size) {
     memset(h, 0, sizeof *h);
     return MMF_ECORRUPT;
   }
@@ -174,23 +185,9 @@ int mmf__log_seg_read_head(const char *dir, uint64_t base, mmf__log_head *h,
 int mmf__log_seg_read_word(const char *dir, uint64_t base, uint64_t off,
                            uint32_t *word, int *oserr) {
   unsigned char b[4];
-  char *path = mmf__log_seg_path(dir, base);
-  mmf__file f;
-  size_t got = 0;
-  int rc, created;
-  *word = 0;
-  if (!path)
-    return MMF_ENOMEM;
-  rc = mmf__os_open(path, 0, &f, &created, oserr);
-  free(path);
-  if (rc)
-    return rc;
-  rc = mmf__os_read(f, (int64_t)off, b, sizeof b, &got, oserr);
-  mmf__os_close(&f);
-  if (!rc && got != sizeof b)
-    rc = MMF_ECORRUPT;
-  if (!rc)
-    *word = mmf__le32(b);
+  uint64_t fsize;
+  int rc = read_seg(dir, base, off, b, sizeof b, &fsize, oserr);
+  *word = rc ? 0 : mmf__le32(b);
   return rc;
 }
 
