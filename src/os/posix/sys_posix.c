@@ -137,7 +137,8 @@ static int sys_futex_wake(uint32_t *addr, int count) {
 #define MMF__FUTEX_WAKE NULL
 #endif
 
-#define MMF__SYSCALLS_REAL                                                     \
+/* Designated, so that a new entry is one line wherever it goes. */
+#define MMF__SYS_ENTRIES                                                       \
   {                                                                            \
     .open = sys_open, .close = close, .fstat = fstat,                          \
     .fcntl_dupfd = sys_dupfd, .fcntl_getfl = sys_getfl, .read = read,          \
@@ -146,15 +147,14 @@ static int sys_futex_wake(uint32_t *addr, int count) {
     .mremap = MMF__MREMAP, .msync = msync, .madvise = madvise,                 \
     .mprotect = mprotect, .mincore = sys_mincore, .mlock = mlock,              \
     .munlock = munlock, .getrlimit = sys_getrlimit, .lseek = lseek,            \
-    .unlink = unlink, .fs_type = sys_fs_type, .pwrite = pwrite,                \
-    .fdatasync = sys_fdatasync, .mkdir = sys_mkdir, .rename = rename,          \
-    .opendir = opendir, .readdir = readdir, .closedir = closedir,              \
-    .lock_nowait = sys_lock_nowait, .futex_wait = MMF__FUTEX_WAIT,             \
+    .unlink = unlink, .fs_type = sys_fs_type, .futex_wait = MMF__FUTEX_WAIT,   \
     .futex_wake = MMF__FUTEX_WAKE, .clock_gettime = clock_gettime,             \
-    .nanosleep = nanosleep                                                     \
+    .nanosleep = nanosleep, .pwrite = pwrite, .fdatasync = sys_fdatasync,      \
+    .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
+    .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
   }
 
-const mmf__syscalls mmf__sys_real = MMF__SYSCALLS_REAL;
+const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;
 
 /* A copy, not a reference, so tests can change entries. */
-mmf__syscalls mmf__sys = MMF__SYSCALLS_REAL;
+mmf__syscalls mmf__sys = MMF__SYS_ENTRIES;
