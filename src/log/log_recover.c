@@ -56,14 +56,18 @@ static int find_last_nonzero(void *ctx) {
   zero_job *j = ctx;
   uint64_t at = j->s->size;
   const unsigned char *b = j->s->base;
-  /* Page by page from the end: an unwritten tail reads as zero pages. */
+  /* Page by page from the end, counting zero bytes with the scan kernels
+   * (an unwritten tail is most of a new segment). */
   while (at > j->from) {
-    uint64_t lo = at - j->from > 4096 ? at - 4096 : j->from, i;
-    for (i = at; i > lo; i--)
-      if (b[i - 1]) {
-        j->last = i;
-        return 0;
-      }
+    uint64_t lo = at - j->from > 4096 ? at - 4096 : j->from, zeros = 0, i;
+    (void)mmf_count_byte_mem(b + lo, (size_t)(at - lo), 0, &zeros);
+    if (zeros != at - lo) {
+      for (i = at; i > lo; i--)
+        if (b[i - 1]) {
+          j->last = i;
+          return 0;
+        }
+    }
     at = lo;
   }
   j->last = j->from;
