@@ -6,6 +6,7 @@
 
 #include "log/log_internal.h"
 #include "mmf_internal.h"
+#include "alloc.h"
 
 #define LOCK_NAME "lock"
 
@@ -30,16 +31,16 @@ static int check_options(int mode, const mmf_log_options *o) {
 }
 
 static mmf_log *new_handle(const char *dir, int mode) {
-  mmf_log *log = calloc(1, sizeof *log);
+  mmf_log *log = mmf__alloc.calloc(1, sizeof *log);
   size_t n = strlen(dir);
   if (!log)
     return NULL;
   /* Trailing slashes would double in the segment paths. */
   while (n > 1 && dir[n - 1] == '/')
     n--;
-  log->dir = malloc(n + 1);
+  log->dir = mmf__alloc.malloc(n + 1);
   if (!log->dir) {
-    free(log);
+    mmf__alloc.free(log);
     return NULL;
   }
   memcpy(log->dir, dir, n);
@@ -53,12 +54,12 @@ static void free_handle(mmf_log *log) {
   size_t i;
   for (i = 0; i < log->nsegs; i++)
     (void)mmf__log_seg_unmap(&log->segs[i]);
-  free(log->segs);
+  mmf__alloc.free(log->segs);
   if (log->cur.map)
     (void)mmf__log_seg_unmap(&log->cur);
   mmf__os_close(&log->lock);
-  free(log->dir);
-  free(log);
+  mmf__alloc.free(log->dir);
+  mmf__alloc.free(log);
 }
 
 /* Take the writer lock: the file "lock" in dir, locked while the writer
@@ -66,7 +67,7 @@ static void free_handle(mmf_log *log) {
  * dead writer is simply locked again. */
 static int take_lock(mmf_log *w, int *oserr) {
   size_t n = strlen(w->dir) + sizeof "/" LOCK_NAME;
-  char *path = malloc(n);
+  char *path = mmf__alloc.malloc(n);
   int rc, created;
   if (!path)
     return MMF_ENOMEM;
@@ -74,7 +75,7 @@ static int take_lock(mmf_log *w, int *oserr) {
   memcpy(path + n - sizeof "/" LOCK_NAME, "/" LOCK_NAME, sizeof "/" LOCK_NAME);
   rc = mmf__os_open(path, MMF__OPEN_WRITE | MMF__OPEN_CREATE, &w->lock,
                     &created, oserr);
-  free(path);
+  mmf__alloc.free(path);
   if (!rc)
     rc = mmf__os_try_lock(w->lock, oserr);
   return rc;
@@ -115,7 +116,7 @@ static int open_reader(mmf_log *r, int *oserr) {
   rc = mmf__log_seg_read_head(r->dir, bases[0], &h, oserr);
   if (!rc)
     rc = mmf__log_seg_map(r->dir, bases[0], &h, MMF_READ, &r->cur, oserr);
-  free(bases);
+  mmf__alloc.free(bases);
   if (rc)
     return rc;
   r->segment_size = h.segment_size;
@@ -200,6 +201,6 @@ int mmf_log_info(mmf_log *log, uint64_t *first, uint64_t *end,
     *end = log->mode == MMF_WRITE ? log->next_seq : log->seq;
   if (segments)
     *segments = n;
-  free(bases);
+  mmf__alloc.free(bases);
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "log/log_internal.h"
 #include "mmf_internal.h"
+#include "alloc.h"
 
 typedef struct look_job {
   mmf__log_seg *s;
@@ -177,14 +178,14 @@ int mmf_log_seek(mmf_log *r, uint64_t seq) {
   if (rc)
     return mmf__log_fail(r, rc, oserr);
   if (n == 0 || seq < bases[0]) {
-    free(bases);
+    mmf__alloc.free(bases);
     return MMF_ERANGE;
   }
   /* The last segment whose first record is at or before seq. */
   for (i = n; i > 1 && bases[i - 1] > seq; i--)
     ;
   base = bases[i - 1];
-  free(bases);
+  mmf__alloc.free(bases);
   if (base != r->cur.first || !r->cur.map) {
     rc = open_segment(r, base, 0);
     if (rc)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "log/log_internal.h"
+#include "alloc.h"
 
 /* Walk the frames of s from its header on: *off and *seq end at the first
  * place that holds no whole frame, *state says what is there. */
@@ -106,7 +107,7 @@ static int remove_after(mmf_log *w, const uint64_t *bases, size_t from,
     if (!path)
       return MMF_ENOMEM;
     rc = mmf__os_remove(path, &oserr);
-    free(path);
+    mmf__alloc.free(path);
   }
   if (!rc)
     rc = mmf__os_sync_dir(w->dir, &oserr);
@@ -245,12 +246,12 @@ int mmf__log_recover(mmf_log *w, const mmf_log_options *o) {
   if (rc)
     return mmf__log_fail(w, rc, oserr);
   if (n == 0) {
-    free(bases);
+    mmf__alloc.free(bases);
     return create_first(w, o);
   }
-  heads = calloc(n, sizeof *heads);
+  heads = mmf__alloc.calloc(n, sizeof *heads);
   if (!heads) {
-    free(bases);
+    mmf__alloc.free(bases);
     return MMF_ENOMEM;
   }
   rc = read_heads(w, bases, n, heads, &start);
@@ -258,7 +259,7 @@ int mmf__log_recover(mmf_log *w, const mmf_log_options *o) {
     rc = check_link(w, bases, heads, start);
   if (!rc)
     rc = walk_tail(w, bases, heads, start, n);
-  free(heads);
-  free(bases);
+  mmf__alloc.free(heads);
+  mmf__alloc.free(bases);
   return rc;
 }

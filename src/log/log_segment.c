@@ -18,6 +18,7 @@
 
 #include "log/log_internal.h"
 #include "mmf_internal.h"
+#include "alloc.h"
 
 #define SEG_SUFFIX ".seg"
 #define TMP_SUFFIX ".seg.tmp"
@@ -25,7 +26,7 @@
 
 static char *join(const char *dir, uint64_t base, const char *suffix) {
   size_t n = strlen(dir) + 1 + HEX_DIGITS + strlen(suffix) + 1;
-  char *p = malloc(n);
+  char *p = mmf__alloc.malloc(n);
   if (p)
     snprintf(p, n, "%s/%016llx%s", dir, (unsigned long long)base, suffix);
   return p;
@@ -74,7 +75,7 @@ static int collect(void *ctx, const char *name) {
     return 0;
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 16;
-    uint64_t *b = realloc(l->bases, cap * sizeof *b);
+    uint64_t *b = mmf__alloc.realloc(l->bases, cap * sizeof *b);
     if (!b)
       return MMF_ENOMEM;
     l->bases = b;
@@ -98,7 +99,7 @@ int mmf__log_list(const char *dir, uint64_t **bases, size_t *n, size_t *tmps,
   if (tmps)
     *tmps = 0;
   if (rc) {
-    free(l.bases);
+    mmf__alloc.free(l.bases);
     return rc;
   }
   if (l.n)
@@ -126,7 +127,7 @@ static int remove_tmp(void *ctx, const char *name) {
     return MMF_ENOMEM;
   if (!t->rc)
     t->rc = mmf__os_remove(path, &t->oserr);
-  free(path);
+  mmf__alloc.free(path);
   return 0;
 }
 
@@ -153,7 +154,7 @@ static int read_seg(const char *dir, uint64_t base, uint64_t off, void *buf,
   if (!path)
     return MMF_ENOMEM;
   rc = mmf__os_open(path, 0, &f, &created, oserr);
-  free(path);
+  mmf__alloc.free(path);
   if (rc)
     return rc;
   rc = mmf__os_stat(f, &kind, fsize, oserr);
@@ -226,7 +227,7 @@ int mmf__log_seg_map(const char *dir, uint64_t base, const mmf__log_head *h,
     return MMF_ENOMEM;
   rc = mmf__os_open(path, mode == MMF_WRITE ? MMF__OPEN_WRITE : 0, &f, &created,
                     oserr);
-  free(path);
+  mmf__alloc.free(path);
   if (rc)
     return rc;
   /* A segment cut short since its header was read would fault. */
@@ -305,7 +306,7 @@ int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
     (void)mmf__os_remove(path, NULL);
   }
 out:
-  free(tmp);
-  free(path);
+  mmf__alloc.free(tmp);
+  mmf__alloc.free(path);
   return rc;
 }

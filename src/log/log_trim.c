@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "log/log_internal.h"
+#include "alloc.h"
 
 /* Forget a segment the writer still holds (rolled, not yet synced: the
  * records are being dropped, so the sync is moot). */
@@ -49,7 +50,7 @@ int mmf_log_trim(mmf_log *w, uint64_t seq) {
     }
     forget(w, bases[i]);
     rc = mmf__os_remove(path, &oserr);
-    free(path);
+    mmf__alloc.free(path);
     /* Windows refuses while the file is mapped (access denied or a
      * sharing violation): later. (POSIX unlink cannot be denied here: the
      * writer made these files in this directory.) */
@@ -62,6 +63,6 @@ int mmf_log_trim(mmf_log *w, uint64_t seq) {
       break;
     }
   }
-  free(bases);
+  mmf__alloc.free(bases);
   return rc;
 }

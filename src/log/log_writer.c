@@ -22,6 +22,7 @@
 #include "log/log_internal.h"
 #include "mmf_internal.h"
 #include "os/guard.h"
+#include "alloc.h"
 
 /* Rolled segments that may wait for a sync (see above). */
 #define MAX_UNSYNCED 2
@@ -29,7 +30,7 @@
 int mmf__log_push(mmf_log *w, const mmf__log_seg *s) {
   if (w->nsegs == w->cap) {
     size_t cap = w->cap ? w->cap * 2 : 4;
-    mmf__log_seg *p = realloc(w->segs, cap * sizeof *p);
+    mmf__log_seg *p = mmf__alloc.realloc(w->segs, cap * sizeof *p);
     if (!p)
       return MMF_ENOMEM;
     w->segs = p;

@@ -6,6 +6,7 @@
 #include <wchar.h>
 
 #include "os/win/util_win.h"
+#include "alloc.h"
 
 int mmf__os_mkdir(const char *path, int *created, int *oserr) {
   wchar_t *w;
@@ -15,13 +16,13 @@ int mmf__os_mkdir(const char *path, int *created, int *oserr) {
   if (rc)
     return rc;
   if (mmf__sys.CreateDirectoryW(w, NULL)) {
-    free(w);
+    mmf__alloc.free(w);
     *created = 1;
     return 0;
   }
   e = GetLastError();
   attrs = GetFileAttributesW(w);
-  free(w);
+  mmf__alloc.free(w);
   if (e != ERROR_ALREADY_EXISTS)
     return mmf__win_fail(oserr, e);
   /* Something exists there: only a directory is a log. */
@@ -38,9 +39,9 @@ static char *narrow(const wchar_t *w) {
   char *s;
   if (n <= 0)
     return NULL;
-  s = malloc((size_t)n);
+  s = mmf__alloc.malloc((size_t)n);
   if (s && WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL) != n) {
-    free(s);
+    mmf__alloc.free(s);
     s = NULL;
   }
   return s;
@@ -49,23 +50,23 @@ static char *narrow(const wchar_t *w) {
 int mmf__os_list_dir(const char *path, int (*fn)(void *ctx, const char *name),
                      void *ctx, int *oserr) {
   size_t n = strlen(path);
-  char *pattern = malloc(n + 3);
+  char *pattern = mmf__alloc.malloc(n + 3);
   wchar_t *w;
   WIN32_FIND_DATAW fd;
   HANDLE h;
   int rc;
   DWORD e;
   if (!pattern)
-    return mmf__win_fail(oserr, ERROR_NOT_ENOUGH_MEMORY);
+    return mmf__alloc_failed(oserr);
   memcpy(pattern, path, n);
   memcpy(pattern + n, "\\*", 3);
   rc = mmf__win_wide_path(pattern, &w, oserr);
-  free(pattern);
+  mmf__alloc.free(pattern);
   if (rc)
     return rc;
   h = mmf__sys.FindFirstFileW(w, &fd);
   e = GetLastError();
-  free(w);
+  mmf__alloc.free(w);
   if (h == INVALID_HANDLE_VALUE) {
     /* An existing empty directory has at least "." and ".."; a path
      * through a file is ERROR_DIRECTORY or PATH_NOT_FOUND. */
@@ -84,7 +85,7 @@ int mmf__os_list_dir(const char *path, int (*fn)(void *ctx, const char *name),
       break;
     }
     rc = fn(ctx, name);
-    free(name);
+    mmf__alloc.free(name);
     if (rc)
       break;
   } while (mmf__sys.FindNextFileW(h, &fd));
@@ -101,7 +102,7 @@ int mmf__os_rename(const char *from, const char *to, int *oserr) {
     return rc;
   rc = mmf__win_wide_path(to, &wt, oserr);
   if (rc) {
-    free(wf);
+    mmf__alloc.free(wf);
     return rc;
   }
   /* WRITE_THROUGH: the rename is on disk when the call returns, which is
@@ -109,8 +110,8 @@ int mmf__os_rename(const char *from, const char *to, int *oserr) {
   if (!mmf__sys.MoveFileExW(wf, wt,
                             MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
     rc = mmf__win_fail_last(oserr);
-  free(wf);
-  free(wt);
+  mmf__alloc.free(wf);
+  mmf__alloc.free(wt);
   return rc;
 }
 
