@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "log/log_internal.h"
 #include "mmf_internal.h"
 #include "alloc.h"
