@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "log/log_internal.h"
 #include "alloc.h"
 
