@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "log/crc32c.h"
-#include "alloc.h"
+#include "os/alloc.h"
 #include "log/log_internal.h"
 
 #ifndef _WIN32

@@ -7,7 +7,6 @@
 #include "os/alloc.h"
 #include "log/log_internal.h"
 #include "mmf_internal.h"
-#include "alloc.h"
 
 #define LOCK_NAME "lock"
 

@@ -13,7 +13,6 @@
 #include "os/alloc.h"
 #include "log/log_internal.h"
 #include "mmf_internal.h"
-#include "alloc.h"
 
 typedef struct look_job {
   mmf__log_seg *s;

@@ -22,7 +22,6 @@
 
 #include "os/alloc.h"
 #include "log/log_internal.h"
-#include "alloc.h"
 
 /* Walk the frames of s from its header on: *off and *seq end at the first
  * place that holds no whole frame, *state says what is there. */

@@ -19,7 +19,6 @@
 #include "os/alloc.h"
 #include "log/log_internal.h"
 #include "mmf_internal.h"
-#include "alloc.h"
 
 #define SEG_SUFFIX ".seg"
 #define TMP_SUFFIX ".seg.tmp"

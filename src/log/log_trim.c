@@ -11,7 +11,6 @@
 
 #include "os/alloc.h"
 #include "log/log_internal.h"
-#include "alloc.h"
 
 /* Forget a segment the writer still holds (rolled, not yet synced: the
  * records are being dropped, so the sync is moot). */

@@ -23,7 +23,6 @@
 #include "log/log_internal.h"
 #include "mmf_internal.h"
 #include "os/guard.h"
-#include "alloc.h"
 
 /* Rolled segments that may wait for a sync (see above). */
 #define MAX_UNSYNCED 2

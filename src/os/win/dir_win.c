@@ -7,7 +7,6 @@
 
 #include "os/alloc.h"
 #include "os/win/util_win.h"
-#include "alloc.h"
 
 int mmf__os_mkdir(const char *path, int *created, int *oserr) {
   wchar_t *w;
