@@ -145,7 +145,7 @@ static double raw_append(size_t len, uint64_t n) {
   uint64_t size = mmf__log_frame_size(len) * n + 4096, off = 0;
   int fd = raw_fd(size);
   unsigned char *m =
-      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   double t;
   if (m == MAP_FAILED)
     die("mmap", 1);
@@ -154,7 +154,7 @@ static double raw_append(size_t len, uint64_t n) {
   for (uint64_t i = 0; i < n; i++)
     off += raw_frame(m + off, rec, len, i);
   t = now() - t;
-  munmap(m, size);
+  munmap(m, (size_t)size);
   close(fd);
   return t;
 }
@@ -184,7 +184,7 @@ static double log_commits(size_t len, int batch, int n, int level) {
 /* The raw peer: the same frames, one pwrite per commit, fdatasync. */
 static double raw_pwrite_commits(size_t len, int batch, int n) {
   unsigned char rec[1024], *buf;
-  size_t fsize = mmf__log_frame_size(len);
+  size_t fsize = (size_t)mmf__log_frame_size(len);
   uint64_t off = 0, seq = 0;
   int fd = raw_fd(fsize * (uint64_t)batch * (uint64_t)n + 4096);
   double t;
@@ -208,12 +208,12 @@ static double raw_pwrite_commits(size_t len, int batch, int n) {
 /* The other method: frames through a raw map, msync of the new bytes. */
 static double raw_msync_commits(size_t len, int batch, int n) {
   unsigned char rec[1024];
-  size_t fsize = mmf__log_frame_size(len);
+  size_t fsize = (size_t)mmf__log_frame_size(len);
   uint64_t size = fsize * (uint64_t)batch * (uint64_t)n + 8192, off = 0,
            synced = 0, seq = 0;
   int fd = raw_fd(size);
   unsigned char *m =
-      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   double t;
   memset(rec, 'c', sizeof rec);
   t = now();
@@ -221,12 +221,12 @@ static double raw_msync_commits(size_t len, int batch, int n) {
     for (int b = 0; b < batch; b++)
       off += raw_frame(m + off, rec, len, seq++);
     uint64_t from = synced & ~(uint64_t)4095;
-    if (msync(m + from, off - from, MS_SYNC) != 0)
+    if (msync(m + from, (size_t)(off - from), MS_SYNC) != 0)
       die("msync", 1);
     synced = off;
   }
   t = now() - t;
-  munmap(m, size);
+  munmap(m, (size_t)size);
   close(fd);
   return t;
 }
