@@ -10,6 +10,8 @@
 #define MMF_SYS_POSIX_H
 
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/resource.h>
 #include <stdint.h>
@@ -65,6 +67,13 @@ typedef struct mmf__syscalls {
   int (*futex_wake)(uint32_t *addr, int count);
   int (*clock_gettime)(clockid_t clock, struct timespec *ts);
   int (*nanosleep)(const struct timespec *req, struct timespec *rem);
+  /* The scans' worker threads. thread_create and thread_join return an
+   * errno value (0: done), as pthread_create and pthread_join do;
+   * thread_create runs fn(arg) on a small stack (256 KiB). thread_sigmask is
+   * pthread_sigmask. */
+  int (*thread_create)(pthread_t *t, void *(*fn)(void *arg), void *arg);
+  int (*thread_join)(pthread_t t);
+  int (*thread_sigmask)(int how, const sigset_t *set, sigset_t *old);
 } mmf__syscalls;
 
 /* The live table. */

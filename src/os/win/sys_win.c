@@ -277,6 +277,12 @@ static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
   return WaitForSingleObject(h, ms);
 }
 
+static HANDLE WINAPI sys_CreateThread(LPSECURITY_ATTRIBUTES sa, SIZE_T stack,
+                                      LPTHREAD_START_ROUTINE fn, LPVOID arg,
+                                      DWORD flags, LPDWORD id) {
+  return CreateThread(sa, stack, fn, arg, flags, id);
+}
+
 /* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
@@ -304,7 +310,7 @@ static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
     .WriteFile = sys_WriteFile, .CreateDirectoryW = sys_CreateDirectoryW,      \
     .FindFirstFileW = sys_FindFirstFileW, .FindNextFileW = sys_FindNextFileW,  \
     .FindClose = sys_FindClose, .MoveFileExW = sys_MoveFileExW,                \
-    .LockFileEx = sys_LockFileEx,                                              \
+    .LockFileEx = sys_LockFileEx, .CreateThread = sys_CreateThread,            \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

@@ -97,6 +97,10 @@ typedef struct mmf__syscalls {
   (LPSECURITY_ATTRIBUTES sa, LONG initial, LONG max, LPCWSTR name);
   BOOL(WINAPI *ReleaseSemaphore)(HANDLE h, LONG n, LPLONG previous);
   DWORD(WINAPI *WaitForSingleObject)(HANDLE h, DWORD ms);
+  /* The scans' worker threads (joined with WaitForSingleObject). */
+  HANDLE(WINAPI *CreateThread)
+  (LPSECURITY_ATTRIBUTES sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,
+   LPVOID arg, DWORD flags, LPDWORD id);
 } mmf__syscalls;
 
 /* The live table. */
