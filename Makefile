@@ -34,10 +34,13 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   with a message where gcc -m32 cannot link
 #   check-windows   mingw-w64 cross build (build-win/), ctest under wine64;
 #                   skipped with a message where mingw-w64 or wine is missing
-CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows
+#   check-musl      musl-gcc build, programs linked statically (build-musl/),
+#                   ctest natively; skipped where musl-gcc is missing
+CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
+  check-musl
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows format install clean bench
+  check-windows check-musl format install clean bench
 
 all: build
 
@@ -79,6 +82,9 @@ check-m32:
 check-windows:
 	sh scripts/check-windows.sh --skip-ok
 
+check-musl:
+	sh scripts/check-musl.sh --skip-ok
+
 format:
 	sh scripts/check-format.sh --fix
 
@@ -91,4 +97,4 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win
+	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-musl

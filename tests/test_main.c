@@ -1094,6 +1094,28 @@ static bool sanitizer_line(const char *line) {
 #endif
 }
 
+/* musl's allocator (mallocng) maps a fresh private anonymous region for a
+ * small allocation whenever its groups are empty, and unmaps it again as
+ * soon as the last block in it is freed, so even a warmed-up open/close
+ * changes the count. Under a C library other than glibc such lines (rw-p,
+ * no inode, no name) are not counted: file maps and placement
+ * reservations (---p) still are, and the glibc legs count private
+ * anonymous memory too. */
+static bool allocator_line(const char *line) {
+#if defined(__linux__) && !defined(__GLIBC__)
+  char perms[8] = "";
+  unsigned long inode = 1;
+  int name = -1;
+  if (sscanf(line, "%*s %7s %*s %*s %lu %n", perms, &inode, &name) < 2)
+    return false;
+  return strcmp(perms, "rw-p") == 0 && inode == 0 &&
+         (name < 0 || line[name] == '\0');
+#else
+  (void)line;
+  return false;
+#endif
+}
+
 /* Reads /proc/self/maps with read() into a stack buffer, so counting does
  * not allocate (an allocation could itself add a mapping). */
 static int scan_maps(const char *needle) {
@@ -1113,7 +1135,8 @@ static int scan_maps(const char *needle) {
         continue;
       }
       line[len] = '\0';
-      if (needle == NULL ? !sanitizer_line(line) : strstr(line, needle) != NULL)
+      if (needle == NULL ? !sanitizer_line(line) && !allocator_line(line)
+                         : strstr(line, needle) != NULL)
         lines++;
       len = 0;
     }

@@ -10,8 +10,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #if defined(__linux__)
-#include <linux/fs.h>
+/* BLKGETSIZE64 from the C library's header, not the kernel's linux/fs.h,
+ * which musl's toolchain does not see. */
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+/* glibc declares ioctl's request unsigned long, musl int (as POSIX does):
+ * the constant is converted for the one that needs it. */
+#if defined(__GLIBC__)
+#define BLK_SIZE_REQUEST BLKGETSIZE64
+#else
+#define BLK_SIZE_REQUEST (int)BLKGETSIZE64
+#endif
 #endif
 
 #include "os/os.h"
@@ -106,7 +115,7 @@ int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
     /* Block devices report size 0 in st_size. */
     if (S_ISBLK(st.st_mode)) {
       uint64_t bytes = 0;
-      if (ioctl((int)f.h, BLKGETSIZE64, &bytes) == 0)
+      if (ioctl((int)f.h, BLK_SIZE_REQUEST, &bytes) == 0)
         *size = bytes;
     }
 #endif
