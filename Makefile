@@ -36,11 +36,13 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   skipped with a message where mingw-w64 or wine is missing
 #   check-musl      musl-gcc build, programs linked statically (build-musl/),
 #                   ctest natively; skipped where musl-gcc is missing
+#   check-aarch64   aarch64-linux-gnu-gcc cross build (build-aarch64/), ctest
+#                   under qemu-aarch64-static; skipped where either is missing
 CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
-  check-musl
+  check-musl check-aarch64
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows check-musl format install clean bench
+  check-windows check-musl check-aarch64 format install clean bench
 
 all: build
 
@@ -85,6 +87,9 @@ check-windows:
 check-musl:
 	sh scripts/check-musl.sh --skip-ok
 
+check-aarch64:
+	sh scripts/check-aarch64.sh --skip-ok
+
 format:
 	sh scripts/check-format.sh --fix
 
@@ -97,4 +102,5 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-musl
+	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-musl \
+	  build-aarch64

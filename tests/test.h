@@ -389,6 +389,20 @@ int count_mappings_of(const char *needle);
  * (always -1 where there is no /proc, e.g. Windows). */
 long proc_status_kb(const char *key);
 
+/* Kernel behaviours an emulator does not reproduce. Each probes the raw
+ * system call, so wherever the system has the behaviour the library's own
+ * result is still checked. Windows: NULL / false. */
+/* Why path, a size-0 /proc file on Linux, is something else here (qemu-user
+ * answers open() of /proc/self/maps, cmdline, stat and auxv with a regular
+ * temporary file holding its own copy); NULL when it is the kernel's. */
+const char *test_proc_copied(const char *path);
+/* Whether mmap(MAP_POPULATE) leaves anonymous pages non-resident
+ * (qemu-user drops the flag). */
+bool test_populate_ignored(void);
+/* Whether mincore() fails with ENOMEM on a range holding a PROT_NONE page
+ * (qemu-user checks that the whole range is readable). */
+bool test_mincore_refuses_prot_none(void);
+
 /* ------------------------------------------------------------------------ */
 /* Child processes                                                           */
 /* ------------------------------------------------------------------------ */

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1046,6 +1047,15 @@ long proc_status_kb(const char *key) {
   return -1;
 }
 
+const char *test_proc_copied(const char *path) {
+  (void)path;
+  return NULL;
+}
+
+bool test_populate_ignored(void) { return false; }
+
+bool test_mincore_refuses_prot_none(void) { return false; }
+
 #else /* POSIX */
 
 size_t test_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
@@ -1170,6 +1180,59 @@ long proc_status_kb(const char *key) {
       p++;
   }
   return -1;
+}
+
+const char *test_proc_copied(const char *path) {
+  static char why[256];
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  int r = fstat(fd, &st);
+  close(fd);
+  if (r != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+    return NULL;
+  snprintf(why, sizeof why,
+           "%s opens as a regular file of %lld bytes here, a copy the "
+           "emulator (qemu-user) wrote, not the kernel's size-0 file",
+           path, (long long)st.st_size);
+  return why;
+}
+
+/* Resident pages of the 16-page anonymous mapping at p. */
+static int resident_pages(void *p) {
+  unsigned char vec[16];
+  int n = 0;
+  if (mincore(p, 16 * test_page_size(), (void *)vec) != 0)
+    return -1;
+  for (int i = 0; i < 16; i++)
+    n += vec[i] & 1;
+  return n;
+}
+
+bool test_populate_ignored(void) {
+#ifdef MAP_POPULATE
+  size_t len = 16 * test_page_size();
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  int n = resident_pages(p);
+  munmap(p, len);
+  return n >= 0 && n < 16;
+#else
+  return false;
+#endif
+}
+
+bool test_mincore_refuses_prot_none(void) {
+  size_t len = 16 * test_page_size();
+  void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  bool refused = resident_pages(p) < 0 && errno == ENOMEM;
+  munmap(p, len);
+  return refused;
 }
 
 #endif

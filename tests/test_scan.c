@@ -283,6 +283,16 @@ TEST(variants) {
       __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi"))
     ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_AVX512) != NULL);
 #endif
+#if defined(__aarch64__) && !defined(__AARCH64EB__)
+  /* NEON is baseline on AArch64: always built, always chosen unless
+   * MMF_SCAN_ISA says otherwise. */
+  ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_NEON) != NULL);
+  ASSERT_TRUE(mmf__scan_kernels_best()->isa == MMF__SCAN_NEON ||
+              getenv("MMF_SCAN_ISA") != NULL);
+#else
+  ASSERT_NULL(mmf__scan_kernels_for(MMF__SCAN_NEON));
+#endif
+  ASSERT_EQ(mmf__scan_isa_from_name("neon"), MMF__SCAN_NEON);
   ASSERT_EQ(mmf__scan_isa_from_name("avx2"), MMF__SCAN_AVX2);
   ASSERT_EQ(mmf__scan_isa_from_name("generic"), MMF__SCAN_GENERIC);
   ASSERT_EQ(mmf__scan_isa_from_name("avx3"), MMF__SCAN_ISA_COUNT);

@@ -77,6 +77,13 @@ static int cpu_runs(mmf__scan_isa isa) {
   return 0;
 }
 
+#elif defined(__aarch64__) || defined(_M_ARM64)
+
+/* Advanced SIMD is part of the AArch64 base architecture. */
+static int cpu_runs(mmf__scan_isa isa) {
+  return isa == MMF__SCAN_GENERIC || isa == MMF__SCAN_NEON;
+}
+
 #else
 
 static int cpu_runs(mmf__scan_isa isa) { return isa == MMF__SCAN_GENERIC; }
@@ -97,6 +104,9 @@ const mmf__scan_kernels *mmf__scan_kernels_for(mmf__scan_isa isa) {
   case MMF__SCAN_AVX512:
     k = mmf__scan_avx512_kernels();
     break;
+  case MMF__SCAN_NEON:
+    k = mmf__scan_neon_kernels();
+    break;
   default:
     return NULL;
   }
@@ -104,8 +114,8 @@ const mmf__scan_kernels *mmf__scan_kernels_for(mmf__scan_isa isa) {
 }
 
 mmf__scan_isa mmf__scan_isa_from_name(const char *s) {
-  static const char *const names[MMF__SCAN_ISA_COUNT] = {"generic", "sse2",
-                                                         "avx2", "avx512"};
+  static const char *const names[MMF__SCAN_ISA_COUNT] = {
+      "generic", "sse2", "avx2", "avx512", "neon"};
   for (int i = 0; s && i < (int)MMF__SCAN_ISA_COUNT; i++)
     if (strcmp(s, names[i]) == 0)
       return (mmf__scan_isa)i;
