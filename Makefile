@@ -38,11 +38,15 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   ctest natively; skipped where musl-gcc is missing
 #   check-aarch64   aarch64-linux-gnu-gcc cross build (build-aarch64/), ctest
 #                   under qemu-aarch64-static; skipped where either is missing
+#   check-macos     x86_64- and aarch64-macos builds with zig cc
+#                   (build-macos-*/): compiled and linked with -Werror, not
+#                   run; skipped where zig is missing
 CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
-  check-musl check-aarch64
+  check-musl check-aarch64 check-macos
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows check-musl check-aarch64 format install clean bench
+  check-windows check-musl check-aarch64 check-macos format install clean \
+  bench
 
 all: build
 
@@ -90,6 +94,9 @@ check-musl:
 check-aarch64:
 	sh scripts/check-aarch64.sh --skip-ok
 
+check-macos:
+	sh scripts/check-macos.sh --skip-ok
+
 format:
 	sh scripts/check-format.sh --fix
 
@@ -103,4 +110,4 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-musl \
-	  build-aarch64
+	  build-aarch64 build-macos-x86_64 build-macos-arm64

@@ -1612,10 +1612,18 @@ static void *deep_thread(void *arg) {
   void *lo, *mine;
   size_t size;
   stack_t old;
+#if defined(__APPLE__)
+  /* No pthread_getattr_np: the stack's top and size instead. */
+  (void)a;
+  size = pthread_get_stacksize_np(pthread_self());
+  lo = (char *)pthread_get_stackaddr_np(pthread_self()) - size;
+  int rc = 0;
+#else
   if (pthread_getattr_np(pthread_self(), &a) != 0)
     return NULL;
   int rc = pthread_attr_getstack(&a, &lo, &size);
   pthread_attr_destroy(&a);
+#endif
   if (rc != 0 || !(mine = push_altstack(&old)))
     return NULL;
   stack_floor = lo;

@@ -150,10 +150,18 @@ typedef struct mmf__fault {
 #endif
 #endif
 
-#if defined(__GNUC__) && !defined(MMF__SANITIZED)
+#if defined(__GNUC__) && !defined(MMF__SANITIZED) &&                           \
+    (!defined(__clang__) || defined(__x86_64__) || defined(__i386__))
 typedef void *mmf__jump_buf[5];
 #define MMF__SETJMP(b) __builtin_setjmp(b)
 #define MMF__LONGJMP(b) __builtin_longjmp(b, 1)
+#elif defined(__APPLE__) && !defined(MMF__SANITIZED)
+/* Clang has no __builtin_setjmp for arm64, and Apple's setjmp saves the
+ * signal mask with a system call on every arm; _setjmp saves none. */
+#include <setjmp.h>
+typedef jmp_buf mmf__jump_buf;
+#define MMF__SETJMP(b) _setjmp(b)
+#define MMF__LONGJMP(b) _longjmp(b, 1)
 #else
 /* Whether setjmp saves the signal mask does not matter: the handler puts
  * the mask back itself before it jumps. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -20,10 +21,39 @@ static int sys_dupfd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
 
 static int sys_getfl(int fd) { return fcntl(fd, F_GETFL); }
 
+#if defined(__APPLE__)
+/*
+ * macOS has no posix_fallocate. F_PREALLOCATE reserves blocks past the
+ * file's allocated end (F_PEOFPOSMODE: its length counts from there), so
+ * ask for what [0, off+len) needs beyond the blocks the file has: one
+ * contiguous extent if the volume has it, else any. It does not change the
+ * file's size; the caller has set that. Returns an errno, like
+ * posix_fallocate.
+ */
+static int sys_fallocate(int fd, off_t off, off_t len) {
+  struct stat st;
+  fstore_t store;
+  off_t have, want = off + len;
+  if (fstat(fd, &st) != 0)
+    return errno;
+  have = (off_t)st.st_blocks * 512;
+  if (want <= have)
+    return 0;
+  memset(&store, 0, sizeof store);
+  store.fst_flags = F_ALLOCATECONTIG | F_ALLOCATEALL;
+  store.fst_posmode = F_PEOFPOSMODE;
+  store.fst_length = want - have;
+  if (fcntl(fd, F_PREALLOCATE, &store) == 0)
+    return 0;
+  store.fst_flags = F_ALLOCATEALL;
+  return fcntl(fd, F_PREALLOCATE, &store) == 0 ? 0 : errno;
+}
+#else
 /* posix_fallocate returns the error instead of setting errno. */
 static int sys_fallocate(int fd, off_t off, off_t len) {
   return posix_fallocate(fd, off, len);
 }
+#endif
 
 #if defined(__linux__)
 static void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
