@@ -63,7 +63,9 @@ check:
 	@failed=; \
 	for leg in $(CHECK_LEGS); do \
 	  echo "=== make check: $$leg"; \
+	  t0=$$(date +%s); \
 	  $(MAKE) --no-print-directory $$leg || failed="$$failed $$leg"; \
+	  echo "=== make check: $$leg took $$(($$(date +%s) - t0)) s"; \
 	done; \
 	if [ -n "$$failed" ]; then \
 	  echo "=== make check: FAILED:$$failed"; exit 1; \

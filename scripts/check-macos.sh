@@ -120,6 +120,23 @@ for arch in $archs; do
     status=1
     continue
   fi
-  echo "check-macos: $arch-macos: built and linked $n Mach-O programs and libraries with -Werror (not run)"
+  # mmf.h from C99, C11 and C++11, as tests/consumer does where it can run.
+  for std in c99 c11 c++11; do
+    case $std in
+    c++*) cc=$tools/c++ lang=c++ ;;
+    *) cc=$tools/cc lang=c ;;
+    esac
+    if ! "$cc" -x "$lang" -std="$std" -Wall -Wextra -pedantic -Werror \
+      -I"$root/include" -o "$build/consumer-$std" \
+      "$root/tests/consumer/consumer_lang.c" -x none "$build/libmmf.a" \
+      >"$build/consumer-$std.log" 2>&1; then
+      cat "$build/consumer-$std.log"
+      echo "check-macos: $arch-macos: the consumer as $std FAILED"
+      status=1
+    else
+      n=$((n + 1))
+    fi
+  done
+  echo "check-macos: $arch-macos: built and linked $n Mach-O programs and libraries with -Werror, the consumer as C99, C11 and C++11 among them (not run)"
 done
 exit "$status"

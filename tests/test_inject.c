@@ -1209,6 +1209,69 @@ static void *mremap_fails_after_mlock(void *old, size_t old_len, size_t new_len,
 }
 #endif
 
+/* Where the OS has no mremap (macOS, the BSDs) a resize maps anew: shown
+ * here by taking mremap out of the table. Private bytes (anonymous memory,
+ * MMF_COPY edits) move with the map, a shrink stays in place (so shared
+ * memory stays shared), and a MMF_WRITE map shows the file. */
+TEST(resize_without_mremap) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  const size_t ps = test_page_size();
+  mmf__sys.mremap = NULL;
+  /* Private anonymous memory. */
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_anon(&m, 3 * ps, 0));
+  unsigned char *p = mmf_data(m);
+  for (size_t i = 0; i < 3 * ps; i++)
+    p[i] = (unsigned char)(i * 7 + 1);
+  ASSERT_OK(mmf_resize(m, 10 * ps));
+  p = mmf_data(m);
+  for (size_t i = 0; i < 3 * ps; i++)
+    ASSERT_EQ(p[i], (unsigned char)(i * 7 + 1));
+  for (size_t i = 3 * ps; i < 10 * ps; i++)
+    ASSERT_EQ(p[i], 0);
+  ASSERT_OK(mmf_resize(m, ps + 1));
+  ASSERT_TRUE(mmf_data(m) == p); /* in place */
+  ASSERT_EQ(p[ps], (unsigned char)(ps * 7 + 1));
+  ASSERT_OK(mmf_close(m));
+  /* Shared anonymous memory shrinks in place. */
+  ASSERT_OK(mmf_anon(&m, 4 * ps, MMF_SHARED));
+  p = mmf_data(m);
+  p[ps - 1] = 9;
+  ASSERT_OK(mmf_resize(m, ps));
+  ASSERT_TRUE(mmf_data(m) == p);
+  ASSERT_EQ(p[ps - 1], 9);
+  ASSERT_OK(mmf_close(m));
+  /* MMF_COPY: the edit moves with the map; the file never changes. */
+  write_pattern(fpath(), 8 * ps);
+  ASSERT_OK(mmf_open(&m, fpath(), MMF_COPY,
+                     &(mmf_options){.offset = 3, .length = 2 * ps}));
+  ((unsigned char *)mmf_data(m))[10] = 0xEE;
+  ASSERT_OK(mmf_resize(m, 6 * ps));
+  p = mmf_data(m);
+  ASSERT_EQ(p[10], 0xEE);
+  ASSERT_PAT(p, 3, 10);
+  ASSERT_PAT(p + 11, 3 + 11, 6 * ps - 11);
+  ASSERT_OK(mmf_close(m));
+  ASSERT_OK(mmf_open(&m, fpath(), MMF_READ, NULL));
+  ASSERT_PAT(mmf_data(m), 0, 8 * ps);
+  ASSERT_OK(mmf_close(m));
+  /* MMF_WRITE: the file grows and the map shows it. */
+  ASSERT_OK(mmf_open(&m, fpath(), MMF_WRITE,
+                     &(mmf_options){.offset = 1, .length = ps}));
+  ((unsigned char *)mmf_data(m))[0] = 0x11;
+  ASSERT_OK(mmf_resize(m, 9 * ps));
+  p = mmf_data(m);
+  ASSERT_EQ(p[0], 0x11);
+  ASSERT_PAT(p + 1, 2, 8 * ps - 2);
+  p[9 * ps - 1] = 0x22;
+  ASSERT_OK(mmf_close(m));
+  restore_real();
+  ASSERT_EQ(file_size(fpath()), 9 * ps + 1);
+#endif
+}
+
 /* A locked map whose resize cannot lock the new pages, and then cannot go
  * back to the old size either, is poisoned: every call but close returns
  * MMF_EPOISONED, its pointer stays inside a live mapping, and close

@@ -235,8 +235,20 @@ int mmf__os_remap(mmf__file f, int access, int shared, uint64_t off,
     return remap_placed(old_addr, old_len, new_len, off, new_addr, oserr);
   }
 #endif
-  /* No mremap: map the new size elsewhere, carry private bytes over by
-   * copying, then drop the old mapping. */
+  /* No mremap (macOS, the BSDs). Shrinking returns the tail pages: the
+   * mapping stays where it is, with its placement, and shared memory stays
+   * shared with the processes that map it too (a new region would not
+   * be). */
+  if (new_len <= old_len) {
+    size_t keep = page_round(new_len), had = page_round(old_len);
+    if (had > keep &&
+        mmf__sys.munmap((unsigned char *)old_addr + keep, had - keep) != 0)
+      return fail(oserr, errno);
+    *new_addr = old_addr;
+    return 0;
+  }
+  /* Growing maps the new size elsewhere, carries private bytes over by
+   * copying, then drops the old mapping. */
   if (f.h == MMF__NO_FILE)
     rc = mmf__os_map_anon(new_len, shared, 0, &p, oserr);
   else
