@@ -498,7 +498,6 @@ TEST(foreign_sigbus_outside_guard_kills) {
 #endif
 }
 
-#ifndef _WIN32
 /* ------------------------------------------------------------------------ */
 /* Threads that block SIGBUS                                                 */
 /* ------------------------------------------------------------------------ */
@@ -559,6 +558,7 @@ TEST(thread_blocking_sigbus_gets_codes) {
              "Windows has no signal masks: exceptions always reach mmf");
 }
 
+#ifndef _WIN32
 static int child_raise(void *arg) {
   no_core();
   arm_mmf();
