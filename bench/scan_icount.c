@@ -30,8 +30,7 @@ int main(int argc, char **argv) {
   n = (size_t)strtoull(argv[3], NULL, 10);
   p = malloc(n + 1);
   if (!k || !p) {
-    fprintf(stderr, "scan_icount: no variant %s here, or no memory\n",
-            argv[1]);
+    fprintf(stderr, "scan_icount: no variant %s here, or no memory\n", argv[1]);
     return 1;
   }
   for (i = 0; i < n; i++)
