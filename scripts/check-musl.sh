@@ -40,8 +40,7 @@ if ! "$cc" -static -o "$probe/p" "$probe/p.c" -lpthread >"$probe/log" 2>&1; then
 fi
 "$probe/p" || leg_skip "a static musl program does not run here"
 
-echo "check-musl: $("$cc" --version | head -n 1) with musl $(
-  "$cc" -print-file-name=libc.a | sed 's|/libc.a$||')"
+echo "check-musl: $cc ($(command -v "$cc")), gcc $("$cc" -dumpversion)"
 # shellcheck disable=SC2086
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMMF_WERROR=ON \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_EXE_LINKER_FLAGS=-static ${CMAKE_ARGS:-}
