@@ -402,6 +402,13 @@ bool test_populate_ignored(void);
 /* Whether mincore() fails with ENOMEM on a range holding a PROT_NONE page
  * (qemu-user checks that the whole range is readable). */
 bool test_mincore_refuses_prot_none(void);
+/* Whether setrlimit(RLIMIT_AS) succeeds but bounds nothing (qemu-user
+ * ignores it), probed in a child. */
+bool test_rlimit_as_ignored(void);
+/* Whether a SIGBUS fault (a page past the end of a file) that the thread
+ * blocks hangs instead of ending the process (qemu-user), probed in a
+ * child with a 3 s alarm. */
+bool test_blocked_fault_hangs(void);
 
 /* ------------------------------------------------------------------------ */
 /* Child processes                                                           */

@@ -27,6 +27,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1056,6 +1057,10 @@ bool test_populate_ignored(void) { return false; }
 
 bool test_mincore_refuses_prot_none(void) { return false; }
 
+bool test_rlimit_as_ignored(void) { return false; }
+
+bool test_blocked_fault_hangs(void) { return false; }
+
 #else /* POSIX */
 
 size_t test_page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
@@ -1233,6 +1238,58 @@ bool test_mincore_refuses_prot_none(void) {
   bool refused = resident_pages(p) < 0 && errno == ENOMEM;
   munmap(p, len);
   return refused;
+}
+
+/* Runs fn in a child; its exit status, or 128 + the signal that ended it. */
+static int probe_in_child(int (*fn)(void)) {
+  int st;
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0)
+    _exit(fn());
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* 1 when a 1 GiB RLIMIT_AS still lets a 2 GiB reservation through. */
+static int reserve_past_rlimit_as(void) {
+  struct rlimit rl = {(rlim_t)1 << 30, (rlim_t)1 << 30};
+  if (setrlimit(RLIMIT_AS, &rl) != 0)
+    return 2;
+  return mmap(NULL, (size_t)1 << 31, PROT_NONE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != MAP_FAILED;
+}
+
+bool test_rlimit_as_ignored(void) {
+  return probe_in_child(reserve_past_rlimit_as) == 1;
+}
+
+/* Reads a page its file no longer holds with every signal but SIGALRM
+ * blocked: the kernel ends the process with SIGBUS; the alarm ends a
+ * hang. */
+static int fault_while_blocked(void) {
+  size_t ps = test_page_size();
+  sigset_t all;
+  volatile unsigned char *p;
+  int fd = open(test_path("blocked-fault-probe"), O_RDWR | O_CREAT, 0600);
+  if (fd < 0 || ftruncate(fd, (off_t)(2 * ps)) != 0)
+    return 2;
+  p = mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED || ftruncate(fd, 0) != 0)
+    return 2;
+  sigfillset(&all);
+  sigdelset(&all, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  alarm(3);
+  return p[ps];
+}
+
+bool test_blocked_fault_hangs(void) {
+  bool hangs = probe_in_child(fault_while_blocked) == 128 + SIGALRM;
+  unlink(test_path("blocked-fault-probe"));
+  return hangs;
 }
 
 #endif

@@ -9,7 +9,8 @@
 #
 # EMULATOR (split at spaces) runs MMF, a build of the tool for another
 # system, on this host: $MMF is then a wrapper that starts it through
-# EMULATOR. qemu-user (a Linux build for another CPU) needs nothing more.
+# EMULATOR, and MMF_CLI_EMULATED=1 makes long loops take a sample (pick in
+# lib.sh). qemu-user (a Linux build for another CPU) needs nothing more.
 # For Wine (/usr/lib/wine/wine64, a Windows build), MMF_CLI_WINE=1 tells
 # the cases (they skip what needs POSIX-only things: see skip_under_wine in
 # lib.sh), and Wine's debug messages are off unless WINEDEBUG says
@@ -25,7 +26,7 @@ case=$2
 MMF=$3
 run_dir=$4
 emulator=${5:-}
-unset MMF_CLI_WINE
+unset MMF_CLI_WINE MMF_CLI_EMULATED
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 1
 # Relative names would break once in RUN_DIR.
@@ -54,6 +55,8 @@ if [ -n "$emulator" ]; then
     "$MMF" >.tool/mmf || exit 1
   chmod +x .tool/mmf || exit 1
   MMF=$run_dir/.tool/mmf
+  MMF_CLI_EMULATED=1
+  export MMF_CLI_EMULATED
   case $emulator in
   *wine*)
     MMF_CLI_WINE=1
