@@ -34,6 +34,9 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   with a message where gcc -m32 cannot link
 #   check-windows   mingw-w64 cross build (build-win/), ctest under wine64;
 #                   skipped with a message where mingw-w64 or wine is missing
+#   check-crash     the log's power-loss harness: a qemu guest killed with
+#                   kill -9 while it commits (scripts/check-crash.sh); skipped
+#                   with a message where qemu-system-x86_64 is missing
 #   check-musl      musl-gcc build, programs linked statically (build-musl/),
 #                   ctest natively; skipped where musl-gcc is missing
 #   check-aarch64   aarch64-linux-gnu-gcc cross build (build-aarch64/), ctest
@@ -42,11 +45,11 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   (build-macos-*/): compiled and linked with -Werror, not
 #                   run; skipped where zig is missing
 CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
-  check-musl check-aarch64 check-macos
+  check-crash check-musl check-aarch64 check-macos
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows check-musl check-aarch64 check-macos format install clean \
-  bench
+  check-windows check-crash check-musl check-aarch64 check-macos format \
+  install clean bench
 
 all: build
 
@@ -90,6 +93,9 @@ check-m32:
 check-windows:
 	sh scripts/check-windows.sh --skip-ok
 
+check-crash:
+	sh scripts/check-crash.sh --skip-ok
+
 check-musl:
 	sh scripts/check-musl.sh --skip-ok
 
@@ -111,5 +117,5 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-musl \
-	  build-aarch64 build-macos-x86_64 build-macos-arm64
+	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-crash \
+	  build-musl build-aarch64 build-macos-x86_64 build-macos-arm64

@@ -542,8 +542,8 @@ static int child_blocked_thread(void *arg) {
  * ends the process. A thread's first guarded access unblocks SIGBUS and
  * SIGSEGV there, so the usual case works; a thread that blocks them after
  * its first guarded access is on its own (the negative control). */
-static void blocked_sigbus_thread_run(void) {
 #ifndef _WIN32
+static void blocked_sigbus_thread_run(void) {
   if (test_blocked_fault_hangs())
     SKIP("a fault whose signal the thread blocks hangs here instead of "
          "ending the process (qemu-user), so the negative control cannot "
@@ -554,8 +554,8 @@ static void blocked_sigbus_thread_run(void) {
   test_note("thread blocking every signal: mmf_read past the cut -> "
             "MMF_ETRUNCATED; blocking them after its first guarded call: "
             "killed by SIGBUS, as documented");
-#endif
 }
+#endif
 
 TEST(thread_blocking_sigbus_gets_codes) {
   POSIX_ONLY(blocked_sigbus_thread_run,

@@ -9,11 +9,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__linux__)
+#include <sys/syscall.h>
 #include <sys/vfs.h>
+/* The futex operations, from the kernel's ABI (<linux/futex.h>, which
+ * musl's toolchain does not see). */
+#ifndef FUTEX_WAKE
+#define FUTEX_WAKE 1
+#endif
+#ifndef FUTEX_WAIT_BITSET
+#define FUTEX_WAIT_BITSET 9
+#endif
+#ifndef FUTEX_BITSET_MATCH_ANY
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffu
+#endif
 #endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
@@ -95,15 +109,91 @@ static int sys_fs_type(int fd, long *type) {
 #endif
 }
 
-const mmf__syscalls mmf__sys_real = {
-    sys_open, close,       fstat,         sys_dupfd, sys_getfl, read,
-    pread,    ftruncate,   sys_fallocate, fsync,     fstatvfs,  mmap,
-    munmap,   MMF__MREMAP, msync,         madvise,   mprotect,  sys_mincore,
-    mlock,    munlock,     sys_getrlimit, lseek,     unlink,    sys_fs_type};
+/* macOS has no fdatasync declaration (and its fsync does not reach the
+ * drive anyway; F_FULLFSYNC does, see mmf__os_sync_file). */
+static int sys_fdatasync(int fd) {
+#if defined(__APPLE__)
+  return fsync(fd);
+#else
+  return fdatasync(fd);
+#endif
+}
+
+/* Open-file-description locks (Linux 3.15+) belong to the open file, so
+ * closing another descriptor of the same file in this process does not
+ * drop them, as it drops classic fcntl locks. Elsewhere flock(), which has
+ * the same ownership on BSD and macOS. */
+static int sys_lock_nowait(int fd) {
+#if defined(F_OFD_SETLK)
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    return 0;
+  if (errno != EINVAL)
+    return -1;
+  /* A kernel older than 3.15: flock, also owned by the open file. */
+  return flock(fd, LOCK_EX | LOCK_NB);
+#else
+  return flock(fd, LOCK_EX | LOCK_NB);
+#endif
+}
+
+static int sys_mkdir(const char *path, mode_t mode) {
+  return mkdir(path, mode);
+}
+
+#if defined(__linux__)
+/* A 32-bit process built with a 64-bit time_t must use the time64 call,
+ * which reads the timespec it was given. */
+static long futex_call(uint32_t *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t val3) {
+#if defined(SYS_futex_time64)
+  if (sizeof ts->tv_sec > sizeof(long))
+    return syscall(SYS_futex_time64, addr, op, val, ts, NULL, val3);
+#endif
+  return syscall(SYS_futex, addr, op, val, ts, NULL, val3);
+}
+
+/* No FUTEX_PRIVATE_FLAG: the word is shared with other processes, and
+ * the kernel keys it on the file (or shared memory) and offset behind the
+ * address. WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a
+ * wait interrupted by a signal resumes with the same deadline. */
+static int sys_futex_wait(uint32_t *addr, uint32_t val,
+                          const struct timespec *deadline) {
+  return (int)futex_call(addr, FUTEX_WAIT_BITSET, val, deadline,
+                         FUTEX_BITSET_MATCH_ANY);
+}
+
+static int sys_futex_wake(uint32_t *addr, int count) {
+  return (int)futex_call(addr, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+}
+#define MMF__FUTEX_WAIT sys_futex_wait
+#define MMF__FUTEX_WAKE sys_futex_wake
+#else
+#define MMF__FUTEX_WAIT NULL
+#define MMF__FUTEX_WAKE NULL
+#endif
+
+/* Designated, so that a new entry is one line wherever it goes. */
+#define MMF__SYS_ENTRIES                                                       \
+  {                                                                            \
+    .open = sys_open, .close = close, .fstat = fstat,                          \
+    .fcntl_dupfd = sys_dupfd, .fcntl_getfl = sys_getfl, .read = read,          \
+    .pread = pread, .ftruncate = ftruncate, .fallocate = sys_fallocate,        \
+    .fsync = fsync, .fstatvfs = fstatvfs, .mmap = mmap, .munmap = munmap,      \
+    .mremap = MMF__MREMAP, .msync = msync, .madvise = madvise,                 \
+    .mprotect = mprotect, .mincore = sys_mincore, .mlock = mlock,              \
+    .munlock = munlock, .getrlimit = sys_getrlimit, .lseek = lseek,            \
+    .unlink = unlink, .fs_type = sys_fs_type, .futex_wait = MMF__FUTEX_WAIT,   \
+    .futex_wake = MMF__FUTEX_WAKE, .clock_gettime = clock_gettime,             \
+    .nanosleep = nanosleep, .pwrite = pwrite, .fdatasync = sys_fdatasync,      \
+    .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
+    .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
+  }
+
+const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;
 
 /* A copy, not a reference, so tests can change entries. */
-mmf__syscalls mmf__sys = {
-    sys_open, close,       fstat,         sys_dupfd, sys_getfl, read,
-    pread,    ftruncate,   sys_fallocate, fsync,     fstatvfs,  mmap,
-    munmap,   MMF__MREMAP, msync,         madvise,   mprotect,  sys_mincore,
-    mlock,    munlock,     sys_getrlimit, lseek,     unlink,    sys_fs_type};
+mmf__syscalls mmf__sys = MMF__SYS_ENTRIES;
