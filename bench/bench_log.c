@@ -48,6 +48,8 @@
 #else
 #if defined(__APPLE__)
 #define fdatasync fsync /* not declared on macOS; fsync promises as much */
+/* No posix_fallocate on macOS: the peer's file is only sized there. */
+#define posix_fallocate(fd, off, len) ftruncate((fd), (off) + (len))
 #endif
 /* No futex (macOS, the BSDs): the raw peer spins, so its figure there is
  * not the sleeping wake-up this benchmark compares with. */
