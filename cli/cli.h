@@ -1,6 +1,7 @@
 /*
  * cli.h - what the parts of the mmf tool share: the subcommands, exit
- * codes, messages, number parsing, the input reader and the progress bar.
+ * codes, messages, number parsing, inputs for the library's scans, the
+ * byte reader and the progress bar.
  *
  * The tool uses only the public API in mmf.h. What the library has no call
  * for (posix_fadvise, clocks, signals, isatty, /proc/self/smaps) lives
@@ -50,11 +51,21 @@ int cmd_log(int argc, char **argv);
 /* Messages (cli_out.c)                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* "mmf: FILE: message" on stderr (without "FILE: " when file is NULL). */
+/* "mmf: FILE: message" on stderr (without "FILE: " when file is NULL). A
+ * FILE with control characters (a newline...) is quoted as
+ * cli_shell_quote() does, so that one message stays one line. */
 void cli_error(const char *file, const char *fmt, ...) CLI_PRINTF(2, 3);
 
-/* cli_error with the message of an MMF_E* code. Returns CLI_ERROR. */
+/* cli_error with the message of an MMF_E* code: the C library's words for
+ * the codes that stand for an errno value ("No such file or directory"),
+ * mmf_strerror() for the others. Returns CLI_ERROR. */
 int cli_fail(const char *file, int code);
+
+/* cli_fail for a failed read or scan, with oserr the raw OS error behind
+ * it: an MMF_EINVAL the system gave (the tool's own arguments were
+ * checked) says what it means, that the input refuses reads of the sizes
+ * or at the offsets asked. Returns CLI_ERROR. */
+int cli_fail_io(const char *file, int code, int oserr);
 
 /* strerror(err), with the POSIX text for errno values whose text the C
  * runtime lacks or garbles (msvcrt: ENOTSUP is "Unknown error", EBUSY
@@ -94,6 +105,23 @@ int cli_finish_output(int status);
 void cli_human_size(uint64_t bytes, char *buf, size_t cap);
 
 /* ------------------------------------------------------------------------ */
+/* Quoting names (cli_quote.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Write name to f in single quotes, as GNU coreutils quote a file name in
+ * the shell-escape style (wc, ls --quoting-style=shell-escape-always):
+ * 'new'$'\n''line'. Characters the locale cannot print are written as C
+ * escapes inside $'...' (\n, \t, ...; octal \ooo for the others), a
+ * single quote as '\''. The result is a shell word that gives back the
+ * exact bytes.
+ */
+void cli_shell_quote(FILE *f, const char *name);
+
+/* Whether name holds a control character (below 0x20, or 0x7f). */
+int cli_has_control(const char *name);
+
+/* ------------------------------------------------------------------------ */
 /* Numbers (cli_num.c)                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -112,86 +140,116 @@ int cli_parse_size(const char *s, uint64_t max, uint64_t *out,
 int cli_get_size(const char *cmd, const char *what, const char *s, uint64_t max,
                  uint64_t *out);
 
+/*
+ * getopt takes "-1" for an option. Before it runs, report a negative number
+ * given where a number operand is expected ("mmf peek f -1") as
+ * cli_get_size reports "mmf peek f -- -1": names[k] (k < nnames) says what
+ * the k-th operand is ("offset"), NULL for one that is not a number;
+ * value_opts lists the options whose value is the next argument ("-s",
+ * "--string"), NULL-terminated. Returns CLI_ERROR after printing, else 0.
+ */
+int cli_negative_operand(const char *cmd, int argc, char **argv,
+                         const char *const *names, size_t nnames,
+                         const char *const *value_opts);
+
 /* The largest file offset: 2^63 - 1. */
 #define CLI_MAX_OFFSET ((uint64_t)INT64_MAX)
 
 /* ------------------------------------------------------------------------ */
-/* Reading input (cli_input.c)                                               */
+/* Inputs for the library's scans (cli_scan.c)                               */
 /* ------------------------------------------------------------------------ */
 
 /*
- * A run of consecutive input bytes: span byte i is input byte pos + i, and
- * lives at offset off + i of map (a window of a file) or at p[off + i] (a
- * span of the window cursor, for streams). Valid until the next call on
- * its input. Read it only through cli_span_*(), which are guarded.
+ * An input named on the command line: a path, which the library opens
+ * itself, or standard input ("-", or no FILE at all), which it reads from
+ * descriptor 0. A regular file on standard input is read from its current
+ * position (a shell may have read part of it already), as wc and grep do;
+ * offsets are then counted from there.
  */
-typedef struct cli_span {
-  mmf_map *map;
-  const unsigned char *p;
-  size_t off, len;
-  uint64_t pos;
-} cli_span;
+typedef struct cli_source {
+  const char *name; /* for messages and output: the argument, or "-" */
+  const char *path; /* NULL: standard input */
+  int fd;           /* standard input's descriptor */
+  int kind;         /* standard input's enum cli_kind (0 for a path) */
+  uint64_t start;   /* standard input: file offset of its position */
+} cli_source;
+
+/* Name the input arg (NULL or "-": standard input). Prints the error and
+ * returns CLI_ERROR when standard input cannot be described. */
+int cli_source_of(const char *arg, cli_source *s);
 
 /*
- * An input to scan or dump: a file, or a stream (stdin, a pipe, a FIFO, a
- * /proc file), read front to back in spans. Regular files are mapped in
- * windows of at most the address-space budget; streams go through the
- * window cursor. Every access to the bytes runs under the fault guard: a
- * file truncated meanwhile gives MMF_ETRUNCATED, never SIGBUS.
+ * The scan options of every command: the default io and budget, unless
+ * the tests' MMF_CLI_WINDOW (budget in bytes, at least two granularity
+ * units) or MMF_CLI_IO ("read", "map" or "auto") say otherwise; offset
+ * where s starts.
  */
-typedef struct cli_input {
-  const char *name; /* for messages */
-  cli_file file;
-  int owns_fd;        /* close file.fd at the end (not stdin) */
-  int streamed;       /* through the window cursor */
-  uint64_t start;     /* file offset of input position 0 (stdin's) */
-  uint64_t size;      /* files: bytes from start to EOF, at open */
-  uint64_t budget;    /* largest file window, in bytes */
-  uint64_t next;      /* input position of the next span */
-  int ended;          /* files: the last window was handed out */
-  mmf_map *map;       /* files: the current window */
-  mmf_window *cursor; /* streams */
-  cli_span cur;       /* cli_input_read()'s span, and */
-  size_t cur_off;     /* how much of it was consumed */
-} cli_input;
+void cli_scan_options(const cli_source *s, mmf_scan_options *o);
 
-/* Open path ("-" or NULL: standard input). On failure prints the error
- * and returns CLI_ERROR; *in is then closed. A directory opens (as with
- * wc, the error comes when reading): cli_input_next says MMF_EISDIR. */
-int cli_input_open(cli_input *in, const char *path);
-void cli_input_close(cli_input *in);
+/* mmf_count_byte_path or _fd over s. On failure *count is the count so
+ * far and *oserr the raw OS error. */
+int cli_count_byte(const cli_source *s, int byte, uint64_t *count, int *oserr);
 
-/* The next span (s->len == 0 at the end). Returns 0 or an MMF_E* code; a
- * file that shrank is MMF_ETRUNCATED. */
-int cli_input_next(cli_input *in, cli_span *s);
+/* mmf_count_matches_path or _fd over s; as cli_count_byte. */
+int cli_count_matches(const cli_source *s, const void *needle, size_t nlen,
+                      uint64_t *count, int *oserr);
 
-/* Skip up to `want` bytes; *skipped says how many the input had. For
- * regular files the length is the size at open (as hexdump -s judges it),
- * for streams what the stream holds. */
-int cli_input_skip(cli_input *in, uint64_t want, uint64_t *skipped);
+/* mmf_matches_open or _open_fd over s, with extra scan flags. */
+int cli_matches_open(const cli_source *s, unsigned flags, const void *needle,
+                     size_t nlen, mmf_matches **it, int *oserr);
 
-/* Copy the next n bytes into buf; *got < n only at the end. */
-int cli_input_read(cli_input *in, void *buf, size_t n, size_t *got);
+/* ------------------------------------------------------------------------ */
+/* Reading bytes in order (cli_read.c)                                       */
+/* ------------------------------------------------------------------------ */
 
-/* Guarded access to span bytes [off, off + len) (off relative to the
- * span): count a byte, find a string (*pos relative to the span, SIZE_MAX
- * if absent), copy. */
-int cli_span_count(cli_input *in, const cli_span *s, size_t off, size_t len,
-                   int byte, uint64_t *count);
-int cli_span_find(cli_input *in, const cli_span *s, size_t off,
-                  const void *needle, size_t nlen, size_t *pos);
-int cli_span_copy(cli_input *in, const cli_span *s, size_t off, void *dst,
-                  size_t n);
+/*
+ * An input read front to back, for dump and peek: a window cursor
+ * (mmf_window_open_fd) over the file or stream. Bytes are copied out of
+ * the cursor's spans under its fault guard; for a mapped file the size is
+ * checked after every copy, because the bytes past a new end of file in
+ * its last page read as zeros without any fault: only bytes that are
+ * still below the end are handed out.
+ */
+typedef struct cli_reader {
+  cli_source src;
+  cli_file file; /* the descriptor the cursor was made from */
+  int owns_fd;   /* close file.fd at the end (not standard input) */
+  mmf_window *w; /* the cursor */
+  int mapped;    /* mmf_window_is_mapped */
+  uint64_t pos;  /* input position (from src.start) of the next byte */
+  const unsigned char *span; /* the current span, bytes [used, n) unread */
+  size_t n, used;
+} cli_reader;
 
-/* Largest window: 1 GiB on 64-bit systems, 64 MiB on 32-bit ones, or
- * MMF_CLI_WINDOW bytes when that is set (tests use tiny windows). */
-uint64_t cli_window_budget(void);
+/* Open arg (NULL or "-": standard input). On failure prints the error and
+ * returns CLI_ERROR; nothing is left open. */
+int cli_reader_open(cli_reader *r, const char *arg);
+void cli_reader_close(cli_reader *r);
+
+/*
+ * Skip up to `want` bytes; *skipped says how many the input had. A
+ * regular file's length is its size at open (as hexdump -s judges it)
+ * and the skip is a jump; a stream is moved by the cursor's seek, which
+ * jumps where the device allows it (/dev/zero) and reads and discards the
+ * bytes where it does not (a pipe); a /proc file is read, since only
+ * reading tells its length.
+ */
+int cli_reader_skip(cli_reader *r, uint64_t want, uint64_t *skipped);
+
+/* Copy the next n bytes into buf; *got < n at the end of the input, or
+ * on failure (then *got bytes are good: a file cut under the reader is
+ * MMF_ETRUNCATED with the bytes that were still in it). */
+int cli_reader_read(cli_reader *r, void *buf, size_t n, size_t *got);
 
 /* Tests only: sleep MMF_CLI_TEST_DELAY_MS after mapping a piece, so that a
  * test can truncate the file under the command; first write "mapped" to
  * the file MMF_CLI_TEST_MARK, if set, so that the test knows when (a
  * fixed head start is not enough for a slow start, as under Wine). */
 void cli_test_delay(void);
+
+/* Largest window: 1 GiB on 64-bit systems, 64 MiB on 32-bit ones, or
+ * MMF_CLI_WINDOW bytes when that is set (tests use tiny windows). */
+uint64_t cli_window_budget(void);
 
 /* ------------------------------------------------------------------------ */
 /* Page-cache helpers (cli_cache.c)                                          */
@@ -205,9 +263,10 @@ int cli_open_regular(const char *path, int writable, cli_file *f);
 
 /*
  * Map f in windows of at most the budget and call fn(ctx, map, offset)
- * for each, in order (the map is closed afterwards). Stops at the first
- * non-zero return and returns it; a file that shrank meanwhile is
- * MMF_ETRUNCATED.
+ * for each, in order (the map is closed afterwards); while the address
+ * space refuses a window (ulimit -v), windows of half the size, down to
+ * 2 MiB. Stops at the first non-zero return and returns it; a file that
+ * shrank meanwhile is MMF_ETRUNCATED.
  */
 int cli_each_window(cli_file *f, unsigned flags,
                     int (*fn)(void *ctx, mmf_map *m, uint64_t off), void *ctx);

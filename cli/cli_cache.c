@@ -40,7 +40,7 @@ int cli_each_window(cli_file *f, unsigned flags,
   /* Windows start at multiples of 2 MiB: pages never straddle two, and
    * 2 MiB folios can be mapped whole. */
   window = window < huge ? huge : window / huge * huge;
-  for (off = 0; off < f->size; off += window) {
+  for (off = 0; off < f->size;) {
     mmf_options o;
     mmf_map *m = NULL;
     memset(&o, 0, sizeof o);
@@ -48,6 +48,11 @@ int cli_each_window(cli_file *f, unsigned flags,
     o.length = f->size - off <= window ? 0 : window;
     o.flags = flags | MMF_NO_FALLBACK;
     rc = mmf_open_fd(&m, f->fd, MMF_READ, &o);
+    if (rc == MMF_ENOMEM && window > huge) {
+      /* The address space is short (ulimit -v): smaller windows. */
+      window = window / 2 / huge * huge;
+      continue;
+    }
     if (rc == MMF_ERANGE)
       rc = MMF_ETRUNCATED; /* it shrank since we looked */
     if (rc)
@@ -57,6 +62,7 @@ int cli_each_window(cli_file *f, unsigned flags,
     mmf_close(m);
     if (rc)
       return rc;
+    off += window;
   }
   return 0;
 }

@@ -94,3 +94,40 @@ int cli_get_size(const char *cmd, const char *what, const char *s, uint64_t max,
   cli_usage_error(cmd, "invalid %s '%s': %s", what, s, why);
   return -1;
 }
+
+/* Whether arg is a dash and a digit: a negative number, not an option. */
+static int negative_number(const char *arg) {
+  return arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+}
+
+static int listed(const char *arg, const char *const *list) {
+  for (; *list; list++)
+    if (strcmp(arg, *list) == 0)
+      return 1;
+  return 0;
+}
+
+int cli_negative_operand(const char *cmd, int argc, char **argv,
+                         const char *const *names, size_t nnames,
+                         const char *const *value_opts) {
+  size_t operand = 0;
+  int i;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      return 0; /* operands from here on, checked when parsed */
+    if (negative_number(a)) {
+      if (operand < nnames && names[operand])
+        return cli_usage_error(cmd,
+                               "invalid %s '%s': negative numbers are not "
+                               "allowed",
+                               names[operand], a);
+      return 0;
+    }
+    if (a[0] != '-' || a[1] == '\0')
+      operand++;
+    else if (listed(a, value_opts))
+      i++; /* its value is the next argument, not an operand */
+  }
+  return 0;
+}

@@ -52,6 +52,14 @@ int cli_os_stdin(cli_file *f, uint64_t *pos);
 /* Close f->fd if open. */
 void cli_os_close(cli_file *f);
 
+/* The current size of the file open as fd (fstat). */
+int cli_os_file_size(int fd, uint64_t *size);
+
+/* Raise the soft limit on open descriptors to the hard limit, where the
+ * system has such limits and allows it; best-effort, nothing on failure.
+ * (mmf lock keeps a map, and so a descriptor, per file.) */
+void cli_os_raise_open_files_limit(void);
+
 /* read(), retried on EINTR. */
 int cli_os_read(int fd, void *buf, size_t n, size_t *got);
 

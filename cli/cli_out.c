@@ -30,8 +30,12 @@ static void verror(const char *file, const char *fmt, va_list ap) {
   fflush(stdout); /* keep stdout and stderr in order on a terminal */
   fprintf(stderr, "%smmf:%s ", cli_sgr(stderr, CLI_RED),
           cli_sgr(stderr, CLI_RESET));
-  if (file)
+  if (file && cli_has_control(file)) {
+    cli_shell_quote(stderr, file);
+    fputs(": ", stderr);
+  } else if (file) {
     fprintf(stderr, "%s: ", file);
+  }
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
 }
@@ -43,9 +47,43 @@ void cli_error(const char *file, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* The codes that stand for an errno value, in the C library's (POSIX)
+ * words, the same on every platform: messages then read as those of wc,
+ * grep and hexdump. */
+static const char *posix_words(int code) {
+  switch (code) {
+  case MMF_ENOENT:
+    return "No such file or directory";
+  case MMF_EACCES:
+    return "Permission denied";
+  case MMF_ENOTDIR:
+    return "Not a directory";
+  case MMF_ELOOP:
+    return "Too many levels of symbolic links";
+  case MMF_ENAMETOOLONG:
+    return "File name too long";
+  case MMF_EMFILE:
+    return "Too many open files";
+  default:
+    return NULL;
+  }
+}
+
 int cli_fail(const char *file, int code) {
-  cli_error(file, "%s", mmf_strerror(code));
+  const char *words = posix_words(code);
+  cli_error(file, "%s", words ? words : mmf_strerror(code));
   return CLI_ERROR;
+}
+
+int cli_fail_io(const char *file, int code, int oserr) {
+  if (code == MMF_EINVAL && oserr != 0) {
+    cli_error(file,
+              "the system refused to read it (invalid argument): it takes "
+              "only reads of certain sizes or at certain offsets, as "
+              "/proc/PID/pagemap does");
+    return CLI_ERROR;
+  }
+  return cli_fail(file, code);
 }
 
 const char *cli_strerror(int err) {

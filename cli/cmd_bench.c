@@ -185,6 +185,28 @@ static void print_table(const char *path, uint64_t size, uint64_t lines,
   }
 }
 
+/*
+ * Only a file whose size is what reading it gives can be timed: every
+ * strategy maps or reads that many bytes. A file of size 0 that still
+ * holds bytes (/proc, /sys) is refused with the reason; reading it could
+ * take forever (/proc/self/pagemap is 256 GiB of entries) and mapping it
+ * is refused.
+ */
+static int measurable(const char *path, cli_file *f) {
+  unsigned char probe[4096]; /* pagemap takes reads of 8 bytes at least */
+  size_t got = 0;
+  int e;
+  if (f->size > 0)
+    return 1;
+  e = cli_os_read(f->fd, probe, sizeof probe, &got);
+  if (e == 0 && got == 0)
+    return 1; /* a truly empty file */
+  cli_error(path,
+            "cannot be measured: its size is 0 but it is not empty (a "
+            "/proc or /sys file); bench times regular files of known size");
+  return 0;
+}
+
 int cmd_bench(int argc, char **argv) {
   static const struct option longs[] = {{"runs", required_argument, NULL, 'r'},
                                         {"cold", no_argument, NULL, 'c'},
@@ -220,6 +242,10 @@ int cmd_bench(int argc, char **argv) {
   path = argv[optind];
   if (cli_open_regular(path, 0, &f) != CLI_OK)
     return CLI_ERROR;
+  if (!measurable(path, &f)) {
+    cli_os_close(&f);
+    return CLI_ERROR;
+  }
   cli_os_close(&f);
   /* Small files: time many iterations per run, so the clock resolves. */
   if (!cold && f.size < ((uint64_t)64 << 20))

@@ -12,6 +12,12 @@
  *    unless it is 0.
  *  - -s past the end of a regular file starts at its size (nothing is
  *    dumped, the size is printed); -n 0 prints nothing at all.
+ *  - -s on a device seeks (dump -s 1E /dev/zero is instant); on a pipe
+ *    the skipped bytes are read and discarded.
+ *
+ * The bytes come through the library's window cursor (cli_read.c), which
+ * also checks that nothing printed lies past the end of a file cut while
+ * it is being dumped.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -87,7 +93,7 @@ static void dump_line(dumper *d, const unsigned char *b, size_t n) {
   d->address += n;
 }
 
-static int dump(cli_input *in, uint64_t skip, uint64_t length, int all) {
+static int dump(cli_reader *in, uint64_t skip, uint64_t length, int all) {
   static unsigned char buf[CHUNK];
   dumper d;
   uint64_t pos, remaining = length;
@@ -97,17 +103,18 @@ static int dump(cli_input *in, uint64_t skip, uint64_t length, int all) {
   d.state = all ? ALL : FIRST;
   if (length == 0)
     return 0;
-  rc = cli_input_skip(in, skip, &pos);
+  rc = cli_reader_skip(in, skip, &pos);
   if (rc)
     return rc;
   d.address = pos;
   while (remaining > 0) {
     size_t want = remaining < CHUNK ? (size_t)remaining : CHUNK;
-    rc = cli_input_read(in, buf, want, &got);
-    if (rc)
-      return rc;
+    rc = cli_reader_read(in, buf, want, &got);
+    /* Bytes read before a failure are good: dump them, then fail. */
     for (i = 0; i < got; i += LINE)
       dump_line(&d, buf + i, got - i < LINE ? got - i : LINE);
+    if (rc)
+      return rc;
     remaining -= got;
     if (got < want)
       break;
@@ -126,7 +133,7 @@ int cmd_dump(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   uint64_t skip = 0, length = UINT64_MAX;
-  cli_input in;
+  cli_reader in;
   int c, all = 0, rc;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":s:n:vCh", longs, NULL)) != -1) {
@@ -153,11 +160,11 @@ int cmd_dump(int argc, char **argv) {
   }
   if (argc - optind > 1)
     return cli_usage_error("dump", "one FILE at most");
-  if (cli_input_open(&in, optind < argc ? argv[optind] : NULL) != 0)
+  if (cli_reader_open(&in, optind < argc ? argv[optind] : NULL) != CLI_OK)
     return CLI_ERROR;
   rc = dump(&in, skip, length, all);
   if (rc)
-    cli_fail(in.name, rc);
-  cli_input_close(&in);
+    cli_fail_io(in.src.name, rc, mmf_window_last_os_error(in.w));
+  cli_reader_close(&in);
   return cli_finish_output(rc ? CLI_ERROR : CLI_OK);
 }

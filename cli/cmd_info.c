@@ -101,16 +101,63 @@ static int measure(cli_file *f, file_info *fi) {
   return rc;
 }
 
-static void json_string(const char *s) {
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 if the
+ * bytes there are not one: RFC 3629, so no overlong forms, no surrogates
+ * (U+D800..U+DFFF) and nothing above U+10FFFF. */
+static size_t utf8_length(const unsigned char *s) {
+  size_t n, i;
+  unsigned lo = 0x80, hi = 0xbf;
+  if (s[0] < 0x80)
+    return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf)
+    n = 2;
+  else if (s[0] >= 0xe0 && s[0] <= 0xef)
+    n = 3;
+  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+    n = 4;
+  else
+    return 0;
+  /* The second byte's range rules out overlongs, surrogates and values
+   * past U+10FFFF. */
+  if (s[0] == 0xe0)
+    lo = 0xa0;
+  else if (s[0] == 0xed)
+    hi = 0x9f;
+  else if (s[0] == 0xf0)
+    lo = 0x90;
+  else if (s[0] == 0xf4)
+    hi = 0x8f;
+  if (s[1] < lo || s[1] > hi)
+    return 0;
+  for (i = 2; i < n; i++)
+    if (s[i] < 0x80 || s[i] > 0xbf)
+      return 0;
+  return n;
+}
+
+/*
+ * A JSON string: '"' and '\\' escaped, control characters as \u00XX,
+ * valid UTF-8 as it is, and each byte that is not part of valid UTF-8
+ * (a file name is bytes, JSON text is Unicode) as \ufffd, the
+ * replacement character, so the output is always valid JSON (mmf(1),
+ * info).
+ */
+static void json_string(const char *str) {
+  const unsigned char *s = (const unsigned char *)str;
   putchar('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      printf("\\%c", c);
-    else if (c < 0x20)
-      printf("\\u%04x", c);
-    else
-      putchar(c);
+  while (*s) {
+    size_t n = utf8_length(s);
+    if (n == 0) {
+      fputs("\\ufffd", stdout);
+      s++;
+    } else if (*s == '"' || *s == '\\') {
+      printf("\\%c", *s++);
+    } else if (*s < 0x20) {
+      printf("\\u%04x", *s++);
+    } else {
+      fwrite(s, 1, n, stdout);
+      s += n;
+    }
   }
   putchar('"');
 }

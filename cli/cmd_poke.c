@@ -2,10 +2,12 @@
  * cmd_poke.c - `mmf poke`: write bytes at an offset through a shared
  * mapping, then flush them to stable storage.
  *
- * Without --grow the file is mapped from OFFSET to its end, never past it,
- * so the write either fits or fails with nothing changed; the library
- * grows files only when asked for a length past the end, which only
- * --grow does.
+ * The map covers exactly the bytes written, with MMF_PREALLOCATE: their
+ * disk blocks exist before the first byte is stored, so a full disk (or a
+ * sparse file on one) fails the open, and the library shrinks back what it
+ * grew: on failure the file is as it was, never half written. Without
+ * --grow a range past the end is refused before anything is opened for
+ * writing; the library grows the file only for --grow.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -74,33 +76,30 @@ static int parse_hex(const char *s, unsigned char **out, size_t *n) {
 
 static int poke(const char *path, uint64_t off, const unsigned char *bytes,
                 size_t n, int grow) {
-  mmf_options o;
+  mmf_options o = MMF_OPTIONS_INIT;
   mmf_map *m = NULL;
-  uint64_t size;
-  int rc, kind, e;
-  /* Refuse FIFOs and devices before opening: opening a FIFO for writing
-   * would wait for a reader. */
-  e = cli_os_stat(path, &kind, &size);
-  if (e)
-    return cli_fail_os(path, e);
-  if (kind == CLI_KIND_DIRECTORY)
-    return cli_fail(path, MMF_EISDIR);
-  if (kind != CLI_KIND_REGULAR) {
-    cli_error(path, "not a regular file");
+  cli_file f;
+  int rc;
+  /* Refuse FIFOs and devices before opening (opening a FIFO for writing
+   * would wait for a reader); map the descriptor looked at. */
+  if (cli_open_regular(path, 1, &f) != CLI_OK)
     return CLI_ERROR;
-  }
-  memset(&o, 0, sizeof o);
-  o.offset = off;
-  o.length = grow ? n : 0;
-  rc = mmf_open(&m, path, MMF_WRITE, &o);
-  if (rc == MMF_ERANGE || (!rc && mmf_size(m) < n)) {
-    mmf_close(m);
+  if (!grow && (off > f.size || n > f.size - off)) {
+    cli_os_close(&f);
     cli_error(path,
               "offset %" PRIu64 " length %zu is past the end of the file; "
               "use --grow to extend it",
               off, n);
     return CLI_ERROR;
   }
+  /* Exactly the bytes written, with their disk blocks allocated before
+   * any is stored: a full disk fails the open (which shrinks back what it
+   * grew), never a write halfway through. */
+  o.offset = off;
+  o.length = n;
+  o.flags = MMF_PREALLOCATE;
+  rc = mmf_open_fd(&m, f.fd, MMF_WRITE, &o);
+  cli_os_close(&f);
   if (!rc)
     rc = mmf_write(m, 0, bytes, n);
   if (!rc)
@@ -123,8 +122,13 @@ int cmd_poke(int argc, char **argv) {
   const char *str = NULL, *hex = NULL;
   unsigned char *bytes = NULL;
   size_t n;
+  static const char *const operands[] = {NULL, "offset"};
+  static const char *const value_opts[] = {"-s", "-x", "--string", "--hex",
+                                           NULL};
   uint64_t off;
   int c, grow = 0, status;
+  if (cli_negative_operand("poke", argc, argv, operands, 2, value_opts))
+    return CLI_ERROR;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":s:x:gh", longs, NULL)) != -1) {
     switch (c) {

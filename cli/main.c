@@ -17,7 +17,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"lines", cmd_lines, "count lines, as wc -l"},
-    {"find", cmd_find, "offsets or count of a byte string, as grep -c"},
+    {"find", cmd_find, "offsets or number of occurrences of a byte string"},
     {"dump", cmd_dump, "hex dump, as hexdump -C"},
     {"peek", cmd_peek, "print the bytes at an offset"},
     {"poke", cmd_poke, "write bytes at an offset, durably"},

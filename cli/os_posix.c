@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,23 @@ const char cli_os_interrupts[] = "SIGINT, SIGTERM, SIGHUP";
 const char cli_os_memlock_name[] = "RLIMIT_MEMLOCK";
 const char cli_os_memlock_hint[] = "; see ulimit -l";
 
-/* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale). */
-int main(int argc, char **argv) { return cli_main(argc, argv); }
+/* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale). The
+ * character classes are the user's locale, as for wc, which decides how a
+ * file name that must be quoted is written (cli_quote.c); everything else
+ * the tool prints is locale-independent. */
+int main(int argc, char **argv) {
+  (void)setlocale(LC_CTYPE, "");
+  cli_os_raise_open_files_limit();
+  return cli_main(argc, argv);
+}
+
+void cli_os_raise_open_files_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
 
 static int kind_of(const struct stat *st) {
   if (S_ISREG(st->st_mode))
@@ -92,6 +108,15 @@ void cli_os_close(cli_file *f) {
   if (f->fd >= 0)
     close(f->fd);
   f->fd = -1;
+}
+
+int cli_os_file_size(int fd, uint64_t *size) {
+  struct stat st;
+  *size = 0;
+  if (fstat(fd, &st) != 0)
+    return errno;
+  *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+  return 0;
 }
 
 int cli_os_read(int fd, void *buf, size_t n, size_t *got) {
@@ -183,13 +208,14 @@ int cli_os_resident_is_cache(void) { return 1; }
 int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
 #if defined(__linux__)
   FILE *f = fopen("/proc/self/smaps", "re");
-  char line[512];
+  char *line = NULL; /* whole lines, however long the mapped path */
+  size_t cap = 0;
   uintptr_t a = (uintptr_t)addr;
   int inside = 0, found = 0;
   *bytes = 0;
   if (!f)
     return -1;
-  while (fgets(line, sizeof line, f)) {
+  while (getline(&line, &cap, f) > 0) {
     uintmax_t lo, hi, kb;
     char key[64];
     /* A mapping's header line starts with "lo-hi " in lowercase hex; its
@@ -208,6 +234,7 @@ int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
          strcmp(key, "ShmemPmdMapped") == 0))
       *bytes += (uint64_t)kb * 1024;
   }
+  free(line);
   fclose(f);
   return found ? 0 : -1;
 #else

@@ -357,6 +357,23 @@ void cli_os_close(cli_file *f) {
   f->fd = -1;
 }
 
+int cli_os_file_size(int fd, uint64_t *size) {
+  FILE_STANDARD_INFO st;
+  HANDLE h = handle_of(fd);
+  *size = 0;
+  if (!h)
+    return EBADF;
+  if (!GetFileInformationByHandleEx(h, FileStandardInfo, &st, sizeof st))
+    return errno_of(GetLastError());
+  *size = (uint64_t)st.EndOfFile.QuadPart;
+  return 0;
+}
+
+/* Windows limits handles only by memory; the C runtime's descriptors,
+ * which are limited, are used only while a file is being opened (the
+ * library keeps handles of its own). */
+void cli_os_raise_open_files_limit(void) {}
+
 int cli_os_read(int fd, void *buf, size_t n, size_t *got) {
   int r;
   *got = 0;

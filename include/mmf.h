@@ -31,8 +31,9 @@
  * functions leave the object out: mmf_read(m, ...), mmf_flush(m, ...).
  * An operation offered over several kinds of input keeps one name, and a
  * suffix says which input when it is not the usual one:
- *  - opening takes a path (mmf_open, mmf_window_open, mmf_lines_open);
- *    the _fd twin takes a descriptor (mmf_open_fd, mmf_window_open_fd);
+ *  - opening takes a path (mmf_open, mmf_window_open, mmf_lines_open,
+ *    mmf_matches_open); the _fd twin takes a descriptor (mmf_open_fd,
+ *    mmf_window_open_fd, mmf_matches_open_fd);
  *  - an operation on bytes takes a map (mmf_find, mmf_count_byte,
  *    mmf_count_matches, mmf_count_lines); the _path, _fd and _mem twins
  *    take a path, a descriptor or memory the caller holds (mmf_find_path,
@@ -40,8 +41,9 @@
  * Every options struct has an INIT macro for its defaults (a zeroed struct
  * means the same). Every search says "absent" with MMF_NPOS. Every handle
  * type has a last_os_error query (mmf_last_os_error,
- * mmf_window_last_os_error, mmf_lines_last_os_error); given NULL it
- * reports the calling thread's last failed open. Values measured on one
+ * mmf_window_last_os_error, mmf_lines_last_os_error,
+ * mmf_matches_last_os_error); given NULL it reports the calling thread's
+ * last failed open. Values measured on one
  * machine live apart, in the "Tuning" section at the end.
  */
 #ifndef MMF_H
@@ -972,7 +974,14 @@ MMF_API int mmf_wake(mmf_map *m, uint64_t off, int count);
  * MMF_ENOMEM, MMF_EMFILE, MMF_ENAMETOOLONG, MMF_ENOTDIR, MMF_ELOOP,
  * MMF_ETRUNCATED, MMF_EIO, MMF_EAGAIN (a non-blocking stream had no
  * bytes), MMF_EUNKNOWN; mmf_last_os_error(NULL) then gives the raw OS
- * error, if there was one. Out-values are 0 (or MMF_NPOS) on failure.
+ * error, if there was one.
+ *
+ * Out-values on failure. A count holds what was counted before the
+ * failure (0 when it came before any byte was scanned): a lower bound,
+ * exact up to the read() buffer or window in which the failure came,
+ * none of whose bytes are counted. So a tool can print the count so far
+ * with the error, as `wc` does when a read fails part-way. A position is
+ * MMF_NPOS; handles are NULL.
  *
  * Threads and descriptors. Every function here may be called from
  * several threads at once; a line iterator (mmf_lines) is used by one
@@ -1002,8 +1011,9 @@ enum mmf_scan_flag {
    * start of the file (the position is not moved; input offsets the scan
    * reports stay file offsets). Streams always start where they are. */
   MMF_SCAN_FROM_POSITION = 1u << 17,
-  /* Match iterators: keep line numbers (see mmf_matches_next). Ignored by
-   * the other scans. */
+  /* Match iterators: count the lines too, so that mmf_matches_line()
+   * tells the line of each occurrence (it costs a count of '\n' over
+   * the input). Ignored by the other scans. */
   MMF_SCAN_LINE_NUMBERS = 1u << 18
 };
 
@@ -1036,7 +1046,8 @@ typedef struct mmf_scan_options {
 /*
  * Count the bytes equal to byte (0..255) in the input into *count. With
  * byte '\n' this is the line count of `wc -l`. Errors: see above;
- * MMF_EINVAL also for a byte outside 0..255.
+ * MMF_EINVAL also for a byte outside 0..255. On failure *count is the
+ * count so far (see "Out-values on failure" above).
  */
 MMF_API int mmf_count_byte_path(const char *path, const mmf_scan_options *opts,
                                 int byte, uint64_t *count);
@@ -1047,7 +1058,9 @@ MMF_API int mmf_count_byte_fd(int fd, const mmf_scan_options *opts, int byte,
  * Count the lines of the input into *lines: the '\n' bytes, plus one when
  * the input does not end with '\n' and is not empty (so "a\nb" has two
  * lines, as mmf_lines_next() delivers them, where `wc -l` says one).
- * Errors: see above.
+ * Errors: see above. On failure *lines is the number of '\n' bytes
+ * counted before it (see "Out-values on failure" above): a line whose
+ * end was not seen is not counted.
  */
 MMF_API int mmf_count_lines_path(const char *path, const mmf_scan_options *opts,
                                  uint64_t *lines);
@@ -1071,7 +1084,8 @@ MMF_API int mmf_find_fd(int fd, const mmf_scan_options *opts,
  * Count the occurrences of needle (nlen >= 1 bytes) in the input into
  * *count, non-overlapping and taken left to right: "aa" occurs twice in
  * "aaaaa", as `grep -o` reports it. Errors: see above; MMF_EINVAL also for
- * a NULL needle or nlen 0.
+ * a NULL needle or nlen 0. On failure *count is the number of occurrences
+ * counted before it (see "Out-values on failure" above).
  */
 MMF_API int mmf_count_matches_path(const char *path,
                                    const mmf_scan_options *opts,
@@ -1193,6 +1207,92 @@ MMF_API int mmf_lines_last_os_error(const mmf_lines *it);
  * Returns 0, or the OS error if unmapping failed; it is released in every
  * case. INVALIDATES the line pointer. */
 MMF_API int mmf_lines_close(mmf_lines *it);
+
+/*
+ * Match iterator. Hands out the occurrences of a byte string in an input
+ * one by one, left to right and non-overlapping, as mmf_count_matches_path
+ * counts them ("aa" occurs at 0 and 2 in "aaaa"), optionally with the
+ * line each starts on. The input is read as described above (io, range,
+ * budget); occurrences across buffer and window boundaries are found, in
+ * a stream however many read() calls their bytes arrive in. Occurrences
+ * are searched a batch at a time with the SIMD kernels, under the fault
+ * guard, so each mmf_matches_next() costs a few instructions while the
+ * batch lasts.
+ *
+ * Positions are input offsets: file offsets for regular files (also with
+ * opts->offset and MMF_SCAN_FROM_POSITION), and for streams counted from
+ * where reading started, the skipped opts->offset bytes included. Line
+ * numbers (with MMF_SCAN_LINE_NUMBERS) count from 1 at the first byte
+ * scanned, as `grep -n` counts them from the start of its input; an
+ * occurrence's line is the one its first byte lies on.
+ *
+ * Pointers and threads. The iterator hands out no pointers into the
+ * input, so nothing it returns is invalidated by a later call; it keeps
+ * its own copy of the needle, which the caller may free after opening. An
+ * iterator is used by one thread at a time; different iterators may run
+ * in different threads. It keeps one descriptor (close-on-exec) until
+ * mmf_matches_close(); nothing leaks on any error path.
+ */
+struct mmf_matches;
+typedef struct mmf_matches mmf_matches;
+
+/*
+ * Open a match iterator for needle (nlen >= 1 bytes) over the file at
+ * path (or a FIFO, a /proc file: see above); NULL opts are
+ * MMF_SCAN_OPTIONS_INIT, and MMF_SCAN_LINE_NUMBERS in opts->flags makes
+ * it count lines. Nothing is searched until the first mmf_matches_next().
+ * A FIFO waits in open() for its writer, as with any reader.
+ *
+ * Returns 0 and sets *out, or an error listed above ("Errors shared by
+ * every function"); MMF_EINVAL also for a NULL needle or path and nlen 0.
+ * *out is NULL on failure; mmf_matches_last_os_error(NULL) gives the raw
+ * OS error.
+ */
+MMF_API int mmf_matches_open(mmf_matches **out, const char *path,
+                             const mmf_scan_options *opts, const void *needle,
+                             size_t nlen);
+
+/* As mmf_matches_open() over a descriptor, which stays the caller's (the
+ * iterator works on a duplicate; a stream's position is shared, a regular
+ * file is scanned from opts->offset whatever the position). A negative fd
+ * is MMF_EINVAL. */
+MMF_API int mmf_matches_open_fd(mmf_matches **out, int fd,
+                                const mmf_scan_options *opts,
+                                const void *needle, size_t nlen);
+
+/*
+ * The next occurrence: sets *pos to the input offset of its first byte
+ * and moves past it (the next one starts at *pos + nlen or later). At the
+ * end of the input it returns 0 with *pos MMF_NPOS, as often as it is
+ * called. A stream blocks in read() until an occurrence (or the end) has
+ * arrived.
+ *
+ * Returns 0, or MMF_EINVAL (NULL argument), MMF_EAGAIN (a non-blocking
+ * stream had no bytes: nothing consumed, ask again later),
+ * MMF_ETRUNCATED (the file was cut under the iterator), MMF_EIO,
+ * MMF_ENOMEM, MMF_ERANGE (a stream ended before opts->offset or
+ * offset + length), or another translated OS error; *pos is MMF_NPOS on
+ * failure. After a failure other than MMF_EAGAIN the walk is over: every
+ * later call returns the same code. Every occurrence handed out before a
+ * failure is right; those in the buffer or window the failure came in
+ * are not handed out.
+ */
+MMF_API int mmf_matches_next(mmf_matches *it, uint64_t *pos);
+
+/* The line number (from 1) of the occurrence mmf_matches_next() handed
+ * out last; 0 before the first, for NULL, and without
+ * MMF_SCAN_LINE_NUMBERS. */
+MMF_API uint64_t mmf_matches_line(const mmf_matches *it);
+
+/* The raw OS error behind the last failure of it (see mmf_last_os_error);
+ * with it NULL, that of the calling thread's last failed
+ * mmf_matches_open / mmf_matches_open_fd. */
+MMF_API int mmf_matches_last_os_error(const mmf_matches *it);
+
+/* Release the iterator: unmap, free, close the descriptor. NULL is fine.
+ * Returns 0, or the OS error if unmapping failed; it is released in every
+ * case. */
+MMF_API int mmf_matches_close(mmf_matches *it);
 
 /*
  * Raw memory. The same kernels over [p, p+n), memory the caller already

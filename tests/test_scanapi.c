@@ -1290,7 +1290,7 @@ TEST(truncated_while_counting) {
         ASSERT_EQ_U(v, want);
       } else if (rc != MMF_ERANGE) {
         ASSERT_ERR(rc, MMF_ETRUNCATED);
-        ASSERT_EQ_U(v, 0);
+        ASSERT_LE_U(v, want); /* the count so far */
         truncated++;
       }
     }

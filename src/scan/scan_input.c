@@ -5,145 +5,14 @@
  *
  * A span of a mapped input is scanned inside one guarded call, so the
  * guard costs one setjmp per span (per window, or per 256 KiB buffer),
- * not per byte.
- *
- * Occurrences across spans. A search keeps the last nlen - 1 bytes of a
- * span for the next one (an occurrence straddling the boundary starts in
- * them). Counting non-overlapping occurrences left to right needs more:
- * where the last occurrence counted ended, since one straddling the
- * boundary counts only if it starts after that. The count kernel does not
- * say; count_resume() below finds it without giving up the kernel's speed.
+ * not per byte. A search keeps the bytes an occurrence straddling two
+ * spans could start in (scan_search.c says which).
  */
 #include <string.h>
 
-#include "source.h"
 #include "scan.h"
-
-/*
- * Rare needles. The search kernels filter candidate starts on two needle
- * bytes at once: two loads (one unaligned) and two compares per 64 bytes,
- * which runs below memory speed (about 26 GB/s against 31 for a plain
- * count on the development machine). When one byte of the needle is rare
- * in the text, jumping from one of its occurrences to the next with the
- * find-byte kernel reads each byte once, at memory speed, and verifies
- * the few candidates. Which byte is rare is learnt from the text: the
- * jump is tried with each byte of the kernels' pair in turn and given up
- * for the kernel as soon as candidates come more often than about one per
- * 4 KiB, or verifying them costs too much (mmf__scan_verify_too_costly).
- *
- * Returns the first occurrence (first_only) or SIZE_MAX, adding the
- * non-overlapping occurrences, left to right, to *count otherwise.
- */
-static size_t search_rare(const unsigned char *h, size_t n,
-                          const unsigned char *x, size_t m, int first_only,
-                          uint64_t *count) {
-  size_t pair[2], i = 0, next = 0, work = 0, r, from;
-  if (m >= 2 && n >= m) {
-    mmf__scan_pick_pair(x, m, &pair[0], &pair[1]);
-    for (int k = 0; k < 2; k++) {
-      size_t cand = 0, at = pair[k], p, j;
-      from = i;
-      /* Candidate starts j in [i, n - m], where h[j + at] == x[at]. */
-      while (i <= n - m) {
-        p = mmf__find_byte(h + i + at, n - m + 1 - i, x[at]);
-        if (p == SIZE_MAX) {
-          i = n - m + 1;
-          break;
-        }
-        j = i + p;
-        i = j + 1;
-        if (j < next)
-          continue; /* inside the last occurrence counted */
-        work += m;
-        if (memcmp(h + j, x, m) == 0) {
-          if (first_only)
-            return j;
-          ++*count;
-          next = j + m;
-          i = next;
-        }
-        if (++cand > 16 &&
-            ((cand << 12) > i - from || mmf__scan_verify_too_costly(work, i))) {
-          break; /* common here: the other byte, or the kernel */
-        }
-      }
-      if (i > n - m)
-        return SIZE_MAX; /* every start settled */
-    }
-  }
-  /* Every start before i is settled, and occurrences resume at next. */
-  if (next > i)
-    i = next;
-  if (first_only) {
-    r = mmf__find(h + i, n - i, x, m);
-    return r == SIZE_MAX ? r : i + r;
-  }
-  *count += mmf__count_str(h + i, n - i, x, m);
-  return SIZE_MAX;
-}
-
-static uint64_t count_str(const unsigned char *h, size_t n,
-                          const unsigned char *x, size_t m) {
-  uint64_t count = 0;
-  (void)search_rare(h, n, x, m, 0, &count);
-  return count;
-}
-
-static size_t find_str(const unsigned char *h, size_t n, const unsigned char *x,
-                       size_t m) {
-  return search_rare(h, n, x, m, 1, NULL);
-}
-
-/* A point q (0 <= q <= n - m + 1, or n when m is 1) where no occurrence
- * of the needle in h[0, n) starts in [q - m + 1, q), i.e. none straddles
- * q: counting left to right from the start and from q agree on everything
- * after q. As late as the text allows, so that the walk after it is
- * short; 0 when occurrences run together all the way (a needle like "aa"
- * in "aaaa..."). */
-static size_t sync_point(const unsigned char *h, size_t n,
-                         const unsigned char *needle, size_t m) {
-  /* At least m back from the end, so that an occurrence that ends late
-   * enough to matter for the resume point is met by the walk after q. */
-  size_t tail = m > 4096 ? m : 4096;
-  if (m == 1)
-    return n;
-  while (tail < n && n - tail > m) {
-    /* Occurrences starting in [q - m + 1, q) and lying in h[0, n). */
-    size_t q = n - tail, lo = q - m + 1;
-    size_t len = n - lo < 2 * m - 2 ? n - lo : 2 * m - 2;
-    if (mmf__find(h + lo, len, needle, m) == SIZE_MAX)
-      return q;
-    if (tail > n / 4)
-      break;
-    tail *= 4; /* occurrences cluster here: look further back */
-  }
-  return 0;
-}
-
-/* Non-overlapping occurrences in h[0, n), left to right, and the resume
- * point of mmf_count_matches_mem(). */
-static uint64_t count_resume(const unsigned char *h, size_t n,
-                             const unsigned char *needle, size_t m,
-                             size_t *resume) {
-  size_t q, at, r;
-  uint64_t count;
-  if (n < m) {
-    *resume = 0;
-    return 0;
-  }
-  q = sync_point(h, n, needle, m);
-  count = count_str(h, q, needle, m);
-  /* Walk the rest occurrence by occurrence, to learn where the last one
-   * ends. */
-  for (at = q; at < n; at += r + m) {
-    r = mmf__find(h + at, n - at, needle, m);
-    if (r == SIZE_MAX)
-      break;
-    count++;
-  }
-  *resume = at > n - m + 1 ? at : n - m + 1;
-  return count;
-}
+#include "scan_search.h"
+#include "source.h"
 
 /* ------------------------------------------------------------------------ */
 /* Raw memory                                                                */
@@ -177,7 +46,7 @@ int mmf_find_mem(const void *p, size_t n, const void *needle, size_t nlen,
     *pos = MMF_NPOS;
   if (!pos || (!p && n) || !needle || nlen == 0)
     return MMF_EINVAL;
-  at = find_str(p, n, needle, nlen);
+  at = mmf__search_find(p, n, needle, nlen);
   *pos = at == SIZE_MAX ? MMF_NPOS : (uint64_t)at;
   return 0;
 }
@@ -191,9 +60,9 @@ int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
   if (!count || (!p && n) || !needle || nlen == 0)
     return MMF_EINVAL;
   if (resume)
-    *count = count_resume(p, n, needle, nlen, resume);
+    *count = mmf__search_count_resume(p, n, needle, nlen, resume);
   else
-    *count = count_str(p, n, needle, nlen);
+    *count = mmf__search_count(p, n, needle, nlen);
   return 0;
 }
 
@@ -226,20 +95,23 @@ static int run_job(void *ctx) {
     j->last = j->n ? j->p[j->n - 1] : -1;
     break;
   case OP_FIND:
-    j->pos = find_str(j->p, j->n, j->needle, j->nlen);
+    j->pos = mmf__search_find(j->p, j->n, j->needle, j->nlen);
     break;
   default:
     if (j->resume_wanted)
-      j->count = count_resume(j->p, j->n, j->needle, j->nlen, &j->resume);
+      j->count =
+          mmf__search_count_resume(j->p, j->n, j->needle, j->nlen, &j->resume);
     else
-      j->count = count_str(j->p, j->n, j->needle, j->nlen);
+      j->count = mmf__search_count(j->p, j->n, j->needle, j->nlen);
     break;
   }
   return 0;
 }
 
-/* The whole input through span_job j: counts add up in *total, a find
- * stops at the first hit (*total is then its input offset). */
+/* The whole input through span_job j: counts add up in *total, span by
+ * span, so that on failure it holds the count of the spans before the
+ * one that failed; a find stops at the first hit (*total is then its
+ * input offset). */
 static int scan_input(const char *path, int fd, const mmf_scan_options *opts,
                       span_job *j, uint64_t *total, int *last) {
   mmf__src s;
@@ -296,13 +168,13 @@ static int count_input(const char *path, int fd, const mmf_scan_options *opts,
   j.op = OP_COUNT;
   j.byte = (unsigned char)byte;
   rc = scan_input(path, fd, opts, &j, &total, &last);
-  if (rc)
-    return rc;
-  /* A last line without its '\n' is a line too. */
-  if (lines && last >= 0 && last != '\n')
+  /* A last line without its '\n' is a line too; after a failure the
+   * count is of the '\n' bytes before it (a caller such as wc prints
+   * it with the error). */
+  if (rc == 0 && lines && last >= 0 && last != '\n')
     total++;
   *count = total;
-  return 0;
+  return rc;
 }
 
 int mmf_count_byte_path(const char *path, const mmf_scan_options *opts,
@@ -341,10 +213,11 @@ static int needle_input(const char *path, int fd, const mmf_scan_options *opts,
   j.needle = needle;
   j.nlen = nlen;
   rc = scan_input(path, fd, opts, &j, &total, &last);
-  if (rc)
-    return rc;
-  *out = total;
-  return 0;
+  /* A count reports what it counted before a failure; a find only a
+   * position it found. */
+  if (rc == 0 || op == OP_MATCHES)
+    *out = total;
+  return rc;
 }
 
 int mmf_find_path(const char *path, const mmf_scan_options *opts,

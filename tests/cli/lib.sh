@@ -188,3 +188,41 @@ cut_while_mapped() {
   rc=$?
   return 0
 }
+
+# cut_while_scanning FILE CMD...: run CMD (stdout to out, stderr to err) in
+# the background, wait until it has FILE mapped (its /proc/PID/maps names
+# FILE), then empty FILE. Sets rc to CMD's exit status. For commands whose
+# reading is the library's own (lines, find), which have no test hook:
+# FILE must be large enough (a sparse file of many GiB) that the command
+# is still inside it when the cut comes. Skips where /proc/PID/maps is
+# missing.
+cut_while_scanning() {
+  cut_file=$1
+  shift
+  [ -r /proc/self/maps ] || skip "no /proc/PID/maps to see the map in"
+  "$@" >out 2>err &
+  cut_pid=$!
+  n=1000
+  until grep -q " $PWD/$cut_file\$" "/proc/$cut_pid/maps" 2>/dev/null; do
+    n=$((n - 1))
+    if [ "$n" -eq 0 ] || ! kill -0 "$cut_pid" 2>/dev/null; then
+      kill "$cut_pid" 2>/dev/null
+      wait "$cut_pid"
+      cat err >&2
+      rc=1
+      fail "the command never mapped $cut_file"
+      return 1
+    fi
+    sleep 0.02
+  done
+  : >"$cut_file"
+  wait "$cut_pid"
+  rc=$?
+  return 0
+}
+
+# make_sparse_tail NAME HEAD: a 64 GiB sparse file that starts with the
+# bytes of the file HEAD.
+make_sparse_tail() {
+  cp "$2" "$1" && truncate -s 64G "$1"
+}

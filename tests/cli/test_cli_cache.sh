@@ -208,3 +208,50 @@ test_truncated_while_touching() {
   [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
   grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
 }
+
+test_lock_ten_thousand_files() {
+  # mmf lock keeps a map, and so a descriptor, per file: it raises its
+  # soft RLIMIT_NOFILE to the hard limit to hold 10,000. Negative control:
+  # with the hard limit at 1,024 it fails with "Too many open files".
+  skip_under_wine "Wine's VirtualLock locks nothing, and Windows has no" \
+    "descriptor limit to raise"
+  [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 10100 ] ||
+    skip "the hard RLIMIT_NOFILE is $(ulimit -Hn), below 10,100"
+  if [ "$(id -u)" -ne 0 ] && [ "$(ulimit -l)" != unlimited ] &&
+    [ "$(ulimit -l)" -lt 50000 ]; then
+    skip "RLIMIT_MEMLOCK too low to lock 10,000 pages"
+  fi
+  mkdir many || return 1
+  i=0
+  while [ $i -lt 10000 ]; do
+    printf 'x' >many/$i
+    i=$((i + 1))
+  done
+  cd many || return 1
+  # shellcheck disable=SC2046
+  set -- $(ls)
+  sh -c 'ulimit -Sn 1024; exec "$@"' sh $MMF lock "$@" >../out 2>../err &
+  pid=$!
+  BG_PIDS="$BG_PIDS $pid"
+  cd .. || return 1
+  if ! wait_for_file out "Locked Pages" 600; then
+    cat err >&2
+    grep -q "cannot lock" err && skip "RLIMIT_MEMLOCK too low here"
+    return 1
+  fi
+  grep -q "Files: 10000" out || fail "summary: $(cat out)" || return 1
+  kill -INT "$pid"
+  wait "$pid" || fail "lock exited $? after SIGINT" || return 1
+  # The control: no room above 1,024 descriptors.
+  (
+    cd many || exit 1
+    ulimit -n 1024
+    exec $MMF lock "$@"
+  ) >out 2>err &
+  pid=$!
+  BG_PIDS="$BG_PIDS $pid"
+  wait "$pid"
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "control: exit $rc, expected 2" || return 1
+  grep -q "Too many open files" err || fail "control: $(head -3 err)"
+}

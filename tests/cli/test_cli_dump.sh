@@ -130,3 +130,50 @@ test_truncated_while_dumping() {
   [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
   grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
 }
+
+test_skip_seeks_on_devices() {
+  # -s on a character device seeks, as hexdump does: 2^60 bytes of
+  # /dev/zero are not read (the timeout would end a reading dump).
+  skip_under_wine "no /dev/zero under Windows"
+  need hexdump
+  same_output "hexdump -C -s 1E -n 16 /dev/zero" \
+    "timeout 10 \$MMF dump -s 1E -n 16 /dev/zero" || return 1
+  same_output "hexdump -C -s 0x7ffffffffffffff0 -n 40 /dev/zero" \
+    "timeout 10 \$MMF dump -s 0x7ffffffffffffff0 -n 40 /dev/zero"
+}
+
+# cut_to_while_mapped SIZE FILE CMD...: cut_while_mapped, cutting FILE
+# to SIZE bytes instead of emptying it.
+cut_to_while_mapped() {
+  cut_size=$1
+  cut_file=$2
+  shift 2
+  rm -f mapped
+  MMF_CLI_TEST_DELAY_MS=1500 MMF_CLI_TEST_MARK=mapped "$@" >out 2>err &
+  cut_pid=$!
+  wait_for_file mapped mapped 300 || { kill "$cut_pid"; wait "$cut_pid"; return 1; }
+  truncate -s "$cut_size" "$cut_file" || return 1
+  wait "$cut_pid"
+  rc=$?
+}
+
+test_cut_inside_the_last_page() {
+  # The file is cut to 4,500 bytes, inside its second page, while dump
+  # holds its mapping: the rest of that page then reads as zeros with no
+  # fault (a 5,000-byte file: the copy reads no later page), or the copy
+  # faults on the third page (a 30,000-byte file). Either way nothing past
+  # the new end may be printed, and nothing before it lost: the first
+  # 4,500 bytes as hexdump shows them, then the error.
+  need hexdump
+  for size in 5000 30000; do
+    head -c 80000 /dev/urandom | tr '\000' x | head -c $size >f || return 1
+    head -c 4500 f >want
+    cut_to_while_mapped 4500 f $MMF dump f || return 1
+    [ "$rc" -eq 2 ] || { cat err >&2; fail "$size: exit $rc"; return 1; }
+    grep -q "^mmf: f: file was truncated" err ||
+      fail "$size: message: $(cat err)" || return 1
+    hexdump -C want | sed '$d' >want.out
+    cmp -s want.out out || { diff want.out out | tail -5 >&2; fail "$size"; } ||
+      return 1
+  done
+}

@@ -116,3 +116,28 @@ test_truncated_while_measuring() {
     { cat err >&2; fail "exit $rc"; return 1; }
   [ "$rc" -eq 0 ] || grep -q "^mmf: f: " err || fail "message: $(cat err)"
 }
+
+test_json_names_not_utf8() {
+  skip_under_wine "Windows file names are UTF-16: invalid UTF-8 cannot" \
+    "name a file there"
+  # Each byte that is not part of valid UTF-8 is written \ufffd, so the
+  # output is JSON whatever the name; valid UTF-8 stands as it is.
+  printf x >"$(printf 'bad\377')"
+  printf x >"$(printf 'over\300\257long')"
+  printf x >"$(printf 'sur\355\240\200rogate')"
+  printf x >"$(printf 'cut\342\202')"
+  printf x >"$(printf 'ok\303\251')"
+  $MMF info --json "$(printf 'bad\377')" "$(printf 'over\300\257long')" \
+    "$(printf 'sur\355\240\200rogate')" "$(printf 'cut\342\202')" \
+    "$(printf 'ok\303\251')" >out || return 1
+  for want in '"file":"bad\ufffd"' '"file":"over\ufffd\ufffdlong"' \
+    '"file":"sur\ufffd\ufffd\ufffdrogate"' '"file":"cut\ufffd\ufffd"' \
+    "\"file\":\"$(printf 'ok\303\251')\""; do
+    grep -qF "$want" out || fail "no $want in: $(cat out)" || return 1
+  done
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import json, sys
+for line in sys.stdin.buffer:
+    json.loads(line.decode("utf-8"))' <out || fail "not JSON: $(cat out)"
+  fi
+}

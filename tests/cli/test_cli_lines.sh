@@ -9,15 +9,16 @@ test_shapes() {
 }
 
 test_shapes_small_windows() {
-  # Windows of 4 KiB and of odd sizes: every file spans several. (Windows
-  # maps from multiples of 64 KiB: a 4 KiB window there is a view of up to
-  # 64 KiB more, of which the library hands out the asked-for part.)
+  # The smallest windows and read buffers the library takes (two
+  # granularity units: MMF_CLI_WINDOW below that is raised to it), mapped
+  # and read: every file but the smallest spans several.
   make_shapes
-  small=$(pick 10000 300)
-  for w in $(pick "4096 5000 1 7" "4096 5000 7"); do
-    for f in $SHAPES; do
-      [ "$w" -ge 4096 ] || [ "$(wc -c <"$f")" -lt "$small" ] || continue
-      same_output "wc -l $f" "MMF_CLI_WINDOW=$w \$MMF lines $f" || return 1
+  for io in map read; do
+    for w in $(pick "4096 1 20000" "1"); do
+      for f in $SHAPES; do
+        same_output "wc -l $f" \
+          "MMF_CLI_IO=$io MMF_CLI_WINDOW=$w \$MMF lines $f" || return 1
+      done
     done
   done
 }
@@ -164,13 +165,18 @@ test_sparse_5g() {
 }
 
 test_truncated_while_counting() {
-  # The tool waits after mapping (test hook); the file is cut meanwhile.
-  # The library's guard turns the fault into MMF_ETRUNCATED: exit 2 with a
-  # message, never SIGBUS.
-  head -c 20000000 /dev/zero | tr '\0' '\n' >f || return 1
-  cut_while_mapped f $MMF lines f || return 1
+  # The file is cut while the library's count walks its mapping: the
+  # guard turns the fault into MMF_ETRUNCATED, and the tool prints the
+  # error and, as wc does when a read fails, the count so far (the 8192
+  # newlines of the first read; the rest of the file holds none). Exit 2,
+  # never SIGBUS.
+  head -c 8192 /dev/zero | tr '\0' '\n' >head || return 1
+  make_sparse_tail f head || skip "cannot make a 64 GiB sparse file here"
+  cut_while_scanning f $MMF lines f || return 1
   [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
-  grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)"
+  grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)" ||
+    return 1
+  [ "$(cat out)" = "8192 f" ] || fail "count so far: '$(cat out)'"
 }
 
 test_bad_options() {
@@ -189,4 +195,69 @@ test_stream_memory_bounded() {
   [ "$(cat out)" = 1073741824 ] || fail "count: $(cat out)"
   kb=$(tail -1 rss)
   [ "$kb" -lt 262144 ] || fail "max RSS $kb KiB for a 1 GiB stream"
+}
+
+test_width_when_a_file_is_missing() {
+  # wc leaves files it cannot stat out of the width, wherever they stand:
+  # "nonexist small.txt" is as wide as small.txt's size says.
+  printf 'a\nb\n' >small.txt
+  head -c 123456 /dev/zero | tr '\0' '\n' >big.txt
+  for args in "nonexist small.txt" "small.txt nonexist" \
+    "nonexist big.txt small.txt" "nonexist nonexist2"; do
+    # shellcheck disable=SC2086
+    wc -l $args >peer.out 2>/dev/null
+    # shellcheck disable=SC2086
+    $MMF lines $args >mmf.out 2>/dev/null
+    cmp -s peer.out mmf.out ||
+      fail "$args: '$(cat mmf.out)', wc: '$(cat peer.out)'" || return 1
+  done
+}
+
+test_names_with_newlines_quoted_as_wc() {
+  skip_under_wine "Windows file names cannot hold newlines or control" \
+    "characters"
+  # wc quotes a name holding a newline (shell-escape style, as ls
+  # --quoting-style=shell-escape); every other name stands as it is.
+  set -- "$(printf 'new\nline')" "$(printf "it's\nquoted")" \
+    "$(printf '\nlead')" "$(printf 'a\n\tb\001\177')" \
+    "$(printf 'bad\377\376\nx')" "$(printf 'back\\\\slash\nx')" \
+    "$(printf 'tab\there')" "sp ace" "$(printf 'ends\n\n')x"
+  for n in "$@"; do
+    printf 'one\ntwo\n' >"$n" || return 1
+  done
+  wc -l -- "$@" >peer.out || return 1
+  $MMF lines -- "$@" >mmf.out || return 1
+  cmp -s peer.out mmf.out || { diff peer.out mmf.out >&2; fail "C locale"; } ||
+    return 1
+  # In a UTF-8 locale printable characters stand, invalid bytes are
+  # escaped.
+  [ "$(LC_ALL=C.UTF-8 locale charmap 2>/dev/null)" = UTF-8 ] ||
+    skip "no C.UTF-8 locale"
+  n2=$(printf 'fïlé\n✓\377')
+  printf 'x\n' >"$n2"
+  LC_ALL=C.UTF-8 wc -l -- "$@" "$n2" >peer.out || return 1
+  LC_ALL=C.UTF-8 $MMF lines -- "$@" "$n2" >mmf.out || return 1
+  cmp -s peer.out mmf.out || { diff peer.out mmf.out >&2; fail "UTF-8"; }
+}
+
+test_small_address_space() {
+  # Under ulimit -v 100000 (about 98 MiB) a 200 MB file cannot be mapped
+  # whole: the scan takes smaller windows, and touch smaller maps. The
+  # control: lock, which must hold the whole file mapped, is refused.
+  skip_under_wine "no RLIMIT_AS under Windows"
+  [ -z "${MMF_CLI_SANITIZED:-}" ] ||
+    skip "AddressSanitizer needs terabytes of address space"
+  truncate -s 200M big.bin || return 1
+  printf 'x\nlast\n' >>big.bin
+  wc -l big.bin >want
+  expect_rc 0 sh -c "ulimit -v 100000; exec $MMF lines big.bin" || return 1
+  cmp -s want rc.out || fail "lines: $(cat rc.out), wc: $(cat want)" ||
+    return 1
+  expect_rc 0 sh -c "ulimit -v 100000; exec $MMF find -c last big.bin" ||
+    return 1
+  [ "$(cat rc.out)" = 1 ] || fail "find -c: $(cat rc.out)" || return 1
+  expect_rc 0 sh -c "ulimit -v 100000; exec $MMF touch -q big.bin" ||
+    return 1
+  expect_error 2 "big.bin: out of memory or address space" \
+    sh -c "ulimit -v 100000; exec $MMF lock big.bin"
 }

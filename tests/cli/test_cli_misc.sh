@@ -123,3 +123,41 @@ test_bench_errors() {
     return 1
   expect_error 2 "give one FILE" $MMF bench || return 1
 }
+
+test_help_says_what_find_counts() {
+  # find -c counts occurrences, which grep -c does not: the summary must
+  # not say "as grep -c", and find --help names --count-lines for that.
+  expect_rc 0 $MMF --help || return 1
+  if grep -q "grep -c" rc.out; then
+    fail "--help: $(grep find rc.out)"
+    return 1
+  fi
+  expect_rc 0 $MMF find --help || return 1
+  grep -q -- "--count-lines" rc.out || fail "find --help: $(cat rc.out)"
+}
+
+test_bench_refuses_what_it_cannot_measure() {
+  # Files of size 0 that hold bytes: bench cannot time them (pagemap would
+  # be read for minutes); it says so at once.
+  skip_under_wine "no /proc under Windows"
+  for f in /proc/self/pagemap /proc/version; do
+    expect_error 2 "$f: cannot be measured: its size is 0 but it is not \
+empty" timeout 10 $MMF bench -r 1 $f || return 1
+  done
+}
+
+test_messages_say_what_is_wrong() {
+  # A file that refuses reads of some sizes or offsets (pagemap takes
+  # only multiples of 8 bytes) is named with what that means, not a bare
+  # "invalid argument".
+  skip_under_wine "no /proc under Windows"
+  [ -r /proc/self/pagemap ] || skip "no /proc/self/pagemap"
+  for c in "dump -s 1 -n 8" "peek -x"; do
+    off=
+    [ "$c" = "peek -x" ] && off="3 1"
+    # shellcheck disable=SC2086
+    expect_error 2 "/proc/self/pagemap: the system refused to read it \
+\(invalid argument\): it takes only reads of certain sizes or at certain \
+offsets" timeout 10 $MMF $c /proc/self/pagemap $off || return 1
+  done
+}

@@ -49,7 +49,7 @@ test_peek_errors() {
     return 1
   expect_error 2 "invalid offset '-1': negative" $MMF peek f -- -1 ||
     return 1
-  expect_error 2 "unknown option '-1'" $MMF peek f -1 || return 1
+  expect_error 2 "invalid offset '-1': negative" $MMF peek f -1 || return 1
   expect_error 2 "invalid offset 'x1'" $MMF peek f x1 || return 1
   expect_error 2 "invalid length '18446744073709551616': too large" \
     $MMF peek f 0 18446744073709551616 || return 1
@@ -115,4 +115,104 @@ test_poke_errors() {
   expect_error 2 "/proc/version: " $MMF poke /proc/version 0 -s x ||
     return 1
   [ "$(cat f)" = "abcd" ] || fail "file changed"
+}
+
+test_peek_seeks_on_devices() {
+  skip_under_wine "no /dev/zero under Windows"
+  timeout 10 $MMF peek -x /dev/zero 1E 4 >out || fail "exit $?" || return 1
+  [ "$(cat out)" = 00000000 ] || fail "peek: $(cat out)"
+}
+
+test_peek_negative_and_swapped() {
+  printf 'abcd' >f
+  # A negative number where a number goes is explained the same way,
+  # with or without -- before it.
+  for args in "f -1" "f -- -1" "-x f -1" "f 0 -2"; do
+    # shellcheck disable=SC2086
+    expect_error 2 "invalid (offset|length) '-[12]': negative numbers are \
+not allowed" $MMF peek $args || return 1
+  done
+  expect_error 2 "invalid offset '-3': negative" $MMF poke f -3 -s x ||
+    return 1
+  [ "$(cat f)" = abcd ] || fail "poke wrote: $(cat f)" || return 1
+  # FILE and OFFSET swapped: a hint.
+  expect_error 2 "invalid offset 'f': not a number" $MMF peek 347 f ||
+    return 1
+  grep -q "^mmf: peek: hint: FILE comes before OFFSET; did you mean \
+'mmf peek f 347'?" rc.err || fail "no hint: $(cat rc.err)"
+}
+
+test_poke_on_a_full_filesystem() {
+  # On a full filesystem poke fails and leaves the file as it was: the
+  # blocks are allocated before a byte is written, and what was grown is
+  # shrunk back. Negative control: dd writing the same bytes the plain
+  # way changes the file partly before failing. The 1 MiB tmpfs lives in
+  # a mount namespace of the test's own, so it goes away with it.
+  skip_under_wine "the tmpfs would be mounted for the host's processes" \
+    "only, not for Wine's server, which opens the files"
+  [ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
+  need unshare
+  unshare -m sh -c ". '$here/lib.sh'; . '$script'; poke_full_filesystem"
+}
+
+poke_full_filesystem() {
+  mkdir fs || return 1
+  mount -t tmpfs -o size=1m tmpfs fs 2>/dev/null ||
+    skip "mount -t tmpfs refused here"
+  printf 'hello' >fs/d
+  truncate -s 100000 fs/sparse
+  head -c 30000 /dev/urandom | tr '\000' x >bytes
+  # Full but for 16 KiB: room for part of the 30,000 bytes.
+  head -c 16384 /dev/zero >fs/reserve
+  head -c 2000000 /dev/zero >fs/fill 2>/dev/null
+  rm fs/reserve
+  [ "$(df -k --output=avail fs | tail -1)" -lt 30 ] ||
+    skip "could not fill the tmpfs"
+  cp fs/d d.before && cp fs/sparse sparse.before || return 1
+  expect_error 2 "fs/d: no space left on device" \
+    $MMF poke --grow fs/d 10 -s "$(cat bytes)" || return 1
+  cmp -s d.before fs/d ||
+    fail "--grow changed the file: $(wc -c <fs/d) bytes" || return 1
+  expect_error 2 "fs/sparse: no space left on device" \
+    $MMF poke fs/sparse 0 -s "$(cat bytes)" || return 1
+  cmp -s sparse.before fs/sparse || fail "the sparse file changed" ||
+    return 1
+  # The control: without the allocation first, bytes do land.
+  if dd if=bytes of=fs/sparse conv=notrunc 2>/dev/null; then
+    fail "control: dd found room for all the bytes"
+    return 1
+  fi
+  if cmp -s sparse.before fs/sparse; then
+    fail "control: dd changed nothing; the test cannot fail"
+    return 1
+  fi
+}
+
+test_poke_past_the_file_size_limit() {
+  # Growing past RLIMIT_FSIZE (ulimit -f) is an error with a message, the
+  # file left as it was; never death by SIGXFSZ. Negative control: dd
+  # writing past the limit is killed by the signal.
+  skip_under_wine "no RLIMIT_FSIZE under Windows"
+  printf 'abc' >f
+  expect_error 2 "f: file too large" \
+    sh -c "ulimit -f 1; exec $MMF poke --grow f 5000 -s X" || return 1
+  [ "$(cat f)" = abc ] || fail "file changed: $(wc -c <f) bytes" || return 1
+  sh -c 'ulimit -f 1; exec dd if=/dev/zero of=g bs=1 count=1 seek=5000' \
+    2>/dev/null
+  rc=$?
+  [ "$rc" -gt 128 ] || fail "control: dd exited $rc, not by a signal"
+}
+
+test_sys_file_shorter_than_its_size() {
+  # A /sys attribute reports 4,096 bytes and holds a few: that size is a
+  # guess, not a promise, and reading to its real end is no truncation.
+  skip_under_wine "no /sys under Windows"
+  f=/sys/kernel/mm/transparent_hugepage/enabled
+  [ -r "$f" ] || skip "no $f"
+  need hexdump
+  same_output "hexdump -C -s 30 $f" "\$MMF dump -s 30 $f" || return 1
+  same_output "hexdump -C $f" "\$MMF dump $f" || return 1
+  expect_error 2 "$f: offset 30 length 1 is past the end of the input" \
+    $MMF peek $f 30 || return 1
+  same_output "head -c 4 $f" "\$MMF peek $f 0 4"
 }

@@ -4,7 +4,9 @@
 #
 #   1. CMake: find_package(mmf) with mmf::mmf and mmf::mmf_static;
 #   2. pkg-config --cflags --libs mmf (shared library);
-#   3. pkg-config --static with the static library.
+#   3. pkg-config --static with the static library;
+#   4. the README's plain cc commands for a prefix the loader does not
+#      search: -Wl,-rpath, or LD_LIBRARY_PATH (Linux).
 #
 # Usage: run.sh BUILD_DIR [WORK_DIR]
 # Environment (all optional): CC, CMAKE, CMAKE_GENERATOR, MMF_INSTALL_CONFIG
@@ -95,6 +97,25 @@ grep -q "^mmf_DIR:PATH=$prefix/" "$work/cmake/CMakeCache.txt" ||
 "$CMAKE" --build "$work/cmake" --config Release
 run_shared "$(exe "$work/cmake" consumer)"
 "$(exe "$work/cmake" consumer_static)"
+
+# The README's commands for a prefix the loader does not search: an rpath
+# in the program, or LD_LIBRARY_PATH when it runs. (ELF systems; macOS
+# has its own loader variables.)
+if [ "$(uname -s)" = Linux ]; then
+  step "README: a non-system prefix, with an rpath or LD_LIBRARY_PATH"
+  # shellcheck disable=SC2086
+  "$CC" $cflags "$here/consumer.c" -I"$prefix/include" -L"$libdir" -lmmf \
+    -Wl,-rpath,"$libdir" -o "$work/app-rpath"
+  env -u LD_LIBRARY_PATH "$work/app-rpath"
+  # shellcheck disable=SC2086
+  "$CC" $cflags "$here/consumer.c" -I"$prefix/include" -L"$libdir" -lmmf \
+    -o "$work/app-plain"
+  if env -u LD_LIBRARY_PATH "$work/app-plain" >/dev/null 2>&1; then
+    fail "libmmf was found without rpath or LD_LIBRARY_PATH: the rpath" \
+      "check above shows nothing"
+  fi
+  LD_LIBRARY_PATH=$libdir "$work/app-plain"
+fi
 
 if ! command -v pkg-config >/dev/null 2>&1; then
   echo "pkg-config not installed: pkg-config part skipped"
