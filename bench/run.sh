@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh - `make bench`: the scanning benchmarks of issue 4, written
-# up as docs/BENCHMARKS.md and docs/benchmarks.png.
+# bench/run.sh - `make bench`: the scanning benchmarks against their peers,
+# written up as docs/BENCHMARKS.md and docs/benchmarks.png.
 #
 # Usage: bench/run.sh [BUILD_DIR]      (default: build)
 #
@@ -365,7 +365,7 @@ Three things about this machine decide how to read the numbers:
   1,400 page faults for the 2 GiB, which map 2 MiB each); a second pass
   over the same mapping runs at the ceiling.
 
-## Goals (issue 4)
+## Goals
 
 | goal | measured | ratio | |
 |---|---|---|---|
