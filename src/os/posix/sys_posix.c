@@ -11,6 +11,9 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
   return open(path, flags, mode);
@@ -43,14 +46,34 @@ static int sys_mincore(void *addr, size_t len, unsigned char *vec) {
 #endif
 }
 
-const mmf__syscalls mmf__sys_real = {
-    sys_open, close,    fstat,       sys_dupfd,     sys_getfl,
-    read,     pread,    ftruncate,   sys_fallocate, fsync,
-    fstatvfs, mmap,     munmap,      MMF__MREMAP,   msync,
-    madvise,  mprotect, sys_mincore, mlock,         munlock};
+static int sys_getrlimit(int resource, struct rlimit *rl) {
+  return getrlimit(resource, rl);
+}
 
-mmf__syscalls mmf__sys = {sys_open,      close,       fstat,    sys_dupfd,
-                          sys_getfl,     read,        pread,    ftruncate,
-                          sys_fallocate, fsync,       fstatvfs, mmap,
-                          munmap,        MMF__MREMAP, msync,    madvise,
-                          mprotect,      sys_mincore, mlock,    munlock};
+static int sys_fs_type(int fd, long *type) {
+#if defined(__linux__)
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0)
+    return -1;
+  *type = (long)st.f_type;
+  return 0;
+#else
+  (void)fd;
+  *type = 0;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+const mmf__syscalls mmf__sys_real = {
+    sys_open, close,       fstat,         sys_dupfd, sys_getfl, read,
+    pread,    ftruncate,   sys_fallocate, fsync,     fstatvfs,  mmap,
+    munmap,   MMF__MREMAP, msync,         madvise,   mprotect,  sys_mincore,
+    mlock,    munlock,     sys_getrlimit, lseek,     unlink,    sys_fs_type};
+
+/* A copy, not a reference, so tests can change entries. */
+mmf__syscalls mmf__sys = {
+    sys_open, close,       fstat,         sys_dupfd, sys_getfl, read,
+    pread,    ftruncate,   sys_fallocate, fsync,     fstatvfs,  mmap,
+    munmap,   MMF__MREMAP, msync,         madvise,   mprotect,  sys_mincore,
+    mlock,    munlock,     sys_getrlimit, lseek,     unlink,    sys_fs_type};

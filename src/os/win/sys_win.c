@@ -99,6 +99,8 @@ static HANDLE WINAPI sys_CreateFileW(LPCWSTR path, DWORD access, DWORD share,
 
 static BOOL WINAPI sys_CloseHandle(HANDLE h) { return CloseHandle(h); }
 
+static BOOL WINAPI sys_DeleteFileW(LPCWSTR path) { return DeleteFileW(path); }
+
 static BOOL WINAPI sys_DuplicateHandle(HANDLE from_process, HANDLE h,
                                        HANDLE to_process, LPHANDLE out,
                                        DWORD access, BOOL inherit,
@@ -229,7 +231,8 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
         sys_MapViewOfFileEx, sys_UnmapViewOfFile, sys_FlushViewOfFile,         \
         sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
         sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
-        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes  \
+        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
+        sys_DeleteFileW                                                        \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

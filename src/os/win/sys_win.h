@@ -76,6 +76,7 @@ typedef struct mmf__syscalls {
    * FileFsFullSizeInformation). */
   BOOL(WINAPI *GetHandleAccess)(HANDLE h, DWORD *access);
   BOOL(WINAPI *GetVolumeFreeBytes)(HANDLE h, ULONGLONG *bytes);
+  BOOL(WINAPI *DeleteFileW)(LPCWSTR path);
 } mmf__syscalls;
 
 /* The live table. */
