@@ -14,12 +14,12 @@
 /* ------------------------------------------------------------------------ */
 
 static const inject_backend *backend;
-static int armed;
-static int profile;    /* 0: A, 1: B */
-static int target;     /* fail the target-th call; 0: never */
-static int calls_made; /* calls seen while armed */
-static int hit_call;   /* the call that failed, or -1 */
-static int hit_err;    /* with which error */
+static _Thread_local int armed; /* in the thread that armed the walk */
+static int profile;             /* 0: A, 1: B */
+static int target;              /* fail the target-th call; 0: never */
+static int calls_made;          /* calls seen while armed */
+static int hit_call;            /* the call that failed, or -1 */
+static int hit_err;             /* with which error */
 static int memory_kept;
 
 static const char *const profile_names[2] = {"A", "B"};
@@ -134,7 +134,7 @@ int inject_step(const inject_backend *b, int argc, char **argv) {
   }
   if (w->kind == INJ_OPENS && rc != 0 && c.m != NULL)
     FAIL("failed but *out is %p, not NULL", (void *)c.m);
-  if (w->kind == INJ_HANDLE && c.m == NULL)
+  if ((w->kind == INJ_HANDLE || w->kind == INJ_SHARED) && c.m == NULL)
     FAIL("handle lost");
   if (w->verify)
     w->verify(&c, rc);

@@ -78,6 +78,8 @@ typedef struct inject_ctx {
 enum inject_kind {
   INJ_OPENS,  /* the operation creates c->m; a failure leaves it NULL */
   INJ_HANDLE, /* the operation works on the c->m the setup made */
+  INJ_SHARED, /* the same, but its OS error is the thread's, not the map's
+                 (calls on bytes other processes share) */
   INJ_CLOSES  /* the operation closes c->m */
 };
 
@@ -124,7 +126,9 @@ typedef struct inject_backend {
 } inject_backend;
 
 /* For the wrappers: the OS error to fail this call with, or 0 to make the
- * real call. call is the call's id. */
+ * real call. call is the call's id. Only the calls of the thread that
+ * armed the walk count: a case may start threads (a waiter to wake) whose
+ * calls are not the operation's. */
 int inject_check(int call);
 
 /* For the wrappers of unmap and free: the failed call left memory mapped,
