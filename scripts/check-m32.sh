@@ -58,6 +58,27 @@ if ! "$cc" $flags -o "$probe/p" "$probe/p.c" -lpthread >"$probe/log" 2>&1; then
 fi
 "$probe/p" || skip "this system cannot run 32-bit programs"
 
+# Can it compile against the kernel's headers? <errno.h> and friends include
+# <asm/...>, the kernel's uapi headers, which Debian keeps per architecture
+# (/usr/include/x86_64-linux-gnu/asm). gcc-multilib adds /usr/include/asm
+# pointing at the 64-bit ones, which serve i386 too (they switch on
+# __i386__); libc6-dev-i386 alone does not. Without it, give the build the
+# same link in a directory of its own.
+printf '%s\n' '#include <errno.h>' '#include <sys/mman.h>' \
+  'int main(void) { return errno; }' >"$probe/h.c"
+# shellcheck disable=SC2086
+if ! "$cc" $flags -c -o "$probe/h.o" "$probe/h.c" >"$probe/log" 2>&1; then
+  asm=/usr/include/$("$cc" -print-multiarch 2>/dev/null)/asm
+  [ -d "$asm" ] ||
+    skip "'$cc -m32' cannot compile <errno.h> ($(grep -m 1 error "$probe/log"))"
+  include=$(pwd)/$build/m32-include
+  mkdir -p "$include" && ln -sfn "$asm" "$include/asm" || exit 1
+  flags="$flags -isystem $include"
+  # shellcheck disable=SC2086
+  "$cc" $flags -c -o "$probe/h.o" "$probe/h.c" >"$probe/log" 2>&1 ||
+    skip "'$cc -m32' cannot compile <errno.h> ($(grep -m 1 error "$probe/log"))"
+fi
+
 echo "check-m32: configuring $build with CMAKE_C_FLAGS='$flags'"
 # shellcheck disable=SC2086
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMMF_WERROR=ON \
