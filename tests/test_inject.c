@@ -74,7 +74,13 @@
   X(int, -1, mlock, (const void *addr, size_t len), (addr, len), EAGAIN,       \
     ENOMEM)                                                                    \
   X(int, -1, munlock, (const void *addr, size_t len), (addr, len), ENOMEM,     \
-    EAGAIN)
+    EAGAIN)                                                                    \
+  X(int, -1, getrlimit, (int resource, struct rlimit *rl), (resource, rl),     \
+    EINVAL, EFAULT)                                                            \
+  X(off_t, -1, lseek, (int fd, off_t off, int whence), (fd, off, whence),      \
+    ESPIPE, EOVERFLOW)                                                         \
+  X(int, -1, unlink, (const char *path), (path), EIO, EACCES)                  \
+  X(int, -1, fs_type, (int fd, long *type), (fd, type), ENOSYS, EIO)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,

@@ -90,7 +90,9 @@
   X(BOOL, FALSE, GetHandleAccess, (HANDLE h, DWORD * access), (h, access),     \
     ERROR_ACCESS_DENIED, ERROR_INVALID_HANDLE)                                 \
   X(BOOL, FALSE, GetVolumeFreeBytes, (HANDLE h, ULONGLONG * bytes),            \
-    (h, bytes), ERROR_NOT_SUPPORTED, ERROR_INVALID_HANDLE)
+    (h, bytes), ERROR_NOT_SUPPORTED, ERROR_INVALID_HANDLE)                     \
+  X(BOOL, FALSE, DeleteFileW, (LPCWSTR path), (path), ERROR_ACCESS_DENIED,     \
+    ERROR_SHARING_VIOLATION)
 
 enum win_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
