@@ -484,6 +484,158 @@ static void setup_fallback_map(inject_ctx *c) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* The window cursor and the scans                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Five granularity units and a bit, walked in windows of two units. */
+static uint64_t windows_size(void) {
+  return 5 * (uint64_t)mmf_granularity() + 123;
+}
+static void setup_windows_file(inject_ctx *c) {
+  write_pattern(inject_file(), windows_size());
+  c->fsize0 = windows_size();
+}
+static void setup_windows_fifo(inject_ctx *c) {
+  test_fifo_start(&c->fifo, "fifo", windows_size());
+  c->fifo_live = true;
+}
+
+/* A close that fails after everything else worked: what it reports, and
+ * no OS error to compare (the handle is gone). */
+static int closed(inject_ctx *c, int rc, int close_rc) {
+  if (rc == 0 && close_rc != 0) {
+    c->os_error = -1;
+    return close_rc;
+  }
+  return rc;
+}
+
+/* Open a cursor with windows of two units, walk every span checking its
+ * bytes, close. c->bytes: the bytes walked. */
+static int window_walk(inject_ctx *c, const char *path) {
+  mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
+  mmf_window *w = NULL;
+  void *p = NULL;
+  size_t n = 0;
+  o.budget = 2 * mmf_granularity();
+  int rc = mmf_window_open(&w, path, &o);
+  if (rc != 0) {
+    ASSERT_NULL(w);
+    c->os_error = mmf_window_last_os_error(NULL);
+    return rc;
+  }
+  c->bytes = 0;
+  while ((rc = mmf_window_next(w, &p, &n)) == 0 && n > 0) {
+    ASSERT_PAT(p, c->bytes, n);
+    c->bytes += n;
+  }
+  if (rc != 0) {
+    ASSERT_NULL(p);
+    ASSERT_EQ_U(n, 0);
+    c->os_error = mmf_window_last_os_error(w);
+  }
+  return closed(c, rc, mmf_window_close(w));
+}
+static int op_window_file(inject_ctx *c) {
+  return window_walk(c, inject_file());
+}
+static int op_window_fifo(inject_ctx *c) {
+  return window_walk(c, c->fifo.path);
+}
+static void verify_walked(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, windows_size());
+}
+
+/* The lines of a file: the pattern has a '\n' wherever it has one. */
+static uint64_t pattern_newlines(void) {
+  static uint64_t lines = UINT64_MAX;
+  if (lines == UINT64_MAX) {
+    lines = 0;
+    for (uint64_t off = 0; off < windows_size(); off++)
+      lines += pat(off) == '\n';
+  }
+  return lines;
+}
+
+static int count_newlines(inject_ctx *c, const char *path, int io) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.io = io;
+  o.budget = 2 * mmf_granularity();
+  c->bytes = 12345;
+  int rc = mmf_count_byte_path(path, &o, '\n', &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+static int op_count_mapped(inject_ctx *c) {
+  return count_newlines(c, inject_file(), MMF_SCAN_MAP);
+}
+static int op_count_read(inject_ctx *c) {
+  return count_newlines(c, inject_file(), MMF_SCAN_READ);
+}
+static int op_count_fifo(inject_ctx *c) {
+  return count_newlines(c, c->fifo.path, MMF_SCAN_AUTO);
+}
+static void verify_count(inject_ctx *c, int rc) {
+  ASSERT_EQ_U(c->bytes, rc == 0 ? pattern_newlines() : 0);
+}
+
+/* Find the bytes at an odd offset past the first window, from a
+ * descriptor, starting the scan at 7. */
+static int op_find_fd(inject_ctx *c) {
+  unsigned char needle[16];
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.offset = 7;
+  o.budget = 2 * mmf_granularity();
+  fill_pat(needle, windows_size() - 100, sizeof needle);
+  int fd = test_open(inject_file(), O_RDONLY);
+  c->bytes = 12345;
+  int rc = mmf_find_fd(fd, &o, needle, sizeof needle, &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  close(fd);
+  return rc;
+}
+static void verify_found(inject_ctx *c, int rc) {
+  if (rc != 0) {
+    ASSERT_EQ_U(c->bytes, MMF_NPOS);
+    return;
+  }
+  /* The first occurrence: at the place it was taken from, or before. */
+  ASSERT_LE_U(c->bytes, windows_size() - 100);
+  unsigned char got[16], want[16];
+  read_at(inject_file(), c->bytes, got, sizeof got);
+  fill_pat(want, windows_size() - 100, sizeof want);
+  ASSERT_MEMEQ(got, want, sizeof got);
+}
+
+/* Every line of the file through an iterator. */
+static int op_lines(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  mmf_lines *it = NULL;
+  const char *line = NULL;
+  size_t n = 0;
+  o.budget = 2 * mmf_granularity();
+  o.flags = MMF_SCAN_SPLIT_LONG;
+  int rc = mmf_lines_open(&it, inject_file(), &o);
+  if (rc != 0) {
+    ASSERT_NULL(it);
+    c->os_error = mmf_lines_last_os_error(NULL);
+    return rc;
+  }
+  c->bytes = 0;
+  while ((rc = mmf_lines_next(it, &line, &n)) == 0 && line != NULL)
+    c->bytes += n;
+  if (rc != 0) {
+    ASSERT_NULL(line);
+    ASSERT_EQ_U(n, 0);
+    c->os_error = mmf_lines_last_os_error(it);
+  }
+  return closed(c, rc, mmf_lines_close(it));
+}
+
+/* ------------------------------------------------------------------------ */
 /* The table                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -566,6 +718,20 @@ const inject_case inject_cases[] = {
      inject_verify_handle},
     {"resident", "control", INJ_HANDLE, 0, setup_write_map, op_resident,
      verify_resident},
+    {"window over a file", "window", INJ_CALL, 0, setup_windows_file,
+     op_window_file, verify_walked},
+    {"window over a FIFO", "window", INJ_CALL, 0, setup_windows_fifo,
+     op_window_fifo, verify_walked},
+    {"count lines, mapped", "scan", INJ_CALL, 0, setup_windows_file,
+     op_count_mapped, verify_count},
+    {"count lines, read", "scan", INJ_CALL, 0, setup_windows_file,
+     op_count_read, verify_count},
+    {"count lines of a FIFO", "scan", INJ_CALL, 0, setup_windows_fifo,
+     op_count_fifo, verify_count},
+    {"find from a descriptor", "scan", INJ_CALL, 0, setup_windows_file,
+     op_find_fd, verify_found},
+    {"lines of a file", "scan", INJ_CALL, 0, setup_windows_file, op_lines,
+     NULL},
     {"close", "close", INJ_CLOSES, 0, setup_write_map, op_close,
      verify_unchanged_file},
     {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,

@@ -68,6 +68,7 @@ typedef struct inject_ctx {
   uint64_t size0;  /* mmf_size before a handle operation */
   uint64_t fsize0; /* file size before the operation */
   uint64_t bytes;  /* an out-parameter of the operation */
+  int os_error;    /* INJ_CALL: the OS error the operation reported */
   test_fifo fifo;  /* a stream the setup started (fifo_live) */
   bool fifo_live;
   /* Something else the setup made, and how to undo it after the run. */
@@ -80,7 +81,10 @@ enum inject_kind {
   INJ_HANDLE, /* the operation works on the c->m the setup made */
   INJ_SHARED, /* the same, but its OS error is the thread's, not the map's
                  (calls on bytes other processes share) */
-  INJ_CLOSES  /* the operation closes c->m */
+  INJ_CLOSES, /* the operation closes c->m */
+  INJ_CALL    /* the operation makes, uses and releases what it needs (a
+                 scan, a cursor's whole walk) and puts the OS error behind
+                 its failure in c->os_error */
 };
 
 typedef struct inject_case {

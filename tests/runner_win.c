@@ -784,9 +784,21 @@ static HANDLE start_self(const char *const *args, int n) {
   PROCESS_INFORMATION pi;
   fflush(stdout);
   fflush(stderr);
-  BOOL ok =
-      CreateProcessW(exe, cmd + 1, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
-  DWORD e = GetLastError();
+  /* Wine's CreateProcess now and then fails with ERROR_INTERNAL_ERROR on a
+   * loaded machine (once in some thousands of starts: a walk of the
+   * injection tests starts that many); the same start a moment later
+   * works. */
+  BOOL ok = FALSE;
+  DWORD e = 0;
+  for (int tries = 0; !ok && tries < 5; tries++) {
+    if (tries > 0)
+      Sleep(100);
+    ok =
+        CreateProcessW(exe, cmd + 1, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    e = GetLastError();
+    if (!ok && e != ERROR_INTERNAL_ERROR)
+      break;
+  }
   free(cmd);
   if (!ok) {
     SetLastError(e);

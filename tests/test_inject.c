@@ -265,6 +265,22 @@ TEST(inject_control_paths) {
 #endif
 }
 
+TEST(inject_window_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "window");
+#endif
+}
+
+TEST(inject_scan_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "scan");
+#endif
+}
+
 TEST(inject_close_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);

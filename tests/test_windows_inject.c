@@ -233,6 +233,22 @@ TEST(win_inject_control_paths) {
 #endif
 }
 
+TEST(win_inject_window_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk(&win, "window");
+#endif
+}
+
+TEST(win_inject_scan_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk(&win, "scan");
+#endif
+}
+
 TEST(win_inject_close_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
