@@ -94,12 +94,20 @@ int inject_step(const inject_backend *b, int argc, char **argv) {
   inject_ctx c;
   backend = b;
   b->install();
-  /* A run without injection first, so that one-time allocations (stdio,
-   * the C runtime's, the library's) are made before the counts. */
-  memset(&c, 0, sizeof c);
-  w->setup(&c);
-  (void)w->op(&c);
-  teardown(&c);
+  /* The operation once without injection and once with call n failing
+   * before the counts, so that one-time allocations are made by then:
+   * stdio's, the C runtime's, the library's, and AddressSanitizer's
+   * records of each new allocation site (its stack depot grows in
+   * mappings of its own). */
+  for (int warm = 0; warm <= n; warm += n) {
+    memset(&c, 0, sizeof c);
+    w->setup(&c);
+    inject_arm(b, prof, warm);
+    (void)w->op(&c);
+    inject_disarm();
+    memory_kept = 0;
+    teardown(&c);
+  }
   const int fds = count_open_fds();
   const int maps = count_mappings();
 

@@ -26,6 +26,12 @@
  * 400-byte one) in UTF-8. */
 #define TEST_PATH_MAX (PATH_MAX + 1024)
 
+/* How long a test, or a child it waits for, may take before it is ended
+ * as hung (CTest's TIMEOUT for the test programs is the same). Generous:
+ * it guards against hangs and measures nothing, and on a loaded machine a
+ * test that needs 30 s of CPU can take minutes. */
+#define RUNNER_TIMEOUT_S 600
+
 /* ------------------------------------------------------------------------ */
 /* What runner.c offers the platform part                                    */
 /* ------------------------------------------------------------------------ */
@@ -69,7 +75,7 @@ void runner_os_remove_dir(const char *dir);
 __attribute__((noreturn)) void runner_os_exit_child(int code);
 
 /* Run test name in a process of its own and return its wait status; the
- * process ends after 120 s at the latest. POSIX forks and calls
+ * process ends after RUNNER_TIMEOUT_S at the latest. POSIX forks and calls
  * run_here(name) in the copy; Windows starts this program again with the
  * test's name, whose main() runs it. */
 int runner_os_run_alone(const char *name, int (*run_here)(const char *name));

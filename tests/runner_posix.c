@@ -81,7 +81,7 @@ int runner_os_run_alone(const char *name, int (*run_here)(const char *name)) {
     return 1 << 8;
   }
   if (pid == 0) {
-    alarm(120);
+    alarm(RUNNER_TIMEOUT_S);
     exit(run_here(name));
   }
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
@@ -296,7 +296,18 @@ static int scan_maps(const char *needle) {
   return lines;
 }
 
-int count_mappings(void) { return scan_maps(NULL); }
+/* AddressSanitizer's: releases the blocks waiting in its quarantine. NULL
+ * (weak, not linked) in other builds. */
+extern void __sanitizer_purge_allocator(void) __attribute__((weak));
+
+int count_mappings(void) {
+  /* AddressSanitizer keeps freed blocks in a quarantine before reusing
+   * them, large ones still mapped, so a buffer the library freed would
+   * count until the quarantine overflows. */
+  if (__sanitizer_purge_allocator != NULL)
+    __sanitizer_purge_allocator();
+  return scan_maps(NULL);
+}
 
 int count_mappings_of(const char *needle) { return scan_maps(needle); }
 

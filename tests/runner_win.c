@@ -197,7 +197,7 @@ int runner_os_run_alone(const char *name, int (*run_here)(const char *name)) {
     return 1 << 8;
   }
   DWORD code = 124;
-  if (WaitForSingleObject(h, 120000) != WAIT_OBJECT_0)
+  if (WaitForSingleObject(h, RUNNER_TIMEOUT_S * 1000) != WAIT_OBJECT_0)
     TerminateProcess(h, 124);
   else
     GetExitCodeProcess(h, &code);
@@ -831,10 +831,10 @@ test_proc test_spawn(const char *name, const char *const *args) {
 int test_wait(test_proc p) {
   HANDLE h = (HANDLE)p.id;
   /* CTest's timeout would end only this process and leave the child. */
-  if (WaitForSingleObject(h, 120000) != WAIT_OBJECT_0) {
+  if (WaitForSingleObject(h, RUNNER_TIMEOUT_S * 1000) != WAIT_OBJECT_0) {
     TerminateProcess(h, 124);
     CloseHandle(h);
-    FAIL("child did not end within 120 s");
+    FAIL("child did not end within %d s", RUNNER_TIMEOUT_S);
   }
   DWORD code = 0;
   GetExitCodeProcess(h, &code);
