@@ -9,6 +9,9 @@
 #include "inject_walk.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define FSIZE INJ_FSIZE
@@ -300,7 +303,7 @@ static void verify_anon(inject_ctx *c, int rc) {
 /* Resizes                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void setup_write_map(inject_ctx *c) {
+void inject_setup_write_map(inject_ctx *c) {
   inject_open_for_handle(c, MMF_WRITE, NULL);
 }
 static void setup_read_map(inject_ctx *c) {
@@ -481,6 +484,80 @@ static void setup_sync_close_map(inject_ctx *c) {
 static void setup_fallback_map(inject_ctx *c) {
   ASSERT_OK(op_open_pipe(c));
   ASSERT_FALSE(mmf_is_mapped(c->m));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sharing: wait and wake                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The 32-bit word at offset 8 of the map. */
+static uint32_t word8(inject_ctx *c) {
+  uint32_t w;
+  memcpy(&w, (unsigned char *)mmf_data(c->m) + 8, sizeof w);
+  return w;
+}
+static void set_word8(inject_ctx *c, uint32_t w) {
+  memcpy((unsigned char *)mmf_data(c->m) + 8, &w, sizeof w);
+}
+
+static int op_wait_timeout(inject_ctx *c) {
+  return mmf_wait(c->m, 8, word8(c), 20000000);
+}
+static int op_wake(inject_ctx *c) { return mmf_wake(c->m, 8, INT_MAX); }
+
+/* A thread that waits until the word at 8 changes from the value it had
+ * (c->bytes). Its calls are not the operation's: only the arming
+ * thread's calls count. */
+typedef struct waiter {
+  inject_ctx *c;
+  test_thread thread;
+  atomic_int done;
+} waiter;
+
+static void *wait_for_change(void *arg) {
+  waiter *w = arg;
+  while (word8(w->c) == (uint32_t)w->c->bytes)
+    (void)mmf_wait(w->c->m, 8, (uint32_t)w->c->bytes, 30000000000);
+  atomic_store(&w->done, 1);
+  return NULL;
+}
+/* End the waiter: a wake that failed left it asleep, so change the word
+ * and wake it for real until it is gone. */
+static void finish_waiter(inject_ctx *c) {
+  waiter *w = c->aux;
+  set_word8(c, (uint32_t)c->bytes + 1);
+  while (!atomic_load(&w->done)) {
+    ASSERT_OK(mmf_wake(c->m, 8, INT_MAX));
+    test_sleep_ms(10);
+  }
+  test_thread_join(w->thread);
+  free(w);
+  c->aux = NULL;
+}
+static void release_waiter(inject_ctx *c) {
+  if (c->aux != NULL)
+    finish_waiter(c);
+}
+static void setup_waiter(inject_ctx *c) {
+  inject_setup_write_map(c);
+  c->bytes = word8(c);
+  waiter *w = calloc(1, sizeof *w);
+  ASSERT_TRUE(w != NULL);
+  w->c = c;
+  w->thread = test_thread_start(wait_for_change, w);
+  c->aux = w;
+  c->release = release_waiter;
+  test_sleep_ms(50); /* most likely asleep by now; either way it ends */
+}
+static int op_change_and_wake(inject_ctx *c) {
+  set_word8(c, (uint32_t)c->bytes + 1);
+  return mmf_wake(c->m, 8, INT_MAX);
+}
+static void verify_waiter_ends(inject_ctx *c, int rc) {
+  (void)rc;
+  finish_waiter(c);
+  set_word8(c, (uint32_t)c->bytes);
+  check_usable(c, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -686,12 +763,13 @@ const inject_case inject_cases[] = {
      op_anon_huge, verify_anon},
     {"anon HUGE|LOCKED 4 MiB", "anon", INJ_OPENS, 0, inject_setup_nothing,
      op_anon_huge_locked, verify_anon},
-    {"resize WRITE grow", "resize", INJ_HANDLE, 0, setup_write_map,
+    {"resize WRITE grow", "resize", INJ_HANDLE, 0, inject_setup_write_map,
      op_resize_grow, verify_resize_grow},
-    {"resize WRITE shrink", "resize", INJ_HANDLE, 0, setup_write_map,
+    {"resize WRITE shrink", "resize", INJ_HANDLE, 0, inject_setup_write_map,
      op_resize_shrink, verify_resize_shrink},
-    {"resize WRITE to 0 and back", "resize", INJ_HANDLE, 0, setup_write_map,
-     op_resize_zero_and_back, verify_resize_zero_and_back},
+    {"resize WRITE to 0 and back", "resize", INJ_HANDLE, 0,
+     inject_setup_write_map, op_resize_zero_and_back,
+     verify_resize_zero_and_back},
     {"resize WRITE LOCKED grow", "resize", INJ_HANDLE, 0, setup_locked_map,
      op_resize_grow, verify_resize_grow},
     {"resize WRITE PREALLOCATE grow", "resize", INJ_HANDLE, 0,
@@ -702,22 +780,28 @@ const inject_case inject_cases[] = {
      op_resize_copy_grow, verify_resize_copy_grow},
     {"resize anon", "resize", INJ_HANDLE, 0, setup_anon_map, op_resize_anon,
      verify_resize_anon},
-    {"flush ASYNC", "control", INJ_HANDLE, 0, setup_write_map, op_flush_async,
-     inject_verify_handle},
-    {"flush SYNC", "control", INJ_HANDLE, 0, setup_write_map, op_flush_sync,
-     inject_verify_handle},
-    {"flush FULL", "control", INJ_HANDLE, 0, setup_write_map, op_flush_full,
-     inject_verify_handle},
+    {"flush ASYNC", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_flush_async, inject_verify_handle},
+    {"flush SYNC", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_flush_sync, inject_verify_handle},
+    {"flush FULL", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_flush_full, inject_verify_handle},
     {"flush FULL of a created file", "control", INJ_HANDLE, 0,
      setup_created_map, op_flush_full_created, verify_flush_created},
-    {"advise every advice", "control", INJ_HANDLE, 0, setup_write_map,
+    {"advise every advice", "control", INJ_HANDLE, 0, inject_setup_write_map,
      op_advise_all, inject_verify_handle},
-    {"protect", "control", INJ_HANDLE, 0, setup_write_map, op_protect,
+    {"protect", "control", INJ_HANDLE, 0, inject_setup_write_map, op_protect,
      verify_protect},
-    {"lock and unlock", "control", INJ_HANDLE, 0, setup_write_map, op_lock,
-     inject_verify_handle},
-    {"resident", "control", INJ_HANDLE, 0, setup_write_map, op_resident,
+    {"lock and unlock", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_lock, inject_verify_handle},
+    {"resident", "control", INJ_HANDLE, 0, inject_setup_write_map, op_resident,
      verify_resident},
+    {"wait with timeout", "share", INJ_SHARED, MMF_ETIMEDOUT,
+     inject_setup_write_map, op_wait_timeout, inject_verify_handle},
+    {"wake, nobody waiting", "share", INJ_SHARED, 0, inject_setup_write_map,
+     op_wake, inject_verify_handle},
+    {"wake a waiting thread", "share", INJ_SHARED, 0, setup_waiter,
+     op_change_and_wake, verify_waiter_ends},
     {"window over a file", "window", INJ_CALL, 0, setup_windows_file,
      op_window_file, verify_walked},
     {"window over a FIFO", "window", INJ_CALL, 0, setup_windows_fifo,
@@ -732,7 +816,7 @@ const inject_case inject_cases[] = {
      op_find_fd, verify_found},
     {"lines of a file", "scan", INJ_CALL, 0, setup_windows_file, op_lines,
      NULL},
-    {"close", "close", INJ_CLOSES, 0, setup_write_map, op_close,
+    {"close", "close", INJ_CLOSES, 0, inject_setup_write_map, op_close,
      verify_unchanged_file},
     {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,
      op_close, verify_unchanged_file},

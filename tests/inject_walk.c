@@ -67,6 +67,11 @@ static const inject_case *case_at(const inject_backend *b, int i) {
 }
 
 static void teardown(inject_ctx *c) {
+  /* What the setup made may still use the map (a waiting thread). */
+  if (c->release != NULL) {
+    c->release(c);
+    c->release = NULL;
+  }
   int rc = mmf_close(c->m);
   c->m = NULL;
   if (rc != 0 && rc != MMF_EPOISONED && !memory_kept)
@@ -74,10 +79,6 @@ static void teardown(inject_ctx *c) {
   if (c->fifo_live) {
     test_fifo_stop(&c->fifo);
     c->fifo_live = false;
-  }
-  if (c->release != NULL) {
-    c->release(c);
-    c->release = NULL;
   }
 }
 

@@ -182,6 +182,7 @@ const char *inject_file(void);
 void inject_setup_file(inject_ctx *c);
 void inject_open_for_handle(inject_ctx *c, int mode, const mmf_options *o);
 void inject_setup_nothing(inject_ctx *c);
+void inject_setup_write_map(inject_ctx *c); /* the file opened MMF_WRITE */
 
 /* The map holds pattern bytes [off, off + n) (or a usable copy of them). */
 void inject_check_bytes(const inject_ctx *c, uint64_t off, uint64_t n);

@@ -80,7 +80,17 @@
   X(off_t, -1, lseek, (int fd, off_t off, int whence), (fd, off, whence),      \
     ESPIPE, EOVERFLOW)                                                         \
   X(int, -1, unlink, (const char *path), (path), EIO, EACCES)                  \
-  X(int, -1, fs_type, (int fd, long *type), (fd, type), ENOSYS, EIO)
+  X(int, -1, fs_type, (int fd, long *type), (fd, type), ENOSYS, EIO)           \
+  /* NULL where the OS has no futex (waiters then poll). */                    \
+  X(int, -1, futex_wait,                                                       \
+    (uint32_t * addr, uint32_t val, const struct timespec *deadline),          \
+    (addr, val, deadline), EFAULT, ENOSYS)                                     \
+  X(int, -1, futex_wake, (uint32_t * addr, int count), (addr, count), EFAULT,  \
+    EINVAL)                                                                    \
+  X(int, -1, clock_gettime, (clockid_t clock, struct timespec * ts),           \
+    (clock, ts), EINVAL, EFAULT)                                               \
+  X(int, -1, nanosleep, (const struct timespec *req, struct timespec *rem),    \
+    (req, rem), EINVAL, EFAULT)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -198,6 +208,18 @@ static void verify_resize_big(inject_ctx *c, int rc) {
   ((unsigned char *)mmf_data(c->m))[c->size0 - 1] = 1;
 }
 
+/* Systems without a futex poll, sleeping with nanosleep. */
+static int op_wait_polling(inject_ctx *c) {
+  uint32_t word;
+  memcpy(&word, (unsigned char *)mmf_data(c->m) + 8, sizeof word);
+  int (*saved)(uint32_t *, uint32_t, const struct timespec *) =
+      mmf__sys.futex_wait;
+  mmf__sys.futex_wait = NULL;
+  int rc = mmf_wait(c->m, 8, word, 3000000);
+  mmf__sys.futex_wait = saved;
+  return rc;
+}
+
 static const inject_case posix_cases[] = {
     {"open /proc/self/status", "fallback", INJ_OPENS, 0, inject_setup_nothing,
      op_open_proc, verify_proc},
@@ -207,6 +229,8 @@ static const inject_case posix_cases[] = {
      op_resize_big, verify_resize_big},
     {"close /dev/zero copy", "close", INJ_CLOSES, 0, setup_dev_zero_map,
      op_close, NULL},
+    {"wait polling", "share", INJ_SHARED, MMF_ETIMEDOUT, inject_setup_write_map,
+     op_wait_polling, inject_verify_handle},
 };
 
 static const inject_backend posix = {
@@ -278,6 +302,14 @@ TEST(inject_scan_paths) {
   SKIP(NOT_ON_WINDOWS);
 #else
   inject_walk(&posix, "scan");
+#endif
+}
+
+TEST(inject_share_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "share");
 #endif
 }
 

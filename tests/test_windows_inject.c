@@ -92,7 +92,21 @@
   X(BOOL, FALSE, GetVolumeFreeBytes, (HANDLE h, ULONGLONG * bytes),            \
     (h, bytes), ERROR_NOT_SUPPORTED, ERROR_INVALID_HANDLE)                     \
   X(BOOL, FALSE, DeleteFileW, (LPCWSTR path), (path), ERROR_ACCESS_DENIED,     \
-    ERROR_SHARING_VIOLATION)
+    ERROR_SHARING_VIOLATION)                                                   \
+  X(BOOL, FALSE, GetFileInformationByHandle,                                   \
+    (HANDLE h, LPBY_HANDLE_FILE_INFORMATION info), (h, info), ERROR_IO_DEVICE, \
+    ERROR_ACCESS_DENIED)                                                       \
+  /* B: not found, nobody waits, which a wake need not report. */              \
+  X(HANDLE, NULL, OpenFileMappingW,                                            \
+    (DWORD access, BOOL inherit, LPCWSTR name), (access, inherit, name),       \
+    ERROR_NOT_ENOUGH_MEMORY, ERROR_FILE_NOT_FOUND)                             \
+  X(HANDLE, NULL, CreateSemaphoreW,                                            \
+    (LPSECURITY_ATTRIBUTES sa, LONG initial, LONG max, LPCWSTR name),          \
+    (sa, initial, max, name), ERROR_NO_SYSTEM_RESOURCES, ERROR_ACCESS_DENIED)  \
+  X(BOOL, FALSE, ReleaseSemaphore, (HANDLE h, LONG n, LPLONG previous),        \
+    (h, n, previous), ERROR_TOO_MANY_POSTS, ERROR_INVALID_HANDLE)              \
+  X(DWORD, WAIT_FAILED, WaitForSingleObject, (HANDLE h, DWORD ms), (h, ms),    \
+    ERROR_INVALID_HANDLE, ERROR_NOT_ENOUGH_MEMORY)
 
 enum win_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -246,6 +260,14 @@ TEST(win_inject_scan_paths) {
   SKIP(NOT_HERE);
 #else
   inject_walk(&win, "scan");
+#endif
+}
+
+TEST(win_inject_share_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk(&win, "share");
 #endif
 }
 

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #endif
 
+#include "alloc.h"
 #include "os/os.h"
 #include "os/posix/sys_posix.h"
 
@@ -259,19 +260,15 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr) {
   size_t n;
   int fd, rc = 0;
   if (!slash)
-    dir = strdup(".");
+    dir = mmf__strndup(".", 1);
   else {
     n = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(n + 1);
-    if (dir) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-    }
+    dir = mmf__strndup(path, n);
   }
   if (!dir)
-    return fail(oserr, ENOMEM);
+    return mmf__alloc_failed(oserr);
   fd = open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  free(dir);
+  mmf__alloc.free(dir);
   if (fd < 0)
     return fail(oserr, errno);
   /* Some filesystems do not support fsync on directories (EINVAL); the
