@@ -27,7 +27,10 @@
  * walked too. Each run is a child process of its own (a TEST_CHILD, so
  * Windows can run it too), so a failed check ends only that run and the
  * walk goes on to list every failing path; the walk prints how many paths
- * each case took and the total.
+ * each case took and the total. Before its counts a run does the
+ * operation once without injection and once with the same call failing,
+ * so that one-time allocations (the C runtime's, the library's,
+ * AddressSanitizer's) are not taken for leaks.
  *
  * Adding an OS call to a backend's table: one line in that backend's call
  * list (POSIX_CALLS in test_inject.c, WIN_CALLS in test_windows_inject.c):
@@ -37,9 +40,10 @@
  *
  * The wrapper, its place in the table and the profiles are made from it.
  * The failure value is an expression that may use inject_err_ (the error
- * being injected) and the parameters, e.g. (close(fd), -1) for a call that
- * releases its descriptor even when it reports an error, or
- * (inject_memory_kept(), -1) for an unmap. Give every call a different
+ * being injected) and the parameters, e.g. (mmf__sys_real.close(fd), -1)
+ * for a call that releases its descriptor even when it reports an error,
+ * or (inject_memory_kept(), -1) for an unmap. (POSIX entries the OS
+ * lacks, NULL in the real table, are left alone.) Give every call a different
  * error in each profile where the backend could treat them differently.
  *
  * Adding a public-function case: one line in a case table (the portable
