@@ -27,10 +27,10 @@
  * walked too. Each run is a child process of its own (a TEST_CHILD, so
  * Windows can run it too), so a failed check ends only that run and the
  * walk goes on to list every failing path; the walk prints how many paths
- * each case took and the total. Before its counts a run does the
- * operation once without injection and once with the same call failing,
- * so that one-time allocations (the C runtime's, the library's,
- * AddressSanitizer's) are not taken for leaks.
+ * each case took and the total. A run does the operation once without
+ * injection before it counts, then twice with the call failing and
+ * counts mappings the second time, so that one-time allocations (the C
+ * runtime's, the library's, AddressSanitizer's) are not taken for leaks.
  *
  * Adding an OS call to a backend's table: one line in that backend's call
  * list (POSIX_CALLS in test_inject.c, WIN_CALLS in test_windows_inject.c):
