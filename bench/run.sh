@@ -366,7 +366,7 @@ Three things about this machine decide how to read the numbers:
   1,400 page faults for the 2 GiB, which map 2 MiB each); a second pass
   over the same mapping runs at the ceiling.
 
-## Goals (issue 4)
+## Goals
 
 | goal | measured | ratio | |
 |---|---|---|---|

@@ -1,9 +1,10 @@
 /*
  * test.h - the small test framework of the mmf test programs.
  *
- * A test program is one or more test_*.c files plus test_main.c. Each file
- * defines tests with TEST(name) { ... }; they register themselves before
- * main() runs. The runner (test_main.c):
+ * A test program is one or more test_*.c files plus the runner (runner.c,
+ * with runner_posix.c or runner_win.c behind runner.h). Each file defines
+ * tests with TEST(name) { ... }; they register themselves before main()
+ * runs. The runner:
  *
  *   prog NAME     runs test NAME in this process (this is what CTest does)
  *   prog          runs every test, each in a process of its own, and

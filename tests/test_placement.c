@@ -1,7 +1,8 @@
 /*
  * test_placement.c - large maps are placed so that the address and the
- * file offset are congruent modulo 2 MiB (issue 2 point 5), also at
- * unaligned offsets and after mmf_resize() growth.
+ * file offset are congruent modulo 2 MiB (so the kernel can map 2 MiB
+ * page-cache folios whole), also at unaligned offsets and after
+ * mmf_resize() growth.
  */
 #include "test.h"
 

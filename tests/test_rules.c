@@ -1,5 +1,5 @@
 /*
- * test_rules.c - the mapping rules of issue 2 point 4: any byte offset,
+ * test_rules.c - the mapping rules of DESIGN.md: any byte offset,
  * empty files, offset == size, length 0, ranges past end of file, growth by
  * MMF_WRITE, overflow, files of every small size and a sparse 5 GiB file.
  */

@@ -5,8 +5,12 @@
 
 BG_PIDS=""
 
+# fail MESSAGE...: print the failure and return 1. The case fails even when
+# it goes on after a check written `check || fail "..."` (run.sh looks at
+# CASE_FAILED), so a failed check is never lost to a later one that passes.
 fail() {
   echo "FAIL: $*" >&2
+  CASE_FAILED=1
   return 1
 }
 

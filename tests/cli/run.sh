@@ -76,8 +76,10 @@ unset NO_COLOR MMF_CLI_WINDOW MMF_CLI_TEST_DELAY_MS MMF_CLI_PROGRESS
 . "$here/lib.sh"
 . "$script"
 
+CASE_FAILED=
 "test_$case"
 status=$?
+[ -z "$CASE_FAILED" ] || status=1
 cleanup_background
 if [ "$status" -eq 0 ]; then
   cd / && rm -rf "$run_dir"
