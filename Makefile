@@ -4,11 +4,14 @@
 #   make demo       build, then run the example programs (examples/demo.sh)
 #   make check      every leg in CHECK_LEGS; fails if any leg fails
 #   make format     reformat the sources with .clang-format
+#   make fuzz       build the libFuzzer targets (clang, build-fuzz/) and run
+#                   each for FUZZ_SECONDS (default 60); not part of check
 #   make install    install build/ into PREFIX (default /usr/local)
 #   make clean      remove the build directories
 #
 # Variables: JOBS (parallel jobs, default 2), CMAKE_ARGS (extra -D options
-# for every configure), PREFIX, CHECK_LEGS.
+# for every configure), PREFIX, CHECK_LEGS, FUZZ_SECONDS, FUZZ_TARGETS
+# (default: all).
 
 CMAKE ?= cmake
 CTEST ?= ctest
@@ -18,6 +21,9 @@ CMAKE_ARGS ?=
 
 BUILD := build
 ASAN_BUILD := build-asan
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
 # A test that hangs must not hang the whole run; tests with their own
 # TIMEOUT keep it.
@@ -37,7 +43,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows format install clean bench
+  check-windows format install clean bench fuzz
 
 all: build
 
@@ -82,6 +88,15 @@ check-windows:
 format:
 	sh scripts/check-format.sh --fix
 
+# libFuzzer needs clang; each target runs FUZZ_SECONDS, one at a time
+# (fuzz/README.md).
+fuzz:
+	$(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMF_FUZZ=ON -DMMF_BUILD_TESTS=OFF \
+	  -DMMF_BUILD_EXAMPLES=OFF $(CMAKE_ARGS)
+	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS)
+	sh scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 install: build
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
@@ -91,4 +106,4 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-m32 build-win

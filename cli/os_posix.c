@@ -19,8 +19,12 @@ const char cli_os_interrupts[] = "SIGINT, SIGTERM, SIGHUP";
 const char cli_os_memlock_name[] = "RLIMIT_MEMLOCK";
 const char cli_os_memlock_hint[] = "; see ulimit -l";
 
-/* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale). */
+/* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale).
+ * MMF_CLI_NO_MAIN builds the tool as a library (the fuzz targets call
+ * cli_main themselves). */
+#ifndef MMF_CLI_NO_MAIN
 int main(int argc, char **argv) { return cli_main(argc, argv); }
+#endif
 
 static int kind_of(const struct stat *st) {
   if (S_ISREG(st->st_mode))
