@@ -131,6 +131,11 @@ MMF_API unsigned mmf_version_number(void);
   X(ENAMETOOLONG, -3020, "file name too long")                                 \
   X(ENOTDIR, -3021, "a path component is not a directory")                     \
   X(ELOOP, -3022, "too many symbolic links")                                   \
+  X(ETIMEDOUT, -3023, "timed out")                                             \
+  X(EOWNERDEAD, -3024, "previous owner died; state may be inconsistent")       \
+  X(ENOTRECOVERABLE, -3025, "state not recoverable")                           \
+  X(EPERM, -3026, "operation not permitted: not the owner")                    \
+  X(EDEADLK, -3027, "resource deadlock: already held by this thread")          \
   X(EUNKNOWN, -3099, "unknown operating-system error")
 
 typedef enum mmf_error {
@@ -831,6 +836,73 @@ MMF_API int mmf_window_last_os_error(const mmf_window *w);
  * every case. INVALIDATES every span pointer.
  */
 MMF_API int mmf_window_close(mmf_window *w);
+
+/* ------------------------------------------------------------------------ */
+/* Sharing between processes                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Primitives that live inside a map other processes can see: a MMF_WRITE
+ * (or MMF_READ) map of a file, a named shared-memory map (mmf_shm_open), or
+ * MMF_SHARED anonymous memory across fork(). docs/sharing.md says which to
+ * use when, and what each OS guarantees.
+ *
+ * Addressing. A primitive is named by (map, off), off relative to
+ * mmf_data() like every range call. Alignment is judged on the file or
+ * region offset, mmf_offset(m) + off, so every process that maps the same
+ * bytes agrees whatever offset its own map starts at: a wait word lies at
+ * a multiple of 4. A misaligned offset is MMF_EINVAL; bytes that leave
+ * the map are MMF_ERANGE. Private maps (MMF_COPY, private anonymous
+ * memory, fallback copies) work too, between the threads of one process.
+ *
+ * Threads. Unlike the rest of the API, these calls may be made from
+ * several threads on the same map at once. The OS error of a failed call
+ * is kept per thread: mmf_last_os_error(NULL) reads it.
+ *
+ * Faults. The bytes are touched under the fault guard: a file or region
+ * cut under the map gives MMF_ETRUNCATED (or another code of "Faults",
+ * which also says how the map changes), never SIGBUS.
+ */
+
+/*
+ * Sleep while the 32-bit word at off still holds expected.
+ *
+ * Returns 0 when woken by mmf_wake(), or at once when the word does not
+ * hold expected (compared atomically with going to sleep, so a wake that
+ * follows a change of the word is never lost). It may also return 0 with
+ * no change and no wake (a spurious wake-up): callers loop, re-reading the
+ * word. timeout_ns < 0 waits for ever; 0 does not sleep (MMF_ETIMEDOUT if
+ * the word holds expected); otherwise MMF_ETIMEDOUT once that many
+ * nanoseconds have passed. A waiter sleeps in the kernel: it uses no CPU
+ * time until it is woken or times out.
+ *
+ * Linux: a futex on the shared word (it works across processes for every
+ * shared map, keyed by the file and offset). Windows: WaitOnAddress does
+ * not cross processes, so a waiter sleeps on a semaphore named after the
+ * region (the shared-memory name, or the file's volume serial and index)
+ * and the word's offset, and counts itself in a small section of the same
+ * name. Other POSIX systems (no futex): the waiter polls the word,
+ * sleeping 50 us at first and at most 5 ms between looks, so a wake-up
+ * arrives up to 5 ms late.
+ *
+ * Returns 0, MMF_ETIMEDOUT, MMF_EINVAL (NULL m, off not a multiple of 4
+ * in the region), MMF_ERANGE (the word leaves the map), MMF_EPOISONED, a
+ * fault code, or a translated OS error (MMF_ENOMEM, MMF_EUNKNOWN: see
+ * mmf_last_os_error(NULL)). Does not invalidate pointers.
+ */
+MMF_API int mmf_wait(mmf_map *m, uint64_t off, uint32_t expected,
+                     int64_t timeout_ns);
+
+/*
+ * Wake up to count threads sleeping in mmf_wait() on the word at off, in
+ * this or any other process (INT_MAX: all of them). Change the word first,
+ * then wake. Returns 0 whether or not anybody was waiting (the number
+ * woken is not reported: no OS tells it reliably), or MMF_EINVAL (NULL m,
+ * count < 1, misaligned off), MMF_ERANGE, MMF_EPOISONED, or a translated
+ * OS error. With the polling fallback (see mmf_wait) it only checks its
+ * arguments: waiters see the change by themselves.
+ */
+MMF_API int mmf_wake(mmf_map *m, uint64_t off, int count);
 
 /* ------------------------------------------------------------------------ */
 /* Scanning                                                                  */

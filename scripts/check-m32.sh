@@ -13,6 +13,8 @@
 #   JOBS           parallel jobs for build and ctest (default: 2)
 #   CMAKE_ARGS     extra -D options for the configure step
 #   CTEST_ARGS     extra ctest options (e.g. -R test_window)
+#   MMF_SHARE_PARTNER  the 64-bit share_partner program (default:
+#                  build/tests/share_partner, from `make build`)
 #
 # -D_FILE_OFFSET_BITS=64 makes off_t 64-bit in the library and the tests,
 # so offsets past 4 GiB reach the system calls intact; without it a 32-bit
@@ -55,6 +57,34 @@ if ! "$cc" $flags -o "$probe/p" "$probe/p.c" -lpthread >"$probe/log" 2>&1; then
   skip "'$cc -m32' cannot link${why:+ ($why)}; on Debian/Ubuntu: apt-get install gcc-multilib"
 fi
 "$probe/p" || skip "this system cannot run 32-bit programs"
+
+# Debian's libc6-dev-i386 without gcc-multilib (which conflicts with the
+# aarch64 cross compiler) leaves <asm/...> unreachable for -m32: <errno.h>
+# then fails. The x86 asm headers serve both word sizes; point at them.
+printf '#include <errno.h>\nint main(void) { return errno; }\n' >"$probe/e.c"
+# shellcheck disable=SC2086
+if ! "$cc" $flags -o "$probe/e" "$probe/e.c" >/dev/null 2>&1; then
+  for asm in /usr/include/x86_64-linux-gnu/asm /usr/include/i386-linux-gnu/asm; do
+    if [ -d "$asm" ]; then
+      mkdir -p "$build/m32-include"
+      ln -sfn "$asm" "$build/m32-include/asm"
+      flags="$flags -isystem $(cd "$build/m32-include" && pwd)"
+      break
+    fi
+  done
+fi
+
+# The tests that share a mutex between a 32-bit and a 64-bit process run
+# the 64-bit build's partner program (test_mutex.c); `make check` builds
+# build/ before this leg.
+partner=${MMF_SHARE_PARTNER:-$(pwd)/${MMF_BUILD:-build}/tests/share_partner}
+if [ -x "$partner" ]; then
+  MMF_SHARE_PARTNER=$partner
+  export MMF_SHARE_PARTNER
+  echo "check-m32: 64-bit partner $partner"
+else
+  echo "check-m32: no 64-bit partner at $partner (build build/ first); the 32/64-bit mutex test will skip"
+fi
 
 echo "check-m32: configuring $build with CMAKE_C_FLAGS='$flags'"
 # shellcheck disable=SC2086

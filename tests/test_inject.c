@@ -31,6 +31,7 @@
   "walks the POSIX backend's call table (src/os/posix/sys_posix.h)"
 #else
 
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -68,14 +69,19 @@ enum sys_id {
   S_MINCORE,
   S_MLOCK,
   S_MUNLOCK,
+  S_FUTEX_WAIT,
+  S_FUTEX_WAKE,
+  S_CLOCK_GETTIME,
+  S_NANOSLEEP,
   S_COUNT
 };
 
 static const char *const sys_names[S_COUNT] = {
-    "open",     "close",    "fstat",     "fcntl_dupfd", "fcntl_getfl",
-    "read",     "pread",    "ftruncate", "fallocate",   "fsync",
-    "fstatvfs", "mmap",     "munmap",    "mremap",      "msync",
-    "madvise",  "mprotect", "mincore",   "mlock",       "munlock"};
+    "open",       "close",      "fstat",         "fcntl_dupfd", "fcntl_getfl",
+    "read",       "pread",      "ftruncate",     "fallocate",   "fsync",
+    "fstatvfs",   "mmap",       "munmap",        "mremap",      "msync",
+    "madvise",    "mprotect",   "mincore",       "mlock",       "munlock",
+    "futex_wait", "futex_wake", "clock_gettime", "nanosleep"};
 
 typedef struct profile {
   const char *name;
@@ -83,13 +89,14 @@ typedef struct profile {
 } profile;
 
 static const profile profile_a = {
-    "A", {EMFILE, EIO,    EIO,    EMFILE, EBADF,  EIO,    EIO,
-          EFBIG,  ENOSPC, EIO,    EIO,    ENOMEM, EINVAL, ENOMEM,
-          EIO,    EAGAIN, ENOMEM, ENOMEM, EAGAIN, ENOMEM}};
+    "A", {EMFILE, EIO,    EIO,    EMFILE, EBADF,  EIO,    EIO,    EFBIG,
+          ENOSPC, EIO,    EIO,    ENOMEM, EINVAL, ENOMEM, EIO,    EAGAIN,
+          ENOMEM, ENOMEM, EAGAIN, ENOMEM, EFAULT, EFAULT, EINVAL, EINVAL}};
 static const profile profile_b = {
-    "B", {ENOENT, EINTR,      ENOMEM, EMFILE, EBADF,  EAGAIN, EOVERFLOW,
-          EIO,    EOPNOTSUPP, ENOSPC, ENOSYS, ENODEV, ENOMEM, EFAULT,
-          ENOSPC, EINVAL,     EACCES, EAGAIN, ENOMEM, EAGAIN}};
+    "B",
+    {ENOENT,     EINTR,  ENOMEM, EMFILE, EBADF,  EAGAIN, EOVERFLOW, EIO,
+     EOPNOTSUPP, ENOSPC, ENOSYS, ENODEV, ENOMEM, EFAULT, ENOSPC,    EINVAL,
+     EACCES,     EAGAIN, ENOMEM, EAGAIN, ENOSYS, EINVAL, EFAULT,    EFAULT}};
 
 static const profile *inj_profile;
 static int inj_target; /* fail the inj_target-th call; 0: never */
@@ -239,6 +246,28 @@ static int w_munlock(const void *addr, size_t len) {
   return mmf__sys_real.munlock(addr, len);
 }
 
+static int w_futex_wait(uint32_t *addr, uint32_t val,
+                        const struct timespec *deadline) {
+  if (inj_fail(S_FUTEX_WAIT))
+    return -1;
+  return mmf__sys_real.futex_wait(addr, val, deadline);
+}
+static int w_futex_wake(uint32_t *addr, int count) {
+  if (inj_fail(S_FUTEX_WAKE))
+    return -1;
+  return mmf__sys_real.futex_wake(addr, count);
+}
+static int w_clock_gettime(clockid_t clock, struct timespec *ts) {
+  if (inj_fail(S_CLOCK_GETTIME))
+    return -1;
+  return mmf__sys_real.clock_gettime(clock, ts);
+}
+static int w_nanosleep(const struct timespec *req, struct timespec *rem) {
+  if (inj_fail(S_NANOSLEEP))
+    return -1;
+  return mmf__sys_real.nanosleep(req, rem);
+}
+
 static void install_wrappers(void) {
   mmf__sys.open = w_open;
   mmf__sys.close = w_close;
@@ -261,6 +290,12 @@ static void install_wrappers(void) {
   mmf__sys.mincore = w_mincore;
   mmf__sys.mlock = w_mlock;
   mmf__sys.munlock = w_munlock;
+  if (mmf__sys_real.futex_wait)
+    mmf__sys.futex_wait = w_futex_wait;
+  if (mmf__sys_real.futex_wake)
+    mmf__sys.futex_wake = w_futex_wake;
+  mmf__sys.clock_gettime = w_clock_gettime;
+  mmf__sys.nanosleep = w_nanosleep;
 }
 
 static void restore_real(void) { mmf__sys = mmf__sys_real; }
@@ -284,7 +319,8 @@ typedef struct ctx {
 enum walk_kind {
   OPENS,  /* the operation creates c->m; failures clear it */
   HANDLE, /* the operation works on c->m made by setup */
-  CLOSES  /* the operation closes c->m */
+  CLOSES, /* the operation closes c->m */
+  SHARED  /* a sharing call on c->m: its OS error is the thread's */
 };
 
 typedef struct walk_def {
@@ -797,6 +833,26 @@ static void verify_resident(ctx *c, int rc) {
   check_usable(c, 0);
 }
 
+/* sharing: wait and wake */
+static uint32_t word_at(ctx *c, uint64_t off) {
+  uint32_t w;
+  memcpy(&w, (unsigned char *)mmf_data(c->m) + off, sizeof w);
+  return w;
+}
+static int op_wait_timeout(ctx *c) {
+  return mmf_wait(c->m, 8, word_at(c, 8), 2000000);
+}
+/* Systems without a futex poll with nanosleep. */
+static int op_wait_polling(ctx *c) {
+  int (*saved)(uint32_t *, uint32_t, const struct timespec *) =
+      mmf__sys.futex_wait;
+  mmf__sys.futex_wait = NULL;
+  int rc = mmf_wait(c->m, 8, word_at(c, 8), 3000000);
+  mmf__sys.futex_wait = saved;
+  return rc;
+}
+static int op_wake(ctx *c) { return mmf_wake(c->m, 8, INT_MAX); }
+
 /* close */
 static int op_close(ctx *c) {
   int rc = mmf_close(c->m);
@@ -880,6 +936,11 @@ static const walk_def walks[] = {
     {"protect", HANDLE, 0, setup_write_map, op_protect, verify_protect},
     {"lock and unlock", HANDLE, 0, setup_write_map, op_lock, verify_handle},
     {"resident", HANDLE, 0, setup_write_map, op_resident, verify_resident},
+    {"wait with timeout", SHARED, MMF_ETIMEDOUT, setup_write_map,
+     op_wait_timeout, verify_handle},
+    {"wait polling", SHARED, MMF_ETIMEDOUT, setup_write_map, op_wait_polling,
+     verify_handle},
+    {"wake", SHARED, 0, setup_write_map, op_wake, verify_handle},
     {"close", CLOSES, 0, setup_write_map, op_close, NULL},
     {"close SYNC_ON_CLOSE", CLOSES, 0, setup_sync_close_map, op_close,
      verify_closed_sync},
@@ -927,7 +988,7 @@ static void walk_step(const walk_def *w, const profile *prof, int n, int fds,
   }
   if (w->kind == OPENS && rc != 0 && c.m != NULL)
     FAIL("failed but *out is %p, not NULL", (void *)c.m);
-  if (w->kind == HANDLE && c.m == NULL)
+  if ((w->kind == HANDLE || w->kind == SHARED) && c.m == NULL)
     FAIL("handle lost");
   if (w->verify)
     w->verify(&c, rc);
@@ -1055,6 +1116,14 @@ TEST(inject_control_paths) {
   SKIP(NOT_ON_WINDOWS);
 #else
   run_walks(find_walk("flush ASYNC"), find_walk("resident"));
+#endif
+}
+
+TEST(inject_share_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  run_walks(find_walk("wait with timeout"), find_walk("wake"));
 #endif
 }
 

@@ -30,6 +30,7 @@
 #ifdef _WIN32
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,7 +63,12 @@
   X(PrefetchVirtualMemory)                                                     \
   X(K32QueryWorkingSetEx)                                                      \
   X(GetHandleAccess)                                                           \
-  X(GetVolumeFreeBytes)
+  X(GetVolumeFreeBytes)                                                        \
+  X(GetFileInformationByHandle)                                                \
+  X(OpenFileMappingW)                                                          \
+  X(CreateSemaphoreW)                                                          \
+  X(ReleaseSemaphore)                                                          \
+  X(WaitForSingleObject)
 
 enum sys_id {
 #define X(name) S_##name,
@@ -107,6 +113,11 @@ static const profile profile_a = {
         [S_K32QueryWorkingSetEx] = ERROR_ACCESS_DENIED,
         [S_GetHandleAccess] = ERROR_ACCESS_DENIED,
         [S_GetVolumeFreeBytes] = ERROR_NOT_SUPPORTED,
+        [S_GetFileInformationByHandle] = ERROR_IO_DEVICE,
+        [S_OpenFileMappingW] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_CreateSemaphoreW] = ERROR_NO_SYSTEM_RESOURCES,
+        [S_ReleaseSemaphore] = ERROR_TOO_MANY_POSTS,
+        [S_WaitForSingleObject] = ERROR_INVALID_HANDLE,
     }};
 static const profile profile_b = {
     "B",
@@ -132,16 +143,23 @@ static const profile profile_b = {
         [S_K32QueryWorkingSetEx] = ERROR_NOT_ENOUGH_MEMORY,
         [S_GetHandleAccess] = ERROR_INVALID_HANDLE,
         [S_GetVolumeFreeBytes] = ERROR_INVALID_HANDLE,
+        [S_GetFileInformationByHandle] = ERROR_ACCESS_DENIED,
+        /* Not found: nobody waits, which a wake need not report. */
+        [S_OpenFileMappingW] = ERROR_FILE_NOT_FOUND,
+        [S_CreateSemaphoreW] = ERROR_ACCESS_DENIED,
+        [S_ReleaseSemaphore] = ERROR_INVALID_HANDLE,
+        [S_WaitForSingleObject] = ERROR_NOT_ENOUGH_MEMORY,
     }};
 
 static const profile *inj_profile;
 static int inj_target; /* fail the inj_target-th call; 0: never */
 static int inj_calls;  /* calls seen while armed */
 static int inj_armed;
-static int inj_hit;     /* the failure was injected */
-static int inj_hit_id;  /* which call failed */
-static DWORD inj_err;   /* with which error */
-static int memory_kept; /* a failed unmap or free left memory mapped */
+static int inj_hit;      /* the failure was injected */
+static int inj_hit_id;   /* which call failed */
+static DWORD inj_err;    /* with which error */
+static int memory_kept;  /* a failed unmap or free left memory mapped */
+static DWORD inj_thread; /* the thread whose calls are counted */
 
 static void inj_arm(const profile *p, int target) {
   inj_profile = p;
@@ -150,6 +168,7 @@ static void inj_arm(const profile *p, int target) {
   inj_hit = 0;
   inj_hit_id = -1;
   inj_err = 0;
+  inj_thread = GetCurrentThreadId();
   inj_armed = 1;
 }
 
@@ -157,7 +176,7 @@ static void inj_disarm(void) { inj_armed = 0; }
 
 /* Count a call; true if it is the one to fail (the error is then set). */
 static bool inj_fail(enum sys_id id) {
-  if (!inj_armed)
+  if (!inj_armed || GetCurrentThreadId() != inj_thread)
     return false;
   inj_calls++;
   if (inj_target == 0 || inj_calls != inj_target)
@@ -307,6 +326,35 @@ static BOOL WINAPI w_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
   return mmf__sys_real.GetVolumeFreeBytes(h, bytes);
 }
 
+static BOOL WINAPI
+w_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
+  if (inj_fail(S_GetFileInformationByHandle))
+    return FALSE;
+  return mmf__sys_real.GetFileInformationByHandle(h, info);
+}
+static HANDLE WINAPI w_OpenFileMappingW(DWORD access, BOOL inherit,
+                                        LPCWSTR name) {
+  if (inj_fail(S_OpenFileMappingW))
+    return NULL;
+  return mmf__sys_real.OpenFileMappingW(access, inherit, name);
+}
+static HANDLE WINAPI w_CreateSemaphoreW(LPSECURITY_ATTRIBUTES sa, LONG initial,
+                                        LONG max, LPCWSTR name) {
+  if (inj_fail(S_CreateSemaphoreW))
+    return NULL;
+  return mmf__sys_real.CreateSemaphoreW(sa, initial, max, name);
+}
+static BOOL WINAPI w_ReleaseSemaphore(HANDLE h, LONG n, LPLONG previous) {
+  if (inj_fail(S_ReleaseSemaphore))
+    return FALSE;
+  return mmf__sys_real.ReleaseSemaphore(h, n, previous);
+}
+static DWORD WINAPI w_WaitForSingleObject(HANDLE h, DWORD ms) {
+  if (inj_fail(S_WaitForSingleObject))
+    return WAIT_FAILED;
+  return mmf__sys_real.WaitForSingleObject(h, ms);
+}
+
 static void install_wrappers(void) {
 #define X(name) mmf__sys.name = w_##name;
   SYS_CALLS(X)
@@ -324,6 +372,7 @@ static void restore_real(void) { mmf__sys = mmf__sys_real; }
 
 typedef struct ctx {
   mmf_map *m;
+  HANDLE thread;   /* a waiter some walks start */
   uint64_t size0;  /* mmf_size before a handle operation */
   uint64_t fsize0; /* file size before the operation */
   uint64_t bytes;
@@ -332,7 +381,8 @@ typedef struct ctx {
 enum walk_kind {
   W_OPENS,  /* the operation creates c->m; failures clear it */
   W_HANDLE, /* the operation works on c->m made by setup */
-  W_CLOSES  /* the operation closes c->m */
+  W_CLOSES, /* the operation closes c->m */
+  W_SHARED  /* a sharing call on c->m: its OS error is the thread's */
 };
 
 typedef struct walk_def {
@@ -346,7 +396,21 @@ typedef struct walk_def {
 
 static const char *fpath(void) { return test_path("f"); }
 
+/* End the waiter thread of a walk that started one: a wake that failed
+ * left it asleep, so wake it for real until it is gone. */
+static void finish_waiter(ctx *c) {
+  uint32_t w = (uint32_t)c->size0 + 1;
+  if (!c->thread)
+    return;
+  memcpy((unsigned char *)mmf_data(c->m) + 8, &w, sizeof w);
+  while (WaitForSingleObject(c->thread, 100) == WAIT_TIMEOUT)
+    ASSERT_OK(mmf_wake(c->m, 8, INT_MAX));
+  CloseHandle(c->thread);
+  c->thread = NULL;
+}
+
 static void teardown(ctx *c) {
+  finish_waiter(c);
   int rc = mmf_close(c->m);
   c->m = NULL;
   if (rc != 0 && rc != MMF_EPOISONED && !memory_kept)
@@ -717,6 +781,47 @@ static void verify_resident(ctx *c, int rc) {
   check_usable(c, 0);
 }
 
+/* sharing: wait and wake */
+static uint32_t word_at(ctx *c, uint64_t off) {
+  uint32_t w;
+  memcpy(&w, (unsigned char *)mmf_data(c->m) + off, sizeof w);
+  return w;
+}
+static int op_wait_timeout(ctx *c) {
+  return mmf_wait(c->m, 8, word_at(c, 8), 20000000);
+}
+static int op_wake(ctx *c) { return mmf_wake(c->m, 8, INT_MAX); }
+
+/* A thread that waits until the word at 8 changes (the wrappers fail
+ * only calls of the thread that armed them). */
+static DWORD WINAPI wait_for_change(LPVOID arg) {
+  ctx *c = arg;
+  while (word_at(c, 8) == (uint32_t)c->size0)
+    (void)mmf_wait(c->m, 8, (uint32_t)c->size0, 30000000000);
+  return 0;
+}
+static void setup_waiter(ctx *c) {
+  setup_write_map(c);
+  /* size0 doubles as the value the waiter waits on. */
+  c->size0 = word_at(c, 8);
+  c->thread = CreateThread(NULL, 0, wait_for_change, c, 0, NULL);
+  ASSERT_TRUE(c->thread != NULL);
+  Sleep(50);
+}
+static int op_change_and_wake(ctx *c) {
+  uint32_t w = (uint32_t)c->size0 + 1;
+  memcpy((unsigned char *)mmf_data(c->m) + 8, &w, sizeof w);
+  return mmf_wake(c->m, 8, INT_MAX);
+}
+static void verify_waiter_ends(ctx *c, int rc) {
+  (void)rc;
+  finish_waiter(c);
+  memcpy((unsigned char *)mmf_data(c->m) + 8, &(uint32_t){(uint32_t)c->size0},
+         4);
+  c->size0 = mmf_size(c->m);
+  check_usable(c, 0);
+}
+
 static int op_close(ctx *c) {
   int rc = mmf_close(c->m);
   c->m = NULL;
@@ -787,6 +892,12 @@ static const walk_def walks[] = {
     {"protect", W_HANDLE, 0, setup_write_map, op_protect, verify_protect},
     {"lock and unlock", W_HANDLE, 0, setup_write_map, op_lock, verify_handle},
     {"resident", W_HANDLE, 0, setup_write_map, op_resident, verify_resident},
+    {"wait with timeout", W_SHARED, MMF_ETIMEDOUT, setup_write_map,
+     op_wait_timeout, verify_handle},
+    {"wake, nobody waiting", W_SHARED, 0, setup_write_map, op_wake,
+     verify_handle},
+    {"wake a waiting thread", W_SHARED, 0, setup_waiter, op_change_and_wake,
+     verify_waiter_ends},
     {"close", W_CLOSES, 0, setup_write_map, op_close, verify_closed},
     {"close SYNC_ON_CLOSE", W_CLOSES, 0, setup_sync_close_map, op_close,
      verify_closed},
@@ -844,7 +955,7 @@ TEST_CHILD(walk_step) {
   }
   if (w->kind == W_OPENS && rc != 0 && c.m != NULL)
     FAIL("failed but *out is %p, not NULL", (void *)c.m);
-  if (w->kind == W_HANDLE && c.m == NULL)
+  if ((w->kind == W_HANDLE || w->kind == W_SHARED) && c.m == NULL)
     FAIL("handle lost");
   if (w->verify)
     w->verify(&c, rc);
@@ -965,6 +1076,14 @@ TEST(win_inject_control_paths) {
   SKIP(NOT_HERE);
 #else
   run_walks(find_walk("flush ASYNC"), find_walk("resident"));
+#endif
+}
+
+TEST(win_inject_share_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  run_walks(find_walk("wait with timeout"), find_walk("wake a waiting thread"));
 #endif
 }
 

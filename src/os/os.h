@@ -272,4 +272,34 @@ static inline int mmf__guard_thread_ready(void) { return mmf__guard_thread_ok; }
 #endif
 int mmf__os_guard_thread_init(void);
 
+/*
+ * Sharing between processes (src/share/).
+ *
+ * Where shared bytes live, as every process that maps them can name them.
+ * POSIX needs only the address: the kernel keys a futex on the file and
+ * offset behind it. Windows names its kernel objects after the region (the
+ * shared-memory name, or the file's volume serial and index) and the
+ * offset, since its address-based waits do not cross processes.
+ */
+typedef struct mmf__place {
+  void *addr;           /* the bytes, in this process */
+  mmf__file file;       /* the file behind them, or MMF__NO_FILE */
+  const char *shm_name; /* named shared memory: its name; else NULL */
+  uint64_t offset;      /* offset of addr in the file or region */
+} mmf__place;
+
+/*
+ * Sleep while the 32-bit word at p->addr holds expected, for at most
+ * timeout_ns (< 0: no limit; the caller never passes 0). 0 when woken,
+ * when the word changed, or spuriously; MMF_ETIMEDOUT. check(ctx) reads
+ * the word under the fault guard: 1 while it holds expected, 0 once it
+ * does not, or a negative code (a fault), which is then returned. A
+ * backend that compares in the kernel calls it only after the kernel
+ * refused the address, to tell a fault from other errors.
+ */
+int mmf__os_wait(const mmf__place *p, uint32_t expected, int64_t timeout_ns,
+                 int (*check)(void *ctx), void *ctx, int *oserr);
+/* Wake up to count (>= 1) waiters of the word at p->addr. */
+int mmf__os_wake(const mmf__place *p, int count, int *oserr);
+
 #endif /* MMF_OS_H */

@@ -63,6 +63,10 @@ int mmf__os_error(int oserr) {
     return MMF_ENOTDIR;
   case ELOOP:
     return MMF_ELOOP;
+  case ETIMEDOUT:
+    return MMF_ETIMEDOUT;
+  case EDEADLK:
+    return MMF_EDEADLK;
   default:
     return MMF_EUNKNOWN;
   }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/vfs.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
@@ -65,15 +67,54 @@ static int sys_fs_type(int fd, long *type) {
 #endif
 }
 
-const mmf__syscalls mmf__sys_real = {
-    sys_open, close,       fstat,         sys_dupfd, sys_getfl, read,
-    pread,    ftruncate,   sys_fallocate, fsync,     fstatvfs,  mmap,
-    munmap,   MMF__MREMAP, msync,         madvise,   mprotect,  sys_mincore,
-    mlock,    munlock,     sys_getrlimit, lseek,     unlink,    sys_fs_type};
+#if defined(__linux__)
+/* A 32-bit process built with a 64-bit time_t must use the time64 call,
+ * which reads the timespec it was given. */
+static long futex_call(uint32_t *addr, int op, uint32_t val,
+                       const struct timespec *ts, uint32_t val3) {
+#if defined(SYS_futex_time64)
+  if (sizeof ts->tv_sec > sizeof(long))
+    return syscall(SYS_futex_time64, addr, op, val, ts, NULL, val3);
+#endif
+  return syscall(SYS_futex, addr, op, val, ts, NULL, val3);
+}
+
+/* No FUTEX_PRIVATE_FLAG: the word is shared with other processes, and
+ * the kernel keys it on the file (or shared memory) and offset behind the
+ * address. WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a
+ * wait interrupted by a signal resumes with the same deadline. */
+static int sys_futex_wait(uint32_t *addr, uint32_t val,
+                          const struct timespec *deadline) {
+  return (int)futex_call(addr, FUTEX_WAIT_BITSET, val, deadline,
+                         FUTEX_BITSET_MATCH_ANY);
+}
+
+static int sys_futex_wake(uint32_t *addr, int count) {
+  return (int)futex_call(addr, FUTEX_WAKE, (uint32_t)count, NULL, 0);
+}
+#define MMF__FUTEX_WAIT sys_futex_wait
+#define MMF__FUTEX_WAKE sys_futex_wake
+#else
+#define MMF__FUTEX_WAIT NULL
+#define MMF__FUTEX_WAKE NULL
+#endif
+
+/* Designated, so that a new entry is one line wherever it goes. */
+#define MMF__SYS_ENTRIES                                                       \
+  {                                                                            \
+    .open = sys_open, .close = close, .fstat = fstat,                          \
+    .fcntl_dupfd = sys_dupfd, .fcntl_getfl = sys_getfl, .read = read,          \
+    .pread = pread, .ftruncate = ftruncate, .fallocate = sys_fallocate,        \
+    .fsync = fsync, .fstatvfs = fstatvfs, .mmap = mmap, .munmap = munmap,      \
+    .mremap = MMF__MREMAP, .msync = msync, .madvise = madvise,                 \
+    .mprotect = mprotect, .mincore = sys_mincore, .mlock = mlock,              \
+    .munlock = munlock, .getrlimit = sys_getrlimit, .lseek = lseek,            \
+    .unlink = unlink, .fs_type = sys_fs_type, .futex_wait = MMF__FUTEX_WAIT,   \
+    .futex_wake = MMF__FUTEX_WAKE, .clock_gettime = clock_gettime,             \
+    .nanosleep = nanosleep,                                                    \
+  }
+
+const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;
 
 /* A copy, not a reference, so tests can change entries. */
-mmf__syscalls mmf__sys = {
-    sys_open, close,       fstat,         sys_dupfd, sys_getfl, read,
-    pread,    ftruncate,   sys_fallocate, fsync,     fstatvfs,  mmap,
-    munmap,   MMF__MREMAP, msync,         madvise,   mprotect,  sys_mincore,
-    mlock,    munlock,     sys_getrlimit, lseek,     unlink,    sys_fs_type};
+mmf__syscalls mmf__sys = MMF__SYS_ENTRIES;

@@ -11,9 +11,11 @@
 
 #include <stddef.h>
 #include <sys/resource.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <time.h>
 
 typedef struct mmf__syscalls {
   int (*open)(const char *path, int flags, mode_t mode);
@@ -44,6 +46,15 @@ typedef struct mmf__syscalls {
   /* The filesystem type of fd (statfs f_type), into *type; -1 and errno
    * where the OS cannot tell. */
   int (*fs_type)(int fd, long *type);
+  /* Sharing between processes. The futex entries are NULL where the OS
+   * has no futex (waiters then poll, sleeping with nanosleep). futex_wait
+   * sleeps while *addr == val, until the absolute CLOCK_MONOTONIC time
+   * deadline (NULL: no limit). */
+  int (*futex_wait)(uint32_t *addr, uint32_t val,
+                    const struct timespec *deadline);
+  int (*futex_wake)(uint32_t *addr, int count);
+  int (*clock_gettime)(clockid_t clock, struct timespec *ts);
+  int (*nanosleep)(const struct timespec *req, struct timespec *rem);
 } mmf__syscalls;
 
 /* The live table. */

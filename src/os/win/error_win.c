@@ -95,6 +95,9 @@ int mmf__os_error(int oserr) {
     return MMF_ENOTDIR;
   case ERROR_CANT_RESOLVE_FILENAME: /* too many reparse points */
     return MMF_ELOOP;
+  case ERROR_TIMEOUT:
+  case WAIT_TIMEOUT:
+    return MMF_ETIMEDOUT;
   default:
     return MMF_EUNKNOWN;
   }

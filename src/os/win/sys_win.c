@@ -223,16 +223,54 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
   return TRUE;
 }
 
+static BOOL WINAPI
+sys_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
+  return GetFileInformationByHandle(h, info);
+}
+
+static HANDLE WINAPI sys_OpenFileMappingW(DWORD access, BOOL inherit,
+                                          LPCWSTR name) {
+  return OpenFileMappingW(access, inherit, name);
+}
+
+static HANDLE WINAPI sys_CreateSemaphoreW(LPSECURITY_ATTRIBUTES sa,
+                                          LONG initial, LONG max,
+                                          LPCWSTR name) {
+  return CreateSemaphoreW(sa, initial, max, name);
+}
+
+static BOOL WINAPI sys_ReleaseSemaphore(HANDLE h, LONG n, LPLONG previous) {
+  return ReleaseSemaphore(h, n, previous);
+}
+
+static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
+  return WaitForSingleObject(h, ms);
+}
+
+/* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
-    sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
-        sys_GetFileInformationByHandleEx, sys_SetFileInformationByHandle,      \
-        sys_ReadFile, sys_FlushFileBuffers, sys_CreateFileMappingW,            \
-        sys_MapViewOfFileEx, sys_UnmapViewOfFile, sys_FlushViewOfFile,         \
-        sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
-        sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
-        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
-        sys_DeleteFileW                                                        \
+    .CreateFileW = sys_CreateFileW, .CloseHandle = sys_CloseHandle,            \
+    .DuplicateHandle = sys_DuplicateHandle, .GetFileType = sys_GetFileType,    \
+    .GetFileInformationByHandleEx = sys_GetFileInformationByHandleEx,          \
+    .SetFileInformationByHandle = sys_SetFileInformationByHandle,              \
+    .ReadFile = sys_ReadFile, .FlushFileBuffers = sys_FlushFileBuffers,        \
+    .CreateFileMappingW = sys_CreateFileMappingW,                              \
+    .MapViewOfFileEx = sys_MapViewOfFileEx,                                    \
+    .UnmapViewOfFile = sys_UnmapViewOfFile,                                    \
+    .FlushViewOfFile = sys_FlushViewOfFile, .VirtualAlloc = sys_VirtualAlloc,  \
+    .VirtualFree = sys_VirtualFree, .VirtualProtect = sys_VirtualProtect,      \
+    .VirtualLock = sys_VirtualLock, .VirtualUnlock = sys_VirtualUnlock,        \
+    .PrefetchVirtualMemory = sys_PrefetchVirtualMemory,                        \
+    .K32QueryWorkingSetEx = sys_K32QueryWorkingSetEx,                          \
+    .GetHandleAccess = sys_GetHandleAccess,                                    \
+    .GetVolumeFreeBytes = sys_GetVolumeFreeBytes,                              \
+    .DeleteFileW = sys_DeleteFileW,                                            \
+    .GetFileInformationByHandle = sys_GetFileInformationByHandle,              \
+    .OpenFileMappingW = sys_OpenFileMappingW,                                  \
+    .CreateSemaphoreW = sys_CreateSemaphoreW,                                  \
+    .ReleaseSemaphore = sys_ReleaseSemaphore,                                  \
+    .WaitForSingleObject = sys_WaitForSingleObject,                            \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

@@ -77,6 +77,15 @@ typedef struct mmf__syscalls {
   BOOL(WINAPI *GetHandleAccess)(HANDLE h, DWORD *access);
   BOOL(WINAPI *GetVolumeFreeBytes)(HANDLE h, ULONGLONG *bytes);
   BOOL(WINAPI *DeleteFileW)(LPCWSTR path);
+  /* Sharing between processes: the identity of a file (volume serial and
+   * file index), named sections, semaphores and waits. */
+  BOOL(WINAPI *GetFileInformationByHandle)
+  (HANDLE h, LPBY_HANDLE_FILE_INFORMATION info);
+  HANDLE(WINAPI *OpenFileMappingW)(DWORD access, BOOL inherit, LPCWSTR name);
+  HANDLE(WINAPI *CreateSemaphoreW)
+  (LPSECURITY_ATTRIBUTES sa, LONG initial, LONG max, LPCWSTR name);
+  BOOL(WINAPI *ReleaseSemaphore)(HANDLE h, LONG n, LPLONG previous);
+  DWORD(WINAPI *WaitForSingleObject)(HANDLE h, DWORD ms);
 } mmf__syscalls;
 
 /* The live table. */

@@ -1,0 +1,29 @@
+/*
+ * share.h - what the sharing primitives (wait/wake, mutex, file locks)
+ * have in common: finding their bytes in a map and naming them for the
+ * backend.
+ */
+#ifndef MMF_SHARE_H
+#define MMF_SHARE_H
+
+#include "mmf_internal.h"
+
+/*
+ * Check m and the size bytes at off for a primitive aligned to align (a
+ * power of two), and set *p to them. Alignment is judged on the region
+ * offset mmf_offset(m) + off, which every process mapping the bytes
+ * agrees on; the address must be aligned as well (it is, in every real
+ * mapping). Returns 0, MMF_EINVAL (NULL m, misaligned), MMF_EPOISONED or
+ * MMF_ERANGE. Writes nothing to m: these calls are thread-safe.
+ */
+int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size, size_t align,
+                     void **p);
+
+/* Describe the bytes at p (from mmf__share_bytes) for the backend. */
+void mmf__share_place(const mmf_map *m, void *p, mmf__place *pl);
+
+/* The code of a failed sharing call, after recording its OS error in the
+ * calling thread's slot (mmf_last_os_error(NULL)). */
+int mmf__share_fail(int code, int oserr);
+
+#endif /* MMF_SHARE_H */
