@@ -40,10 +40,14 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   with a message where gcc -m32 cannot link
 #   check-windows   mingw-w64 cross build (build-win/), ctest under wine64;
 #                   skipped with a message where mingw-w64 or wine is missing
-CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows
+#   check-tsan      ThreadSanitizer build (build-tsan/) of the library and the
+#                   tests that use threads or processes; 0 reports; skipped
+#                   with a message where -fsanitize=thread does not work
+CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
+  check-tsan
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows format install clean bench fuzz
+  check-windows check-tsan format install clean bench fuzz
 
 all: build
 
@@ -85,6 +89,9 @@ check-m32:
 check-windows:
 	sh scripts/check-windows.sh --skip-ok
 
+check-tsan:
+	sh scripts/check-tsan.sh --skip-ok
+
 format:
 	sh scripts/check-format.sh --fix
 
@@ -106,4 +113,4 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-m32 build-win
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-m32 build-win build-tsan
