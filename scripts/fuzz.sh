@@ -61,7 +61,7 @@ for t in "$@"; do
     -timeout=30 -print_final_stats=1 -artifact_prefix="$build/fuzz/crash-$t-" \
     $dict ${FUZZ_FLAGS:-} "$found" "$root/fuzz/corpus/$t") \
     >"$build/fuzz/log-$t.txt" 2>&1; then
-    grep -E '^#[0-9]+ +DONE' "$build/fuzz/log-$t.txt" | tail -n 1 || true
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$build/fuzz/log-$t.txt" | tail -n 1 || true
     grep -E '^stat::number_of_executed_units' "$build/fuzz/log-$t.txt" || true
   else
     echo "fuzz: $t FAILED; see $build/fuzz/log-$t.txt and crash-$t-*"
