@@ -39,6 +39,15 @@ uint32_t fuzz_u32(fuzz_input *in);
 /* Up to max bytes: *p points at them in the input; returns how many. */
 size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p);
 
+/*
+ * A file's bytes from a small input: content[0, n) repeated times times
+ * (times >= 1), as many whole copies as fit in max bytes (one at least).
+ * Returns a buffer for free() and its length in *size; aborts if out of
+ * memory.
+ */
+uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
+                     size_t *size);
+
 /* Print "fuzz check failed at file:line: what (detail)" and abort. */
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,
                          const char *detail);

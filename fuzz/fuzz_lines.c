@@ -85,22 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t offset = fuzz_u32(&in), length = fuzz_u32(&in);
   const uint8_t repeat = fuzz_u8(&in);
   const uint8_t *content;
-  size_t n = fuzz_bytes(&in, in.n, &content), fsize = n;
+  size_t n = fuzz_bytes(&in, in.n, &content), fsize;
   mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
   mmf_lines *it = (mmf_lines *)1;
   uint8_t *file;
   int rc;
 
   /* A large file from a small input: the content repeated. */
-  if ((flags & 16) && n > 0)
-    fsize = n * (1 + (size_t)repeat * 16);
-  if (fsize > MAX_FILE)
-    fsize = MAX_FILE - MAX_FILE % (n ? n : 1);
-  file = malloc(fsize ? fsize : 1);
-  if (!file)
-    return 0;
-  for (size_t i = 0; i < fsize; i += n)
-    memcpy(file + i, content, n);
+  file = fuzz_repeat(content, n, (flags & 16) ? 1 + (size_t)repeat * 16 : 1,
+                     MAX_FILE, &fsize);
 
   o.flags = (flags & 1) ? MMF_SCAN_SPLIT_LONG : 0;
   o.io = (flags >> 1) & 3; /* 3 is not a mode: MMF_EINVAL */

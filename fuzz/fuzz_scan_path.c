@@ -103,20 +103,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t repeat = fuzz_u8(&in);
   const uint8_t *x, *content;
   m = fuzz_bytes(&in, m, &x);
-  size_t n = fuzz_bytes(&in, in.n, &content), fsize = n;
+  size_t n = fuzz_bytes(&in, in.n, &content), fsize;
   mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
   expect e;
   uint8_t *file;
 
-  if ((flags & 8) && n > 0)
-    fsize = n * (1 + (size_t)repeat * 16);
-  if (fsize > MAX_FILE)
-    fsize = MAX_FILE - MAX_FILE % (n ? n : 1);
-  file = malloc(fsize ? fsize : 1);
-  if (!file)
-    return 0;
-  for (size_t i = 0; i < fsize; i += n)
-    memcpy(file + i, content, n);
+  /* A large file from a small input: the content repeated. */
+  file = fuzz_repeat(content, n, (flags & 8) ? 1 + (size_t)repeat * 16 : 1,
+                     MAX_FILE, &fsize);
   const char *path = fuzz_write_file("scan.in", file, fsize);
 
   o.io = flags & 3;

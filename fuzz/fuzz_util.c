@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mmf.h"
 
@@ -31,6 +32,20 @@ size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p) {
   in->p += n;
   in->n -= n;
   return n;
+}
+
+uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
+                     size_t *size) {
+  uint8_t *p;
+  if (n > 0 && times > max / n)
+    times = max / n > 0 ? max / n : 1;
+  *size = n * times;
+  p = malloc(*size > 0 ? *size : 1);
+  if (!p)
+    fuzz_fail(__FILE__, __LINE__, "malloc", "out of memory");
+  for (size_t i = 0; i < times; i++)
+    memcpy(p + i * n, content, n);
+  return p;
 }
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,

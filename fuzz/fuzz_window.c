@@ -148,22 +148,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t repeat = fuzz_u8(&in);
   const uint8_t *script, *content;
   size_t steps = fuzz_bytes(&in, 3 * (size_t)fuzz_u8(&in), &script) / 3;
-  size_t n = fuzz_bytes(&in, in.n, &content), fsize = n;
+  size_t n = fuzz_bytes(&in, in.n, &content), fsize;
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf_window *w;
   model md;
   uint8_t *file;
   int rc;
 
-  if ((flags & 4) && n > 0)
-    fsize = n * (1 + (size_t)repeat * 16);
-  if (fsize > MAX_FILE)
-    fsize = MAX_FILE - MAX_FILE % (n ? n : 1);
-  file = malloc(fsize ? fsize : 1);
-  if (!file)
-    return 0;
-  for (size_t i = 0; i < fsize; i += n)
-    memcpy(file + i, content, n);
+  /* A large file from a small input: the content repeated. */
+  file = fuzz_repeat(content, n, (flags & 4) ? 1 + (size_t)repeat * 16 : 1,
+                     MAX_FILE, &fsize);
 
   if (flags & 1) {
     o.flags |= MMF_WINDOW_RECORDS;

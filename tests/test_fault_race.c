@@ -168,8 +168,42 @@ static double seconds_now(void) {
 #endif
 }
 
+/* Start n threads running fn on path (index, kind and seed from their
+ * place in rs). */
+static void start_threads(reader *rs, int n, void *(*fn)(void *),
+                          const char *path, uint64_t size, atomic_int *stop) {
+  for (int i = 0; i < n; i++) {
+    memset(&rs[i], 0, sizeof rs[i]);
+    rs[i].index = i;
+    rs[i].kind = i;
+    rs[i].seed = 0x9E3779B97F4A7C15u * (uint64_t)(i + 1);
+    rs[i].path = path;
+    rs[i].size = size;
+    rs[i].half = size / 2;
+    rs[i].stop = stop;
+    rs[i].th = test_thread_start(fn, &rs[i]);
+  }
+}
+
+/* Cut path to half its size and extend it back until seconds have passed;
+ * then tell the threads to stop. Returns the cycles. */
+static long cut_and_extend(const char *path, uint64_t size, double seconds,
+                           atomic_int *stop) {
+  long cycles = 0;
+  double end = seconds_now() + seconds;
+  while (seconds_now() < end) {
+    for (int k = 0; k < 64; k++) {
+      test_truncate_mapped(path, size / 2);
+      test_truncate_mapped(path, size);
+      cycles++;
+    }
+  }
+  atomic_store(stop, 1);
+  return cycles;
+}
+
 TEST(truncate_extend_race_two_readers) {
-  const uint64_t size = RACE_PAGES * page(), half = size / 2;
+  const uint64_t size = RACE_PAGES * page();
   const char *path = test_path("f");
   const char *env = getenv("MMF_RACE_SECONDS");
   double seconds = env ? atof(env) : 3.0;
@@ -180,25 +214,9 @@ TEST(truncate_extend_race_two_readers) {
   test_need_truncate_mapped();
   write_pattern(path, size);
   atomic_init(&stop, 0);
-  for (int i = 0; i < READERS; i++) {
-    memset(&readers[i], 0, sizeof readers[i]);
-    readers[i].index = i;
-    readers[i].path = path;
-    readers[i].size = size;
-    readers[i].half = half;
-    readers[i].stop = &stop;
-    readers[i].th = test_thread_start(read_loop, &readers[i]);
-  }
+  start_threads(readers, READERS, read_loop, path, size, &stop);
   /* The truncating thread is this one. */
-  double end = seconds_now() + seconds;
-  while (seconds_now() < end) {
-    for (int k = 0; k < 64; k++) {
-      test_truncate_mapped(path, half);
-      test_truncate_mapped(path, size);
-      cycles++;
-    }
-  }
-  atomic_store(&stop, 1);
+  cycles = cut_and_extend(path, size, seconds, &stop);
   long calls = 0, ok = 0, truncated = 0, erange = 0, resized = 0, other = 0,
        bad = 0;
   for (int i = 0; i < READERS; i++) {
@@ -400,7 +418,7 @@ static void *use_handle(void *arg) {
  * MMF_EIO, a poisoned handle or a crash; every byte read is the pattern or,
  * in the half that is cut, zero. */
 TEST(truncate_extend_race_every_handle_kind) {
-  const uint64_t size = RACE_PAGES * page(), half = size / 2;
+  const uint64_t size = RACE_PAGES * page();
   const char *path = test_path("f");
   const char *env = getenv("MMF_RACE_SECONDS");
   double seconds = env ? atof(env) : 2.0;
@@ -411,25 +429,9 @@ TEST(truncate_extend_race_every_handle_kind) {
   test_need_truncate_mapped();
   write_pattern(path, size);
   atomic_init(&stop, 0);
-  for (int i = 0; i < HANDLE_KINDS; i++) {
-    memset(&workers[i], 0, sizeof workers[i]);
-    workers[i].index = i;
-    workers[i].kind = i;
-    workers[i].seed = 0x9E3779B97F4A7C15u * (uint64_t)(i + 1);
-    workers[i].path = path;
-    workers[i].size = size;
-    workers[i].half = half;
-    workers[i].stop = &stop;
-    workers[i].th = test_thread_start(use_handle, &workers[i]);
-  }
+  start_threads(workers, HANDLE_KINDS, use_handle, path, size, &stop);
   /* The cutting thread is this one. */
-  double end = seconds_now() + seconds;
-  while (seconds_now() < end) {
-    test_truncate_mapped(path, half);
-    test_truncate_mapped(path, size);
-    cycles++;
-  }
-  atomic_store(&stop, 1);
+  cycles = cut_and_extend(path, size, seconds, &stop);
   for (int i = 0; i < HANDLE_KINDS; i++) {
     reader *w = &workers[i];
     test_thread_join(w->th);
