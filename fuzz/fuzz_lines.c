@@ -17,8 +17,10 @@
 #include "fuzz.h"
 #include "mmf.h"
 
-/* Past the 256 KiB first read of a whole-input scan (source.c). */
-#define MAX_FILE ((size_t)320 << 10)
+/* Many windows and buffers at the smallest budgets; small enough to keep
+ * the fuzzer fast (the 256 KiB first read of a whole-input scan is
+ * fuzz_scan_path's). */
+#define MAX_FILE ((size_t)64 << 10)
 
 /* The length of the line at p[0, n): through its '\n', or all of it. */
 static size_t line_length(const uint8_t *p, size_t n) {

@@ -18,8 +18,8 @@
 #include "fuzz.h"
 #include "mmf.h"
 
-/* Dozens of windows at the smallest budgets. */
-#define MAX_FILE ((size_t)320 << 10)
+/* Several windows at the smallest budgets, and a fast fuzzer. */
+#define MAX_FILE ((size_t)64 << 10)
 
 typedef struct model {
   const uint8_t *file;
