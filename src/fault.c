@@ -102,43 +102,58 @@ int mmf__fault_code(mmf_map *m, const mmf__fault *f, int writing) {
   return mmf__fail(m, MMF_ENOMEM, 0);
 }
 
-/* The frames are found on the calling thread's own list, never through
- * the map: calls that several threads may make on one map at once (the
- * sharing primitives) each arm a frame over it, and a pointer kept in the
- * map would hand one thread's stack frame to another. */
 void mmf__guard_follow(mmf_map *m) {
-  mmf__guard_frame *fr;
-  /* The handler of this thread reads the ranges: no reordering around a
-   * fault, nothing more (only this thread arms and moves them). */
+  mmf__guard_frame *fr = m->guarding;
+  if (!fr)
+    return;
+  /* The handler of this thread reads the range: no reordering around a
+   * fault, nothing more (only this thread arms and moves it). */
   atomic_signal_fence(memory_order_seq_cst);
-  for (fr = mmf__guard_top_get(); fr; fr = fr->outer) {
-    if (fr->owner != m)
-      continue;
-    fr->lo = m->base;
-    fr->hi = m->base ? (const unsigned char *)m->base + m->map_len : NULL;
-  }
+  fr->lo = m->base;
+  fr->hi = m->base ? (const unsigned char *)m->base + m->map_len : NULL;
   atomic_signal_fence(memory_order_seq_cst);
+}
+
+int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
+  mmf__fault f;
+  int rc;
+  if (!m->base)
+    return fn(ctx);
+  rc = mmf__guarded_call(m->base, m->map_len, fn, ctx, &f);
+  if (f.kind == MMF__FAULT_NONE)
+    return rc;
+  return mmf__fault_code(m, &f, writing);
 }
 
 /*
  * Armed even over a map that has no mapping yet (a window cursor before
  * its first window): fn may make one (mmf_window_next, mmf_lines_next)
  * and then read it, and the guard follows the map there. Nested guards
- * over the same map all follow it.
+ * over the same map each follow it while they are the innermost; when an
+ * inner one returns, the outer takes over the range it had. This writes
+ * m->guarding, so it serves only calls that use m from one thread at a
+ * time (mmf_guard, the window cursor); the sharing calls, which many
+ * threads make on one map at once, use mmf__guarded().
  */
-int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
+int mmf__guarded_follow(mmf_map *m, int writing, int (*fn)(void *ctx),
+                        void *ctx) {
   mmf__guard_frame fr;
   mmf__fault f;
+  mmf__guard_frame *const outer = m->guarding;
   int rc = mmf__guard_prepare(&fr, &f, m->base, m->base ? m->map_len : 0);
   if (rc)
     return rc;
-  fr.owner = m;
   if (MMF__SETJMP(fr.jump) == 0) {
     mmf__guard_enter(&fr);
+    m->guarding = &fr;
     rc = fn(ctx);
+    m->guarding = outer;
     mmf__guard_leave(&fr);
+    mmf__guard_follow(m);
     return rc;
   }
   mmf__guard_leave(&fr);
+  m->guarding = outer;
+  mmf__guard_follow(m);
   return mmf__fault_code(m, &f, writing);
 }

@@ -40,7 +40,6 @@ static inline int mmf__guard_prepare(mmf__guard_frame *fr, mmf__fault *f,
   fr->hi = (const unsigned char *)lo + len;
   fr->fault = f;
   fr->outer = mmf__guard_top_get();
-  fr->owner = NULL;
   return 0;
 }
 

@@ -195,10 +195,6 @@ typedef struct mmf__guard_frame {
   const unsigned char *lo, *hi; /* the armed range */
   mmf__fault *fault;            /* filled by the handler */
   struct mmf__guard_frame *outer;
-  /* What the frame guards, for the core to find its frames again when
-   * that moves (mmf__guard_follow); NULL for a plain range. The handler
-   * does not read it. */
-  const void *owner;
   mmf__jump_buf jump;
 } mmf__guard_frame;
 

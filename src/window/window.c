@@ -227,7 +227,8 @@ static void note_truncation(mmf_window *w) {
 
 /* Run fn over the window and do what a fault asks for afterwards. */
 static int guarded(mmf_window *w, int (*fn)(void *ctx), void *ctx) {
-  int rc = mmf__guarded(&w->win, (w->flags & MMF_WINDOW_WRITE) != 0, fn, ctx);
+  int rc =
+      mmf__guarded_follow(&w->win, (w->flags & MMF_WINDOW_WRITE) != 0, fn, ctx);
   if (rc == MMF_ETRUNCATED)
     note_truncation(w);
   return rc;
