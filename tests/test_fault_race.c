@@ -264,8 +264,7 @@ static const char *const kind_names[HANDLE_KINDS] = {
     "read map",      "write map",   "window cursor",
     "line iterator", "mapped scan", "read scan"};
 
-/* A map of the whole file. One opened while the file was short is grown
- * once the file is long again (MMF_ERANGE meanwhile). */
+/* A map of the whole file, read or written. */
 static void use_map(reader *r, int mode) {
   unsigned char buf[MAX_READ];
   mmf_map *m = NULL;
@@ -280,6 +279,15 @@ static void use_map(reader *r, int mode) {
       continue;
     }
     if (mmf_size(m) < r->size) {
+      /* Opened short, or clamped by a cut. A read map grows back once the
+       * file is long again (MMF_ERANGE meanwhile); a write map would grow
+       * the file itself, undoing a cut in the middle of the cutting
+       * thread's work: it is opened again instead. */
+      if (mode == MMF_WRITE) {
+        note_rc(r, mmf_close(m));
+        m = NULL;
+        continue;
+      }
       rc = mmf_resize(m, r->size);
       if (rc != MMF_ERANGE)
         note_rc(r, rc);
