@@ -43,11 +43,14 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #   check-tsan      ThreadSanitizer build (build-tsan/) of the library and the
 #                   tests that use threads or processes; 0 reports; skipped
 #                   with a message where -fsanitize=thread does not work
+#   check-crash     the log's power-loss harness: a qemu guest killed with
+#                   kill -9 while it commits (scripts/check-crash.sh); skipped
+#                   with a message where qemu-system-x86_64 is missing
 CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
-  check-tsan
+  check-tsan check-crash
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows check-tsan format install clean bench fuzz
+  check-windows check-tsan check-crash format install clean bench fuzz
 
 all: build
 
@@ -92,6 +95,9 @@ check-windows:
 check-tsan:
 	sh scripts/check-tsan.sh --skip-ok
 
+check-crash:
+	sh scripts/check-crash.sh --skip-ok
+
 format:
 	sh scripts/check-format.sh --fix
 
@@ -113,4 +119,5 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-m32 build-win build-tsan
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-m32 build-win build-tsan \
+	  build-crash

@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -67,6 +70,41 @@ static int sys_fs_type(int fd, long *type) {
 #endif
 }
 
+/* macOS has no fdatasync declaration (and its fsync does not reach the
+ * drive anyway; F_FULLFSYNC does, see mmf__os_sync_file). */
+static int sys_fdatasync(int fd) {
+#if defined(__APPLE__)
+  return fsync(fd);
+#else
+  return fdatasync(fd);
+#endif
+}
+
+/* Open-file-description locks (Linux 3.15+) belong to the open file, so
+ * closing another descriptor of the same file in this process does not
+ * drop them, as it drops classic fcntl locks. Elsewhere flock(), which has
+ * the same ownership on BSD and macOS. */
+static int sys_lock_nowait(int fd) {
+#if defined(F_OFD_SETLK)
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    return 0;
+  if (errno != EINVAL)
+    return -1;
+  /* A kernel older than 3.15: flock, also owned by the open file. */
+  return flock(fd, LOCK_EX | LOCK_NB);
+#else
+  return flock(fd, LOCK_EX | LOCK_NB);
+#endif
+}
+
+static int sys_mkdir(const char *path, mode_t mode) {
+  return mkdir(path, mode);
+}
+
 #if defined(__linux__)
 /* A 32-bit process built with a 64-bit time_t must use the time64 call,
  * which reads the timespec it was given. */
@@ -111,7 +149,9 @@ static int sys_futex_wake(uint32_t *addr, int count) {
     .munlock = munlock, .getrlimit = sys_getrlimit, .lseek = lseek,            \
     .unlink = unlink, .fs_type = sys_fs_type, .futex_wait = MMF__FUTEX_WAIT,   \
     .futex_wake = MMF__FUTEX_WAKE, .clock_gettime = clock_gettime,             \
-    .nanosleep = nanosleep,                                                    \
+    .nanosleep = nanosleep, .pwrite = pwrite, .fdatasync = sys_fdatasync,      \
+    .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
+    .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "os/win/util_win.h"
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
@@ -54,7 +54,7 @@ static wchar_t *extended_path(const wchar_t *w) {
 
 /* UTF-8 to a UTF-16 path CreateFileW accepts. Invalid UTF-8 is
  * MMF_EINVAL (ERROR_NO_UNICODE_TRANSLATION). */
-static int wide_path(const char *path, wchar_t **out, int *oserr) {
+int mmf__win_wide_path(const char *path, wchar_t **out, int *oserr) {
   int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
   wchar_t *w, *ext;
   *out = NULL;
@@ -87,7 +87,7 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
   int rc;
   f->h = MMF__NO_FILE;
   *created = 0;
-  rc = wide_path(path, &w, oserr);
+  rc = mmf__win_wide_path(path, &w, oserr);
   if (rc)
     return rc;
   /* No open waits on Windows the way a POSIX FIFO does, so
@@ -122,7 +122,7 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
 
 int mmf__os_remove(const char *path, int *oserr) {
   wchar_t *w;
-  int rc = wide_path(path, &w, oserr);
+  int rc = mmf__win_wide_path(path, &w, oserr);
   if (rc)
     return rc;
   if (!mmf__sys.DeleteFileW(w))

@@ -223,6 +223,36 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
   return TRUE;
 }
 
+static BOOL WINAPI sys_WriteFile(HANDLE h, LPCVOID buf, DWORD n, LPDWORD done,
+                                 LPOVERLAPPED ov) {
+  return WriteFile(h, buf, n, done, ov);
+}
+
+static BOOL WINAPI sys_CreateDirectoryW(LPCWSTR path,
+                                        LPSECURITY_ATTRIBUTES sa) {
+  return CreateDirectoryW(path, sa);
+}
+
+static HANDLE WINAPI sys_FindFirstFileW(LPCWSTR pattern,
+                                        LPWIN32_FIND_DATAW data) {
+  return FindFirstFileW(pattern, data);
+}
+
+static BOOL WINAPI sys_FindNextFileW(HANDLE find, LPWIN32_FIND_DATAW data) {
+  return FindNextFileW(find, data);
+}
+
+static BOOL WINAPI sys_FindClose(HANDLE find) { return FindClose(find); }
+
+static BOOL WINAPI sys_MoveFileExW(LPCWSTR from, LPCWSTR to, DWORD flags) {
+  return MoveFileExW(from, to, flags);
+}
+
+static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
+                                  DWORD low, DWORD high, LPOVERLAPPED ov) {
+  return LockFileEx(h, flags, reserved, low, high, ov);
+}
+
 static BOOL WINAPI
 sys_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
   return GetFileInformationByHandle(h, info);
@@ -271,6 +301,10 @@ static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
     .CreateSemaphoreW = sys_CreateSemaphoreW,                                  \
     .ReleaseSemaphore = sys_ReleaseSemaphore,                                  \
     .WaitForSingleObject = sys_WaitForSingleObject,                            \
+    .WriteFile = sys_WriteFile, .CreateDirectoryW = sys_CreateDirectoryW,      \
+    .FindFirstFileW = sys_FindFirstFileW, .FindNextFileW = sys_FindNextFileW,  \
+    .FindClose = sys_FindClose, .MoveFileExW = sys_MoveFileExW,                \
+    .LockFileEx = sys_LockFileEx,                                              \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
