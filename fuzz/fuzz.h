@@ -67,7 +67,9 @@ void fuzz_check_rc(const char *file, int line, const char *what, int got,
 /*
  * A scratch file named name in the working directory (CTest runs each
  * replay in a directory of its own; make fuzz runs each fuzzer in one),
- * holding [p, p+n). Returns its path, or aborts if it cannot be written.
+ * holding [p, p+n). Returns its path, or NULL (with a message) when it
+ * cannot be written: a disk full for a moment is not the library's fault,
+ * so the target skips that input instead of reporting a crash.
  */
 const char *fuzz_write_file(const char *name, const void *p, size_t n);
 

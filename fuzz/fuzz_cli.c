@@ -199,7 +199,8 @@ static void checked(fuzz_input *in, int cmd) {
   memcpy(str, s, m);
   str[m] = '\0';
   m = strlen(str); /* an argument ends at its first NUL */
-  fuzz_write_file(FILE_NAME, f, n);
+  if (!fuzz_write_file(FILE_NAME, f, n))
+    return;
 
   argv[argc++] = w_mmf;
   switch (cmd) {
@@ -350,7 +351,8 @@ static void free_form(fuzz_input *in, int cmd) {
   const uint8_t *p, *f;
   size_t len = fuzz_bytes(in, fuzz_u16(in) % sizeof words, &p);
   size_t n = fuzz_bytes(in, in->n, &f);
-  fuzz_write_file(FILE_NAME, f, n);
+  if (!fuzz_write_file(FILE_NAME, f, n))
+    return;
   memcpy(words, p, len);
   words[len] = '\0';
 

@@ -107,6 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.length = length % (fsize + 2);
   }
   const char *path = fuzz_write_file("lines.in", file, fsize);
+  if (!path) {
+    free(file);
+    return 0;
+  }
   rc = mmf_lines_open(&it, path, &o);
   const int bad_options = o.io == 3 || (units && units % 16 == 0);
   const int past_end =

@@ -112,6 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   file = fuzz_repeat(content, n, (flags & 8) ? 1 + (size_t)repeat * 16 : 1,
                      MAX_FILE, &fsize);
   const char *path = fuzz_write_file("scan.in", file, fsize);
+  if (!path) {
+    free(file);
+    return 0;
+  }
 
   o.io = flags & 3;
   if (units)

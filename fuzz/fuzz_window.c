@@ -167,7 +167,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.flags |= MMF_WINDOW_SPLIT_LONG;
   if (units)
     o.budget = (uint64_t)(2 + units % 16) * mmf_granularity();
-  rc = mmf_window_open(&w, fuzz_write_file("window.in", file, fsize), &o);
+  const char *path = fuzz_write_file("window.in", file, fsize);
+  if (!path) {
+    free(file);
+    return 0;
+  }
+  rc = mmf_window_open(&w, path, &o);
   FUZZ_CHECK_RC(rc, 0);
   FUZZ_CHECK(mmf_window_is_mapped(w));
   FUZZ_CHECK(mmf_window_total(w) == fsize);

@@ -11,7 +11,10 @@
 # go, so the committed corpus only changes on purpose: see fuzz/README.md).
 # A failing input is written to BUILD_DIR/fuzz/crash-TARGET-*; the script
 # then fails. The last status line (executions, cov, ft) is printed per
-# target. FUZZ_FLAGS adds libFuzzer options (e.g. -runs=N).
+# target. FUZZ_FLAGS adds libFuzzer options (e.g. -runs=N). FUZZ_WORK is
+# where the targets write their scratch files (default BUILD_DIR/fuzz; a
+# tmpfs such as /dev/shm is faster, and keeps a disk that fills up for a
+# moment on a shared machine from interrupting the run).
 set -eu
 
 [ $# -ge 2 ] || {
@@ -43,7 +46,7 @@ for t in "$@"; do
     echo "fuzz: $bin not built (configure with -DMMF_FUZZ=ON)" >&2
     exit 2
   fi
-  run=$build/fuzz/run-$t
+  run=${FUZZ_WORK:-$build/fuzz}/run-$t
   found=$build/fuzz/found-$t
   mkdir -p "$run" "$found"
   # Inputs larger than this only slow a target down (the file-based ones
