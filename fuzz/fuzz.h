@@ -48,6 +48,12 @@ size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p);
 uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
                      size_t *size);
 
+/* The oracle for byte-string searches: the non-overlapping occurrences
+ * of x[0, m) in h[0, n), taken left to right, and the offset of the first
+ * in *first (SIZE_MAX: none; 0 when m is 0, which counts none). */
+uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                      size_t *first);
+
 /* Print "fuzz check failed at file:line: what (detail)" and abort. */
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,
                          const char *detail);

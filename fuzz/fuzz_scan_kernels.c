@@ -27,52 +27,6 @@
 #define MAX_CAP 70
 
 /* ------------------------------------------------------------------------ */
-/* The oracles                                                               */
-/* ------------------------------------------------------------------------ */
-
-/*
- * Knuth-Morris-Pratt: linear whatever the input (a naive search is
- * quadratic on the inputs that matter most here, "aaa...ab"), and nothing
- * like the kernels' filters or Two-Way. fail[] has m entries.
- * Non-overlapping counting restarts the automaton after each match, which
- * is exactly "leftmost first, then from its end".
- */
-static void kmp_table(const uint8_t *x, size_t m, size_t *fail) {
-  size_t k = 0;
-  fail[0] = 0;
-  for (size_t i = 1; i < m; i++) {
-    while (k > 0 && x[i] != x[k])
-      k = fail[k - 1];
-    if (x[i] == x[k])
-      k++;
-    fail[i] = k;
-  }
-}
-
-/* Occurrences (non-overlapping) and the first one (SIZE_MAX: none). */
-static uint64_t kmp_count(const uint8_t *h, size_t n, const uint8_t *x,
-                          size_t m, const size_t *fail, size_t *first) {
-  uint64_t count = 0;
-  size_t k = 0;
-  *first = m == 0 ? 0 : SIZE_MAX;
-  if (m == 0)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    while (k > 0 && h[i] != x[k])
-      k = fail[k - 1];
-    if (h[i] == x[k])
-      k++;
-    if (k == m) {
-      if (count == 0)
-        *first = i + 1 - m;
-      count++;
-      k = 0;
-    }
-  }
-  return count;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Each variant over one buffer                                              */
 /* ------------------------------------------------------------------------ */
 
@@ -187,7 +141,6 @@ static void check_mem(const uint8_t *p, size_t n, const job *j, size_t cut) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_input in = {data, size};
-  size_t fail[MAX_NEEDLE];
   uint32_t pos[MAX_CAP];
   const uint8_t *needle, *hay;
   size_t m = fuzz_u8(&in) % 2 ? fuzz_u8(&in) : fuzz_u16(&in) % MAX_NEEDLE;
@@ -227,9 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       j.first_c = i;
     where[j.count_c++] = i;
   }
-  if (m > 0)
-    kmp_table(needle, m, fail);
-  j.matches = kmp_count(p, n, needle, m, fail, &j.first_match);
+  j.matches = fuzz_matches(p, n, needle, m, &j.first_match);
 
   check_all(p, n, &j);
   check_mem(p, n, &j, cut);

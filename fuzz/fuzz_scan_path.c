@@ -28,25 +28,6 @@ static uint64_t naive_count_byte(const uint8_t *p, size_t n, uint8_t c) {
   return k;
 }
 
-/* Non-overlapping occurrences, leftmost first; the first in *first
- * (MMF_NPOS: none). Quadratic, but needles are short here. */
-static uint64_t naive_matches(const uint8_t *h, size_t n, const uint8_t *x,
-                              size_t m, uint64_t *first) {
-  uint64_t count = 0;
-  *first = MMF_NPOS;
-  for (size_t i = 0; m > 0 && i + m <= n;) {
-    if (memcmp(h + i, x, m) == 0) {
-      if (count == 0)
-        *first = i;
-      count++;
-      i += m;
-    } else {
-      i++;
-    }
-  }
-  return count;
-}
-
 /* What every scan of the range must say, and the checks. */
 typedef struct expect {
   int rc; /* 0, or the error every scan returns */
@@ -134,9 +115,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = (size_t)(o.length ? o.length : fsize - o.offset);
     e.bytes = naive_count_byte(p, len, c);
     e.lines = naive_count_byte(p, len, '\n') + (len > 0 && p[len - 1] != '\n');
-    e.matches = naive_matches(p, len, x, m, &e.first);
-    if (e.first != MMF_NPOS)
-      e.first += o.offset; /* an input offset */
+    size_t first;
+    e.matches = fuzz_matches(p, len, x, m, &first);
+    /* An input offset, or MMF_NPOS. */
+    e.first = first == SIZE_MAX ? MMF_NPOS : o.offset + first;
   }
   check_path(path, &o, c, x, m, &e);
   /* The map forms over the same range of a whole-file map, whose map

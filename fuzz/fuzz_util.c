@@ -48,6 +48,46 @@ uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
   return p;
 }
 
+/*
+ * Knuth-Morris-Pratt: linear whatever the input (a naive search is
+ * quadratic on the inputs that matter most, "aaa...ab"), and nothing like
+ * the library's filters or Two-Way. Counting restarts the automaton after
+ * each match, which is exactly "leftmost first, then from its end".
+ */
+uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                      size_t *first) {
+  uint64_t count = 0;
+  size_t i, k = 0, *fail;
+  *first = m == 0 ? 0 : SIZE_MAX;
+  if (m == 0 || n < m)
+    return 0;
+  fail = malloc(m * sizeof *fail);
+  if (!fail)
+    fuzz_fail(__FILE__, __LINE__, "malloc", "out of memory");
+  fail[0] = 0;
+  for (i = 1; i < m; i++) {
+    while (k > 0 && x[i] != x[k])
+      k = fail[k - 1];
+    if (x[i] == x[k])
+      k++;
+    fail[i] = k;
+  }
+  for (i = 0, k = 0; i < n; i++) {
+    while (k > 0 && h[i] != x[k])
+      k = fail[k - 1];
+    if (h[i] == x[k])
+      k++;
+    if (k == m) {
+      if (count == 0)
+        *first = i + 1 - m;
+      count++;
+      k = 0;
+    }
+  }
+  free(fail);
+  return count;
+}
+
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,
                          const char *detail) {
   fprintf(stderr, "fuzz check failed at %s:%d: %s%s%s%s\n", file, line, what,
