@@ -23,12 +23,15 @@ const char cli_os_memlock_hint[] = "; see ulimit -l";
 /* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale). The
  * character classes are the user's locale, as for wc, which decides how a
  * file name that must be quoted is written (cli_quote.c); everything else
- * the tool prints is locale-independent. */
+ * the tool prints is locale-independent. MMF_CLI_NO_MAIN builds the tool
+ * as a library (the fuzz targets call cli_main themselves). */
+#ifndef MMF_CLI_NO_MAIN
 int main(int argc, char **argv) {
   (void)setlocale(LC_CTYPE, "");
   cli_os_raise_open_files_limit();
   return cli_main(argc, argv);
 }
+#endif
 
 void cli_os_raise_open_files_limit(void) {
   struct rlimit rl;
