@@ -59,6 +59,7 @@ static void release(mmf_map *m) {
     (void)mmf__os_unmap(m->base, m->map_len, NULL);
   mmf__os_close(&m->file);
   free(m->created_path);
+  free(m->shm_name);
   free(m);
 }
 

@@ -23,7 +23,9 @@
 enum mmf__map_kind {
   MMF__FILE_MAP = 1, /* a mapping of a file (possibly empty) */
   MMF__ANON_MAP,     /* anonymous memory from mmf_anon() */
-  MMF__COPY_MAP      /* private copy of an unmappable input */
+  MMF__COPY_MAP,     /* private copy of an unmappable input */
+  MMF__SECTION_MAP   /* a view of a named section (Windows shared memory):
+                        no file behind it to grow, flush or lock */
 };
 
 struct mmf_map {
@@ -40,6 +42,7 @@ struct mmf_map {
   int poisoned;        /* 0, or the code every later call returns */
   int os_error;        /* raw OS error of the last failure */
   char *created_path;  /* set until the new file's directory is synced */
+  char *shm_name;      /* named shared memory: its name (src/share/shm.c) */
 };
 
 /* The backend's mapping access for a public mode. */

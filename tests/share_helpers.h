@@ -67,4 +67,15 @@ static inline const char *sh_num(uint64_t v) {
   return b;
 }
 
+/* Add 1 to *counter the way a careless program does: read, do a little
+ * work, write. Unprotected, two processes doing this lose updates even
+ * when they run on one core (a preemption between the read and the
+ * write loses the other's increments); protected, none is lost. */
+static inline void sh_slow_increment(volatile uint64_t *counter) {
+  uint64_t v = *counter;
+  for (volatile int k = 0; k < 20; k++) {
+  }
+  *counter = v + 1;
+}
+
 #endif /* MMF_SHARE_HELPERS_H */

@@ -73,6 +73,13 @@ enum sys_id {
   S_FUTEX_WAKE,
   S_CLOCK_GETTIME,
   S_NANOSLEEP,
+  S_GETTID,
+  S_GETPID,
+  S_KILL,
+  S_FCNTL_LOCK,
+  S_FLOCK,
+  S_SHM_OPEN,
+  S_SHM_UNLINK,
   S_COUNT
 };
 
@@ -81,22 +88,79 @@ static const char *const sys_names[S_COUNT] = {
     "read",       "pread",      "ftruncate",     "fallocate",   "fsync",
     "fstatvfs",   "mmap",       "munmap",        "mremap",      "msync",
     "madvise",    "mprotect",   "mincore",       "mlock",       "munlock",
-    "futex_wait", "futex_wake", "clock_gettime", "nanosleep"};
+    "futex_wait", "futex_wake", "clock_gettime", "nanosleep",   "gettid",
+    "getpid",     "kill",       "fcntl_lock",    "flock",       "shm_open",
+    "shm_unlink"};
 
 typedef struct profile {
   const char *name;
   int err[S_COUNT];
 } profile;
 
-static const profile profile_a = {
-    "A", {EMFILE, EIO,    EIO,    EMFILE, EBADF,  EIO,    EIO,    EFBIG,
-          ENOSPC, EIO,    EIO,    ENOMEM, EINVAL, ENOMEM, EIO,    EAGAIN,
-          ENOMEM, ENOMEM, EAGAIN, ENOMEM, EFAULT, EFAULT, EINVAL, EINVAL}};
-static const profile profile_b = {
-    "B",
-    {ENOENT,     EINTR,  ENOMEM, EMFILE, EBADF,  EAGAIN, EOVERFLOW, EIO,
-     EOPNOTSUPP, ENOSPC, ENOSYS, ENODEV, ENOMEM, EFAULT, ENOSPC,    EINVAL,
-     EACCES,     EAGAIN, ENOMEM, EAGAIN, ENOSYS, EINVAL, EFAULT,    EFAULT}};
+static const profile profile_a = {"A",
+                                  {EMFILE,
+                                   EIO,
+                                   EIO,
+                                   EMFILE,
+                                   EBADF,
+                                   EIO,
+                                   EIO,
+                                   EFBIG,
+                                   ENOSPC,
+                                   EIO,
+                                   EIO,
+                                   ENOMEM,
+                                   EINVAL,
+                                   ENOMEM,
+                                   EIO,
+                                   EAGAIN,
+                                   ENOMEM,
+                                   ENOMEM,
+                                   EAGAIN,
+                                   ENOMEM,
+                                   EFAULT,
+                                   EFAULT,
+                                   EINVAL,
+                                   EINVAL,
+                                   [S_GETTID] = ENOSYS,
+                                   [S_GETPID] = ENOSYS,
+                                   [S_KILL] = EPERM,
+                                   [S_FCNTL_LOCK] = ENOLCK,
+                                   [S_FLOCK] = ENOLCK,
+                                   [S_SHM_OPEN] = EMFILE,
+                                   [S_SHM_UNLINK] = EIO}};
+static const profile profile_b = {"B",
+                                  {ENOENT,
+                                   EINTR,
+                                   ENOMEM,
+                                   EMFILE,
+                                   EBADF,
+                                   EAGAIN,
+                                   EOVERFLOW,
+                                   EIO,
+                                   EOPNOTSUPP,
+                                   ENOSPC,
+                                   ENOSYS,
+                                   ENODEV,
+                                   ENOMEM,
+                                   EFAULT,
+                                   ENOSPC,
+                                   EINVAL,
+                                   EACCES,
+                                   EAGAIN,
+                                   ENOMEM,
+                                   EAGAIN,
+                                   ENOSYS,
+                                   EINVAL,
+                                   EFAULT,
+                                   EFAULT,
+                                   [S_GETTID] = EINVAL,
+                                   [S_GETPID] = EINVAL,
+                                   [S_KILL] = EINVAL,
+                                   [S_FCNTL_LOCK] = EINVAL,
+                                   [S_FLOCK] = EIO,
+                                   [S_SHM_OPEN] = EACCES,
+                                   [S_SHM_UNLINK] = EACCES}};
 
 static const profile *inj_profile;
 static int inj_target; /* fail the inj_target-th call; 0: never */
@@ -268,6 +332,44 @@ static int w_nanosleep(const struct timespec *req, struct timespec *rem) {
   return mmf__sys_real.nanosleep(req, rem);
 }
 
+static pid_t w_gettid(void) {
+  if (inj_fail(S_GETTID))
+    return -1;
+  return mmf__sys_real.gettid();
+}
+static pid_t w_getpid(void) {
+  if (inj_fail(S_GETPID))
+    return -1;
+  return mmf__sys_real.getpid();
+}
+static int w_kill(pid_t pid, int sig) {
+  if (inj_fail(S_KILL))
+    return -1;
+  return mmf__sys_real.kill(pid, sig);
+}
+
+static int w_fcntl_lock(int fd, int cmd, struct flock *fl) {
+  if (inj_fail(S_FCNTL_LOCK))
+    return -1;
+  return mmf__sys_real.fcntl_lock(fd, cmd, fl);
+}
+static int w_flock(int fd, int op) {
+  if (inj_fail(S_FLOCK))
+    return -1;
+  return mmf__sys_real.flock(fd, op);
+}
+
+static int w_shm_open(const char *name, int flags, mode_t mode) {
+  if (inj_fail(S_SHM_OPEN))
+    return -1;
+  return mmf__sys_real.shm_open(name, flags, mode);
+}
+static int w_shm_unlink(const char *name) {
+  if (inj_fail(S_SHM_UNLINK))
+    return -1;
+  return mmf__sys_real.shm_unlink(name);
+}
+
 static void install_wrappers(void) {
   mmf__sys.open = w_open;
   mmf__sys.close = w_close;
@@ -296,6 +398,14 @@ static void install_wrappers(void) {
     mmf__sys.futex_wake = w_futex_wake;
   mmf__sys.clock_gettime = w_clock_gettime;
   mmf__sys.nanosleep = w_nanosleep;
+  mmf__sys.gettid = w_gettid;
+  mmf__sys.getpid = w_getpid;
+  mmf__sys.kill = w_kill;
+  if (mmf__sys_real.fcntl_lock)
+    mmf__sys.fcntl_lock = w_fcntl_lock;
+  mmf__sys.flock = w_flock;
+  mmf__sys.shm_open = w_shm_open;
+  mmf__sys.shm_unlink = w_shm_unlink;
 }
 
 static void restore_real(void) { mmf__sys = mmf__sys_real; }
@@ -853,6 +963,200 @@ static int op_wait_polling(ctx *c) {
 }
 static int op_wake(ctx *c) { return mmf_wake(c->m, 8, INT_MAX); }
 
+/* sharing: the mutex at offset 64 */
+#define MUTEX_AT 64
+static void put_pattern_back(ctx *c) {
+  fill_pat((unsigned char *)mmf_data(c->m) + MUTEX_AT, MUTEX_AT, 64);
+}
+static void setup_mutex_map(ctx *c) {
+  setup_write_map(c);
+  memset((unsigned char *)mmf_data(c->m) + MUTEX_AT, 0, 64);
+}
+static int op_mutex_lock_unlock(ctx *c) {
+  int rc = mmf_mutex_lock(c->m, MUTEX_AT, -1);
+  if (rc == 0)
+    rc = mmf_mutex_unlock(c->m, MUTEX_AT);
+  return rc;
+}
+static void verify_mutex(ctx *c, int rc) {
+  /* Whatever happened, a later lock and unlock work (taking over from
+   * the dead owner of some walks). */
+  (void)rc;
+  int r = mmf_mutex_lock(c->m, MUTEX_AT, 0);
+  if (r == MMF_EOWNERDEAD)
+    r = mmf_mutex_consistent(c->m, MUTEX_AT);
+  ASSERT_OK(r);
+  ASSERT_OK(mmf_mutex_unlock(c->m, MUTEX_AT));
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+/* The owner recorded is a thread id no system hands out (pid_max is at
+ * most 2^22): dead. */
+static void setup_dead_owner(ctx *c) {
+  setup_mutex_map(c);
+  uint64_t w = 0x3FFFFFF0u | (uint64_t)1 << 32;
+  memcpy((unsigned char *)mmf_data(c->m) + MUTEX_AT, &w, sizeof w);
+}
+static int op_mutex_lock_dead_owner(ctx *c) {
+  int rc = mmf_mutex_lock(c->m, MUTEX_AT, -1);
+  if (rc == MMF_EOWNERDEAD) {
+    int r = mmf_mutex_consistent(c->m, MUTEX_AT);
+    if (r == 0)
+      r = mmf_mutex_unlock(c->m, MUTEX_AT);
+    if (r)
+      return r;
+  }
+  return rc;
+}
+/* The owner is a live child process. */
+static int hold_mutex(void *arg) {
+  ctx *c = arg;
+  if (mmf_mutex_lock(c->m, MUTEX_AT, -1) != 0)
+    return 3;
+  for (;;)
+    pause();
+}
+static void setup_live_owner(ctx *c) {
+  setup_mutex_map(c);
+  c->child = start_child(hold_mutex, c);
+  while (*(volatile uint32_t *)((unsigned char *)mmf_data(c->m) + MUTEX_AT) ==
+         0)
+    usleep(100);
+}
+static int op_mutex_try_held(ctx *c) {
+  return mmf_mutex_lock(c->m, MUTEX_AT, 0);
+}
+static int op_mutex_timed_held(ctx *c) {
+  return mmf_mutex_lock(c->m, MUTEX_AT, 3000000);
+}
+static void verify_live_owner(ctx *c, int rc) {
+  (void)rc;
+  kill(c->child, SIGKILL);
+  wait_child(c->child);
+  c->child = 0;
+  verify_mutex(c, 0);
+}
+/* Unlocking after an owner died, without repair: not recoverable, and
+ * every sleeper is woken to learn it. */
+static void setup_owner_died(ctx *c) {
+  setup_dead_owner(c);
+  ASSERT_ERR(mmf_mutex_lock(c->m, MUTEX_AT, -1), MMF_EOWNERDEAD);
+}
+static int op_mutex_unlock_died(ctx *c) {
+  return mmf_mutex_unlock(c->m, MUTEX_AT);
+}
+static void verify_not_recoverable(ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_ERR(mmf_mutex_lock(c->m, MUTEX_AT, 0), MMF_ENOTRECOVERABLE);
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+
+/* sharing: file locks */
+static int op_lock_file(ctx *c) {
+  int rc = mmf_lock_file(c->m, 10, 100, MMF_LOCK_EXCLUSIVE);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 10, 100);
+  if (rc == 0)
+    rc = mmf_lock_file(c->m, 0, 0, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 0, 0);
+  return rc;
+}
+/* Systems without OFD locks use flock() on the whole file. */
+static int op_lock_file_flock(ctx *c) {
+  int (*saved)(int, int, struct flock *) = mmf__sys.fcntl_lock;
+  mmf__sys.fcntl_lock = NULL;
+  int rc = op_lock_file(c);
+  mmf__sys.fcntl_lock = saved;
+  return rc;
+}
+/* Held by a child through a map of its own (the step's map shares its
+ * open file with the child, and so its locks): a wait-less lock is
+ * refused. */
+static int hold_file_lock(void *arg) {
+  ctx *c = arg;
+  mmf_map *own = NULL;
+  if (mmf_open(&own, fpath(), MMF_WRITE, NULL) != 0 ||
+      mmf_lock_file(own, 0, 0, MMF_LOCK_EXCLUSIVE) != 0)
+    return 3;
+  *(volatile char *)mmf_data(c->m) = 'L';
+  for (;;)
+    pause();
+}
+static void setup_file_lock_held(ctx *c) {
+  setup_write_map(c);
+  c->child = start_child(hold_file_lock, c);
+  while (*(volatile char *)mmf_data(c->m) != 'L')
+    usleep(100);
+  *(char *)mmf_data(c->m) = (char)pat(0);
+}
+static int op_lock_file_busy(ctx *c) {
+  return mmf_lock_file(c->m, 1, 1, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+}
+static void verify_file_lock_busy(ctx *c, int rc) {
+  (void)rc;
+  kill(c->child, SIGKILL);
+  wait_child(c->child);
+  c->child = 0;
+  check_usable(c, 0);
+}
+
+/* named shared memory */
+static const char *shm_name(void) {
+  static char name[64];
+  snprintf(name, sizeof name, "mmf-inject-%ld", (long)getpid());
+  return name;
+}
+static void setup_no_shm(ctx *c) {
+  (void)c;
+  (void)mmf_shm_unlink(shm_name());
+}
+static int op_shm_create(ctx *c) {
+  return mmf_shm_open(&c->m, shm_name(), MMF_WRITE,
+                      &(mmf_options){.size = 3 * 4096 + 5,
+                                     .flags = MMF_CREATE | MMF_PREALLOCATE});
+}
+/* A failed create leaves no region behind; either way, remove it. */
+static void verify_shm_create(ctx *c, int rc) {
+  mmf_map *m = NULL;
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 3 * 4096 + 5);
+    ASSERT_ZERO(mmf_data(c->m), 3 * 4096 + 5);
+  } else {
+    ASSERT_ERR(mmf_shm_open(&m, shm_name(), MMF_READ, NULL), MMF_ENOENT);
+  }
+  (void)mmf_shm_unlink(shm_name());
+}
+static void setup_shm(ctx *c) {
+  mmf_map *m = NULL;
+  setup_no_shm(c);
+  ASSERT_OK(mmf_shm_open(&m, shm_name(), MMF_WRITE,
+                         &(mmf_options){.size = FSIZE, .flags = MMF_CREATE}));
+  fill_pat(mmf_data(m), 0, FSIZE);
+  ASSERT_OK(mmf_close(m));
+}
+static int op_shm_open(ctx *c) {
+  return mmf_shm_open(&c->m, shm_name(), MMF_READ,
+                      &(mmf_options){.offset = 4096 + 7});
+}
+static void verify_shm_open(ctx *c, int rc) {
+  if (rc == 0)
+    check_bytes(c, 4096 + 7, FSIZE - 4096 - 7);
+  (void)mmf_shm_unlink(shm_name());
+}
+static int op_shm_unlink(ctx *c) {
+  (void)c;
+  return mmf_shm_unlink(shm_name());
+}
+static void verify_shm_unlink(ctx *c, int rc) {
+  mmf_map *m = NULL;
+  (void)c;
+  if (rc == 0)
+    ASSERT_ERR(mmf_shm_open(&m, shm_name(), MMF_READ, NULL), MMF_ENOENT);
+  (void)mmf_shm_unlink(shm_name());
+}
+
 /* close */
 static int op_close(ctx *c) {
   int rc = mmf_close(c->m);
@@ -941,6 +1245,24 @@ static const walk_def walks[] = {
     {"wait polling", SHARED, MMF_ETIMEDOUT, setup_write_map, op_wait_polling,
      verify_handle},
     {"wake", SHARED, 0, setup_write_map, op_wake, verify_handle},
+    {"mutex lock and unlock", SHARED, 0, setup_mutex_map, op_mutex_lock_unlock,
+     verify_mutex},
+    {"mutex lock, owner dead", SHARED, MMF_EOWNERDEAD, setup_dead_owner,
+     op_mutex_lock_dead_owner, verify_mutex},
+    {"mutex try, owner alive", SHARED, MMF_ETIMEDOUT, setup_live_owner,
+     op_mutex_try_held, verify_live_owner},
+    {"mutex timed lock, owner alive", SHARED, MMF_ETIMEDOUT, setup_live_owner,
+     op_mutex_timed_held, verify_live_owner},
+    {"mutex unlock, not repaired", SHARED, 0, setup_owner_died,
+     op_mutex_unlock_died, verify_not_recoverable},
+    {"lock_file", SHARED, 0, setup_write_map, op_lock_file, verify_handle},
+    {"lock_file with flock", SHARED, 0, setup_write_map, op_lock_file_flock,
+     verify_handle},
+    {"lock_file held elsewhere", SHARED, MMF_EBUSY, setup_file_lock_held,
+     op_lock_file_busy, verify_file_lock_busy},
+    {"shm create", OPENS, 0, setup_no_shm, op_shm_create, verify_shm_create},
+    {"shm open existing", OPENS, 0, setup_shm, op_shm_open, verify_shm_open},
+    {"shm unlink", OPENS, 0, setup_shm, op_shm_unlink, verify_shm_unlink},
     {"close", CLOSES, 0, setup_write_map, op_close, NULL},
     {"close SYNC_ON_CLOSE", CLOSES, 0, setup_sync_close_map, op_close,
      verify_closed_sync},
@@ -1123,7 +1445,7 @@ TEST(inject_share_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);
 #else
-  run_walks(find_walk("wait with timeout"), find_walk("wake"));
+  run_walks(find_walk("wait with timeout"), find_walk("shm unlink"));
 #endif
 }
 

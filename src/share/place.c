@@ -22,7 +22,7 @@ int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size, size_t align,
 void mmf__share_place(const mmf_map *m, void *p, mmf__place *pl) {
   pl->addr = p;
   pl->file = m->file;
-  pl->shm_name = NULL;
+  pl->shm_name = m->shm_name;
   pl->offset = m->offset + (uint64_t)((unsigned char *)p - m->data);
 }
 

@@ -26,4 +26,15 @@ void mmf__share_place(const mmf_map *m, void *p, mmf__place *pl);
  * calling thread's slot (mmf_last_os_error(NULL)). */
 int mmf__share_fail(int code, int oserr);
 
+/* A pause in a spin loop: it tells the core (and a sibling hyperthread)
+ * that we only wait. */
+static inline void mmf__cpu_relax(void) {
+#if (defined(__GNUC__) || defined(__clang__)) &&                               \
+    (defined(__x86_64__) || defined(__i386__))
+  __builtin_ia32_pause();
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 #endif /* MMF_SHARE_H */

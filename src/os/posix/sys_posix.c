@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -79,21 +81,34 @@ static int sys_futex_wake(uint32_t *addr, int count) {
 #define MMF__FUTEX_WAKE NULL
 #endif
 
-const mmf__syscalls mmf__sys_real = {
-    sys_open,        close,         fstat,
-    sys_dupfd,       sys_getfl,     read,
-    pread,           ftruncate,     sys_fallocate,
-    fsync,           fstatvfs,      mmap,
-    munmap,          MMF__MREMAP,   msync,
-    madvise,         mprotect,      sys_mincore,
-    mlock,           munlock,       MMF__FUTEX_WAIT,
-    MMF__FUTEX_WAKE, clock_gettime, nanosleep};
+#if defined(F_OFD_SETLK)
+static int sys_fcntl_lock(int fd, int cmd, struct flock *fl) {
+  return fcntl(fd, cmd, fl);
+}
+#define MMF__FCNTL_LOCK sys_fcntl_lock
+#else
+#define MMF__FCNTL_LOCK NULL
+#endif
 
-mmf__syscalls mmf__sys = {sys_open,        close,         fstat,
-                          sys_dupfd,       sys_getfl,     read,
-                          pread,           ftruncate,     sys_fallocate,
-                          fsync,           fstatvfs,      mmap,
-                          munmap,          MMF__MREMAP,   msync,
-                          madvise,         mprotect,      sys_mincore,
-                          mlock,           munlock,       MMF__FUTEX_WAIT,
-                          MMF__FUTEX_WAKE, clock_gettime, nanosleep};
+static pid_t sys_gettid(void) {
+#if defined(__linux__)
+  return (pid_t)syscall(SYS_gettid);
+#else
+  return 0;
+#endif
+}
+
+/* Both tables start from the same list: the live one is what tests
+ * change, the real one what they restore. */
+#define MMF__SYS_REAL_ENTRIES                                                  \
+  {                                                                            \
+    sys_open, close, fstat, sys_dupfd, sys_getfl, read, pread, ftruncate,      \
+        sys_fallocate, fsync, fstatvfs, mmap, munmap, MMF__MREMAP, msync,      \
+        madvise, mprotect, sys_mincore, mlock, munlock, MMF__FUTEX_WAIT,       \
+        MMF__FUTEX_WAKE, clock_gettime, nanosleep, sys_gettid, getpid, kill,   \
+        MMF__FCNTL_LOCK, flock, shm_open, shm_unlink                           \
+  }
+
+const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
+
+mmf__syscalls mmf__sys = MMF__SYS_REAL_ENTRIES;
