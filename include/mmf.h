@@ -250,24 +250,36 @@ typedef struct mmf_options {
  *  - An empty file maps with size 0 (mmf_data() may be NULL), also with
  *    MMF_NO_FALLBACK; so does an offset equal to the file size.
  *  - offset past end of file: MMF_ERANGE (for MMF_WRITE, after growing to
- *    opts->size and offset + length).
+ *    opts->size and offset + length). An offset past 2^63 - 1 lies past
+ *    the end of every file: MMF_ERANGE too.
  *  - offset + length past end of file: MMF_ERANGE for MMF_READ and MMF_COPY;
  *    MMF_WRITE grows the file to offset + length (and to opts->size when
  *    that is larger). New bytes read as zero.
  *  - offset + length that does not fit in 63 bits (a file offset), or a map
  *    larger than the address space: MMF_EOVERFLOW.
+ *  - Growing a file past the process's file-size limit (POSIX
+ *    RLIMIT_FSIZE, `ulimit -f`) is MMF_EFBIG; the library never lets the
+ *    SIGXFSZ that the system call would raise end the program.
  *  - A directory: MMF_EISDIR. A missing file: MMF_ENOENT (MMF_WRITE with
- *    MMF_CREATE creates it).
+ *    MMF_CREATE creates it, through a symbolic link whose target is
+ *    missing too, as open(2) does). MMF_CREATE | MMF_EXCLUSIVE: MMF_EEXIST
+ *    if the file exists. MMF_TRUNCATE empties an existing file first (a
+ *    failure after that leaves it empty, as O_TRUNC does).
+ *  - A failed open leaves the file as it was: growth is undone, and a file
+ *    the call created is removed again.
  *  - FIFOs, character devices and size-0 files that still hold bytes (such
  *    as /proc/self/status) cannot be mapped; they are read into anonymous
  *    memory, so the map still works (mmf_is_mapped() is false), unless
  *    MMF_NO_FALLBACK is set, which gives MMF_ENODEV. MMF_WRITE on such an
  *    input is MMF_ENODEV (there is nothing to write back to). A stream read
  *    with length 0 is limited to half the physical memory (MMF_ENOMEM past
- *    that), so /dev/zero cannot exhaust the machine.
- *  - Flags that need MMF_WRITE (CREATE, PREALLOCATE, SYNC_ON_CLOSE) with
- *    another mode, MMF_SHARED, or SEQUENTIAL together with RANDOM:
- *    MMF_EINVAL.
+ *    that), so /dev/zero cannot exhaust the machine. Files whose size is a
+ *    guess (Linux /sys files say 4096) are read to their real end.
+ *  - A FIFO without a writer: the open waits for one, as `cat` or `wc`
+ *    do; with MMF_NO_FALLBACK it is MMF_ENODEV at once, without waiting.
+ *  - Flags that need MMF_WRITE (CREATE, PREALLOCATE, SYNC_ON_CLOSE,
+ *    TRUNCATE) with another mode, MMF_EXCLUSIVE without MMF_CREATE,
+ *    MMF_SHARED, or SEQUENTIAL together with RANDOM: MMF_EINVAL.
  *
  * Large maps are placed so that the address and the file offset are
  * congruent modulo 2 MiB, which lets Linux map its large page-cache folios
@@ -286,8 +298,8 @@ typedef struct mmf_options {
  * Returns 0 and sets *out, or: MMF_EINVAL, MMF_ENOENT, MMF_EACCES,
  * MMF_EISDIR, MMF_ENODEV, MMF_ERANGE, MMF_EOVERFLOW, MMF_ENOMEM,
  * MMF_ENOSPC, MMF_EFBIG, MMF_EIO, MMF_EROFS, MMF_EMFILE, MMF_ENAMETOOLONG,
- * MMF_ENOTDIR, MMF_ELOOP, MMF_EAGAIN, MMF_EBUSY, MMF_EUNKNOWN (see
- * mmf_last_os_error(NULL)).
+ * MMF_ENOTDIR, MMF_ELOOP, MMF_EAGAIN, MMF_EBUSY, MMF_EEXIST, MMF_EUNKNOWN
+ * (see mmf_last_os_error(NULL)).
  */
 MMF_API int mmf_open(mmf_map **out, const char *path, int mode,
                      const mmf_options *opts);
@@ -458,7 +470,9 @@ MMF_API int mmf_unlock_memory(mmf_map *m, uint64_t off, uint64_t len);
  *
  * INVALIDATES every pointer into m, even on failure. On failure the map
  * and the file are left as they were (a new mapping is made before the old
- * one is dropped). Growing MMF_SHARED anonymous memory is MMF_ENOTSUP: the
+ * one is dropped). Growing the file past the file-size limit (RLIMIT_FSIZE)
+ * is MMF_EFBIG. Called inside mmf_guard(m, ...), the guard follows the map
+ * to its new place. Growing MMF_SHARED anonymous memory is MMF_ENOTSUP: the
  * processes already sharing it could not see the new part.
  *
  * Windows: a file map always gets a new view. Windows cannot shrink a file
@@ -493,6 +507,14 @@ MMF_API int mmf_resize(mmf_map *m, uint64_t new_size);
  *
  * Raw pointers handed to the caller are the caller's to guard: run code
  * that dereferences them inside mmf_guard(). See docs/faults.md.
+ *
+ * Signal masks. The kernel runs no handler for a fault in a thread that
+ * blocks SIGBUS or SIGSEGV: it ends the process. So a thread's first
+ * guarded access unblocks those two signals in that thread (threads often
+ * inherit a mask blocking every signal, when a program takes its signals
+ * with sigwait()); checking on every access would cost a system call each
+ * time. A thread that blocks them again after its first guarded access
+ * must unblock them while it touches maps.
  *
  * Windows: no program can truncate a file that is mapped, so
  * MMF_ETRUNCATED comes from files that shrink or vanish on network shares
@@ -548,7 +570,9 @@ MMF_API int mmf_count_byte(mmf_map *m, uint64_t off, uint64_t len, int byte,
  * or own allocations across its accesses to the map). A fault at an address
  * outside m is not caught: it goes to whatever handler the program had.
  * Guards nest: fn may call mmf_read() and friends or mmf_guard() on other
- * maps. Any thread may guard its own handle.
+ * maps. The guard covers the map, not the addresses it had when armed: if
+ * fn calls mmf_resize(m), the guard follows the map to its new place. Any
+ * thread may guard its own handle.
  */
 MMF_API int mmf_guard(mmf_map *m, int (*fn)(void *ctx), void *ctx);
 
@@ -571,6 +595,9 @@ MMF_API int mmf_guard(mmf_map *m, int (*fn)(void *ctx), void *ctx);
  * at the speed of a whole-file map. A window is unmapped before the next
  * one is mapped: the cursor never holds more than budget bytes of address
  * space (while moving, 2 MiB more for a moment, for the placement).
+ * Where the address space cannot hold a whole budget (RLIMIT_AS), windows
+ * come out smaller; a record that needs the budget's full reach is then
+ * MMF_ENOMEM, which mmf_window_next() already lists.
  *
  * Records. With MMF_WINDOW_RECORDS and a delimiter
  * (mmf_window_options.delimiter, e.g. '\n') a
@@ -670,7 +697,9 @@ typedef struct mmf_window_options {
  *    bytes (/proc/self/maps) are read with read() into the buffer, and so
  *    are files the OS refuses to map (some /sys files); mmf_window_total()
  *    is MMF_WINDOW_UNKNOWN until they end. MMF_NO_FALLBACK makes them
- *    MMF_ENODEV, and so does MMF_WINDOW_WRITE.
+ *    MMF_ENODEV, and so does MMF_WINDOW_WRITE. A FIFO without a writer
+ *    waits for one in open(), unless MMF_NO_FALLBACK makes it MMF_ENODEV
+ *    at once.
  *  - A directory: MMF_EISDIR; path errors as for mmf_open().
  * The cursor keeps one descriptor (close-on-exec) until mmf_window_close().
  * Nothing leaks on any error path.
@@ -717,14 +746,21 @@ MMF_API int mmf_window_next(mmf_window *w, void **ptr, size_t *len);
 
 /*
  * Make offset the position of the next span (a file offset; for /proc
- * files the offset in their text). Maps and reads nothing. Clears
- * mmf_window_partial(). With a delimiter, the caller chooses a record
- * start: spans begin exactly at offset. INVALIDATES span pointers.
+ * files the offset in their text; for streams the offset counted from
+ * where reading started). Maps nothing. Clears mmf_window_partial(). With
+ * a delimiter, the caller chooses a record start: spans begin exactly at
+ * offset. INVALIDATES span pointers.
  *
- * Returns 0, or MMF_EINVAL, MMF_ERANGE (offset past the end of a file),
- * MMF_ENOTSUP (a pipe, terminal, socket or character device cannot seek),
- * MMF_EPOISONED. A /proc file may be sought past its end: mmf_window_next()
- * then ends at once.
+ * A stream (pipe, terminal, socket, character device) only goes forward:
+ * the bytes up to offset are passed without reading where the device
+ * allows it (/dev/zero: a jump of 2^60 bytes costs one system call), else
+ * read and discarded, which blocks like mmf_window_next().
+ *
+ * Returns 0, or MMF_EINVAL, MMF_ERANGE (offset past the end of a file, or
+ * a stream that ended before offset: the cursor is then at its end),
+ * MMF_ENOTSUP (a stream asked to go back), MMF_EPOISONED, or a translated
+ * OS error of the read. A /proc file may be sought past its end:
+ * mmf_window_next() then ends at once.
  */
 MMF_API int mmf_window_seek(mmf_window *w, uint64_t offset);
 
@@ -748,10 +784,13 @@ MMF_API int mmf_window_at(mmf_window *w, uint64_t offset, size_t len,
  * return what fn returns, or, if fn faults inside the window, the fault's
  * code (see "Faults" above; fn's remaining work is abandoned, so it must
  * not hold locks or own allocations across its accesses to the bytes).
- * This is how a caller reads span and mmf_window_at bytes safely. Over a
- * buffer (inputs read with read()), or with no window mapped, fn simply
- * runs. Does not invalidate span pointers. Returns MMF_EINVAL for a NULL
- * w or fn and MMF_EPOISONED on a poisoned cursor.
+ * This is how a caller reads span and mmf_window_at bytes safely. fn may
+ * walk on (mmf_window_next, mmf_window_seek, mmf_window_at): the guard
+ * follows the cursor to each window it maps, so one guard can cover a
+ * whole walk, which is cheaper than one per span. Over a buffer (inputs
+ * read with read()) fn simply runs. Does not invalidate span pointers.
+ * Returns MMF_EINVAL for a NULL w or fn and MMF_EPOISONED on a poisoned
+ * cursor.
  */
 MMF_API int mmf_window_guard(mmf_window *w, int (*fn)(void *ctx), void *ctx);
 
@@ -764,6 +803,11 @@ MMF_API bool mmf_window_partial(const mmf_window *w);
  * which is the number of bytes consumed when the walk started at 0 and did
  * not seek. 0 for NULL. */
 MMF_API uint64_t mmf_window_tell(const mmf_window *w);
+
+/* The input offset of the first byte of the last span mmf_window_next()
+ * delivered (so that span covers [offset, offset + its length)); 0 before
+ * the first span and for NULL. */
+MMF_API uint64_t mmf_window_offset(const mmf_window *w);
 
 /* The size of the input: a file's size at open (lowered if it is found
  * truncated); for inputs read with read(), MMF_WINDOW_UNKNOWN until they
@@ -1085,6 +1129,8 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  *    rest of a large one is then mapped.
  *  - MMF_SCAN_READ: always read into a buffer.
  *  - MMF_SCAN_MAP: always map regular files.
+ * Where the address space is short (RLIMIT_AS, `ulimit -v`), a mapped scan
+ * takes smaller windows, or reads, instead of failing.
  * Streams (pipes, FIFOs, terminals, character devices, sockets) and files
  * of size 0 that still produce bytes (/proc files) cannot be mapped; they
  * are read whatever io says, unless MMF_NO_FALLBACK is set, which makes
@@ -1093,24 +1139,31 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  * scan took its size: bytes appended later are not read, and a file
  * shrunk before its bytes were scanned is MMF_ETRUNCATED in every mode
  * (a file read whole before its size is taken, see above, is seen as
- * read() saw it).
+ * read() saw it). Files whose size is a guess (Linux /sys files say 4096
+ * whatever they hold) are read to their real end. A FIFO without a
+ * writer waits for one in open(), as `wc` does; with MMF_NO_FALLBACK it
+ * is MMF_ENODEV at once.
  *
  * Range. A regular file is scanned over [offset, offset + length) of
  * mmf_scan_options (length 0: to the end), whatever the descriptor's
- * position, which is not moved. A stream is read from its current
- * position: offset bytes are read and skipped, then length bytes (0: to
- * its end) are scanned. An offset past the end, or offset + length past
- * the end, is MMF_ERANGE (for a stream, after it ended).
+ * position, which is not moved (MMF_SCAN_FROM_POSITION counts offset from
+ * it instead). A stream is read from its current position: offset bytes
+ * are passed (without reading where the device allows it, /dev/zero),
+ * then length bytes (0: to its end) are scanned. An offset past the end,
+ * or offset + length past the end, is MMF_ERANGE (for a stream, after it
+ * ended), and so is an offset past 2^63 - 1, which no file reaches; an
+ * offset + length that does not fit in 63 bits is MMF_EOVERFLOW.
  *
  * Faults. The scans' own accesses to mapped bytes are guarded: a file
  * truncated under a scan gives MMF_ETRUNCATED, an I/O error MMF_EIO,
- * never SIGBUS. The mmf_mem* helpers at the end are the exception: they
- * scan memory the caller holds, unguarded.
+ * never SIGBUS. The _mem twins at the end are the exception: they scan
+ * memory the caller holds, unguarded.
  *
  * Errors shared by every function below that takes a path or descriptor:
  * MMF_EINVAL (a NULL path or out-pointer, a negative descriptor, unknown
  * io or flags, a budget below two mmf_granularity() units), MMF_EOVERFLOW
- * (a budget larger than the address space), MMF_ENOENT, MMF_EACCES (also
+ * (a budget larger than the address space, or offset + length past 2^63 -
+ * 1), MMF_ENOENT, MMF_EACCES (also
  * a write-only descriptor), MMF_EISDIR, MMF_ENODEV, MMF_ERANGE,
  * MMF_ENOMEM, MMF_EMFILE, MMF_ENAMETOOLONG, MMF_ENOTDIR, MMF_ELOOP,
  * MMF_ETRUNCATED, MMF_EIO, MMF_EAGAIN (a non-blocking stream had no
@@ -1139,7 +1192,15 @@ enum mmf_scan_flag {
   /* Line iterators: deliver lines longer than the limit in flagged pieces
    * instead of failing with MMF_EFBIG (see mmf_lines_next). Ignored by
    * the other scans. Same value as MMF_WINDOW_SPLIT_LONG. */
-  MMF_SCAN_SPLIT_LONG = 1u << 16
+  MMF_SCAN_SPLIT_LONG = 1u << 16,
+  /* The _fd scans and mmf_lines_open_fd() of a regular file: offset
+   * counts from the descriptor's current position instead of from the
+   * start of the file (the position is not moved; input offsets the scan
+   * reports stay file offsets). Streams always start where they are. */
+  MMF_SCAN_FROM_POSITION = 1u << 17,
+  /* Match iterators: keep line numbers (see mmf_matches_next). Ignored by
+   * the other scans. */
+  MMF_SCAN_LINE_NUMBERS = 1u << 18
 };
 
 /* The header promises these are equal; the compiler checks it. */
@@ -1161,7 +1222,7 @@ typedef struct mmf_scan_options {
    * iterator's buffer grows to for one line. */
   uint64_t budget;
   int io;         /* enum mmf_scan_io */
-  unsigned flags; /* MMF_NO_FALLBACK | MMF_SCAN_SPLIT_LONG */
+  unsigned flags; /* MMF_NO_FALLBACK | MMF_SCAN_SPLIT_LONG | ... */
 } mmf_scan_options;
 
 /* The defaults: whole input, MMF_SCAN_AUTO, default budget, no flags. */
@@ -1310,9 +1371,12 @@ MMF_API size_t mmf_lines_limit(const mmf_lines *it);
  * Run fn(ctx) with the fault guard armed over the bytes the current line
  * pointer points into, and return what fn returns or, if fn faults there,
  * the fault's code (MMF_ETRUNCATED, MMF_EIO; fn's remaining work is
- * abandoned, as with mmf_guard()). Over a buffer (inputs read with read())
- * fn simply runs. Does not invalidate the line pointer. MMF_EINVAL for a
- * NULL it or fn.
+ * abandoned, as with mmf_guard()). fn may call mmf_lines_next() on it: the
+ * guard follows the iterator to each window it maps, so one guard around
+ * a loop over many lines covers them all (one arming per batch of lines is
+ * cheaper than one per line). Over a buffer (inputs read with read()) fn
+ * simply runs. Does not invalidate the line pointer. MMF_EINVAL for a NULL
+ * it or fn.
  */
 MMF_API int mmf_lines_guard(mmf_lines *it, int (*fn)(void *ctx), void *ctx);
 

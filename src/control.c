@@ -94,26 +94,25 @@ int mmf_protect(mmf_map *m, uint64_t off, uint64_t len, int prot) {
   return rc ? mmf__fail(m, rc, oserr) : 0;
 }
 
-int mmf_lock_memory(mmf_map *m, uint64_t off, uint64_t len) {
+/* Lock (lock != 0) or unlock the pages of a range. */
+static int lock_range(mmf_map *m, uint64_t off, uint64_t len, int lock) {
   void *start;
   size_t span;
   int rc, oserr = 0;
   rc = page_range(m, off, len, &start, &span);
   if (rc || !span)
     return rc;
-  rc = mmf__os_lock(start, span, &oserr);
+  rc = lock ? mmf__os_lock(start, span, &oserr)
+            : mmf__os_unlock(start, span, &oserr);
   return rc ? mmf__fail(m, rc, oserr) : 0;
 }
 
+int mmf_lock_memory(mmf_map *m, uint64_t off, uint64_t len) {
+  return lock_range(m, off, len, 1);
+}
+
 int mmf_unlock_memory(mmf_map *m, uint64_t off, uint64_t len) {
-  void *start;
-  size_t span;
-  int rc, oserr = 0;
-  rc = page_range(m, off, len, &start, &span);
-  if (rc || !span)
-    return rc;
-  rc = mmf__os_unlock(start, span, &oserr);
-  return rc ? mmf__fail(m, rc, oserr) : 0;
+  return lock_range(m, off, len, 0);
 }
 
 int mmf_resident(mmf_map *m, uint64_t off, uint64_t len, uint64_t *bytes) {

@@ -8,7 +8,7 @@
  * open-ended read stops at half the physical memory so that /dev/zero or an
  * endless pipe cannot take the machine down.
  */
-#include "mmf_internal.h"
+#include "input.h"
 
 #define FIRST_CAPACITY ((size_t)64 << 10)
 
@@ -18,39 +18,6 @@ static uint64_t open_ended_limit(void) {
   return phys && phys < space ? phys : space;
 }
 
-/* Discard the first `skip` bytes of a stream; *eof says it ended first. */
-static int skip_stream(mmf__file f, unsigned char *scratch, size_t cap,
-                       uint64_t skip, int *eof, int *oserr) {
-  size_t got;
-  int rc;
-  *eof = 0;
-  while (skip > 0) {
-    size_t n = skip < cap ? (size_t)skip : cap;
-    rc = mmf__os_read(f, -1, scratch, n, &got, oserr);
-    if (rc)
-      return rc;
-    if (got == 0) {
-      *eof = 1;
-      return 0;
-    }
-    skip -= got;
-  }
-  return 0;
-}
-
-/* Whether a positioned input ends before `offset` (offset past its end). */
-static int ends_before(mmf__file f, uint64_t offset, int *before, int *oserr) {
-  unsigned char probe;
-  size_t got = 0;
-  int rc;
-  *before = 0;
-  if (offset == 0)
-    return 0;
-  rc = mmf__os_read(f, (int64_t)(offset - 1), &probe, 1, &got, oserr);
-  *before = got == 0;
-  return rc;
-}
-
 int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
                    uint64_t length) {
   uint64_t limit = length ? length : open_ended_limit(), total = 0;
@@ -58,7 +25,8 @@ int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
   unsigned char *buf = NULL;
   const mmf__file none = {MMF__NO_FILE};
   void *grown;
-  int rc, oserr = 0, eof, before;
+  uint64_t skipped;
+  int rc, oserr = 0, before;
   if (length > mmf__address_space_limit())
     return mmf__fail(m, MMF_EOVERFLOW, 0);
   cap = length && length < FIRST_CAPACITY ? (size_t)length : FIRST_CAPACITY;
@@ -66,8 +34,8 @@ int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
   if (rc)
     return mmf__fail(m, rc, oserr);
   if (!positioned) {
-    rc = skip_stream(f, buf, cap, offset, &eof, &oserr);
-    if (!rc && eof)
+    rc = mmf__input_skip(f, offset, buf, cap, &skipped, &oserr);
+    if (!rc && skipped < offset)
       rc = MMF_ERANGE;
     if (rc)
       goto fail;
@@ -110,7 +78,7 @@ int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
     goto fail;
   }
   if (positioned && total == 0) {
-    rc = ends_before(f, offset, &before, &oserr);
+    rc = mmf__input_ends_before(f, offset, &before, &oserr);
     if (!rc && before)
       rc = MMF_ERANGE;
     if (rc)

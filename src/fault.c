@@ -12,18 +12,29 @@
  * transient truncation, not a broken disk. Only a page that stays
  * unreadable in an unchanging file, several times over, is MMF_EIO.
  */
+#include <stdatomic.h>
+
 #include "os/guard.h"
 #include "mmf_internal.h"
 
-static int probe_byte(void *ctx) {
+static int probe_read(void *ctx) {
   const volatile unsigned char *p = ctx;
   return *p;
 }
 
-/* Whether the page at addr can be read now. */
-static int readable_now(mmf_map *m, void *addr) {
+/* A store that changes nothing: an atomic add of 0 writes the byte back
+ * as it is, even while another thread or process writes it. */
+static int probe_write(void *ctx) {
+  (void)atomic_fetch_add_explicit((_Atomic unsigned char *)ctx, 0,
+                                  memory_order_relaxed);
+  return 0;
+}
+
+/* Whether the page at addr can be read (or written) now. */
+static int accessible_now(mmf_map *m, void *addr, int writing) {
   mmf__fault again;
-  (void)mmf__guarded_call(m->base, m->map_len, probe_byte, addr, &again);
+  (void)mmf__guarded_call(m->base, m->map_len,
+                          writing ? probe_write : probe_read, addr, &again);
   return again.kind == MMF__FAULT_NONE;
 }
 
@@ -38,7 +49,7 @@ static int same_stamp(const mmf__stamp *a, const mmf__stamp *b) {
 static int classify_file_fault(mmf_map *m, const mmf__fault *f, int writing) {
   uint64_t fsize, at;
   mmf__stamp before, after;
-  int kind, oserr = 0, tries, readable;
+  int kind, oserr = 0, tries, readable, writable;
   at = (m->offset - m->slack) +
        (uint64_t)((unsigned char *)f->addr - (unsigned char *)m->base);
   for (tries = 0; tries < CLASSIFY_TRIES; tries++) {
@@ -57,18 +68,23 @@ static int classify_file_fault(mmf_map *m, const mmf__fault *f, int writing) {
      * fixes it, so the handle stays usable. */
     if (mmf__os_fs_full(m->file))
       return mmf__fail(m, MMF_ENOSPC, 0);
-    readable = readable_now(m, f->addr);
+    readable = accessible_now(m, f->addr, 0);
+    writable = readable && writing && accessible_now(m, f->addr, 1);
     if (mmf__os_change_stamp(m->file, &after, &oserr))
       break;
     /* The file changed while we looked: it was cut and grown again under
      * us (a truncate/extend race), which is a truncation, not a bad disk. */
     if (!same_stamp(&before, &after))
       return mmf__fail(m, MMF_ETRUNCATED, 0);
-    /* A page that reads fine now in a file that did not change: a read
-     * fault was a truncation undone before we looked; a write fault is
-     * a refused block allocation that statvfs does not show (a quota). */
+    /* A page that can be accessed now as the fault tried, in a file that
+     * did not change while we looked: the fault was a truncation undone
+     * before we looked (the file's stamp settled before `before`). A
+     * write that still faults on a page that reads fine is a refused
+     * block allocation that statvfs does not show (a quota). */
+    if (readable && (!writing || writable))
+      return mmf__fail(m, MMF_ETRUNCATED, 0);
     if (readable)
-      return mmf__fail(m, writing ? MMF_ENOSPC : MMF_ETRUNCATED, 0);
+      return mmf__fail(m, MMF_ENOSPC, 0);
   }
   m->poisoned = MMF_EPOISONED;
   return mmf__fail(m, MMF_EIO, oserr);
@@ -86,13 +102,43 @@ int mmf__fault_code(mmf_map *m, const mmf__fault *f, int writing) {
   return mmf__fail(m, MMF_ENOMEM, 0);
 }
 
+void mmf__guard_follow(mmf_map *m) {
+  mmf__guard_frame *fr = m->guarding;
+  if (!fr)
+    return;
+  /* The handler of this thread reads the range: no reordering around a
+   * fault, nothing more (only this thread arms and moves it). */
+  atomic_signal_fence(memory_order_seq_cst);
+  fr->lo = m->base;
+  fr->hi = m->base ? (const unsigned char *)m->base + m->map_len : NULL;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+
+/*
+ * Armed even over a map that has no mapping yet (a window cursor before
+ * its first window): fn may make one (mmf_window_next, mmf_lines_next)
+ * and then read it, and the guard follows the map there. Nested guards
+ * over the same map each follow it while they are the innermost; when an
+ * inner one returns, the outer takes over the range it had.
+ */
 int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
+  mmf__guard_frame fr;
   mmf__fault f;
-  int rc;
-  if (!m->base)
-    return fn(ctx);
-  rc = mmf__guarded_call(m->base, m->map_len, fn, ctx, &f);
-  if (f.kind == MMF__FAULT_NONE)
+  mmf__guard_frame *const outer = m->guarding;
+  int rc = mmf__guard_prepare(&fr, &f, m->base, m->base ? m->map_len : 0);
+  if (rc)
     return rc;
+  if (MMF__SETJMP(fr.jump) == 0) {
+    mmf__guard_enter(&fr);
+    m->guarding = &fr;
+    rc = fn(ctx);
+    m->guarding = outer;
+    mmf__guard_leave(&fr);
+    mmf__guard_follow(m);
+    return rc;
+  }
+  mmf__guard_leave(&fr);
+  m->guarding = outer;
+  mmf__guard_follow(m);
   return mmf__fault_code(m, &f, writing);
 }

@@ -1,7 +1,7 @@
 /*
  * map.c - opening, inspecting and closing maps.
  *
- * The order of work in map_file() is: validate everything that needs no
+ * The order of work in mmf__map_file() is: validate everything that needs no
  * system call, learn what the descriptor is, grow the file if asked, then
  * map once. Every step after the file was grown undoes the growth when a
  * later step fails, so a failed open never changes the file.
@@ -9,27 +9,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmf_internal.h"
+#include "input.h"
 
 #define OPEN_FLAGS                                                             \
   (MMF_CREATE | MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM | MMF_HUGE |        \
-   MMF_LOCKED | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE | MMF_NO_FALLBACK)
-#define WRITE_ONLY_FLAGS (MMF_CREATE | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE)
+   MMF_LOCKED | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE | MMF_NO_FALLBACK |        \
+   MMF_EXCLUSIVE | MMF_TRUNCATE)
+#define WRITE_ONLY_FLAGS                                                       \
+  (MMF_CREATE | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE | MMF_TRUNCATE)
 #define ANON_FLAGS (MMF_SHARED | MMF_POPULATE | MMF_HUGE | MMF_LOCKED)
 
 static int check_open_args(int mode, const mmf_options *o) {
+  int rc;
   if (mode != MMF_READ && mode != MMF_WRITE && mode != MMF_COPY)
     return MMF_EINVAL;
   if (o->flags & ~(unsigned)OPEN_FLAGS)
     return MMF_EINVAL;
   if (mode != MMF_WRITE && (o->flags & WRITE_ONLY_FLAGS))
     return MMF_EINVAL;
+  if ((o->flags & MMF_EXCLUSIVE) && !(o->flags & MMF_CREATE))
+    return MMF_EINVAL;
   if ((o->flags & MMF_SEQUENTIAL) && (o->flags & MMF_RANDOM))
     return MMF_EINVAL;
-  /* File offsets are signed 64-bit on every OS we support. */
-  if (o->offset > (uint64_t)INT64_MAX ||
-      o->length > (uint64_t)INT64_MAX - o->offset ||
-      o->size > (uint64_t)INT64_MAX)
+  rc = mmf__input_check_range(o->offset, o->length);
+  if (rc)
+    return rc;
+  if (o->size > (uint64_t)INT64_MAX)
+    return MMF_EOVERFLOW;
+  /* A writable map grows the file first: refuse what no address space
+   * holds before the file is touched. (Read and copy maps report a range
+   * past the end first, MMF_ERANGE, which needs the file's size.) */
+  if (mode == MMF_WRITE &&
+      o->length > mmf__address_space_limit() - mmf__os_granularity())
     return MMF_EOVERFLOW;
   return 0;
 }
@@ -63,32 +74,26 @@ static void release(mmf_map *m) {
   free(m);
 }
 
-/* An input of size 0 may still hold bytes (/proc files). */
-static int holds_bytes(mmf__file f, int *yes, int *oserr) {
-  unsigned char probe;
-  size_t got = 0;
-  int rc = mmf__os_read(f, 0, &probe, 1, &got, oserr);
-  *yes = got > 0;
-  return rc;
-}
-
 /* Map the part of an ordinary file that o asks for. */
 static int map_regular(mmf_map *m, const mmf_options *o, uint64_t fsize) {
   uint64_t want, length = o->length, gran = mmf__os_granularity();
   uint64_t grown_from = fsize;
   int oserr = 0, rc;
   if (m->mode == MMF_WRITE) {
-    /* Refuse a map the address space cannot hold before growing the file.
-     * (Read and copy maps report a range past EOF first: MMF_ERANGE.) */
-    if (length > mmf__address_space_limit() - gran)
-      return mmf__fail(m, MMF_EOVERFLOW, 0);
     want = o->size;
     if (o->length && o->offset + o->length > want)
       want = o->offset + o->length;
+    if (o->flags & MMF_TRUNCATE)
+      fsize = grown_from = 0; /* the old bytes go; nothing to undo to */
     /* Decide MMF_ERANGE before growing, so that a refused open never has
      * to shrink the file back (which could itself fail). */
     if (o->offset > (want > fsize ? want : fsize))
       return mmf__fail(m, MMF_ERANGE, 0);
+    if (o->flags & MMF_TRUNCATE) {
+      rc = mmf__os_set_size(m->file, 0, &oserr);
+      if (rc)
+        return mmf__fail(m, rc, oserr);
+    }
     if (want > fsize) {
       rc = mmf__os_set_size(m->file, want, &oserr);
       if (rc)
@@ -131,11 +136,20 @@ undo:
   return mmf__fail(m, rc, oserr);
 }
 
+/* A private copy of an input that cannot be mapped: the map no longer
+ * needs the file. */
+static int map_copy(mmf_map *m, mmf__file f, int cls, const mmf_options *o) {
+  int rc = mmf__read_copy(m, f, cls != MMF__INPUT_STREAM, o->offset, o->length);
+  if (rc == 0)
+    mmf__os_close(&m->file);
+  return rc;
+}
+
 int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
                   const char *created_path) {
   mmf_map *m = calloc(1, sizeof *m);
   uint64_t fsize;
-  int kind, oserr = 0, rc, bytes;
+  int cls, oserr = 0, rc;
   if (!m) {
     mmf__os_close(&f);
     mmf__set_thread_os_error(0);
@@ -146,42 +160,28 @@ int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
   m->mode = mode;
   m->flags = o->flags;
   m->offset = o->offset;
-  rc = mmf__os_stat(f, &kind, &fsize, &oserr);
+  rc = mmf__input_classify(f, &cls, &fsize, &oserr);
   if (rc)
     goto fail;
-  if (kind == MMF__KIND_DIRECTORY) {
-    rc = MMF_EISDIR;
-    goto fail;
-  }
-  if (kind == MMF__KIND_STREAM || fsize == 0) {
-    bytes = 1;
-    if (kind != MMF__KIND_STREAM) {
-      rc = holds_bytes(f, &bytes, &oserr);
-      if (rc)
-        goto fail;
-    }
-    if (bytes) {
-      rc = MMF_ENODEV;
-      if (mode == MMF_WRITE || (o->flags & MMF_NO_FALLBACK))
-        goto fail;
-      rc = mmf__read_copy(m, f, kind != MMF__KIND_STREAM, o->offset, o->length);
-      oserr = m->os_error;
-      if (rc)
-        goto fail;
-      mmf__os_close(&m->file);
-      *out = m;
-      return 0;
-    }
+  if (!mmf__input_mappable(cls)) {
+    rc = mmf__input_unmappable(o->flags, mode == MMF_WRITE);
+    if (!rc)
+      rc = map_copy(m, f, cls, o);
+    oserr = rc ? m->os_error : 0;
+    if (rc)
+      goto fail;
+    *out = m;
+    return 0;
   }
   rc = map_regular(m, o, fsize);
   oserr = m->os_error;
-  if (rc == MMF_ENODEV && mode != MMF_WRITE && !(o->flags & MMF_NO_FALLBACK)) {
-    /* Some special files have a size but refuse mmap: read them. */
-    rc = mmf__read_copy(m, f, 1, o->offset, o->length);
+  if (rc == MMF_ENODEV && !mmf__input_unmappable(o->flags, mode == MMF_WRITE)) {
+    /* Some special files have a size but refuse mmap (/sys): read them to
+     * their real end. */
+    rc = map_copy(m, f, MMF__INPUT_SIZELESS, o);
     oserr = m->os_error;
     if (rc)
       goto fail;
-    mmf__os_close(&m->file);
     *out = m;
     return 0;
   }
@@ -210,52 +210,65 @@ fail:
   return rc;
 }
 
-int mmf_open(mmf_map **out, const char *path, int mode,
-             const mmf_options *opts) {
-  mmf_options o = {0, 0, 0, 0};
+/* Open path for mode as o asks (create, exclusive) into *f. */
+static int open_path(const char *path, int mode, const mmf_options *o,
+                     mmf__file *f, int *created, int *oserr) {
+  unsigned how = mmf__input_open_how(o->flags, mode == MMF_WRITE);
+  if (o->flags & MMF_CREATE)
+    how |= MMF__OPEN_CREATE;
+  if (o->flags & MMF_EXCLUSIVE)
+    how |= MMF__OPEN_EXCLUSIVE;
+  return mmf__os_open(path, how, f, created, oserr);
+}
+
+/* The twins: a path (fd < 0), or a duplicate of fd (path NULL). */
+static int open_input(mmf_map **out, const char *path, int fd, int mode,
+                      const mmf_options *opts) {
+  mmf_options o = MMF_OPTIONS_INIT;
   mmf__file f;
   int rc, created = 0, oserr = 0;
   if (out)
     *out = NULL;
   mmf__set_thread_os_error(0);
-  if (!out || !path)
+  if (!out || (!path && fd < 0))
     return MMF_EINVAL;
   if (opts)
     o = *opts;
   rc = check_open_args(mode, &o);
   if (rc)
     return rc;
-  rc = mmf__os_open(path, mode == MMF_WRITE, (o.flags & MMF_CREATE) != 0, &f,
-                    &created, &oserr);
+  if (!path && (o.flags & MMF_CREATE))
+    return MMF_EINVAL;
+  rc = path ? open_path(path, mode, &o, &f, &created, &oserr)
+            : mmf__os_dup(fd, mode == MMF_WRITE, &f, &oserr);
   if (rc) {
     mmf__set_thread_os_error(oserr);
     return rc;
   }
-  return mmf__map_file(out, f, mode, &o, created ? path : NULL);
+  rc = mmf__map_file(out, f, mode, &o, created ? path : NULL);
+  /* A failed open leaves no trace: a file this call created goes again
+   * (the map closed it already). */
+  if (rc && created) {
+    oserr = mmf_last_os_error(NULL);
+    (void)mmf__os_remove(path, NULL);
+    mmf__set_thread_os_error(oserr);
+  }
+  return rc;
+}
+
+int mmf_open(mmf_map **out, const char *path, int mode,
+             const mmf_options *opts) {
+  if (!path) {
+    if (out)
+      *out = NULL;
+    mmf__set_thread_os_error(0);
+    return MMF_EINVAL;
+  }
+  return open_input(out, path, -1, mode, opts);
 }
 
 int mmf_open_fd(mmf_map **out, int fd, int mode, const mmf_options *opts) {
-  mmf_options o = {0, 0, 0, 0};
-  mmf__file f;
-  int rc, oserr = 0;
-  if (out)
-    *out = NULL;
-  mmf__set_thread_os_error(0);
-  if (!out || fd < 0)
-    return MMF_EINVAL;
-  if (opts)
-    o = *opts;
-  rc = check_open_args(mode, &o);
-  if (rc)
-    return rc;
-  if (o.flags & MMF_CREATE)
-    return MMF_EINVAL;
-  rc = mmf__os_dup(fd, mode == MMF_WRITE, &f, &oserr);
-  if (rc) {
-    mmf__set_thread_os_error(oserr);
-    return rc;
-  }
-  return mmf__map_file(out, f, mode, &o, NULL);
+  return open_input(out, NULL, fd < 0 ? -1 : fd, mode, opts);
 }
 
 int mmf_anon(mmf_map **out, uint64_t length, unsigned flags) {

@@ -165,9 +165,7 @@ undo_file:
   return mmf__fail(m, rc, oserr);
 }
 
-int mmf_resize(mmf_map *m, uint64_t new_size) {
-  if (!m)
-    return MMF_EINVAL;
+static int resize(mmf_map *m, uint64_t new_size) {
   if (m->poisoned)
     return mmf__fail(m, m->poisoned, 0);
   if (m->kind == MMF__COPY_MAP || m->kind == MMF__SECTION_MAP)
@@ -184,4 +182,14 @@ int mmf_resize(mmf_map *m, uint64_t new_size) {
   if (new_size > (uint64_t)INT64_MAX - m->offset)
     return mmf__fail(m, MMF_EOVERFLOW, 0);
   return resize_file_map(m, new_size);
+}
+
+int mmf_resize(mmf_map *m, uint64_t new_size) {
+  int rc;
+  if (!m)
+    return MMF_EINVAL;
+  rc = resize(m, new_size);
+  /* Called inside mmf_guard(m, ...): the guard goes where the map went. */
+  mmf__guard_follow(m);
+  return rc;
 }

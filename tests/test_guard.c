@@ -499,6 +499,66 @@ TEST(foreign_sigbus_outside_guard_kills) {
 }
 
 #ifndef _WIN32
+/* ------------------------------------------------------------------------ */
+/* Threads that block SIGBUS                                                 */
+/* ------------------------------------------------------------------------ */
+
+#ifndef _WIN32
+typedef struct blocked_job {
+  cut_map c;
+  int warm;    /* make a guarded call before blocking the signals */
+  int rc;      /* what mmf_read said */
+  int bus_now; /* SIGBUS still blocked after the read */
+} blocked_job;
+
+/* A thread that blocks every signal, as threads of a program that takes
+ * its signals with sigwait() do, then reads past the cut. */
+static void *blocked_reader(void *arg) {
+  blocked_job *j = arg;
+  sigset_t all, now;
+  unsigned char b;
+  if (j->warm)
+    (void)mmf_read(j->c.m, 0, &b, 1);
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  death_point = 1;
+  j->rc = mmf_read(j->c.m, 3 * page(), &b, 1);
+  pthread_sigmask(SIG_BLOCK, NULL, &now);
+  j->bus_now = sigismember(&now, SIGBUS);
+  return NULL;
+}
+
+static int child_blocked_thread(void *arg) {
+  blocked_job j;
+  memset(&j, 0, sizeof j);
+  j.warm = arg != NULL;
+  no_core();
+  j.c = make_cut_map("f");
+  test_thread_join(test_thread_start(blocked_reader, &j));
+  return j.rc == MMF_ETRUNCATED && !j.bus_now ? 0 : 3;
+}
+#endif
+
+/* The kernel gives a thread that blocks SIGBUS no handler on a fault: it
+ * ends the process. A thread's first guarded access unblocks SIGBUS and
+ * SIGSEGV there, so the usual case works; a thread that blocks them after
+ * its first guarded access is on its own (the negative control). */
+static void blocked_sigbus_thread_run(void) {
+#ifndef _WIN32
+  ASSERT_EXITED(in_child(child_blocked_thread, NULL), 0);
+  expect_death(child_blocked_thread, (void *)1, SIGBUS,
+               "SIGBUS blocked after the thread's first guarded access");
+  test_note("thread blocking every signal: mmf_read past the cut -> "
+            "MMF_ETRUNCATED; blocking them after its first guarded call: "
+            "killed by SIGBUS, as documented");
+#endif
+}
+
+TEST(thread_blocking_sigbus_gets_codes) {
+  POSIX_ONLY(blocked_sigbus_thread_run,
+             "Windows has no signal masks: exceptions always reach mmf");
+}
+
 static int child_raise(void *arg) {
   no_core();
   arm_mmf();
@@ -1390,6 +1450,48 @@ TEST(guard_nesting) {
   test_note("nested guards: inner call's fault -> code inside fn; fault in "
             "the outer map -> outer guard; 100 levels on one map -> "
             "innermost");
+}
+
+/* fn grows the map (the mapping may move), the file is cut under it, and
+ * fn touches a page the map did not have when the guard was armed. */
+typedef struct grow_job {
+  mmf_map *m;
+  const char *path;
+} grow_job;
+
+static int grow_cut_touch(void *ctx) {
+  grow_job *j = ctx;
+  if (mmf_resize(j->m, 4 * page()) != 0)
+    return -1;
+  cut_file(j->path, page());
+  return touch((unsigned char *)mmf_data(j->m) + 3 * page());
+}
+
+static int child_guard_follows_resize(void *arg) {
+  grow_job j;
+  (void)arg;
+  no_core();
+  j.path = test_path("g");
+  write_pattern(j.path, page());
+  j.m = NULL;
+  ASSERT_OK(mmf_open(&j.m, j.path, MMF_WRITE, NULL));
+  death_point = 1;
+  int rc = mmf_guard(j.m, grow_cut_touch, &j);
+  ASSERT_OK(mmf_close(j.m));
+  return rc == MMF_ETRUNCATED ? 0 : 3;
+}
+
+/* The guard covers the map, not the address range it had when armed:
+ * mmf_resize inside fn moves the guard along. */
+TEST(guard_follows_a_resized_map) {
+#ifdef _WIN32
+  test_need_truncate_mapped();
+  ASSERT_EQ(child_guard_follows_resize(NULL), 0);
+#else
+  ASSERT_EXITED(in_child(child_guard_follows_resize, NULL), 0);
+#endif
+  test_note("mmf_resize inside mmf_guard, fault in the new part -> "
+            "MMF_ETRUNCATED");
 }
 
 static int child_nested_then_foreign(void *arg) {

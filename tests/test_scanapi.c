@@ -1305,3 +1305,253 @@ TEST_CHILD(truncate_after) {
   test_truncate_mapped(argv[1], 4096);
   return 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* A short address space                                                     */
+/* ------------------------------------------------------------------------ */
+
+#if !defined(_WIN32)
+#include <sys/resource.h>
+
+#define SHORT_FILE ((uint64_t)200 << 20)
+
+/* 200 MiB of 64-byte lines. */
+static void write_lines_file(const char *path) {
+  static unsigned char chunk[1 << 20];
+  for (size_t i = 0; i < sizeof chunk; i++)
+    chunk[i] = i % 64 == 63 ? '\n' : (unsigned char)('a' + i % 26);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_TRUE(fd >= 0);
+  for (uint64_t done = 0; done < SHORT_FILE; done += sizeof chunk)
+    ASSERT_EQ(write(fd, chunk, sizeof chunk), (ssize_t)sizeof chunk);
+  close(fd);
+}
+
+static int scan_with_short_address_space(void *arg) {
+  const char *path = arg;
+  const uint64_t want = SHORT_FILE / 64;
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  struct rlimit rl;
+  uint64_t v;
+  /* Room for 96 MiB more than the process holds now: less than the file. */
+  rl.rlim_cur = rl.rlim_max =
+      (rlim_t)proc_status_kb("VmSize") * 1024 + ((rlim_t)96 << 20);
+  if (setrlimit(RLIMIT_AS, &rl) != 0)
+    return 77;
+  /* The negative control: the whole file does not fit. */
+  mmf_map *m = NULL;
+  ASSERT_ERR(mmf_open(&m, path, MMF_READ, NULL), MMF_ENOMEM);
+  /* The scans take the windows they can get. */
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    o.io = io;
+    test_context("io %d", io);
+    ASSERT_OK(mmf_count_byte_path(path, &o, '\n', &v));
+    ASSERT_EQ_U(v, want);
+    ASSERT_OK(mmf_count_matches_path(path, &o, "yz", 2, &v));
+    ASSERT_GT(v, 0);
+  }
+  test_context_clear();
+  mmf_lines *it = NULL;
+  const char *line;
+  size_t len;
+  uint64_t lines = 0;
+  ASSERT_OK(mmf_lines_open(&it, path, NULL));
+  while (mmf_lines_next(it, &line, &len) == 0 && line) {
+    ASSERT_EQ_U(len, 63);
+    lines++;
+  }
+  ASSERT_OK(mmf_lines_close(it));
+  ASSERT_EQ_U(lines, want);
+  return 0;
+}
+#endif
+
+/* `ulimit -v` below the file's size: a whole map is refused, and the scans
+ * walk the file in windows that fit instead of failing. */
+TEST(scans_fit_a_short_address_space) {
+#if defined(_WIN32)
+  SKIP("Windows has no RLIMIT_AS (setrlimit) to bound the address space");
+#else
+  if (test_under_asan())
+    SKIP("AddressSanitizer reserves terabytes of address space");
+  write_lines_file(test_path("f"));
+  int st = run_in_child(scan_with_short_address_space, (void *)test_path("f"));
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+    SKIP("setrlimit(RLIMIT_AS) refused here");
+  ASSERT_EXITED(st, 0);
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* Twins and queries                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* The map and memory twins count lines as the path form does. */
+TEST(count_lines_on_maps_and_memory) {
+  static const char *texts[] = {"", "a", "a\n", "a\nb", "\n\n", "ab\ncd\n"};
+  static const uint64_t want[] = {0, 1, 1, 2, 2, 2};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    size_t n = strlen(texts[i]);
+    uint64_t v = SENTINEL;
+    test_context("text %zu", i);
+    write_file(test_path("f"), texts[i], n);
+    ASSERT_OK(mmf_count_lines_path(test_path("f"), NULL, &v));
+    ASSERT_EQ_U(v, want[i]);
+    ASSERT_OK(mmf_count_lines_mem(texts[i], n, &v));
+    ASSERT_EQ_U(v, want[i]);
+    mmf_map *m = NULL;
+    ASSERT_OK(mmf_open(&m, test_path("f"), MMF_READ, NULL));
+    v = SENTINEL;
+    ASSERT_OK(mmf_count_lines(m, 0, 0, &v));
+    ASSERT_EQ_U(v, want[i]);
+    if (n > 1) { /* a range: the lines of its bytes */
+      ASSERT_OK(mmf_count_lines(m, 1, n - 1, &v));
+      uint64_t w;
+      ASSERT_OK(mmf_count_lines_mem(texts[i] + 1, n - 1, &w));
+      ASSERT_EQ_U(v, w);
+    }
+    ASSERT_ERR(mmf_count_lines(m, n + 1, 0, &v), MMF_ERANGE);
+    ASSERT_EQ_U(v, 0);
+    ASSERT_ERR(mmf_count_lines(m, 0, 0, NULL), MMF_EINVAL);
+    ASSERT_OK(mmf_close(m));
+  }
+  test_context_clear();
+  uint64_t v = SENTINEL;
+  ASSERT_ERR(mmf_count_lines(NULL, 0, 0, &v), MMF_EINVAL);
+  ASSERT_EQ_U(v, 0);
+  ASSERT_ERR(mmf_count_lines_mem(NULL, 1, &v), MMF_EINVAL);
+  ASSERT_ERR(mmf_count_lines_mem("a", 1, NULL), MMF_EINVAL);
+}
+
+TEST(lines_last_os_error) {
+  mmf_lines *it = NULL;
+  ASSERT_ERR(mmf_lines_open(&it, test_path("missing"), NULL), MMF_ENOENT);
+  ASSERT_NULL(it);
+#ifdef _WIN32
+  ASSERT_NE(mmf_lines_last_os_error(NULL), 0);
+#else
+  ASSERT_EQ(mmf_lines_last_os_error(NULL), ENOENT);
+#endif
+  write_file(test_path("f"), "a\nb\n", 4);
+  ASSERT_OK(mmf_lines_open(&it, test_path("f"), NULL));
+  ASSERT_EQ(mmf_lines_last_os_error(it), 0);
+  ASSERT_OK(mmf_lines_close(it));
+}
+
+/* MMF_SCAN_FROM_POSITION: a descriptor's position is where an _fd scan of
+ * a regular file starts; offsets reported stay file offsets. */
+TEST(fd_scans_from_position) {
+  const char text[] = "one\ntwo\nthree\nfour\n";
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t v;
+  write_file(test_path("f"), text, sizeof text - 1);
+  int fd = test_open(test_path("f"), O_RDONLY);
+  ASSERT_EQ(lseek(fd, 4, SEEK_SET), 4);
+  ASSERT_OK(mmf_count_lines_fd(fd, &o, &v)); /* without: the whole file */
+  ASSERT_EQ_U(v, 4);
+  o.flags = MMF_SCAN_FROM_POSITION;
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    o.io = io;
+    test_context("io %d", io);
+    ASSERT_OK(mmf_count_lines_fd(fd, &o, &v));
+    ASSERT_EQ_U(v, 3);
+    ASSERT_OK(mmf_find_fd(fd, &o, "o", 1, &v));
+    ASSERT_EQ_U(v, 6); /* "two": a file offset */
+    o.offset = 4;      /* counted from the position */
+    ASSERT_OK(mmf_find_fd(fd, &o, "t", 1, &v));
+    ASSERT_EQ_U(v, 8);
+    o.offset = 0;
+  }
+  test_context_clear();
+  ASSERT_EQ(lseek(fd, 0, SEEK_CUR), 4); /* not moved */
+  mmf_lines *it = NULL;
+  const char *line;
+  size_t len;
+  ASSERT_OK(mmf_lines_open_fd(&it, fd, &o));
+  ASSERT_OK(mmf_lines_next(it, &line, &len));
+  ASSERT_EQ_U(len, 3);
+  ASSERT_MEMEQ(line, "two", 3);
+  ASSERT_EQ_U(mmf_lines_offset(it), 4);
+  ASSERT_OK(mmf_lines_close(it));
+  ASSERT_EQ(lseek(fd, 30, SEEK_SET), 30); /* past the end */
+  ASSERT_ERR(mmf_count_lines_fd(fd, &o, &v), MMF_ERANGE);
+  close(fd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One guard around a whole walk                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct walk_job {
+  mmf_lines *it;
+  const char *path;
+  uint64_t lines, cut_at;
+  int next_rc;
+} walk_job;
+
+static int sum_line(const char *line, size_t len) {
+  volatile int s = 0;
+  for (size_t i = 0; i < len; i++)
+    s += line[i];
+  return s;
+}
+
+/* mmf_lines_next inside mmf_lines_guard: once the walk has moved to a new
+ * window, the file is cut behind the current line, and the line is read
+ * again: a fault in a window mapped after the guard was armed. */
+static int walk_in_one_guard(void *ctx) {
+  walk_job *j = ctx;
+  const char *line;
+  size_t len;
+  while ((j->next_rc = mmf_lines_next(j->it, &line, &len)) == 0 && line) {
+    (void)sum_line(line, len);
+    j->lines++;
+    if (j->cut_at && mmf_lines_offset(j->it) >= j->cut_at) {
+      test_truncate_mapped(j->path, mmf_lines_offset(j->it) & ~(uint64_t)4095);
+      (void)sum_line(line, len);
+      return 3; /* not reached: the line's page is gone */
+    }
+  }
+  return 0;
+}
+
+static int child_walk_in_one_guard(void *arg) {
+  const char *path = arg;
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  walk_job j;
+  memset(&j, 0, sizeof j);
+  o.io = MMF_SCAN_MAP;
+  o.budget = 4 * mmf_granularity();
+  j.path = path;
+  /* A whole walk under one guard delivers every line... */
+  ASSERT_OK(mmf_lines_open(&j.it, path, &o));
+  ASSERT_EQ(mmf_lines_guard(j.it, walk_in_one_guard, &j), 0);
+  ASSERT_OK(j.next_rc);
+  ASSERT_OK(mmf_lines_close(j.it));
+  uint64_t want = j.lines;
+  ASSERT_EQ_U(want, file_size(path) / 64);
+  /* ...and a fault in a window mapped inside it comes back as a code. */
+  memset(&j, 0, sizeof j);
+  j.path = path;
+  j.cut_at = 10 * o.budget + 1000;
+  ASSERT_OK(mmf_lines_open(&j.it, path, &o));
+  ASSERT_ERR(mmf_lines_guard(j.it, walk_in_one_guard, &j), MMF_ETRUNCATED);
+  ASSERT_OK(mmf_lines_close(j.it));
+  return 0;
+}
+
+TEST(line_walk_inside_one_guard) {
+  test_need_truncate_mapped();
+  static unsigned char chunk[1 << 16];
+  for (size_t i = 0; i < sizeof chunk; i++)
+    chunk[i] = i % 64 == 63 ? '\n' : (unsigned char)('a' + i % 26);
+  make_sparse(test_path("f"), 32 * sizeof chunk);
+  for (int k = 0; k < 32; k++)
+    write_at(test_path("f"), (uint64_t)k * sizeof chunk, chunk, sizeof chunk);
+#ifdef _WIN32
+  ASSERT_EQ(child_walk_in_one_guard((void *)test_path("f")), 0);
+#else
+  ASSERT_EXITED(run_in_child(child_walk_in_one_guard, (void *)test_path("f")),
+                0);
+#endif
+}

@@ -882,10 +882,11 @@ TEST(pipe_input_plain) {
   ASSERT_FALSE(mmf_window_is_mapped(w));
   ASSERT_EQ_U(mmf_window_total(w), MMF_WINDOW_UNKNOWN);
   void *p;
-  ASSERT_ERR(mmf_window_seek(w, 0), MMF_ENOTSUP);
+  ASSERT_OK(mmf_window_seek(w, 0)); /* where it is: nothing to skip */
   ASSERT_ERR(mmf_window_at(w, 0, 1, &p), MMF_ENOTSUP);
   walked r;
   walk(w, -1, UINT64_MAX, &r);
+  ASSERT_ERR(mmf_window_seek(w, 0), MMF_ENOTSUP); /* a stream cannot go back */
   ASSERT_OK(r.end_rc);
   ASSERT_EQ_U(r.len, n);
   ASSERT_PAT(r.data, 0, n);
@@ -1473,5 +1474,39 @@ TEST(no_mapping_or_descriptor_left_behind) {
   }
   ASSERT_EQ(count_mappings(), maps);
   ASSERT_EQ(count_open_fds(), fds);
+  free(c);
+}
+
+/* mmf_window_offset() tells where the span mmf_window_next() gave starts,
+ * for files and streams, with and without records. */
+TEST(span_offsets) {
+  const size_t n = 3 * gran() + 123;
+  unsigned char *c = make_records(n, 300, 40, 0);
+  write_file(test_path("f"), c, n);
+  for (int records = 0; records < 2; records++) {
+    mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
+    mmf_window *w = NULL;
+    void *p;
+    size_t len;
+    uint64_t at = 0;
+    o.budget = 2 * gran();
+    if (records) {
+      o.flags = MMF_WINDOW_RECORDS;
+      o.delimiter = '\n';
+    }
+    ASSERT_OK(mmf_window_open(&w, test_path("f"), &o));
+    ASSERT_EQ_U(mmf_window_offset(w), 0);
+    while (mmf_window_next(w, &p, &len) == 0 && len > 0) {
+      ASSERT_EQ_U(mmf_window_offset(w), at);
+      ASSERT_MEMEQ(p, c + at, len);
+      at += len;
+    }
+    ASSERT_EQ_U(at, n);
+    ASSERT_OK(mmf_window_seek(w, 77));
+    ASSERT_OK(mmf_window_next(w, &p, &len));
+    ASSERT_EQ_U(mmf_window_offset(w), 77);
+    ASSERT_OK(mmf_window_close(w));
+  }
+  ASSERT_EQ_U(mmf_window_offset(NULL), 0);
   free(c);
 }

@@ -26,7 +26,9 @@
 #endif
 
 static const int modes[] = {MMF_READ, MMF_WRITE, MMF_COPY};
-static const char *const mode_names[] = {"", "READ", "WRITE", "COPY"};
+static const char *mode_name(int mode) {
+  return mode == MMF_READ ? "READ" : mode == MMF_WRITE ? "WRITE" : "COPY";
+}
 
 /* ------------------------------------------------------------------------ */
 /* Offsets against the allocation granularity                                */
@@ -53,7 +55,7 @@ TEST(odd_offsets_against_granularity) {
         if (off + len > size)
           continue;
         test_context("%s offset %" PRIu64 " length %" PRIu64,
-                     mode_names[modes[mi]], off, len);
+                     mode_name(modes[mi]), off, len);
         mmf_map *m = NULL;
         ASSERT_OK(mmf_open(&m, test_path("f"), modes[mi],
                            &(mmf_options){.offset = off, .length = len}));
@@ -266,7 +268,7 @@ TEST(empty_file_every_mode) {
   for (int mi = 0; mi < 3; mi++) {
     static const unsigned flags[] = {0, MMF_NO_FALLBACK, MMF_POPULATE};
     for (int fi = 0; fi < 3; fi++) {
-      test_context("%s flags 0x%x", mode_names[modes[mi]], flags[fi]);
+      test_context("%s flags 0x%x", mode_name(modes[mi]), flags[fi]);
       mmf_map *m = NULL;
       ASSERT_OK(mmf_open(&m, test_path("empty"), modes[mi],
                          &(mmf_options){.flags = flags[fi]}));

@@ -32,8 +32,7 @@
  * installed (the guarded code must then not run). */
 static inline int mmf__guard_prepare(mmf__guard_frame *fr, mmf__fault *f,
                                      const void *lo, size_t len) {
-  if (!atomic_load_explicit(&mmf__guard_installed, memory_order_acquire) &&
-      mmf__os_guard_install() != 0)
+  if (!mmf__guard_thread_ready() && mmf__os_guard_thread_init() != 0)
     return MMF_ENOMEM;
   /* *f is written by the handler before it jumps, and read only after a
    * jump: no need to clear it on the path every call takes. */

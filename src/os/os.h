@@ -13,6 +13,7 @@
 #define MMF_OS_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "mmf.h"
@@ -44,10 +45,22 @@ size_t mmf__os_granularity(void);
 /* Physical memory in bytes (0 when unknown). */
 uint64_t mmf__os_physical_memory(void);
 
-/* Open path. writable: read-write, else read-only. create: create if
- * missing; *created says whether this call created it. */
-int mmf__os_open(const char *path, int writable, int create, mmf__file *f,
-                 int *created, int *oserr);
+/* How mmf__os_open opens a path. */
+enum mmf__open_how {
+  MMF__OPEN_WRITE = 1u << 0,     /* read-write, else read-only */
+  MMF__OPEN_CREATE = 1u << 1,    /* create if missing */
+  MMF__OPEN_EXCLUSIVE = 1u << 2, /* with CREATE: MMF_EEXIST if it exists */
+  /* Never wait in the open itself: a FIFO without a writer opens at once
+   * (the caller refuses streams anyway). */
+  MMF__OPEN_NONBLOCK = 1u << 3
+};
+
+/* Open path as `how` (enum mmf__open_how) says. *created: this call
+ * created the file, so removing it undoes the open. */
+int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
+                 int *oserr);
+/* Remove the directory entry path (a file this library created). */
+int mmf__os_remove(const char *path, int *oserr);
 /* Duplicate a caller's descriptor (close-on-exec) after checking that its
  * access mode allows reading and, if writable, writing (MMF_EACCES). */
 int mmf__os_dup(int fd, int writable, mmf__file *f, int *oserr);
@@ -65,6 +78,17 @@ typedef struct mmf__stamp {
 int mmf__os_change_stamp(mmf__file f, mmf__stamp *stamp, int *oserr);
 int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
                  int *oserr);
+/* Move a stream forward by n bytes without reading them, where the
+ * device allows it (/dev/zero); MMF_ENOTSUP where it does not (pipes,
+ * sockets, terminals): the caller then reads and discards. */
+int mmf__os_skip(mmf__file f, uint64_t n, int *oserr);
+/* The current position of f (the one read() and write() use). */
+int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr);
+/* Whether f's size is a promise. Files of pseudo filesystems (Linux /proc
+ * and /sys) report a size that is a guess: reading may end before it. */
+int mmf__os_size_is_exact(mmf__file f);
+/* Grow or shrink the file. Growing past a limit on file size (POSIX
+ * RLIMIT_FSIZE) is MMF_EFBIG, never a signal that ends the process. */
 int mmf__os_set_size(mmf__file f, uint64_t size, int *oserr);
 int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr);
 int mmf__os_sync_file(mmf__file f, int full, int *oserr);
@@ -73,8 +97,12 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr);
 /* Whether the filesystem holding f has no free blocks left. */
 int mmf__os_fs_full(mmf__file f);
 
+/* Linux maps a page-cache folio of up to 2 MiB with one page-table entry
+ * when the address is congruent to the file offset modulo this. */
+#define MMF__HUGE_ALIGN ((uint64_t)2 << 20)
+
 /* Map len bytes of f at the aligned offset off. Places large maps so that
- * the address is congruent to off modulo 2 MiB. */
+ * the address is congruent to off modulo MMF__HUGE_ALIGN. */
 int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
                      unsigned flags, void **addr, int *oserr);
 /* Anonymous zeroed memory, private or shared across fork. */
@@ -215,11 +243,34 @@ static inline void mmf__guard_top_set(mmf__guard_frame *f) {
 }
 #endif
 
-/* Nonzero once the handler is installed; mmf__os_guard_install() installs
- * it (thread-safe, idempotent), sets this and returns 0, or MMF_ENOMEM if
- * the OS refused: nothing may then run unguarded. */
+/*
+ * Whether the guard works in the calling thread. It needs the handler,
+ * installed once per process, and on POSIX a thread that does not block
+ * SIGBUS and SIGSEGV: where they are blocked the kernel does not run any
+ * handler for a fault, it ends the process. Threads often inherit a mask
+ * that blocks every signal (a program that handles signals in one thread
+ * with sigwait() blocks them all before it starts the others), so a
+ * thread's first guarded access unblocks those two, once; the check is one
+ * system call (about 200 ns here), far too dear for every access, and a
+ * thread that blocks them again later is on its own (mmf.h and
+ * docs/faults.md say so).
+ *
+ * mmf__guard_thread_ready() is the fast check (one thread-local or atomic
+ * load); mmf__os_guard_thread_init() does the work and returns 0, or
+ * MMF_ENOMEM if the OS refused the handler: nothing may then run
+ * unguarded.
+ */
 extern _Atomic int mmf__guard_installed;
-int mmf__os_guard_install(void);
+#if defined(_WIN32)
+/* Windows has no signal mask that could keep the handler from running. */
+static inline int mmf__guard_thread_ready(void) {
+  return atomic_load_explicit(&mmf__guard_installed, memory_order_acquire);
+}
+#else
+extern _Thread_local int MMF__TLS_MODEL mmf__guard_thread_ok;
+static inline int mmf__guard_thread_ready(void) { return mmf__guard_thread_ok; }
+#endif
+int mmf__os_guard_thread_init(void);
 
 /*
  * Sharing between processes (src/share/).

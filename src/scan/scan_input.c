@@ -371,29 +371,38 @@ int mmf_count_matches_fd(int fd, const mmf_scan_options *opts,
 /* Maps                                                                      */
 /* ------------------------------------------------------------------------ */
 
-int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
-                      const void *needle, size_t nlen, uint64_t *count) {
-  span_job j;
+/* Run j over [off, off + len) of m under the guard, after checking the
+ * range and then the arguments (args_ok): 1 when j ran, 0 for an empty
+ * range, or a code. */
+static int map_job(mmf_map *m, uint64_t off, uint64_t len, int args_ok,
+                   span_job *j) {
   unsigned char *p;
   size_t n;
-  int rc;
-  if (count)
-    *count = 0;
-  rc = mmf__range(m, off, len, &p, &n);
+  int rc = mmf__range(m, off, len, &p, &n);
   if (rc)
     return rc;
-  if (!count || !needle || nlen == 0)
+  if (!args_ok)
     return mmf__fail(m, MMF_EINVAL, 0);
   if (n == 0)
     return 0;
+  j->p = p;
+  j->n = n;
+  rc = mmf__guarded(m, 0, run_job, j);
+  return rc ? rc : 1;
+}
+
+int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
+                      const void *needle, size_t nlen, uint64_t *count) {
+  span_job j;
+  int rc;
+  if (count)
+    *count = 0;
   memset(&j, 0, sizeof j);
   j.op = OP_MATCHES;
-  j.p = p;
-  j.n = n;
   j.needle = needle;
   j.nlen = nlen;
-  rc = mmf__guarded(m, 0, run_job, &j);
-  if (rc)
+  rc = map_job(m, off, len, count && needle && nlen > 0, &j);
+  if (rc <= 0)
     return rc;
   *count = j.count;
   return 0;
@@ -401,25 +410,14 @@ int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
 
 int mmf_count_lines(mmf_map *m, uint64_t off, uint64_t len, uint64_t *lines) {
   span_job j;
-  unsigned char *p;
-  size_t n;
   int rc;
   if (lines)
     *lines = 0;
-  rc = mmf__range(m, off, len, &p, &n);
-  if (rc)
-    return rc;
-  if (!lines)
-    return mmf__fail(m, MMF_EINVAL, 0);
-  if (n == 0)
-    return 0;
   memset(&j, 0, sizeof j);
   j.op = OP_COUNT;
-  j.p = p;
-  j.n = n;
   j.byte = '\n';
-  rc = mmf__guarded(m, 0, run_job, &j);
-  if (rc)
+  rc = map_job(m, off, len, lines != NULL, &j);
+  if (rc <= 0)
     return rc;
   *lines = j.count + (j.last != '\n');
   return 0;

@@ -161,7 +161,7 @@ static int next_line(mmf_lines *it, const char **line, size_t *n) {
       size_t rest = sp->n - it->i;
       if (sp->piece) /* the cursor's piece of a long line */
         return deliver(it, rest, sp->n, 1, line, n);
-      if (sp->final || it->src.engine == MMF__SRC_CURSOR) {
+      if (sp->final || sp->records) {
         /* The input's last line, without a '\n'. */
         if (rest > limit)
           return too_long(it, line, n);

@@ -1,18 +1,27 @@
 /*
- * source.h - the input of a scan (mmf.h, "Scanning"): a regular file
- * read with read() or mapped, or a stream read with read(), chosen per
- * input, and handed out in consecutive spans.
+ * source.h - the input of a scan (mmf.h, "Scanning"), handed out in
+ * consecutive spans.
  *
- * Three engines sit behind one struct:
+ * What the input is and whether it may be mapped is decided by the input
+ * layer (src/input.h). Here one of three engines reads it, each behind the
+ * same three calls (next, guard, close) and each with its own state:
  *
- *  - read: pread() (files) or read() (streams) into one reused buffer.
- *    Small files, streams, and whatever the caller forces to be read.
- *  - windows: the range mapped whole, or in windows of at most the budget,
- *    through an internal mmf_map, so the core's fault guard and fault
- *    classification apply unchanged. The one-shot scans use it.
- *  - cursor: the public window cursor in records mode; line iterators
- *    over mapped files use it, so lines across windows and lines longer
- *    than the limit behave exactly as the cursor's records.
+ *  - read (source_read.c): pread() (files) or read() (streams) into one
+ *    reused buffer. Small files, streams, /proc files, and whatever the
+ *    caller forces to be read.
+ *  - windows (source_windows.c): the range mapped whole, or in windows of
+ *    at most the budget, through an internal mmf_map, so the core's fault
+ *    guard and fault classification apply unchanged. The one-shot scans
+ *    use it for large files.
+ *  - cursor (source_cursor.c): the public window cursor in records mode;
+ *    line iterators over mapped files use it, so lines across windows and
+ *    lines longer than the limit behave exactly as the cursor's records.
+ *
+ * The engine can change once while a scan runs: a whole-input scan by path
+ * starts reading (source.c, "small files") and maps the rest when the file
+ * turns out large; a file the OS refuses to map is read instead. Where the
+ * scan stands in its input (mmf__src_at) is kept apart from the engines,
+ * so that such a hand-over is a change of engine, nothing else.
  *
  * A caller asks for the next span and may ask for the last `keep` bytes of
  * the previous span to come again at the start of it: string searches keep
@@ -26,9 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmf_internal.h"
-
-enum { MMF__SRC_READ = 1, MMF__SRC_WINDOWS, MMF__SRC_CURSOR };
+#include "input.h"
 
 /* What a caller of mmf__src_open wants delivered. */
 enum {
@@ -42,40 +49,80 @@ typedef struct mmf__span {
   uint64_t at; /* input offset of p[0] */
   size_t kept; /* how many of them the caller asked to keep */
   int final;   /* no byte of the range follows p[n - 1] */
-  int piece;   /* cursor: a piece of a line longer than the limit */
+  int piece;   /* a piece of a line longer than the limit (cursor) */
+  int records; /* the span ends after a '\n' or at the end (cursor) */
 } mmf__span;
 
-typedef struct mmf__src {
-  int engine;
-  unsigned flags;     /* mmf_scan_options.flags */
-  size_t budget;      /* address space for windows; most a buffer grows */
-  size_t limit;       /* longest line: budget - granularity */
-  uint64_t end;       /* end of the range; UINT64_MAX: the input's end */
-  uint64_t size;      /* regular files: the size at open */
-  size_t keep_max;    /* most a caller keeps (mmf__src_open) */
-  int exact;          /* the input must reach end (ERANGE if it ends
-                         first) */
-  int exact_length;   /* the options gave a length */
-  int sized;          /* regular file of known size: a short read is a
-                         truncation, not the end */
-  uint64_t next;      /* input offset of the first byte not yet delivered */
-  int ended;          /* the input (or range) is exhausted */
-  int pending;        /* buf[0, fill) is the first span, not yet handed
-                         out (open_by_reading) */
-  mmf__span cur;      /* the span delivered last */
-  mmf__file file;     /* read and windows engines */
-  int positioned;     /* read engine: pread at offsets, else read() */
-  uint64_t origin;    /* read engine: input offset reading started at */
-  unsigned char *buf; /* read engine: the span is buf[0, fill) */
+/* A plain span (no piece, no record boundary promised). */
+static inline void mmf__span_set(mmf__span *sp, const unsigned char *p,
+                                 size_t n, uint64_t at, size_t kept,
+                                 int final) {
+  sp->p = p;
+  sp->n = n;
+  sp->at = at;
+  sp->kept = kept;
+  sp->final = final;
+  sp->piece = 0;
+  sp->records = 0;
+}
+
+typedef struct mmf__src mmf__src;
+
+/* One way of reading the input. */
+typedef struct mmf__engine {
+  /* The next span, starting with the last `keep` bytes of the current one
+   * (see mmf__src_next). */
+  int (*next)(mmf__src *s, size_t keep, mmf__span *sp);
+  /* fn(ctx) with the guard armed over the current span's bytes. */
+  int (*guard)(mmf__src *s, int (*fn)(void *ctx), void *ctx);
+  /* Release what the engine holds; 0 or the OS error of an unmap. */
+  int (*close)(mmf__src *s);
+} mmf__engine;
+
+extern const mmf__engine mmf__read_engine;
+extern const mmf__engine mmf__windows_engine;
+extern const mmf__engine mmf__cursor_engine;
+
+/* Where the scan stands in its input, whatever engine reads it. */
+typedef struct mmf__src_at {
+  uint64_t next; /* input offset of the first byte not yet delivered */
+  uint64_t end;  /* end of the range; UINT64_MAX: the input's end */
+  uint64_t size; /* a FILE input's size when the scan took it */
+  int sized;     /* a FILE input: reading ending before `size` is a
+                    truncation (or a guessed size: mmf__input_ended_early) */
+  int exact;     /* the input must reach `end`, else MMF_ERANGE */
+  int ended;     /* nothing of the range follows what was delivered */
+} mmf__src_at;
+
+/* The read engine's buffer. */
+typedef struct mmf__src_buffer {
+  unsigned char *buf; /* the span is buf[0, fill) */
   size_t cap, fill;
-  mmf_map map;     /* windows engine: the current window (base NULL:
-                      none; offset its file offset); for every engine
-                      the home of the OS error */
-  mmf_window *win; /* cursor engine */
+  int positioned;  /* pread at offsets, else read() from where it is */
+  uint64_t origin; /* input offset reading started at */
+  int pending;     /* buf[0, fill) is the first span, not yet handed out
+                      (the small-file read of source.c) */
+} mmf__src_buffer;
+
+struct mmf__src {
+  const mmf__engine *engine;
+  mmf__file file;   /* read and windows engines; the cursor has its own */
+  unsigned flags;   /* mmf_scan_options.flags */
+  size_t budget;    /* address space for windows; most a buffer grows */
+  size_t limit;     /* longest line: budget - granularity */
+  size_t keep_max;  /* most a caller keeps (mmf__src_open) */
+  int exact_length; /* the options gave a length */
+  mmf__src_at at;
+  mmf__span cur;      /* the span delivered last */
+  mmf__src_buffer rd; /* read engine */
+  mmf_map map;        /* windows engine: the current window (base NULL:
+                         none; offset its file offset); for every engine
+                         the home of the OS error */
+  mmf_window *cursor; /* cursor engine */
   /* Last, and not cleared by mmf__src_open: the first bytes of a small
-   * file, read before anything is allocated (open_by_reading). */
+   * file, read before anything is allocated. */
   unsigned char small[8192];
-} mmf__src;
+};
 
 /*
  * Open the input at path (fd < 0) or on a duplicate of fd (path NULL),
@@ -105,5 +152,26 @@ int mmf__src_os_error(const mmf__src *s);
 
 /* Close everything; returns 0 or the OS error of an unmap. */
 int mmf__src_close(mmf__src *s);
+
+/* ---- Between the source*.c files only --------------------------------- */
+
+/* Fail with code, keeping the OS error for mmf__src_os_error(). */
+int mmf__src_fail(mmf__src *s, int code, int oserr);
+
+/*
+ * Switch s to the read engine for the rest of its range, from at.next:
+ * positioned (pread at offsets) or a stream read from where it is. range
+ * is the number of bytes left when known (a small range gets a buffer of
+ * its size), else 0. A stream's first at.next bytes are skipped first.
+ */
+int mmf__src_start_reading(mmf__src *s, int positioned, uint64_t range);
+
+/* The small-file read of source.c filled s->small and the input goes on:
+ * read on (positioned, or from where a stream is) into a buffer of the
+ * usual size, with those bytes in front, still to be handed out. */
+int mmf__src_keep_reading(mmf__src *s, int positioned);
+
+/* Switch s to the cursor engine over the input (path, or fd), at at.next. */
+int mmf__src_start_cursor(mmf__src *s, const char *path, int fd);
 
 #endif /* MMF_SOURCE_H */

@@ -33,11 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmf_internal.h"
+#include "input.h"
 
-#define HUGE_ALIGN ((uint64_t)2 << 20)
-/* Budgets from here on start windows at 2 MiB boundaries (see above). */
-#define HUGE_MIN_BUDGET ((uint64_t)16 << 20)
 /* First (and, without a delimiter, only) size of the read buffer. */
 #define READ_CHUNK ((size_t)1 << 20)
 
@@ -56,6 +53,7 @@ struct mmf_window {
    * Also the home of the descriptor, the poison code and the OS error. */
   mmf_map win;
   uint64_t pos;   /* input offset of the next byte mmf_window_next gives */
+  uint64_t last;  /* input offset of the last span's first byte */
   uint64_t total; /* input size, MMF_WINDOW_UNKNOWN until a stream ends */
   size_t budget;  /* address space: window length, buffer capacity cap */
   size_t limit;   /* longest record delivered whole: budget - granularity */
@@ -208,16 +206,6 @@ static int usable(mmf_window *w) {
   return 0;
 }
 
-static void drop_window(mmf_window *w) {
-  if (w->win.base)
-    (void)mmf__os_unmap(w->win.base, w->win.map_len, NULL);
-  w->win.base = NULL;
-  w->win.data = NULL;
-  w->win.map_len = 0;
-  w->win.size = 0;
-  w->win.offset = 0;
-}
-
 /* After a guarded call came back MMF_ETRUNCATED: the file is shorter than
  * we thought. Learn its size, so later calls stay inside it. */
 static void note_truncation(mmf_window *w) {
@@ -351,23 +339,23 @@ static int read_next(mmf_window *w, void **ptr, size_t *len) {
 /* Map engine                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Replace the window by one holding [lo, hi) (lo < hi <= total), starting
- * at the 2 MiB boundary below lo when prefer_huge and it still reaches hi,
- * else at the granularity boundary. */
-static int place(mmf_window *w, uint64_t lo, uint64_t hi, int prefer_huge) {
-  uint64_t gran = mmf__os_granularity(), start, len;
-  void *base;
+/* Replace the window by one holding [lo, hi) (lo < hi <= total), placed
+ * by mmf__window_span (2 MiB-aligned when prefer_huge and it still reaches
+ * hi). Where the address space is short and may_shrink is set, the window
+ * may come out smaller, but never below what [lo, hi) needs; a record
+ * that needs the budget's full reach gets it or MMF_ENOMEM. */
+static int place(mmf_window *w, uint64_t lo, uint64_t hi, int prefer_huge,
+                 int may_shrink) {
+  uint64_t start;
+  size_t len;
   int oserr = 0, rc;
-  start = lo - lo % gran;
-  if (prefer_huge && w->budget >= HUGE_MIN_BUDGET &&
-      lo - lo % HUGE_ALIGN + w->budget >= hi)
-    start = lo - lo % HUGE_ALIGN;
-  len = w->total - start < w->budget ? w->total - start : w->budget;
-  drop_window(w);
-  rc = mmf__os_map_file(
-      w->win.file,
-      (w->flags & MMF_WINDOW_WRITE) ? MMF__MAP_WRITE : MMF__MAP_READ, start,
-      (size_t)len, w->flags & (MMF_POPULATE | MMF_HUGE), &base, &oserr);
+  mmf__window_span(lo, hi, w->total, w->total, w->budget, prefer_huge, &start,
+                   &len);
+  rc = mmf__window_map(
+      &w->win, (w->flags & MMF_WINDOW_WRITE) ? MMF__MAP_WRITE : MMF__MAP_READ,
+      start, len, may_shrink ? (size_t)(hi - start) : len,
+      w->flags & (MMF_POPULATE | MMF_HUGE | MMF_SEQUENTIAL | MMF_RANDOM),
+      &oserr);
   if (rc == MMF_ERANGE) {
     /* [start, start + len) lay inside the file when we measured it: the
      * file was cut since. Where the OS maps past the end (POSIX) the same
@@ -386,25 +374,14 @@ static int place(mmf_window *w, uint64_t lo, uint64_t hi, int prefer_huge) {
   }
   if (rc)
     return fail(w, rc, oserr);
-  w->win.base = base;
-  w->win.data = base;
-  w->win.map_len = (size_t)len;
-  w->win.size = (size_t)len;
-  w->win.offset = start;
-  /* Hints are best-effort, as for mmf_open. */
-  if (w->flags & MMF_SEQUENTIAL)
-    (void)mmf__os_advise(base, (size_t)len, MMF_ADV_SEQUENTIAL, NULL);
-  if (w->flags & MMF_RANDOM)
-    (void)mmf__os_advise(base, (size_t)len, MMF_ADV_RANDOM, NULL);
-  if (w->flags & MMF_HUGE)
-    (void)mmf__os_advise(base, (size_t)len, MMF_ADV_HUGEPAGE, NULL);
   return 0;
 }
 
 /* Some files have a size but refuse to be mapped (/sys attributes): read
  * them instead, from where the cursor is, unless the caller said not to. */
 static int map_refused(mmf_window *w, int rc) {
-  if (rc != MMF_ENODEV || (w->flags & (MMF_NO_FALLBACK | MMF_WINDOW_WRITE)))
+  if (rc != MMF_ENODEV ||
+      mmf__input_unmappable(w->flags, (w->flags & MMF_WINDOW_WRITE) != 0))
     return rc;
   rc = start_reading(w);
   if (rc)
@@ -430,7 +407,7 @@ static int map_next(mmf_window *w, void **ptr, size_t *len) {
     if (!holds(w, w->pos, w->pos + 1)) {
       /* First a 2 MiB-aligned window; a record that needs the budget's
        * full reach gets the granularity-aligned one. */
-      rc = place(w, w->pos, w->pos + 1, moves == 0);
+      rc = place(w, w->pos, w->pos + 1, moves == 0, moves == 0);
       if (rc)
         return map_refused(w, rc) == 1 ? read_next(w, ptr, len) : rc;
       moves++;
@@ -464,7 +441,7 @@ static int map_next(mmf_window *w, void **ptr, size_t *len) {
     /* CUT_MORE: nothing in this window ends a record. What was searched
      * holds no delimiter wherever the next window lies. */
     clear = j.clear;
-    drop_window(w);
+    mmf__window_drop(&w->win);
   }
   *ptr = (void *)j.p;
   *len = j.len;
@@ -477,7 +454,6 @@ static int map_next(mmf_window *w, void **ptr, size_t *len) {
 /* ------------------------------------------------------------------------ */
 
 static int check_options(const mmf_window_options *o, size_t *budget) {
-  uint64_t gran = mmf__os_granularity(), b = o->budget;
   if (o->flags & ~(unsigned)WINDOW_FLAGS)
     return MMF_EINVAL;
   if ((o->flags & MMF_SEQUENTIAL) && (o->flags & MMF_RANDOM))
@@ -487,24 +463,7 @@ static int check_options(const mmf_window_options *o, size_t *budget) {
   if (o->delimiter < 0 || o->delimiter > 255 ||
       (o->delimiter && !(o->flags & MMF_WINDOW_RECORDS)))
     return MMF_EINVAL;
-  if (b == 0)
-    b = sizeof(void *) >= 8 ? (uint64_t)1 << 30 : (uint64_t)64 << 20;
-  if (b > mmf__address_space_limit())
-    return MMF_EOVERFLOW;
-  b -= b % gran;
-  if (b < 2 * gran)
-    return MMF_EINVAL;
-  *budget = (size_t)b;
-  return 0;
-}
-
-/* Whether a size-0 file still produces bytes (/proc files do). */
-static int holds_bytes(mmf__file f, int *yes, int *oserr) {
-  unsigned char probe;
-  size_t got = 0;
-  int rc = mmf__os_read(f, 0, &probe, 1, &got, oserr);
-  *yes = got > 0;
-  return rc;
+  return mmf__input_budget(o->budget, budget);
 }
 
 /* Build a cursor over f, which it then owns (closed on failure). */
@@ -512,7 +471,7 @@ static int open_file(mmf_window **out, mmf__file f, const mmf_window_options *o,
                      size_t budget) {
   mmf_window *w = calloc(1, sizeof *w);
   uint64_t fsize;
-  int kind, bytes, oserr = 0, rc;
+  int cls, oserr = 0, rc;
   if (!w) {
     mmf__os_close(&f);
     mmf__set_thread_os_error(0);
@@ -526,29 +485,19 @@ static int open_file(mmf_window **out, mmf__file f, const mmf_window_options *o,
   w->delimiter = (o->flags & MMF_WINDOW_RECORDS) ? o->delimiter : NO_DELIMITER;
   w->flags = o->flags;
   w->engine = ENGINE_MAP;
-  rc = mmf__os_stat(f, &kind, &fsize, &oserr);
+  rc = mmf__input_classify(f, &cls, &fsize, &oserr);
   if (rc)
     goto fail;
-  if (kind == MMF__KIND_DIRECTORY) {
-    rc = MMF_EISDIR;
-    goto fail;
-  }
   w->total = fsize;
-  bytes = kind == MMF__KIND_STREAM;
-  if (!bytes && fsize == 0) {
-    rc = holds_bytes(f, &bytes, &oserr);
+  if (!mmf__input_mappable(cls)) {
+    rc = mmf__input_unmappable(o->flags, (o->flags & MMF_WINDOW_WRITE) != 0);
     if (rc)
-      goto fail;
-  }
-  if (bytes) {
-    rc = MMF_ENODEV;
-    if (o->flags & (MMF_NO_FALLBACK | MMF_WINDOW_WRITE))
       goto fail;
     rc = start_reading(w);
     oserr = w->win.os_error;
     if (rc)
       goto fail;
-    w->positioned = kind != MMF__KIND_STREAM;
+    w->positioned = cls != MMF__INPUT_STREAM;
     w->total = MMF_WINDOW_UNKNOWN;
   }
   *out = w;
@@ -560,24 +509,26 @@ fail:
   return rc;
 }
 
-int mmf_window_open(mmf_window **out, const char *path,
-                    const mmf_window_options *opts) {
+/* The twins: a path (fd < 0), or a duplicate of fd (path NULL). */
+static int open_input(mmf_window **out, const char *path, int fd,
+                      const mmf_window_options *opts) {
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
   mmf__file f;
   size_t budget;
-  int rc, created, oserr = 0;
+  int rc, writable, oserr = 0;
   if (out)
     *out = NULL;
   mmf__set_thread_os_error(0);
-  if (!out || !path)
+  if (!out || (!path && fd < 0))
     return MMF_EINVAL;
   if (opts)
     o = *opts;
   rc = check_options(&o, &budget);
   if (rc)
     return rc;
-  rc = mmf__os_open(path, (o.flags & MMF_WINDOW_WRITE) != 0, 0, &f, &created,
-                    &oserr);
+  writable = (o.flags & MMF_WINDOW_WRITE) != 0;
+  rc = path ? mmf__input_open(path, o.flags, writable, &f, &oserr)
+            : mmf__os_dup(fd, writable, &f, &oserr);
   if (rc) {
     mmf__set_thread_os_error(oserr);
     return rc;
@@ -585,28 +536,20 @@ int mmf_window_open(mmf_window **out, const char *path,
   return open_file(out, f, &o, budget);
 }
 
+int mmf_window_open(mmf_window **out, const char *path,
+                    const mmf_window_options *opts) {
+  if (!path) {
+    if (out)
+      *out = NULL;
+    mmf__set_thread_os_error(0);
+    return MMF_EINVAL;
+  }
+  return open_input(out, path, -1, opts);
+}
+
 int mmf_window_open_fd(mmf_window **out, int fd,
                        const mmf_window_options *opts) {
-  mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
-  mmf__file f;
-  size_t budget;
-  int rc, oserr = 0;
-  if (out)
-    *out = NULL;
-  mmf__set_thread_os_error(0);
-  if (!out || fd < 0)
-    return MMF_EINVAL;
-  if (opts)
-    o = *opts;
-  rc = check_options(&o, &budget);
-  if (rc)
-    return rc;
-  rc = mmf__os_dup(fd, (o.flags & MMF_WINDOW_WRITE) != 0, &f, &oserr);
-  if (rc) {
-    mmf__set_thread_os_error(oserr);
-    return rc;
-  }
-  return open_file(out, f, &o, budget);
+  return open_input(out, NULL, fd < 0 ? -1 : fd, opts);
 }
 
 int mmf_window_close(mmf_window *w) {
@@ -627,6 +570,7 @@ int mmf_window_close(mmf_window *w) {
 /* ------------------------------------------------------------------------ */
 
 int mmf_window_next(mmf_window *w, void **ptr, size_t *len) {
+  uint64_t from;
   int rc;
   if (ptr)
     *ptr = NULL;
@@ -637,21 +581,58 @@ int mmf_window_next(mmf_window *w, void **ptr, size_t *len) {
     return rc;
   if (!ptr || !len)
     return fail(w, MMF_EINVAL, 0);
+  from = w->pos;
   rc = w->engine == ENGINE_MAP ? map_next(w, ptr, len) : read_next(w, ptr, len);
   if (rc) {
     *ptr = NULL;
     *len = 0;
+  } else if (*len > 0) {
+    w->last = from;
   }
   return rc;
+}
+
+/* A stream only goes forward: through what is buffered, then past the
+ * rest without reading where the device allows (/dev/zero), else by
+ * reading and discarding into the buffer, which is given up anyway. */
+static int skip_stream(mmf_window *w, uint64_t offset) {
+  uint64_t ahead, skipped;
+  size_t buffered = w->fill - w->head;
+  int oserr = 0, rc;
+  if (offset < w->pos)
+    return fail(w, MMF_ENOTSUP, 0);
+  ahead = offset - w->pos;
+  w->partial = 0;
+  w->clear = 0;
+  if (ahead <= buffered) {
+    w->head += (size_t)ahead;
+    w->pos = offset;
+    return 0;
+  }
+  w->pos += buffered;
+  w->head = w->fill = 0;
+  if (w->eof)
+    return fail(w, MMF_ERANGE, 0);
+  rc = mmf__input_skip(w->win.file, ahead - buffered, w->buf, w->cap, &skipped,
+                       &oserr);
+  w->pos += skipped;
+  if (rc)
+    return fail(w, rc, oserr);
+  if (w->pos < offset) {
+    w->eof = 1; /* the cursor stays at the stream's end */
+    w->total = w->pos;
+    return fail(w, MMF_ERANGE, 0);
+  }
+  return 0;
 }
 
 int mmf_window_seek(mmf_window *w, uint64_t offset) {
   int rc = usable(w);
   if (rc)
     return rc;
+  if (w->engine == ENGINE_READ && !w->positioned)
+    return skip_stream(w, offset);
   if (w->engine == ENGINE_READ) {
-    if (!w->positioned)
-      return fail(w, MMF_ENOTSUP, 0);
     if (offset > (uint64_t)INT64_MAX)
       return fail(w, MMF_ERANGE, 0);
     /* The buffer is dropped: the input may have changed (/proc). */
@@ -688,7 +669,7 @@ int mmf_window_at(mmf_window *w, uint64_t offset, size_t len, void **ptr) {
   if (n == 0)
     return 0;
   if (!holds(w, offset, offset + n)) {
-    rc = place(w, offset, offset + n, 1);
+    rc = place(w, offset, offset + n, 1, 1);
     if (rc)
       return rc;
   }
@@ -702,7 +683,7 @@ int mmf_window_guard(mmf_window *w, int (*fn)(void *ctx), void *ctx) {
     return rc;
   if (!fn)
     return fail(w, MMF_EINVAL, 0);
-  if (w->engine != ENGINE_MAP || !w->win.base)
+  if (w->engine != ENGINE_MAP)
     return fn(ctx);
   return guarded(w, fn, ctx);
 }
@@ -714,6 +695,8 @@ int mmf_window_guard(mmf_window *w, int (*fn)(void *ctx), void *ctx) {
 bool mmf_window_partial(const mmf_window *w) { return w && w->partial; }
 
 uint64_t mmf_window_tell(const mmf_window *w) { return w ? w->pos : 0; }
+
+uint64_t mmf_window_offset(const mmf_window *w) { return w ? w->last : 0; }
 
 uint64_t mmf_window_total(const mmf_window *w) { return w ? w->total : 0; }
 

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #if defined(__linux__)
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
 #endif
 
@@ -31,31 +33,52 @@ static int open_retry(const char *path, int flags, mode_t mode) {
   return fd;
 }
 
-int mmf__os_open(const char *path, int writable, int create, mmf__file *f,
-                 int *created, int *oserr) {
-  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
+int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
+                 int *oserr) {
+  int flags = ((how & MMF__OPEN_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC |
+              O_NOCTTY | ((how & MMF__OPEN_NONBLOCK) ? O_NONBLOCK : 0);
+  int fd, tries;
   f->h = MMF__NO_FILE;
   *created = 0;
-  for (;;) {
-    int fd = open_retry(path, flags, 0);
-    if (fd >= 0) {
-      f->h = fd;
-      return 0;
+  for (tries = 0;; tries++) {
+    if (!(how & MMF__OPEN_EXCLUSIVE)) {
+      fd = open_retry(path, flags, 0);
+      if (fd >= 0)
+        break;
+      if (errno != ENOENT || !(how & MMF__OPEN_CREATE))
+        return fail(oserr, errno);
     }
-    if (errno != ENOENT || !create)
-      return fail(oserr, errno);
     /* Create exclusively so that we know whether this call made the file
-     * (its directory entry then needs an fsync for MMF_FLUSH_FULL). If
-     * another process wins the race, open the file it made. */
+     * (its directory entry then needs an fsync for MMF_FLUSH_FULL, and a
+     * failed open removes it again). */
     fd = open_retry(path, flags | O_CREAT | O_EXCL, 0666);
     if (fd >= 0) {
-      f->h = fd;
       *created = 1;
-      return 0;
+      break;
     }
-    if (errno != EEXIST)
+    if (errno != EEXIST || (how & MMF__OPEN_EXCLUSIVE))
       return fail(oserr, errno);
+    /* EEXIST right after ENOENT: another process made the file (the next
+     * plain open finds it), or path is a symbolic link whose target is
+     * missing, which O_EXCL never follows and plain open never finds: that
+     * would go round forever. The second time, create through the link as
+     * open(2) with O_CREAT does. The file made there is not counted as
+     * created: removing `path` after a failure would remove the link. */
+    if (tries >= 1) {
+      fd = open_retry(path, flags | O_CREAT, 0666);
+      if (fd < 0)
+        return fail(oserr, errno);
+      break;
+    }
   }
+  f->h = fd;
+  return 0;
+}
+
+int mmf__os_remove(const char *path, int *oserr) {
+  if (mmf__sys.unlink(path) != 0)
+    return fail(oserr, errno);
+  return 0;
 }
 
 int mmf__os_dup(int fd, int writable, mmf__file *f, int *oserr) {
@@ -137,6 +160,12 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
   *got = 0;
   if (n > SSIZE_MAX)
     n = SSIZE_MAX;
+  /* No byte lies at or past 2^63 - 1; the kernel would call a read
+   * reaching there invalid (EINVAL) instead of ending it. */
+  if (off >= 0 && n > (uint64_t)(INT64_MAX - off))
+    n = (size_t)(INT64_MAX - off);
+  if (n == 0)
+    return 0;
   do {
     if (off >= 0)
       r = mmf__sys.pread((int)f.h, buf, n, (off_t)off);
@@ -149,9 +178,49 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
   return 0;
 }
 
+int mmf__os_skip(mmf__file f, uint64_t n, int *oserr) {
+  if (n > (uint64_t)INT64_MAX)
+    return fail(oserr, EOVERFLOW);
+  /* Pipes, sockets and terminals say ESPIPE; a few devices refuse
+   * SEEK_CUR otherwise. Either way the caller reads instead. */
+  if (mmf__sys.lseek((int)f.h, (off_t)n, SEEK_CUR) < 0) {
+    if (oserr)
+      *oserr = errno;
+    return MMF_ENOTSUP;
+  }
+  return 0;
+}
+
+int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
+  off_t at = mmf__sys.lseek((int)f.h, 0, SEEK_CUR);
+  *pos = 0;
+  if (at < 0)
+    return fail(oserr, errno);
+  *pos = (uint64_t)at;
+  return 0;
+}
+
+/*
+ * Growing a file past RLIMIT_FSIZE makes the kernel send SIGXFSZ, whose
+ * default action kills the process: a library must not kill its caller.
+ * So a growth past the limit is refused first with EFBIG, what the call
+ * itself returns when SIGXFSZ is ignored. Only growth is limited: the
+ * kernel lets a file above the limit shrink.
+ */
+static int past_size_limit(mmf__file f, uint64_t end) {
+  struct rlimit rl;
+  struct stat st;
+  if (mmf__sys.getrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+      rl.rlim_cur == RLIM_INFINITY || end <= (uint64_t)rl.rlim_cur)
+    return 0;
+  if (mmf__sys.fstat((int)f.h, &st) != 0)
+    return 1; /* cannot tell: refusing is safer than being killed */
+  return end > (uint64_t)st.st_size;
+}
+
 int mmf__os_set_size(mmf__file f, uint64_t size, int *oserr) {
   int r;
-  if (size > (uint64_t)INT64_MAX)
+  if (size > (uint64_t)INT64_MAX || past_size_limit(f, size))
     return fail(oserr, EFBIG);
   do
     r = mmf__sys.ftruncate((int)f.h, (off_t)size);
@@ -161,7 +230,8 @@ int mmf__os_set_size(mmf__file f, uint64_t size, int *oserr) {
 
 int mmf__os_preallocate(mmf__file f, uint64_t off, uint64_t len, int *oserr) {
   int e;
-  if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+  if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off ||
+      past_size_limit(f, off + len))
     return fail(oserr, EFBIG);
   do
     e = mmf__sys.fallocate((int)f.h, (off_t)off, (off_t)len);
@@ -210,6 +280,33 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr) {
     rc = fail(oserr, errno);
   mmf__sys.close(fd);
   return rc;
+}
+
+/*
+ * Pseudo filesystems make up a size: sysfs attributes say 4096 whatever
+ * they hold, most /proc files say 0, some /proc and debugfs files give a
+ * number unrelated to what reading returns. Their size is a guess, so
+ * reading ending before it is the end, not a truncation.
+ */
+int mmf__os_size_is_exact(mmf__file f) {
+#if defined(__linux__)
+  /* Magic numbers are 32 bits (f_type is a 32-bit int on 32-bit
+   * systems); configfs's is not in <linux/magic.h>. */
+  static const uint32_t guessing[] = {
+      PROC_SUPER_MAGIC,   SYSFS_MAGIC,         DEBUGFS_MAGIC,
+      TRACEFS_MAGIC,      0x62656570u,         SECURITYFS_MAGIC,
+      CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,
+      EFIVARFS_MAGIC,     PSTOREFS_MAGIC};
+  long type;
+  if (mmf__sys.fs_type((int)f.h, &type) != 0)
+    return 1;
+  for (size_t i = 0; i < sizeof guessing / sizeof guessing[0]; i++)
+    if ((uint32_t)type == guessing[i])
+      return 0;
+#else
+  (void)f;
+#endif
+  return 1;
 }
 
 int mmf__os_fs_full(mmf__file f) {

@@ -24,6 +24,7 @@
 
 _Thread_local mmf__guard_frame *MMF__TLS_MODEL mmf__guard_top;
 _Atomic int mmf__guard_installed;
+_Thread_local int MMF__TLS_MODEL mmf__guard_thread_ok;
 
 static struct sigaction previous_bus, previous_segv;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
@@ -111,7 +112,17 @@ static void install(void) {
   atomic_store_explicit(&mmf__guard_installed, 1, memory_order_release);
 }
 
-int mmf__os_guard_install(void) {
+int mmf__os_guard_thread_init(void) {
+  sigset_t now, faults;
   pthread_once(&install_once, install);
+  sigemptyset(&faults);
+  if (pthread_sigmask(SIG_BLOCK, NULL, &now) == 0) {
+    if (sigismember(&now, SIGBUS) == 1)
+      sigaddset(&faults, SIGBUS);
+    if (sigismember(&now, SIGSEGV) == 1)
+      sigaddset(&faults, SIGSEGV);
+    pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
+  }
+  mmf__guard_thread_ok = 1;
   return 0;
 }

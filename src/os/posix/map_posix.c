@@ -19,7 +19,7 @@
 #include "os/os.h"
 #include "os/posix/sys_posix.h"
 
-#define HUGE_ALIGN ((size_t)2 << 20)
+#define HUGE_ALIGN ((size_t)MMF__HUGE_ALIGN)
 
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON

@@ -16,6 +16,7 @@
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
@@ -46,6 +47,25 @@ static int sys_mincore(void *addr, size_t len, unsigned char *vec) {
   return mincore(addr, len, (char *)vec);
 #else
   return mincore(addr, len, vec);
+#endif
+}
+
+static int sys_getrlimit(int resource, struct rlimit *rl) {
+  return getrlimit(resource, rl);
+}
+
+static int sys_fs_type(int fd, long *type) {
+#if defined(__linux__)
+  struct statfs st;
+  if (fstatfs(fd, &st) != 0)
+    return -1;
+  *type = (long)st.f_type;
+  return 0;
+#else
+  (void)fd;
+  *type = 0;
+  errno = ENOSYS;
+  return -1;
 #endif
 }
 
@@ -104,9 +124,10 @@ static pid_t sys_gettid(void) {
   {                                                                            \
     sys_open, close, fstat, sys_dupfd, sys_getfl, read, pread, ftruncate,      \
         sys_fallocate, fsync, fstatvfs, mmap, munmap, MMF__MREMAP, msync,      \
-        madvise, mprotect, sys_mincore, mlock, munlock, MMF__FUTEX_WAIT,       \
-        MMF__FUTEX_WAKE, clock_gettime, nanosleep, sys_gettid, getpid, kill,   \
-        MMF__FCNTL_LOCK, flock, shm_open, shm_unlink                           \
+        madvise, mprotect, sys_mincore, mlock, munlock, sys_getrlimit, lseek,  \
+        unlink, sys_fs_type, MMF__FUTEX_WAIT, MMF__FUTEX_WAKE, clock_gettime,  \
+        nanosleep, sys_gettid, getpid, kill, MMF__FCNTL_LOCK, flock, shm_open, \
+        shm_unlink                                                             \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -40,6 +41,12 @@ typedef struct mmf__syscalls {
   int (*mincore)(void *addr, size_t len, unsigned char *vec);
   int (*mlock)(const void *addr, size_t len);
   int (*munlock)(const void *addr, size_t len);
+  int (*getrlimit)(int resource, struct rlimit *rl);
+  off_t (*lseek)(int fd, off_t off, int whence);
+  int (*unlink)(const char *path);
+  /* The filesystem type of fd (statfs f_type), into *type; -1 and errno
+   * where the OS cannot tell. */
+  int (*fs_type)(int fd, long *type);
   /* Sharing between processes. The futex entries are NULL where the OS
    * has no futex (waiters then poll, sleeping with nanosleep). futex_wait
    * sleeps while *addr == val, until the absolute CLOCK_MONOTONIC time

@@ -78,20 +78,24 @@ static int wide_path(const char *path, wchar_t **out, int *oserr) {
   return 0;
 }
 
-int mmf__os_open(const char *path, int writable, int create, mmf__file *f,
-                 int *created, int *oserr) {
+int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
+                 int *oserr) {
   wchar_t *w;
   HANDLE h;
-  DWORD e, attrs;
+  DWORD e, attrs, disposition = OPEN_EXISTING;
   int rc;
   f->h = MMF__NO_FILE;
   *created = 0;
   rc = wide_path(path, &w, oserr);
   if (rc)
     return rc;
+  /* No open waits on Windows the way a POSIX FIFO does, so
+   * MMF__OPEN_NONBLOCK needs nothing here. */
+  if (how & MMF__OPEN_CREATE)
+    disposition = (how & MMF__OPEN_EXCLUSIVE) ? CREATE_NEW : OPEN_ALWAYS;
   h = mmf__sys.CreateFileW(
-      w, GENERIC_READ | (writable ? GENERIC_WRITE : 0), SHARE_ALL, NULL,
-      create ? OPEN_ALWAYS : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+      w, GENERIC_READ | ((how & MMF__OPEN_WRITE) ? GENERIC_WRITE : 0),
+      SHARE_ALL, NULL, disposition, FILE_ATTRIBUTE_NORMAL, NULL);
   e = GetLastError();
   if (h == INVALID_HANDLE_VALUE) {
     /* Windows refuses to open a directory as a file with
@@ -108,10 +112,22 @@ int mmf__os_open(const char *path, int writable, int create, mmf__file *f,
     return mmf__win_fail(oserr, e);
   }
   free(w);
-  /* OPEN_ALWAYS reports an existing file as ERROR_ALREADY_EXISTS. */
-  *created = create && e != ERROR_ALREADY_EXISTS;
+  /* OPEN_ALWAYS reports an existing file as ERROR_ALREADY_EXISTS;
+   * CREATE_NEW only succeeds by creating. */
+  *created = (how & MMF__OPEN_CREATE) && e != ERROR_ALREADY_EXISTS;
   f->h = (intptr_t)h;
   return 0;
+}
+
+int mmf__os_remove(const char *path, int *oserr) {
+  wchar_t *w;
+  int rc = wide_path(path, &w, oserr);
+  if (rc)
+    return rc;
+  if (!mmf__sys.DeleteFileW(w))
+    rc = mmf__win_fail_last(oserr);
+  free(w);
+  return rc;
 }
 
 #if defined(_UCRT)
@@ -279,6 +295,41 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
   }
   *got = r;
   return 0;
+}
+
+/* Pipes and consoles have no file pointer to move; the caller reads. */
+int mmf__os_skip(mmf__file f, uint64_t n, int *oserr) {
+  LARGE_INTEGER by;
+  if (n > (uint64_t)INT64_MAX)
+    return mmf__win_fail(oserr, ERROR_FILE_TOO_LARGE);
+  if (GetFileType((HANDLE)f.h) != FILE_TYPE_DISK) {
+    if (oserr)
+      *oserr = (int)ERROR_NOT_SUPPORTED;
+    return MMF_ENOTSUP;
+  }
+  by.QuadPart = (LONGLONG)n;
+  if (!SetFilePointerEx((HANDLE)f.h, by, NULL, FILE_CURRENT)) {
+    if (oserr)
+      *oserr = (int)GetLastError();
+    return MMF_ENOTSUP;
+  }
+  return 0;
+}
+
+int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
+  LARGE_INTEGER zero, at;
+  *pos = 0;
+  zero.QuadPart = 0;
+  if (!SetFilePointerEx((HANDLE)f.h, zero, &at, FILE_CURRENT))
+    return mmf__win_fail_last(oserr);
+  *pos = (uint64_t)at.QuadPart;
+  return 0;
+}
+
+/* Windows has no pseudo filesystems that make sizes up. */
+int mmf__os_size_is_exact(mmf__file f) {
+  (void)f;
+  return 1;
 }
 
 /* Shrinking below the end of a live view of the file fails with

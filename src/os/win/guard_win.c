@@ -171,7 +171,7 @@ static BOOL CALLBACK install(PINIT_ONCE once, PVOID param, PVOID *ctx) {
 
 /* Without a handler nothing could catch a fault: the core then refuses to
  * run guarded code rather than run it unguarded. */
-int mmf__os_guard_install(void) {
+int mmf__os_guard_thread_init(void) {
   return InitOnceExecuteOnce(&install_once, install, NULL, NULL) ? 0
                                                                  : MMF_ENOMEM;
 }

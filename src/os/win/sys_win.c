@@ -110,6 +110,8 @@ static HANDLE WINAPI sys_CreateFileW(LPCWSTR path, DWORD access, DWORD share,
 
 static BOOL WINAPI sys_CloseHandle(HANDLE h) { return CloseHandle(h); }
 
+static BOOL WINAPI sys_DeleteFileW(LPCWSTR path) { return DeleteFileW(path); }
+
 static BOOL WINAPI sys_DuplicateHandle(HANDLE from_process, HANDLE h,
                                        HANDLE to_process, LPHANDLE out,
                                        DWORD access, BOOL inherit,
@@ -299,7 +301,7 @@ static BOOL WINAPI sys_UnlockFileEx(HANDLE h, DWORD reserved, DWORD len_low,
         sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
         sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
         sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
-        sys_GetFileInformationByHandle, sys_OpenFileMappingW,                  \
+        sys_DeleteFileW, sys_GetFileInformationByHandle, sys_OpenFileMappingW, \
         sys_CreateSemaphoreW, sys_ReleaseSemaphore, sys_WaitForSingleObject,   \
         sys_CreateMutexW, sys_ReleaseMutex, sys_LockFileEx, sys_UnlockFileEx,  \
         sys_GetSectionSize                                                     \

@@ -76,6 +76,7 @@ typedef struct mmf__syscalls {
    * FileFsFullSizeInformation). */
   BOOL(WINAPI *GetHandleAccess)(HANDLE h, DWORD *access);
   BOOL(WINAPI *GetVolumeFreeBytes)(HANDLE h, ULONGLONG *bytes);
+  BOOL(WINAPI *DeleteFileW)(LPCWSTR path);
   /* Sharing between processes: the identity of a file (volume serial and
    * file index), named sections, semaphores and waits. */
   BOOL(WINAPI *GetFileInformationByHandle)

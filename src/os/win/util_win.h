@@ -8,8 +8,8 @@
 #include "os/win/sys_win.h"
 
 /* Mappings of 2 MiB or more are placed congruent to their file offset
- * modulo this (see map_win.c). */
-#define MMF__WIN_HUGE_ALIGN ((size_t)2 << 20)
+ * modulo MMF__HUGE_ALIGN (os.h; see map_win.c). */
+#define MMF__WIN_HUGE_ALIGN ((size_t)MMF__HUGE_ALIGN)
 
 /* Store the Win32 error e in *oserr and return its MMF_E* code. */
 static inline int mmf__win_fail(int *oserr, DWORD e) {
