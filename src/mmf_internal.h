@@ -24,8 +24,9 @@ enum mmf__map_kind {
   MMF__FILE_MAP = 1, /* a mapping of a file (possibly empty) */
   MMF__ANON_MAP,     /* anonymous memory from mmf_anon() */
   MMF__COPY_MAP,     /* private copy of an unmappable input */
-  MMF__SECTION_MAP   /* a view of a named section (Windows shared memory):
-                        no file behind it to grow, flush or lock */
+  MMF__SECTION_MAP   /* a view of a named section (Windows shared memory;
+                        file holds the section): nothing to grow, flush
+                        or lock */
 };
 
 struct mmf_map {

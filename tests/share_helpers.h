@@ -53,6 +53,18 @@ static inline int64_t sh_cpu_ns(void) {
 #endif
 }
 
+/* The most CPU time a thread that sleeps for a second may be charged:
+ * 10 ms. Windows (and Wine) count process time in 10 ms ticks, so one
+ * tick may land on a sleeper; POSIX counts finely and the bound is
+ * strict. */
+static inline void sh_assert_sleeper_cpu(int64_t cpu_ns) {
+#ifdef _WIN32
+  ASSERT_LE(cpu_ns, 10 * (int64_t)1000000);
+#else
+  ASSERT_LT(cpu_ns, 10 * (int64_t)1000000);
+#endif
+}
+
 /* The 32-bit word at off of m, as an atomic. */
 static inline _Atomic uint32_t *sh_word(mmf_map *m, uint64_t off) {
   return (_Atomic uint32_t *)((unsigned char *)mmf_data(m) + off);

@@ -62,6 +62,9 @@ TEST_CHILD(shm_child) {
       return 3;
     uint64_t want = strtoull(argv[3], NULL, 10);
     int ok = mmf_size(m) == want;
+    if (!ok)
+      fprintf(stderr, "shm_child: %s maps %zu bytes, not %" PRIu64 "\n",
+              argv[1], mmf_size(m), want);
     for (size_t i = 0; ok && i < want; i++)
       ok = ((unsigned char *)mmf_data(m))[i] == pat(i);
     mmf_close(m);

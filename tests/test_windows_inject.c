@@ -68,7 +68,12 @@
   X(OpenFileMappingW)                                                          \
   X(CreateSemaphoreW)                                                          \
   X(ReleaseSemaphore)                                                          \
-  X(WaitForSingleObject)
+  X(WaitForSingleObject)                                                       \
+  X(CreateMutexW)                                                              \
+  X(ReleaseMutex)                                                              \
+  X(LockFileEx)                                                                \
+  X(UnlockFileEx)                                                              \
+  X(GetSectionSize)
 
 enum sys_id {
 #define X(name) S_##name,
@@ -118,6 +123,11 @@ static const profile profile_a = {
         [S_CreateSemaphoreW] = ERROR_NO_SYSTEM_RESOURCES,
         [S_ReleaseSemaphore] = ERROR_TOO_MANY_POSTS,
         [S_WaitForSingleObject] = ERROR_INVALID_HANDLE,
+        [S_CreateMutexW] = ERROR_NO_SYSTEM_RESOURCES,
+        [S_ReleaseMutex] = ERROR_NOT_OWNER,
+        [S_LockFileEx] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_UnlockFileEx] = ERROR_NOT_LOCKED,
+        [S_GetSectionSize] = ERROR_ACCESS_DENIED,
     }};
 static const profile profile_b = {
     "B",
@@ -149,6 +159,11 @@ static const profile profile_b = {
         [S_CreateSemaphoreW] = ERROR_ACCESS_DENIED,
         [S_ReleaseSemaphore] = ERROR_INVALID_HANDLE,
         [S_WaitForSingleObject] = ERROR_NOT_ENOUGH_MEMORY,
+        [S_CreateMutexW] = ERROR_ACCESS_DENIED,
+        [S_ReleaseMutex] = ERROR_INVALID_HANDLE,
+        [S_LockFileEx] = ERROR_INVALID_HANDLE,
+        [S_UnlockFileEx] = ERROR_INVALID_HANDLE,
+        [S_GetSectionSize] = ERROR_CALL_NOT_IMPLEMENTED,
     }};
 
 static const profile *inj_profile;
@@ -353,6 +368,36 @@ static DWORD WINAPI w_WaitForSingleObject(HANDLE h, DWORD ms) {
   if (inj_fail(S_WaitForSingleObject))
     return WAIT_FAILED;
   return mmf__sys_real.WaitForSingleObject(h, ms);
+}
+
+static HANDLE WINAPI w_CreateMutexW(LPSECURITY_ATTRIBUTES sa, BOOL owned,
+                                    LPCWSTR name) {
+  if (inj_fail(S_CreateMutexW))
+    return NULL;
+  return mmf__sys_real.CreateMutexW(sa, owned, name);
+}
+static BOOL WINAPI w_ReleaseMutex(HANDLE h) {
+  if (inj_fail(S_ReleaseMutex))
+    return FALSE;
+  return mmf__sys_real.ReleaseMutex(h);
+}
+static BOOL WINAPI w_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
+                                DWORD len_low, DWORD len_high,
+                                LPOVERLAPPED ov) {
+  if (inj_fail(S_LockFileEx))
+    return FALSE;
+  return mmf__sys_real.LockFileEx(h, flags, reserved, len_low, len_high, ov);
+}
+static BOOL WINAPI w_UnlockFileEx(HANDLE h, DWORD reserved, DWORD len_low,
+                                  DWORD len_high, LPOVERLAPPED ov) {
+  if (inj_fail(S_UnlockFileEx))
+    return FALSE;
+  return mmf__sys_real.UnlockFileEx(h, reserved, len_low, len_high, ov);
+}
+static BOOL WINAPI w_GetSectionSize(HANDLE section, ULONGLONG *size) {
+  if (inj_fail(S_GetSectionSize))
+    return FALSE;
+  return mmf__sys_real.GetSectionSize(section, size);
 }
 
 static void install_wrappers(void) {
@@ -822,6 +867,117 @@ static void verify_waiter_ends(ctx *c, int rc) {
   check_usable(c, 0);
 }
 
+/* sharing: the mutex at offset 64 */
+#define MUTEX_AT 64
+static void put_pattern_back(ctx *c) {
+  fill_pat((unsigned char *)mmf_data(c->m) + MUTEX_AT, MUTEX_AT, 64);
+}
+static void setup_mutex_map(ctx *c) {
+  setup_write_map(c);
+  memset((unsigned char *)mmf_data(c->m) + MUTEX_AT, 0, 64);
+}
+static int op_mutex_lock_unlock(ctx *c) {
+  int rc = mmf_mutex_lock(c->m, MUTEX_AT, -1);
+  if (rc == 0)
+    rc = mmf_mutex_unlock(c->m, MUTEX_AT);
+  return rc;
+}
+static void verify_mutex(ctx *c, int rc) {
+  (void)rc;
+  /* A failed unlock changed nothing: the mutex is still ours. */
+  int r = mmf_mutex_lock(c->m, MUTEX_AT, 0);
+  if (r == MMF_EOWNERDEAD)
+    r = mmf_mutex_consistent(c->m, MUTEX_AT);
+  if (r == MMF_EDEADLK)
+    r = 0;
+  ASSERT_OK(r);
+  ASSERT_OK(mmf_mutex_unlock(c->m, MUTEX_AT));
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+/* The owner was a thread that ended holding it: abandoned. */
+static DWORD WINAPI lock_and_end(LPVOID arg) {
+  ctx *c = arg;
+  return mmf_mutex_lock(c->m, MUTEX_AT, -1) == 0 ? 0 : 1;
+}
+static void setup_abandoned(ctx *c) {
+  setup_mutex_map(c);
+  HANDLE t = CreateThread(NULL, 0, lock_and_end, c, 0, NULL);
+  ASSERT_TRUE(t != NULL);
+  WaitForSingleObject(t, INFINITE);
+  CloseHandle(t);
+}
+static int op_mutex_lock_abandoned(ctx *c) {
+  int rc = mmf_mutex_lock(c->m, MUTEX_AT, -1);
+  if (rc == MMF_EOWNERDEAD) {
+    int r = mmf_mutex_consistent(c->m, MUTEX_AT);
+    if (r == 0)
+      r = mmf_mutex_unlock(c->m, MUTEX_AT);
+    if (r)
+      return r;
+  }
+  return rc;
+}
+
+/* sharing: file locks */
+static int op_lock_file(ctx *c) {
+  int rc = mmf_lock_file(c->m, 10, 100, MMF_LOCK_EXCLUSIVE);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 10, 100);
+  if (rc == 0)
+    rc = mmf_lock_file(c->m, 0, 0, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 0, 0);
+  return rc;
+}
+static void verify_lock_file(ctx *c, int rc) {
+  (void)rc;
+  /* Whatever was left locked, the map can lock it all again. */
+  (void)mmf_unlock_file(c->m, 0, 0);
+  (void)mmf_unlock_file(c->m, 10, 100);
+  ASSERT_OK(mmf_lock_file(c->m, 0, 0, MMF_LOCK_EXCLUSIVE | MMF_LOCK_NOWAIT));
+  ASSERT_OK(mmf_unlock_file(c->m, 0, 0));
+  check_usable(c, 0);
+}
+
+/* named shared memory */
+static const char *shm_name(void) {
+  static char name[64];
+  snprintf(name, sizeof name, "mmf-inject-%lu",
+           (unsigned long)GetCurrentProcessId());
+  return name;
+}
+static int op_shm_create(ctx *c) {
+  return mmf_shm_open(&c->m, shm_name(), MMF_WRITE,
+                      &(mmf_options){.size = 3 * 4096 + 5,
+                                     .flags = MMF_CREATE | MMF_EXCLUSIVE});
+}
+static void verify_shm_create(ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 3 * 4096 + 5);
+    ASSERT_ZERO(mmf_data(c->m), 3 * 4096 + 5);
+  }
+}
+/* The region stays open in c->blocker-like fashion: setup keeps one map
+ * of it for the whole step, as a Windows region lives with its maps. */
+static mmf_map *shm_keeper;
+static void setup_shm(ctx *c) {
+  (void)c;
+  ASSERT_OK(mmf_shm_open(&shm_keeper, shm_name(), MMF_WRITE,
+                         &(mmf_options){.size = FSIZE, .flags = MMF_CREATE}));
+  fill_pat(mmf_data(shm_keeper), 0, FSIZE);
+}
+static int op_shm_open(ctx *c) {
+  return mmf_shm_open(&c->m, shm_name(), MMF_READ,
+                      &(mmf_options){.offset = 4096 + 7});
+}
+static void verify_shm_open(ctx *c, int rc) {
+  if (rc == 0)
+    check_bytes(c, 4096 + 7, FSIZE - 4096 - 7);
+  ASSERT_OK(mmf_close(shm_keeper));
+  shm_keeper = NULL;
+}
+
 static int op_close(ctx *c) {
   int rc = mmf_close(c->m);
   c->m = NULL;
@@ -898,6 +1054,13 @@ static const walk_def walks[] = {
      verify_handle},
     {"wake a waiting thread", W_SHARED, 0, setup_waiter, op_change_and_wake,
      verify_waiter_ends},
+    {"mutex lock and unlock", W_SHARED, 0, setup_mutex_map,
+     op_mutex_lock_unlock, verify_mutex},
+    {"mutex lock, owner ended", W_SHARED, MMF_EOWNERDEAD, setup_abandoned,
+     op_mutex_lock_abandoned, verify_mutex},
+    {"lock_file", W_SHARED, 0, setup_write_map, op_lock_file, verify_lock_file},
+    {"shm create", W_OPENS, 0, setup_nothing, op_shm_create, verify_shm_create},
+    {"shm open existing", W_OPENS, 0, setup_shm, op_shm_open, verify_shm_open},
     {"close", W_CLOSES, 0, setup_write_map, op_close, verify_closed},
     {"close SYNC_ON_CLOSE", W_CLOSES, 0, setup_sync_close_map, op_close,
      verify_closed},
@@ -1083,7 +1246,7 @@ TEST(win_inject_share_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
 #else
-  run_walks(find_walk("wait with timeout"), find_walk("wake a waiting thread"));
+  run_walks(find_walk("wait with timeout"), find_walk("shm open existing"));
 #endif
 }
 

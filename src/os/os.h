@@ -334,17 +334,23 @@ int mmf__os_monotonic_ns(int64_t *now, int *oserr);
  * the kernel marks abandoned when its owner dies. Elsewhere it is 0 and
  * the mutex is the bytes alone, with waits on their lock word.
  *  - acquire: wait up to timeout_ns (< 0: no limit; 0: try) and remember
- *    the object for the calling thread; *abandoned is set when its last
- *    owner died holding it. MMF_ETIMEDOUT; MMF_EDEADLK when the calling
- *    thread holds it already (the kernel's mutex would just recurse).
- *  - release: let go of what acquire took on this thread.
- *  - held: 1 when the calling thread holds the object of p.
+ *    the object for the calling thread (*held: the handle for release);
+ *    *abandoned is set when its last owner died holding it.
+ *    MMF_ETIMEDOUT; MMF_EDEADLK when the calling thread holds it already
+ *    (the kernel's mutex would just recurse).
+ *  - held: whether the calling thread holds the object of p: 0 with
+ *    *held set to a handle for release (NULL: not held), or a code (the
+ *    object could not be named). Nothing changes, so a caller can check
+ *    first and then change the bytes knowing that release cannot fail for
+ *    want of a name.
+ *  - release: let go of what held found; it is forgotten even if the OS
+ *    refuses (the thread no longer owns it, or never could again).
  */
 int mmf__os_mutex_objects(void);
 int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
-                          int *abandoned, int *oserr);
-int mmf__os_mutex_release(const mmf__place *p, int *oserr);
-int mmf__os_mutex_held(const mmf__place *p);
+                          int *abandoned, void **held, int *oserr);
+int mmf__os_mutex_held(const mmf__place *p, void **held, int *oserr);
+int mmf__os_mutex_release(void *held, int *oserr);
 
 /*
  * Byte-range locks on a file (src/share/file_lock.c), owned by the open
@@ -367,8 +373,8 @@ int mmf__os_unlock_range(mmf__file f, uint64_t off, uint64_t len, int *oserr);
  *    region created here has size 0 until the core grows it).
  *  - Elsewhere (Windows: a named section in the session namespace) *f is
  *    the section, mapped with mmf__os_map_section (off aligned to the
- *    granularity) and closed by the core once mapped: the view keeps the
- *    section alive.
+ *    granularity) and kept open by the map (an object's name dies with
+ *    its last handle, even while views of it remain).
  * unlink: remove the name (POSIX); where a name lives only as long as
  * its handles (Windows) only report whether it exists.
  */

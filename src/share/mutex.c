@@ -123,7 +123,8 @@ static int do_access(void *ctx) {
 }
 
 static int run(mutex_ref *r, access *a) {
-  return mmf__guarded(r->m, a->op != OP_LOAD, do_access, a);
+  return mmf__share_guarded(r->m, r->p, MMF_MUTEX_SIZE, a->op != OP_LOAD,
+                            do_access, a);
 }
 
 static int load_at(mutex_ref *r, _Atomic uint64_t *at, uint64_t *v) {
@@ -363,6 +364,7 @@ static int lock_object(mutex_ref *r, const mmf__owner *me, int64_t timeout_ns,
                        int *oserr) {
   mmf__place pl;
   uint64_t w;
+  void *held;
   int rc, abandoned = 0, died;
   mmf__share_place(r->m, r->p, &pl);
   rc = load(r, &w);
@@ -370,7 +372,7 @@ static int lock_object(mutex_ref *r, const mmf__owner *me, int64_t timeout_ns,
     return rc;
   if ((uint32_t)w && owner_of(w) == 0)
     return MMF_ENOTRECOVERABLE;
-  rc = mmf__os_mutex_acquire(&pl, timeout_ns, &abandoned, oserr);
+  rc = mmf__os_mutex_acquire(&pl, timeout_ns, &abandoned, &held, oserr);
   if (rc)
     return rc;
   rc = load(r, &w);
@@ -386,17 +388,19 @@ static int lock_object(mutex_ref *r, const mmf__owner *me, int64_t timeout_ns,
     if (rc == 0)
       return died ? MMF_EOWNERDEAD : 0;
   }
-  (void)mmf__os_mutex_release(&pl, NULL);
+  (void)mmf__os_mutex_release(held, NULL);
   return rc;
 }
 
 static int unlock_object(mutex_ref *r, int *oserr) {
   mmf__place pl;
   uint64_t w;
+  void *held;
   int rc;
   mmf__share_place(r->m, r->p, &pl);
-  if (!mmf__os_mutex_held(&pl))
-    return MMF_EPERM;
+  rc = mmf__os_mutex_held(&pl, &held, oserr);
+  if (rc || !held)
+    return rc ? rc : MMF_EPERM;
   rc = load(r, &w);
   if (rc == 0)
     rc = store(r, r->info, 0);
@@ -404,7 +408,7 @@ static int unlock_object(mutex_ref *r, int *oserr) {
     rc = store(r, r->word,
                ((uint32_t)w & OWNER_DIED) ? NOT_RECOVERABLE : (uint64_t)0);
   /* Let go of the object even when the bytes are gone. */
-  int rrc = mmf__os_mutex_release(&pl, oserr);
+  int rrc = mmf__os_mutex_release(held, oserr);
   return rc ? rc : rrc;
 }
 
@@ -450,17 +454,23 @@ int mmf_mutex_consistent(mmf_map *m, uint64_t off) {
   const mmf__owner *me;
   mmf__place pl;
   uint64_t w;
-  int rc, ok = 0;
+  void *held = NULL;
+  int rc, ok = 0, oserr = 0;
   rc = find(m, off, &r);
   if (rc)
     return mmf__share_fail(rc, 0);
   me = mmf__os_owner_self();
   mmf__share_place(m, r.p, &pl);
+  if (mmf__os_mutex_objects()) {
+    rc = mmf__os_mutex_held(&pl, &held, &oserr);
+    if (rc)
+      return mmf__share_fail(rc, oserr);
+  }
   do {
     rc = load(&r, &w);
     if (rc)
       break;
-    if (mmf__os_mutex_objects() ? !mmf__os_mutex_held(&pl) : !is_mine(w, me))
+    if (mmf__os_mutex_objects() ? !held : !is_mine(w, me))
       rc = MMF_EPERM;
     else if (!((uint32_t)w & OWNER_DIED))
       rc = MMF_EINVAL;

@@ -19,6 +19,15 @@
 int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size, size_t align,
                      void **p);
 
+/*
+ * Run fn(ctx) with the fault guard armed over [p, p+len) of m, and return
+ * what fn returns or, after a fault, its code (see "Faults" in mmf.h).
+ * Unlike mmf__guarded() it keeps no state in m, so several threads may
+ * use one map at once (only a fault updates m, as documented).
+ */
+int mmf__share_guarded(mmf_map *m, void *p, size_t len, int writing,
+                       int (*fn)(void *ctx), void *ctx);
+
 /* Describe the bytes at p (from mmf__share_bytes) for the backend. */
 void mmf__share_place(const mmf_map *m, void *p, mmf__place *pl);
 

@@ -58,7 +58,9 @@ static int check_args(const char *name, int mode, const mmf_options *o,
   return 0;
 }
 
-/* A view of [o->offset, +length) of the section f (closed here). */
+/* A view of [o->offset, +length) of the section f, which the map keeps
+ * open: a Windows object loses its name with its last handle, views or
+ * not, and the region must stay findable while it is mapped. */
 static int map_section(mmf_map **out, mmf__file f, int mode,
                        const mmf_options *o, uint64_t region_size) {
   uint64_t length = o->length, gran = mmf__os_granularity();
@@ -78,7 +80,7 @@ static int map_section(mmf_map **out, mmf__file f, int mode,
   m = calloc(1, sizeof *m);
   if (!m)
     goto fail_closed;
-  m->file.h = MMF__NO_FILE;
+  m->file = f;
   m->kind = MMF__SECTION_MAP;
   m->mode = mode;
   m->flags = o->flags;
@@ -96,7 +98,6 @@ static int map_section(mmf_map **out, mmf__file f, int mode,
     m->data = (unsigned char *)m->base + m->slack;
     m->size = (size_t)length;
   }
-  mmf__os_close(&f);
   if ((o->flags & MMF_LOCKED) && m->base) {
     rc = mmf__os_lock(m->base, m->map_len, &oserr);
     if (rc) {

@@ -12,21 +12,24 @@
 int mmf__os_mutex_objects(void) { return 0; }
 
 int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
-                          int *abandoned, int *oserr) {
+                          int *abandoned, void **held, int *oserr) {
   (void)p;
   (void)timeout_ns;
   (void)oserr;
   *abandoned = 0;
+  *held = NULL;
   return MMF_ENOTSUP;
 }
 
-int mmf__os_mutex_release(const mmf__place *p, int *oserr) {
+int mmf__os_mutex_held(const mmf__place *p, void **held, int *oserr) {
   (void)p;
   (void)oserr;
-  return MMF_ENOTSUP;
+  *held = NULL;
+  return 0;
 }
 
-int mmf__os_mutex_held(const mmf__place *p) {
-  (void)p;
-  return 0;
+int mmf__os_mutex_release(void *held, int *oserr) {
+  (void)held;
+  (void)oserr;
+  return MMF_ENOTSUP;
 }

@@ -3,14 +3,16 @@
  *
  * A named mutex per (region, offset) (name_win.c): the kernel excludes,
  * and when the owning thread ends without releasing it (its process was
- * killed, or it returned), the next waiter gets WAIT_ABANDONED, which is
- * MMF_EOWNERDEAD. The object lives while some handle to it is open, so
- * the owner keeps its handle until it unlocks; each thread lists the
- * objects it holds (a Windows mutex is owned by a thread, and is
- * recursive: the list is also how a second lock by the owner is told, for
- * MMF_EDEADLK). A thread that ends holding mutexes leaves its list (a few
- * bytes each) and its handles to the end of the process; the handles keep
- * the abandoned objects alive, so the next locker learns of the death.
+ * killed, or the thread returned), the next waiter gets WAIT_ABANDONED,
+ * which is MMF_EOWNERDEAD. The object lives while some handle to it is
+ * open, so the owner keeps its handle until it unlocks. Each thread lists
+ * the objects it holds, in a fiber-local slot: a Windows mutex is owned
+ * by a thread and is recursive, so the list is how a second lock by the
+ * owner is told (MMF_EDEADLK) and how an unlock finds its handle. When a
+ * thread ends holding mutexes, the slot's destructor closes their
+ * handles: the kernel abandons them, and if that was the last handle the
+ * object is gone, which the bytes still tell the next locker (they name
+ * an owner that no longer holds anything).
  */
 #include <stdlib.h>
 #include <wchar.h>
@@ -23,30 +25,61 @@ typedef struct held_mutex {
   wchar_t name[MMF__WIN_NAME_MAX];
 } held_mutex;
 
-static _Thread_local held_mutex *held_list;
+static INIT_ONCE slot_once = INIT_ONCE_STATIC_INIT;
+static DWORD slot = FLS_OUT_OF_INDEXES;
 
-static held_mutex **find(const wchar_t *name) {
-  held_mutex **e;
-  for (e = &held_list; *e; e = &(*e)->next)
-    if (wcscmp((*e)->name, name) == 0)
+static VOID WINAPI forget_thread(PVOID list) {
+  held_mutex *e = list, *next;
+  for (; e; e = next) {
+    next = e->next;
+    (void)CloseHandle(e->h);
+    free(e);
+  }
+}
+
+static BOOL CALLBACK make_slot(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+  (void)once;
+  (void)param;
+  (void)ctx;
+  slot = FlsAlloc(forget_thread);
+  return TRUE;
+}
+
+/* The calling thread's list (NULL when empty or no slot). */
+static held_mutex *list_get(void) {
+  (void)InitOnceExecuteOnce(&slot_once, make_slot, NULL, NULL);
+  return slot == FLS_OUT_OF_INDEXES ? NULL : FlsGetValue(slot);
+}
+
+static void list_set(held_mutex *list) {
+  if (slot != FLS_OUT_OF_INDEXES)
+    (void)FlsSetValue(slot, list);
+}
+
+static held_mutex *find(const wchar_t *name) {
+  held_mutex *e;
+  for (e = list_get(); e; e = e->next)
+    if (wcscmp(e->name, name) == 0)
       return e;
   return NULL;
 }
 
 int mmf__os_mutex_objects(void) { return 1; }
 
-int mmf__os_mutex_held(const mmf__place *p) {
+int mmf__os_mutex_held(const mmf__place *p, void **held, int *oserr) {
   wchar_t name[MMF__WIN_NAME_MAX];
-  return mmf__win_object_name(p, "mutex", "", name, NULL) == 0 &&
-         find(name) != NULL;
+  int rc = mmf__win_object_name(p, "mutex", "", name, oserr);
+  *held = rc ? NULL : find(name);
+  return rc;
 }
 
 int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
-                          int *abandoned, int *oserr) {
+                          int *abandoned, void **held, int *oserr) {
   held_mutex *e;
   DWORD r;
   int rc;
   *abandoned = 0;
+  *held = NULL;
   e = malloc(sizeof *e);
   if (!e)
     return mmf__win_fail(oserr, ERROR_NOT_ENOUGH_MEMORY);
@@ -66,8 +99,9 @@ int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
   r = mmf__sys.WaitForSingleObject(e->h, mmf__win_timeout_ms(timeout_ns));
   if (r == WAIT_OBJECT_0 || r == WAIT_ABANDONED) {
     *abandoned = r == WAIT_ABANDONED;
-    e->next = held_list;
-    held_list = e;
+    e->next = list_get();
+    list_set(e);
+    *held = e;
     return 0;
   }
   rc = r == WAIT_TIMEOUT ? MMF_ETIMEDOUT : mmf__win_fail_last(oserr);
@@ -76,19 +110,16 @@ int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
   return rc;
 }
 
-int mmf__os_mutex_release(const mmf__place *p, int *oserr) {
-  wchar_t name[MMF__WIN_NAME_MAX];
-  held_mutex **pos, *e;
-  int rc = mmf__win_object_name(p, "mutex", "", name, oserr);
-  if (rc)
-    return rc;
-  pos = find(name);
-  if (!pos)
+int mmf__os_mutex_release(void *held, int *oserr) {
+  held_mutex *e = held, **pos, *first = list_get();
+  int rc = 0;
+  if (!e)
     return MMF_EPERM;
-  e = *pos;
-  *pos = e->next;
-  /* Forget it whatever happens: a failed release leaves nothing to
-   * retry (the thread no longer owns it, or never can let it go). */
+  for (pos = &first; *pos && *pos != e; pos = &(*pos)->next) {
+  }
+  if (*pos)
+    *pos = e->next;
+  list_set(first);
   if (!mmf__sys.ReleaseMutex(e->h))
     rc = mmf__win_fail_last(oserr);
   (void)mmf__sys.CloseHandle(e->h);
