@@ -26,6 +26,8 @@
 #     ratios.
 #  4. The write-up: machine (lscpu, kernel, load), method, tables with the
 #     goals, and a gnuplot chart.
+#  5. bench/share.sh: sharing between processes (mutex, ping-pong, file
+#     locks, owner death), a section of its own in the write-up.
 #
 # Benchmarks are never part of `make check` or .ci/run: they take minutes
 # and need a quiet machine. Run them when `uptime` shows the lowest load.
@@ -475,3 +477,6 @@ EOF
 EOF
 } >"$md"
 log "wrote $md and $png"
+
+# Sharing between processes: its own section of the write-up.
+sh "$root/bench/share.sh" "$build" >/dev/null

@@ -22,7 +22,8 @@
  * appears with another owner's tag.
  *
  * Locking is one compare-and-swap of 0 for our (id, tag). A locker that
- * finds the mutex held spins briefly, then sets WAITERS and sleeps on the
+ * finds the mutex held spins briefly, asks once whether the owner exists
+ * at all (a reaped owner is found at once), then sets WAITERS and sleeps on the
  * lock word (mmf__os_wait: a futex on Linux) for a check interval that
  * grows from 1 ms to 8 ms. When the same owner held the lock through a
  * whole interval it asks the backend whether that owner still runs; a
@@ -211,6 +212,30 @@ static int try_once(mutex_ref *r, const mmf__owner *me) {
   return mmf__fault_code(r->m, &fault, 1);
 }
 
+/* The uncontended unlock: ours, no flags, nobody waiting: clear the
+ * owner's process fields and swap the word for 0, the guard armed once.
+ * 1 done, 0 not (the caller takes the slow path), or a fault code. */
+static int release_once(mutex_ref *r, const mmf__owner *me) {
+  mmf__guard_frame fr;
+  mmf__fault fault;
+  volatile int done = 0;
+  uint64_t expected = word_of(me, 0);
+  if (mmf__guard_prepare(&fr, &fault, r->p, MMF_MUTEX_SIZE) != 0)
+    return MMF_ENOMEM;
+  if (MMF__SETJMP(fr.jump) == 0) {
+    mmf__guard_enter(&fr);
+    if (atomic_load_explicit(r->word, memory_order_relaxed) == expected) {
+      atomic_store_explicit(r->info, 0, memory_order_relaxed);
+      done = atomic_compare_exchange_strong_explicit(
+          r->word, &expected, 0, memory_order_release, memory_order_relaxed);
+    }
+    mmf__guard_leave(&fr);
+    return done;
+  }
+  mmf__guard_leave(&fr);
+  return mmf__fault_code(r->m, &fault, 1);
+}
+
 /* Whether the holder recorded in w has died: 0 with *dead set, or a fault
  * code. */
 static int holder_died(mutex_ref *r, uint64_t w, int *dead) {
@@ -281,6 +306,22 @@ static int lock_bytes(mutex_ref *r, const mmf__owner *me, int64_t timeout_ns,
       spins++;
       mmf__cpu_relax();
       continue;
+    }
+    if (!slept) {
+      /* About to sleep for the first time: an owner whose thread no
+       * longer exists at all (a crashed process its parent reaped) is
+       * found with one system call, not after a check interval. */
+      rc = load_at(r, r->info, &again);
+      if (rc)
+        return rc;
+      if (mmf__os_owner_gone(owner_of(w), (uint32_t)(w >> 32),
+                             (uint32_t)(again >> 32)) &&
+          holder_died(r, w, &dead) == 0 && dead) {
+        rc = take_over(r, me, w, &ok);
+        if (rc || ok)
+          return rc ? rc : MMF_EOWNERDEAD;
+        continue;
+      }
     }
     if (!((uint32_t)w & WAITERS)) {
       again = w;
@@ -430,7 +471,7 @@ int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns) {
   }
   rc = try_once(&r, me);
   if (rc == 1)
-    return 0;
+    return 0; /* the common case: nothing else to do */
   if (rc == 0)
     rc = lock_bytes(&r, me, timeout_ns, &oserr);
   return mmf__share_fail(rc, oserr);
@@ -442,10 +483,16 @@ int mmf_mutex_unlock(mmf_map *m, uint64_t off) {
   rc = find(m, off, &r);
   if (rc)
     return mmf__share_fail(rc, 0);
-  if (mmf__os_mutex_objects())
+  if (mmf__os_mutex_objects()) {
     rc = unlock_object(&r, &oserr);
-  else
-    rc = unlock_bytes(&r, mmf__os_owner_self(), &oserr);
+  } else {
+    const mmf__owner *me = mmf__os_owner_self();
+    rc = release_once(&r, me);
+    if (rc == 1)
+      return 0;
+    if (rc == 0)
+      rc = unlock_bytes(&r, me, &oserr);
+  }
   return mmf__share_fail(rc, oserr);
 }
 

@@ -200,6 +200,14 @@ int mmf__os_owner_alive(uint32_t id, uint32_t tag, uint32_t ns) {
   return 1;
 }
 
+int mmf__os_owner_gone(uint32_t id, uint32_t tag, uint32_t ns) {
+  const mmf__owner *me = mmf__os_owner_self();
+  (void)tag;
+  if (ns && me->ns && ns != me->ns)
+    return 0;
+  return mmf__sys.kill((pid_t)id, 0) != 0 && errno == ESRCH;
+}
+
 #else /* no /proc: the owner is a process */
 
 static _Atomic uint32_t thread_serial;
@@ -221,6 +229,10 @@ int mmf__os_owner_alive(uint32_t id, uint32_t tag, uint32_t ns) {
   if (tag && mmf__sys.kill((pid_t)tag, 0) != 0 && errno == ESRCH)
     return 0;
   return 1;
+}
+
+int mmf__os_owner_gone(uint32_t id, uint32_t tag, uint32_t ns) {
+  return !mmf__os_owner_alive(id, tag, ns);
 }
 
 #endif
