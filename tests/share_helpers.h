@@ -90,4 +90,68 @@ static inline void sh_slow_increment(volatile uint64_t *counter) {
   *counter = v + 1;
 }
 
+/* A file of size bytes at path mapped MMF_WRITE (created if missing). */
+static inline mmf_map *sh_map_rw(const char *path, uint64_t size) {
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
+                     &(mmf_options){.size = size, .flags = MMF_CREATE}));
+  return m;
+}
+
+/* Wait (up to 60 s) until the word at off of m reaches n. */
+static inline void sh_wait_for(mmf_map *m, uint64_t off, uint32_t n) {
+  const int64_t start = sh_now_ns();
+  while (atomic_load(sh_word(m, off)) < n) {
+    if (sh_now_ns() - start > 60 * (int64_t)1000000000)
+      FAIL("waited 60 s for word %" PRIu64 " to reach %u", off, n);
+    test_sleep_ms(1);
+  }
+}
+
+/*
+ * The counting runs of test_mutex.c and test_lock.c. Their files hold a
+ * u64 counter at SH_COUNTER; children raise SH_READY, wait for SH_GO, and
+ * add with sh_slow_increment.
+ */
+#define SH_COUNTER 128
+#define SH_GO 192
+#define SH_READY 196
+
+/* Two children `child` (arguments: path, how, rounds) add rounds each to
+ * the counter of a fresh 4 KiB file at path, starting together. Returns
+ * the total. */
+static inline uint64_t sh_two_adders(const char *child, const char *path,
+                                     const char *how, int rounds) {
+  test_unlink(path);
+  mmf_map *m = sh_map_rw(path, 4096);
+  test_proc a =
+      test_spawn(child, (const char *[]){path, how, sh_num(rounds), NULL});
+  test_proc b =
+      test_spawn(child, (const char *[]){path, how, sh_num(rounds), NULL});
+  sh_wait_for(m, SH_READY, 2);
+  int64_t t0 = sh_now_ns();
+  atomic_store(sh_word(m, SH_GO), 1);
+  ASSERT_EQ(test_wait(a), 0);
+  ASSERT_EQ(test_wait(b), 0);
+  int64_t t = sh_now_ns() - t0;
+  uint64_t total = atomic_load(
+      (_Atomic uint64_t *)((unsigned char *)mmf_data(m) + SH_COUNTER));
+  test_note("%s: 2 x %d increments in %.0f ms: total %" PRIu64 " (%" PRIu64
+            " lost)",
+            how, rounds, t / 1e6, total, 2 * (uint64_t)rounds - total);
+  ASSERT_OK(mmf_close(m));
+  return total;
+}
+
+/* The negative control of a "no update lost" test: the same run without
+ * the lock ("none") loses updates (a few runs are allowed, in case the
+ * two children never overlapped). */
+static inline void sh_expect_lost_updates(const char *child, const char *path,
+                                          int rounds) {
+  for (int run = 0; run < 5; run++)
+    if (sh_two_adders(child, path, "none", rounds) < 2 * (uint64_t)rounds)
+      return;
+  FAIL("five runs without a lock lost no update");
+}
+
 #endif /* MMF_SHARE_HELPERS_H */

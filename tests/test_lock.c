@@ -21,9 +21,9 @@
 #endif
 
 #define FSIZE 8192
-#define COUNTER 128 /* u64 */
-#define GO 192
-#define READY 196
+#define COUNTER SH_COUNTER
+#define GO SH_GO
+#define READY SH_READY
 #define RELEASE 200
 
 #define SEC ((int64_t)1000000000)
@@ -36,20 +36,10 @@
 /* The control without a lock is cheap: as many rounds everywhere. */
 #define CONTROL_ROUNDS 1000000
 
-static mmf_map *map_rw(const char *path) {
-  mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
-                     &(mmf_options){.size = FSIZE, .flags = MMF_CREATE}));
-  return m;
-}
+static mmf_map *map_rw(const char *path) { return sh_map_rw(path, FSIZE); }
 
 static void wait_for(mmf_map *m, uint64_t off, uint32_t n) {
-  const int64_t start = sh_now_ns();
-  while (atomic_load(sh_word(m, off)) < n) {
-    if (sh_now_ns() - start > 60 * SEC)
-      FAIL("waited 60 s for word %" PRIu64 " to reach %u", off, n);
-    test_sleep_ms(1);
-  }
+  sh_wait_for(m, off, n);
 }
 
 /* Systems without OFD locks lock the whole file with flock(). */
@@ -140,38 +130,13 @@ static int try_elsewhere(const char *path, const char *mode, uint64_t off,
 /* No lost updates                                                           */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t two_adders(const char *how, int rounds) {
-  const char *path = test_path("f");
-  test_unlink(path);
-  mmf_map *m = map_rw(path);
-  test_proc a = test_spawn("file_locker",
-                           (const char *[]){path, how, sh_num(rounds), NULL});
-  test_proc b = test_spawn("file_locker",
-                           (const char *[]){path, how, sh_num(rounds), NULL});
-  wait_for(m, READY, 2);
-  int64_t t0 = sh_now_ns();
-  atomic_store(sh_word(m, GO), 1);
-  ASSERT_EQ(test_wait(a), 0);
-  ASSERT_EQ(test_wait(b), 0);
-  int64_t t = sh_now_ns() - t0;
-  uint64_t total =
-      atomic_load((_Atomic uint64_t *)((unsigned char *)mmf_data(m) + COUNTER));
-  test_note("%s: 2 x %d increments in %.0f ms: total %" PRIu64 " (%" PRIu64
-            " lost)",
-            how, rounds, t / 1e6, total, 2 * (uint64_t)rounds - total);
-  ASSERT_OK(mmf_close(m));
-  return total;
-}
-
 TEST(two_processes_lose_no_update_under_file_lock) {
-  ASSERT_EQ_U(two_adders("add", ROUNDS), 2 * (uint64_t)ROUNDS);
+  ASSERT_EQ_U(sh_two_adders("file_locker", test_path("f"), "add", ROUNDS),
+              2 * (uint64_t)ROUNDS);
 }
 
 TEST(without_file_lock_updates_are_lost) {
-  for (int run = 0; run < 5; run++)
-    if (two_adders("none", CONTROL_ROUNDS) < 2 * (uint64_t)CONTROL_ROUNDS)
-      return;
-  FAIL("five runs without a lock lost no update");
+  sh_expect_lost_updates("file_locker", test_path("f"), CONTROL_ROUNDS);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -19,14 +19,14 @@
 #endif
 
 #define FSIZE 4096
-#define MUTEX 0     /* the mutex */
-#define MUTEX2 64   /* a second one */
-#define COUNTER 128 /* u64, protected by MUTEX */
-#define CHECK 136   /* u64, always equal to COUNTER outside the lock */
-#define GO 192      /* u32: children start when it is 1 */
-#define READY 196   /* u32: children raise it when ready */
-#define RELEASE 200 /* u32: a holder lets go when it is 1 */
-#define HOLDING 204 /* u32: a holder raises it while it holds */
+#define MUTEX 0            /* the mutex */
+#define MUTEX2 64          /* a second one */
+#define COUNTER SH_COUNTER /* u64, protected by MUTEX */
+#define CHECK 136          /* u64, always equal to COUNTER outside the lock */
+#define GO SH_GO           /* u32: children start when it is 1 */
+#define READY SH_READY     /* u32: children raise it when ready */
+#define RELEASE 200        /* u32: a holder lets go when it is 1 */
+#define HOLDING 204        /* u32: a holder raises it while it holds */
 
 #define SEC ((int64_t)1000000000)
 #define MS ((int64_t)1000000)
@@ -41,24 +41,14 @@
 /* The control without a lock is cheap: as many rounds everywhere. */
 #define CONTROL_ROUNDS 1000000
 
-static mmf_map *map_rw(const char *path) {
-  mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
-                     &(mmf_options){.size = FSIZE, .flags = MMF_CREATE}));
-  return m;
-}
+static mmf_map *map_rw(const char *path) { return sh_map_rw(path, FSIZE); }
 
 static _Atomic uint64_t *u64_at(mmf_map *m, uint64_t off) {
   return (_Atomic uint64_t *)((unsigned char *)mmf_data(m) + off);
 }
 
 static void wait_for(mmf_map *m, uint64_t off, uint32_t n) {
-  const int64_t start = sh_now_ns();
-  while (atomic_load(sh_word(m, off)) < n) {
-    if (sh_now_ns() - start > 60 * SEC)
-      FAIL("waited 60 s for word %" PRIu64 " to reach %u", off, n);
-    test_sleep_ms(1);
-  }
+  sh_wait_for(m, off, n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -173,38 +163,14 @@ static test_proc spawn_locker(const char *path, const char *what,
 /* No lost updates                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Two processes add ROUNDS each to COUNTER; returns the total. */
-static uint64_t two_adders(const char *how, int rounds) {
-  const char *path = test_path("m");
-  test_unlink(path);
-  mmf_map *m = map_rw(path);
-  test_proc a = spawn_locker(path, how, sh_num(rounds));
-  test_proc b = spawn_locker(path, how, sh_num(rounds));
-  wait_for(m, READY, 2);
-  int64_t t0 = sh_now_ns();
-  atomic_store(sh_word(m, GO), 1);
-  ASSERT_EQ(test_wait(a), 0);
-  ASSERT_EQ(test_wait(b), 0);
-  int64_t t = sh_now_ns() - t0;
-  uint64_t total = atomic_load(u64_at(m, COUNTER));
-  test_note("%s: 2 x %d increments in %.0f ms: total %" PRIu64 " (%" PRIu64
-            " lost)",
-            how, rounds, t / 1e6, total, 2 * (uint64_t)rounds - total);
-  ASSERT_OK(mmf_close(m));
-  return total;
-}
-
 TEST(two_processes_lose_no_update) {
-  ASSERT_EQ_U(two_adders("add", ROUNDS), 2 * (uint64_t)ROUNDS);
+  ASSERT_EQ_U(sh_two_adders("locker", test_path("m"), "add", ROUNDS),
+              2 * (uint64_t)ROUNDS);
 }
 
-/* The negative control: without the lock the same run loses updates
- * (a few runs are allowed, in case the two never overlapped). */
+/* The negative control: without the lock the same run loses updates. */
 TEST(without_lock_updates_are_lost) {
-  for (int run = 0; run < 5; run++)
-    if (two_adders("none", CONTROL_ROUNDS) < 2 * (uint64_t)CONTROL_ROUNDS)
-      return;
-  FAIL("five runs without a lock lost no update");
+  sh_expect_lost_updates("locker", test_path("m"), CONTROL_ROUNDS);
 }
 
 /* Threads of one process contend too. */
@@ -332,12 +298,18 @@ TEST(blocked_locker_uses_no_cpu) {
 /* Owner death                                                               */
 /* ------------------------------------------------------------------------ */
 
-TEST(killed_owner_is_eownerdead_then_not_recoverable) {
-  const char *path = test_path("m");
-  mmf_map *m = map_rw(path);
+/* A child locks MUTEX (0 or MMF_EOWNERDEAD) and is killed holding it. */
+static void kill_a_holder(const char *path, mmf_map *m) {
+  atomic_store(sh_word(m, HOLDING), 0);
   test_proc p = spawn_locker(path, "spin", NULL);
   wait_for(m, HOLDING, 1);
   test_kill(p);
+}
+
+TEST(killed_owner_is_eownerdead_then_not_recoverable) {
+  const char *path = test_path("m");
+  mmf_map *m = map_rw(path);
+  kill_a_holder(path, m);
   ASSERT_ERR(mmf_mutex_lock(m, MUTEX, 10 * SEC), MMF_EOWNERDEAD);
   /* We hold it; unlocking without repair makes it not recoverable. */
   ASSERT_OK(mmf_mutex_unlock(m, MUTEX));
@@ -352,9 +324,7 @@ TEST(killed_owner_is_eownerdead_then_not_recoverable) {
 TEST(killed_owner_repaired_is_consistent_again) {
   const char *path = test_path("m");
   mmf_map *m = map_rw(path);
-  test_proc p = spawn_locker(path, "spin", NULL);
-  wait_for(m, HOLDING, 1);
-  test_kill(p);
+  kill_a_holder(path, m);
   ASSERT_ERR(mmf_mutex_lock(m, MUTEX, 10 * SEC), MMF_EOWNERDEAD);
   atomic_store(u64_at(m, CHECK), atomic_load(u64_at(m, COUNTER)));
   ASSERT_OK(mmf_mutex_consistent(m, MUTEX));
@@ -370,12 +340,8 @@ TEST(killed_owner_repaired_is_consistent_again) {
 TEST(owner_dying_twice_is_told_twice) {
   const char *path = test_path("m");
   mmf_map *m = map_rw(path);
-  for (int i = 0; i < 2; i++) {
-    atomic_store(sh_word(m, HOLDING), 0);
-    test_proc p = spawn_locker(path, "spin", NULL);
-    wait_for(m, HOLDING, 1);
-    test_kill(p);
-  }
+  for (int i = 0; i < 2; i++)
+    kill_a_holder(path, m);
   ASSERT_ERR(mmf_mutex_lock(m, MUTEX, 10 * SEC), MMF_EOWNERDEAD);
   ASSERT_OK(mmf_mutex_consistent(m, MUTEX));
   ASSERT_OK(mmf_mutex_unlock(m, MUTEX));
