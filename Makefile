@@ -34,10 +34,14 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 #                   with a message where gcc -m32 cannot link
 #   check-windows   mingw-w64 cross build (build-win/), ctest under wine64;
 #                   skipped with a message where mingw-w64 or wine is missing
-CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows
+#   check-crash     the log's power-loss harness: a qemu guest killed with
+#                   kill -9 while it commits (scripts/check-crash.sh); skipped
+#                   with a message where qemu-system-x86_64 is missing
+CHECK_LEGS ?= check-format check-build check-asan check-m32 check-windows \
+  check-crash
 
 .PHONY: all build demo check check-format check-build check-asan check-m32 \
-  check-windows format install clean bench
+  check-windows check-crash format install clean bench
 
 all: build
 
@@ -79,6 +83,9 @@ check-m32:
 check-windows:
 	sh scripts/check-windows.sh --skip-ok
 
+check-crash:
+	sh scripts/check-crash.sh --skip-ok
+
 format:
 	sh scripts/check-format.sh --fix
 
@@ -91,4 +98,4 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win
+	rm -rf $(BUILD) $(ASAN_BUILD) build-m32 build-win build-crash

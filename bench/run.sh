@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/run.sh - `make bench`: the scanning benchmarks of issue 4, written
-# up as docs/BENCHMARKS.md and docs/benchmarks.png.
+# bench/run.sh - `make bench`: the scanning benchmarks, and the log's
+# (bench/bench_log.c), written up as docs/BENCHMARKS.md and
+# docs/benchmarks.png.
 #
 # Usage: bench/run.sh [BUILD_DIR]      (default: build)
 #
@@ -476,6 +477,18 @@ EOF
   ($(x "$(pair durable "mmf_write+flush 64MiB" "write+fsync 64MiB" 5)") and $(x "$(pair durable "mmf_write+flush 4K x256" "write+fdatasync 4K x256" 5)")).
 EOF
 } >"$md"
+
+# ---- The log (bench/bench_log.c) ------------------------------------------------
+# Its own rounds, each case against its raw peer in the same round; the
+# markdown section it prints goes at the end of the write-up.
+bl=$build/bench/bench_log
+if [ -x "$bl" ]; then
+  log "bench_log"
+  "$bl" --dir "$dir" --runs "$runs" >"$work/log.md"
+  { echo; cat "$work/log.md"; } >>"$md"
+else
+  log "bench_log not built: the log's section is left out"
+fi
 log "wrote $md and $png"
 
 # Sharing between processes: its own section of the write-up.

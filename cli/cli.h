@@ -44,6 +44,7 @@ int cmd_touch(int argc, char **argv);
 int cmd_evict(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 int cmd_shm(int argc, char **argv);
 int cmd_locks(int argc, char **argv);
 

@@ -26,6 +26,7 @@ static const command commands[] = {
     {"evict", cmd_evict, "drop files from the page cache, as vmtouch -e"},
     {"lock", cmd_lock, "lock files in memory until interrupted"},
     {"bench", cmd_bench, "time mmap and read strategies on a file"},
+    {"log", cmd_log, "append to, read, follow or check a record log"},
     {"shm", cmd_shm, "list, create, remove named shared memory"},
     {"locks", cmd_locks, "who holds which byte ranges of a file"},
 };

@@ -96,6 +96,33 @@ run 0 grow log.txt
 echo "# log.txt now holds:"
 sed 's/^/    | /' log.txt
 
+heading "journal and tail: a crash-safe log, followed by another process"
+run 0 journal
+tailx=$bin/tail
+[ -x "$tailx" ] || tailx=$bin/tail.exe
+journalx=$bin/journal
+[ -x "$journalx" ] || journalx=$bin/journal.exe
+if [ -x "$tailx" ] && [ -x "$journalx" ]; then
+  echo "# a writer commits entries durably until it is killed with kill -9;"
+  echo "# a reader in another process follows it, woken by each commit"
+  "$journalx" write journal.log 1 >/dev/null # the log exists before tail
+  "$tailx" journal.log >tail.out 2>&1 &
+  tail_pid=$!
+  "$journalx" write journal.log 0 >acks.out 2>&1 &
+  writer=$!
+  sleep 1
+  kill -9 "$writer" 2>/dev/null
+  wait "$writer" 2>/dev/null
+  last=$(sed -n 's/^committed //p' acks.out | tail -n 1)
+  echo "\$ kill -9 <journal write>   (its last line: committed $last)"
+  run 0 journal verify journal.log "$last"
+  sleep 0.5
+  kill "$tail_pid" 2>/dev/null
+  wait "$tail_pid" 2>/dev/null
+  echo "# the follower printed $(grep -c ': entry ' tail.out) entries, the last:"
+  grep ': entry ' tail.out | tail -n 1 | sed 's/^/    | /'
+fi
+
 heading "shared_dict: N processes map one dictionary; memory is used once"
 run 0 shared_dict 4
 

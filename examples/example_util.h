@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef _WIN32
+#include <direct.h>
 #include <fcntl.h>
 #include <io.h>
 #include <sys/stat.h>
@@ -29,6 +30,16 @@ static inline int ex_fail(const char *what, int rc) {
   fprintf(stderr, "error: %s: %s (%s)\n", what, mmf_strerror(rc),
           mmf_errname(rc));
   return 1;
+}
+
+/* Remove an empty directory (remove() does it on POSIX; the Windows C
+ * runtime needs _rmdir). */
+static inline int ex_remove_dir(const char *dir) {
+#ifdef _WIN32
+  return _rmdir(dir);
+#else
+  return remove(dir);
+#endif
 }
 
 /* The temporary directory: $TMPDIR (POSIX), %TEMP% / %TMP% (Windows). */

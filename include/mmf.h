@@ -136,6 +136,7 @@ MMF_API unsigned mmf_version_number(void);
   X(ENOTRECOVERABLE, -3025, "state not recoverable")                           \
   X(EPERM, -3026, "operation not permitted: not the owner")                    \
   X(EDEADLK, -3027, "resource deadlock: already held by this thread")          \
+  X(ECORRUPT, -3030, "log data fails its checksum or format checks")           \
   X(EUNKNOWN, -3099, "unknown operating-system error")
 
 typedef enum mmf_error {
@@ -1428,6 +1429,240 @@ MMF_API int mmf_find_mem(const void *p, size_t n, const void *needle,
  */
 MMF_API int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
                                   size_t nlen, uint64_t *count, size_t *resume);
+
+/* ------------------------------------------------------------------------ */
+/* The log                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An append-only record log in a directory: one writer, any number of
+ * readers in any process, records that survive crashes as promised by the
+ * commit level and never come back torn. docs/log.md is the guide (the
+ * byte format, the promises, recovery, the numbers).
+ *
+ * Records. A record is any bytes (length 0 included), numbered by a
+ * sequence number: the first record of a log is 0 and there are no gaps.
+ * Records lie verbatim and contiguous in fixed-size segment files, each
+ * in a frame with its length, sequence number, the segment's salt and a
+ * CRC-32C over all of it; readers hand out pointers into the mapping.
+ *
+ * Promises. mmf_log_append() copies a record in: not yet visible, not yet
+ * durable. mmf_log_commit(w, level) makes everything appended so far
+ *  - MMF_FLUSH_ASYNC: visible to readers (in this and other processes);
+ *    it survives the death of the writer process, and reaches the disk
+ *    when the OS writes it back (on Linux, within about 30 s);
+ *  - MMF_FLUSH_SYNC: also durable: it survives power loss and OS crashes
+ *    (msync MS_SYNC of the appended bytes; Windows: FlushViewOfFile and
+ *    FlushFileBuffers);
+ *  - MMF_FLUSH_FULL: SYNC plus what the platform needs beyond it
+ *    (F_FULLFSYNC on macOS). Segment files and their directory entries are
+ *    made durable when a segment is created, whatever the level.
+ * Only records whose commit returned 0 are promised: after a crash the log
+ * holds every record whose SYNC or FULL commit returned 0, possibly some
+ * later committed ones, and nothing else. Records appended and never
+ * committed are never visible and never found again (their commit words
+ * were never stored).
+ *
+ * Latched errors. When a commit fails to make data durable (an I/O error,
+ * a full disk), the OS may already have marked the pages clean: a retried
+ * msync or fsync then returns 0 although the data never reached the disk.
+ * So a failed commit is latched: every later mmf_log_commit() and
+ * mmf_log_append() on that handle returns the same code. Close the writer
+ * and open it again, which recovers the log from what is on disk.
+ *
+ * Recovery. mmf_log_open() of a writer walks the segments not yet known
+ * durable (the last one, and those rolled over since the last SYNC
+ * commit), keeps every frame that passes its checks, and cuts the log at
+ * the first torn or corrupt frame: the bytes after it are zeroed and later
+ * segments removed, so stale bytes can never pass for records. The next
+ * append after a cut at record k gets sequence number k.
+ *
+ * Readers verify every frame they hand out (length, sequence number, salt,
+ * CRC-32C): they never return a record with wrong bytes. A frame that
+ * fails is MMF_ECORRUPT, and the reader stays in front of it. That is
+ * either damage, or the torn tail of a log that lost power and that no
+ * writer has opened since (the writer's recovery cuts it, after which the
+ * reader goes on).
+ *
+ * Single writer. One writer at a time per log, across processes: a
+ * second mmf_log_open() with MMF_WRITE gets MMF_EBUSY while the first
+ * lives (an OS file lock on the file "lock" in the directory, released
+ * when the writer closes or dies). Readers take no lock.
+ *
+ * Segments. The segment size is fixed when the log is created
+ * (mmf_log_options.segment_size, default 64 MiB) and read back from the
+ * log on every later open. Each segment is preallocated when it is
+ * created, so a full disk is MMF_ENOSPC from the append that needed the
+ * new segment, never a fault. A record must fit in one segment: at most
+ * segment_size - 4128 bytes (MMF_EFBIG beyond, using up no sequence
+ * number). mmf_log_trim() removes whole segments at the front.
+ *
+ * Threads. A log handle is used by one thread at a time; any number of
+ * handles (a writer and readers) may live in one process.
+ *
+ * Address space. The writer maps the segment it appends to (and up to two
+ * rolled ones waiting for a sync); a reader maps one segment at a time. So
+ * a 32-bit process needs segment_size bytes of address space per handle,
+ * which the default of 64 MiB keeps small.
+ *
+ * Windows: the same files and bytes (a log written on one OS is read on
+ * the other). A segment a reader still maps cannot be removed by
+ * mmf_log_trim() until the reader moves on; trim leaves it for a later
+ * call. The writer lock is LockFileEx.
+ */
+typedef struct mmf_log mmf_log;
+
+/*
+ * How to open a log. Zero-initialise and set what you need (a zeroed
+ * struct, MMF_LOG_OPTIONS_INIT and NULL options all mean the defaults).
+ */
+typedef struct mmf_log_options {
+  /* Bytes per segment file for a log this call creates: 0 means 64 MiB;
+   * otherwise a multiple of 4096 from 64 KiB to 1 GiB (MMF_EINVAL
+   * outside). Ignored when the log exists: its own size is used. */
+  uint64_t segment_size;
+  /* MMF_CREATE (with MMF_WRITE): create the directory and the first
+   * segment when missing. Other bits: MMF_EINVAL. */
+  unsigned flags;
+} mmf_log_options;
+
+/* The defaults: 64 MiB segments, no flags. */
+#define MMF_LOG_OPTIONS_INIT                                                   \
+  { 0, 0u }
+
+/* mmf_log_seek() to this goes to the end: the next record to be
+ * committed. */
+#define MMF_LOG_END UINT64_MAX
+
+/*
+ * Open the log in directory dir as its writer (MMF_WRITE) or as a reader
+ * (MMF_READ).
+ *
+ * Writer: takes the writer lock (MMF_EBUSY when another writer lives),
+ * then recovers the log (see "Recovery" above). With MMF_CREATE a missing
+ * directory is created, and a log with no segment gets its first one. The
+ * next append gets the sequence number after the last record kept.
+ *
+ * Reader: starts at the first record still in the log; needs a log with at
+ * least one segment (a writer opened once), else MMF_ENOENT. Never
+ * changes a file.
+ *
+ * Returns 0 and sets *out, or MMF_EINVAL (NULL out or dir, a mode other
+ * than MMF_READ or MMF_WRITE, bad options, MMF_CREATE with MMF_READ),
+ * MMF_ENOENT (no such directory, or no log in it), MMF_ENOTDIR, MMF_EBUSY
+ * (another writer), MMF_ECORRUPT (a segment header fails its checks, two
+ * segments disagree on the segment size, or recovery found damage it
+ * cannot cut: a segment missing between two others), MMF_EACCES,
+ * MMF_EROFS, MMF_ENOSPC, MMF_EIO, MMF_ENOMEM, MMF_EMFILE,
+ * MMF_ENAMETOOLONG, MMF_EUNKNOWN (see mmf_log_last_os_error(NULL)).
+ * Nothing leaks on any error path.
+ */
+MMF_API int mmf_log_open(mmf_log **out, const char *dir, int mode,
+                         const mmf_log_options *opts);
+
+/*
+ * Append the len bytes at rec as the next record, and set *seq (may be
+ * NULL) to its sequence number. Not visible to readers, not durable, until
+ * mmf_log_commit(). rec may be NULL when len is 0. When the record does
+ * not fit in the current segment the next one is created (and
+ * preallocated) here.
+ *
+ * Returns 0, or MMF_EINVAL (NULL w, NULL rec with len > 0), MMF_EACCES (a
+ * reader), MMF_EFBIG (longer than a segment holds; nothing appended, no
+ * number used), MMF_ENOSPC (no room for a new segment), MMF_EIO, another
+ * translated OS error, or the latched error of an earlier failed commit.
+ */
+MMF_API int mmf_log_append(mmf_log *w, const void *rec, size_t len,
+                           uint64_t *seq);
+
+/*
+ * Commit everything appended so far at level MMF_FLUSH_ASYNC, SYNC or FULL
+ * (see "Promises" above) and wake the readers waiting for records. A
+ * commit with nothing appended since the last one still makes the records
+ * of earlier weaker commits durable at the level asked.
+ *
+ * Returns 0, or MMF_EINVAL (NULL w, bad level), MMF_EACCES (a reader),
+ * MMF_EIO, MMF_ENOSPC or another translated OS error. A failure is latched
+ * (see "Latched errors").
+ */
+MMF_API int mmf_log_commit(mmf_log *w, int level);
+
+/*
+ * The next committed record: sets *rec and *len to its bytes (borrowed:
+ * valid until the next mmf_log_next, mmf_log_seek or mmf_log_close on r;
+ * the mapping stays valid after that only as memory the caller must not
+ * touch) and *seq (may be NULL) to its sequence number. Records come in
+ * order, each once. An empty record has a non-NULL *rec and *len 0.
+ *
+ * When no record is committed yet, waits up to timeout_ns nanoseconds for
+ * one (0: do not wait; negative: wait forever), sleeping in the kernel
+ * until the writer's commit wakes it (never spinning), then returns
+ * MMF_EAGAIN. Moving to the next segment opens it.
+ *
+ * Returns 0, or MMF_EINVAL (NULL r, rec or len), MMF_EACCES (a writer),
+ * MMF_EAGAIN (no record within the timeout), MMF_ECORRUPT (the frame at
+ * the reader's position, or the next segment, fails its checks: nothing is
+ * consumed, so a later call looks again; see "Readers" above),
+ * MMF_ETRUNCATED or MMF_EIO (a segment file was cut or cannot be read;
+ * the reader stays where it was), MMF_EMFILE, MMF_ENOMEM. *rec, *len and
+ * *seq are NULL and 0 on failure.
+ */
+MMF_API int mmf_log_next(mmf_log *r, const void **rec, size_t *len,
+                         uint64_t *seq, int64_t timeout_ns);
+
+/*
+ * Make seq the sequence number of the next record mmf_log_next() returns:
+ * any record still in the log, the end (the next record to be committed),
+ * or MMF_LOG_END for the end. Walks the frames of the segment that holds
+ * seq (a few milliseconds for a full 64 MiB segment). INVALIDATES the
+ * record pointer.
+ *
+ * Returns 0, or MMF_EINVAL (NULL r), MMF_EACCES (a writer), MMF_ERANGE
+ * (seq was trimmed away, or lies past the end), MMF_ECORRUPT (a frame on
+ * the way fails its checks), MMF_EIO, MMF_ENOMEM, MMF_EMFILE.
+ */
+MMF_API int mmf_log_seek(mmf_log *r, uint64_t seq);
+
+/*
+ * Remove the whole segments that hold only records before seq, oldest
+ * first; record seq and the segment being written stay. Their disk space
+ * is freed when no reader maps them any more (a reader inside a removed
+ * segment finishes it). Returns 0, or MMF_EINVAL (NULL w), MMF_EACCES (a
+ * reader), MMF_ERANGE (seq past the last appended record + 1), or a
+ * translated OS error (segments removed before the error stay removed).
+ * Windows: a segment some reader still maps stays until a later trim.
+ */
+MMF_API int mmf_log_trim(mmf_log *w, uint64_t seq);
+
+/*
+ * Where the log stands, for a reader or the writer (each may be NULL):
+ * *first: the sequence number of the first record still in the log;
+ * *end: for the writer, the number of the next record to be appended
+ * (records appended and not yet committed count); for a reader, the next
+ * record it returns; *segments: the number of segment files. Returns 0,
+ * MMF_EINVAL (NULL log), or an OS error from listing the directory.
+ */
+MMF_API int mmf_log_info(mmf_log *log, uint64_t *first, uint64_t *end,
+                         uint64_t *segments);
+
+/* The segment size of the log in bytes; 0 for NULL. */
+MMF_API uint64_t mmf_log_segment_size(const mmf_log *log);
+
+/*
+ * The raw OS error (errno, GetLastError()) behind the last failure on log,
+ * or 0. With log == NULL: that of the last failed mmf_log_open in the
+ * calling thread (the same slot as mmf_last_os_error(NULL)).
+ */
+MMF_API int mmf_log_last_os_error(const mmf_log *log);
+
+/*
+ * Close the log. A writer's records appended and not committed are
+ * dropped (not made visible, not promised: a later recovery may find
+ * them or not). NULL is fine. Returns 0, or the latched error of a writer
+ * whose commit had failed, or an OS error from unmapping; log is released
+ * in every case. INVALIDATES the record pointer.
+ */
+MMF_API int mmf_log_close(mmf_log *log);
 
 /* ------------------------------------------------------------------------ */
 /* Tuning                                                                    */

@@ -94,3 +94,25 @@ cmake --build "$build" -j"$jobs"
 # shellcheck disable=SC2086
 ctest --test-dir "$build" --output-on-failure -j"$jobs" --timeout 600 \
   ${CTEST_ARGS:-}
+
+# Logs across word sizes. Every build reads the committed log of a 64-bit
+# writer (tests/data/log-v1, test_log.reads_the_committed_log_of_version_1,
+# run above). With a 64-bit build at hand (MMF_HOST_BUILD, default build/,
+# as `make check` leaves it), the two also exchange fresh logs: the 32-bit
+# writer's for the 64-bit reader and the other way round.
+host=${MMF_HOST_BUILD:-build}/tests/test_log
+if [ -x "$host" ] && [ -x "$build/tests/test_log" ]; then
+  rm -rf "$build/log-from-m32" "$build/log-from-host"
+  MMF_LOG_FIXTURE_OUT=$build/log-from-m32 "$build/tests/test_log" \
+    fixture_write_for_another_platform
+  MMF_LOG_FIXTURE=$build/log-from-m32 "$host" \
+    fixture_read_from_another_platform
+  MMF_LOG_FIXTURE_OUT=$build/log-from-host "$host" \
+    fixture_write_for_another_platform
+  MMF_LOG_FIXTURE=$build/log-from-host "$build/tests/test_log" \
+    fixture_read_from_another_platform
+  echo "check-m32: logs exchanged with the 64-bit build ($host): read both ways"
+else
+  echo "check-m32: no 64-bit build at $host: the exchange of fresh logs is" \
+    "skipped (the committed 64-bit log was read)"
+fi

@@ -153,10 +153,40 @@ if [ -z "$total" ]; then
   echo "check-windows: FAILED (ctest did not finish; see $log)"
   exit 1
 fi
+# Logs across OSes. Every build reads the committed log of a Linux writer
+# (tests/data/log-v1, run above). With a Linux build at hand (MMF_HOST_BUILD,
+# default build/, as `make check` leaves it), the Windows build writes a
+# log the Linux build reads, and the other way round.
+host=${MMF_HOST_BUILD:-$root/build}/tests/test_log
+wtest=$build/tests/test_log.exe
+exchange=skipped
+if [ -x "$host" ] && [ -f "$wtest" ]; then
+  winpath() { printf 'Z:%s' "$1" | sed 's|/|\\|g'; }
+  rm -rf "$build/log-from-windows" "$build/log-from-linux"
+  if MMF_LOG_FIXTURE_OUT=$(winpath "$build/log-from-windows") "$wine" "$wtest" \
+    fixture_write_for_another_platform &&
+    MMF_LOG_FIXTURE=$build/log-from-windows "$host" \
+      fixture_read_from_another_platform &&
+    MMF_LOG_FIXTURE_OUT=$build/log-from-linux "$host" \
+      fixture_write_for_another_platform &&
+    MMF_LOG_FIXTURE=$(winpath "$build/log-from-linux") "$wine" "$wtest" \
+      fixture_read_from_another_platform; then
+    exchange=passed
+    echo "check-windows: logs exchanged with the Linux build ($host): read both ways"
+  else
+    exchange=failed
+    echo "check-windows: FAILED: a log written on one OS is not read on the other"
+  fi
+else
+  echo "check-windows: no Linux build at $host: the exchange of fresh logs" \
+    "is skipped (the committed Linux log was read)"
+fi
+
 passed=$((total - failed - skipped))
 echo "check-windows: $total tests: $passed passed, $skipped skipped, $failed failed"
 if [ "$build_ok" -eq 0 ]; then
   echo "check-windows: FAILED: some targets did not build (see the build output)"
   exit 1
 fi
+[ "$exchange" != failed ] || exit 1
 [ "$failed" -eq 0 ]

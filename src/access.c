@@ -204,5 +204,5 @@ int mmf_guard(mmf_map *m, int (*fn)(void *ctx), void *ctx) {
     return MMF_EINVAL;
   if (m->poisoned)
     return mmf__fail(m, m->poisoned, 0);
-  return mmf__guarded(m, m->mode == MMF_WRITE, fn, ctx);
+  return mmf__guarded_follow(m, m->mode == MMF_WRITE, fn, ctx);
 }

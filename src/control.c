@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "mmf_internal.h"
 
 /* Whether stores to m's memory reach a file. */
@@ -40,7 +41,7 @@ int mmf_flush(mmf_map *m, uint64_t off, uint64_t len, int level) {
       rc = mmf__os_sync_parent_dir(m->created_path, &oserr);
       if (rc)
         return mmf__fail(m, rc, oserr);
-      free(m->created_path);
+      mmf__alloc.free(m->created_path);
       m->created_path = NULL;
     }
   }
@@ -130,12 +131,12 @@ int mmf_resident(mmf_map *m, uint64_t off, uint64_t len, uint64_t *bytes) {
     return rc;
   mmf__page_span(m, p, n, &start, &span);
   pages = span / ps;
-  vec = malloc(pages);
+  vec = mmf__alloc.malloc(pages);
   if (!vec)
     return mmf__fail(m, MMF_ENOMEM, 0);
   rc = mmf__os_resident(start, span, vec, &oserr);
   if (rc) {
-    free(vec);
+    mmf__alloc.free(vec);
     return mmf__fail(m, rc, oserr);
   }
   /* Count the bytes of [p, p+n) that fall in resident pages. */
@@ -145,7 +146,7 @@ int mmf_resident(mmf_map *m, uint64_t off, uint64_t len, uint64_t *bytes) {
     if (vec[i])
       count += (uint64_t)(hi - lo);
   }
-  free(vec);
+  mmf__alloc.free(vec);
   *bytes = count;
   return 0;
 }

@@ -114,14 +114,29 @@ void mmf__guard_follow(mmf_map *m) {
   atomic_signal_fence(memory_order_seq_cst);
 }
 
+int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
+  mmf__fault f;
+  int rc;
+  if (!m->base)
+    return fn(ctx);
+  rc = mmf__guarded_call(m->base, m->map_len, fn, ctx, &f);
+  if (f.kind == MMF__FAULT_NONE)
+    return rc;
+  return mmf__fault_code(m, &f, writing);
+}
+
 /*
  * Armed even over a map that has no mapping yet (a window cursor before
  * its first window): fn may make one (mmf_window_next, mmf_lines_next)
  * and then read it, and the guard follows the map there. Nested guards
  * over the same map each follow it while they are the innermost; when an
- * inner one returns, the outer takes over the range it had.
+ * inner one returns, the outer takes over the range it had. This writes
+ * m->guarding, so it serves only calls that use m from one thread at a
+ * time (mmf_guard, the window cursor); the sharing calls, which many
+ * threads make on one map at once, use mmf__guarded().
  */
-int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx) {
+int mmf__guarded_follow(mmf_map *m, int writing, int (*fn)(void *ctx),
+                        void *ctx) {
   mmf__guard_frame fr;
   mmf__fault f;
   mmf__guard_frame *const outer = m->guarding;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "input.h"
 
 #define OPEN_FLAGS                                                             \
@@ -69,9 +70,9 @@ static void release(mmf_map *m) {
   if (m->base)
     (void)mmf__os_unmap(m->base, m->map_len, NULL);
   mmf__os_close(&m->file);
-  free(m->created_path);
-  free(m->shm_name);
-  free(m);
+  mmf__alloc.free(m->created_path);
+  mmf__alloc.free(m->shm_name);
+  mmf__alloc.free(m);
 }
 
 /* Map the part of an ordinary file that o asks for. */
@@ -147,7 +148,7 @@ static int map_copy(mmf_map *m, mmf__file f, int cls, const mmf_options *o) {
 
 int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
                   const char *created_path) {
-  mmf_map *m = calloc(1, sizeof *m);
+  mmf_map *m = mmf__alloc.calloc(1, sizeof *m);
   uint64_t fsize;
   int cls, oserr = 0, rc;
   if (!m) {
@@ -192,10 +193,7 @@ int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
   if (rc)
     goto fail;
   if (created_path) {
-    size_t n = strlen(created_path) + 1;
-    m->created_path = malloc(n);
-    if (m->created_path)
-      memcpy(m->created_path, created_path, n);
+    m->created_path = mmf__strndup(created_path, strlen(created_path));
     if (!m->created_path) {
       rc = MMF_ENOMEM;
       oserr = 0;
@@ -281,7 +279,7 @@ int mmf_anon(mmf_map **out, uint64_t length, unsigned flags) {
     return MMF_EINVAL;
   if (length > mmf__address_space_limit())
     return MMF_EOVERFLOW;
-  m = calloc(1, sizeof *m);
+  m = mmf__alloc.calloc(1, sizeof *m);
   if (!m)
     return MMF_ENOMEM;
   m->file.h = MMF__NO_FILE;

@@ -43,9 +43,10 @@ struct mmf_map {
   int poisoned;        /* 0, or the code every later call returns */
   int os_error;        /* raw OS error of the last failure */
   char *created_path;  /* set until the new file's directory is synced */
-  /* The innermost frame of an mmf__guarded() call over this map while one
-   * runs, so that a mapping that moves meanwhile (mmf_resize, the window
-   * cursor's next window) takes the guard along (mmf__guard_follow). */
+  /* The innermost frame of an mmf__guarded_follow() call over this map
+   * while one runs, so that a mapping that moves meanwhile (mmf_resize,
+   * the window cursor's next window) takes the guard along
+   * (mmf__guard_follow). */
   mmf__guard_frame *guarding;
   char *shm_name; /* named shared memory: its name (src/share/shm.c) */
 };
@@ -98,8 +99,13 @@ int mmf__read_copy(mmf_map *m, mmf__file f, int positioned, uint64_t offset,
 int mmf__fault_code(mmf_map *m, const mmf__fault *f, int writing);
 
 /* Run fn(ctx) guarded over m's mapping, classifying any fault (fault.c).
- * The guard follows the mapping if fn moves it (see mmf__guard_follow). */
+ * Writes nothing to m unless fn faults, so threads may share m. */
 int mmf__guarded(mmf_map *m, int writing, int (*fn)(void *ctx), void *ctx);
+
+/* mmf__guarded for calls that use m from one thread at a time: the guard
+ * follows the mapping if fn moves it (see mmf__guard_follow). */
+int mmf__guarded_follow(mmf_map *m, int writing, int (*fn)(void *ctx),
+                        void *ctx);
 
 /* m's mapping changed (base, map_len): move the range of the guard armed
  * over it, if one runs, so that it still covers exactly the mapping. */

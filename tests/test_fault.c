@@ -605,8 +605,8 @@ static int regrow_then_fstat(int fd, struct stat *st) {
  * stores again, so the fault was the cut (MMF_ETRUNCATED), not a refused
  * block allocation (MMF_ENOSPC, which the tool once reported with 74 GB
  * free). */
-static void write_fault_in_undone_cut_run(void) {
 #ifndef _WIN32
+static void write_fault_in_undone_cut_run(void) {
   const uint64_t ps = page();
   unsigned char b = 0x5A, back;
   write_pattern(test_path("f"), 4 * ps);
@@ -626,8 +626,8 @@ static void write_fault_in_undone_cut_run(void) {
   ASSERT_OK(mmf_close(m));
   test_note("store fault in a cut undone before the re-check -> %s",
             mmf_errname(rc));
-#endif
 }
+#endif
 
 /* A poisoned MMF_SYNC_ON_CLOSE map reports the poison from close. */
 static void poison_sync_on_close_run(void) {

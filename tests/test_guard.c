@@ -498,7 +498,6 @@ TEST(foreign_sigbus_outside_guard_kills) {
 #endif
 }
 
-#ifndef _WIN32
 /* ------------------------------------------------------------------------ */
 /* Threads that block SIGBUS                                                 */
 /* ------------------------------------------------------------------------ */
@@ -543,22 +542,23 @@ static int child_blocked_thread(void *arg) {
  * ends the process. A thread's first guarded access unblocks SIGBUS and
  * SIGSEGV there, so the usual case works; a thread that blocks them after
  * its first guarded access is on its own (the negative control). */
-static void blocked_sigbus_thread_run(void) {
 #ifndef _WIN32
+static void blocked_sigbus_thread_run(void) {
   ASSERT_EXITED(in_child(child_blocked_thread, NULL), 0);
   expect_death(child_blocked_thread, (void *)1, SIGBUS,
                "SIGBUS blocked after the thread's first guarded access");
   test_note("thread blocking every signal: mmf_read past the cut -> "
             "MMF_ETRUNCATED; blocking them after its first guarded call: "
             "killed by SIGBUS, as documented");
-#endif
 }
+#endif
 
 TEST(thread_blocking_sigbus_gets_codes) {
   POSIX_ONLY(blocked_sigbus_thread_run,
              "Windows has no signal masks: exceptions always reach mmf");
 }
 
+#ifndef _WIN32
 static int child_raise(void *arg) {
   no_core();
   arm_mmf();

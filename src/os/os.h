@@ -44,6 +44,9 @@ size_t mmf__os_page_size(void);
 size_t mmf__os_granularity(void);
 /* Physical memory in bytes (0 when unknown). */
 uint64_t mmf__os_physical_memory(void);
+/* Nanoseconds of a monotonic clock (for timeouts; the origin is
+ * arbitrary). */
+uint64_t mmf__os_now_ns(void);
 
 /* How mmf__os_open opens a path. */
 enum mmf__open_how {
@@ -100,6 +103,38 @@ int mmf__os_fs_full(mmf__file f);
 /* Linux maps a page-cache folio of up to 2 MiB with one page-table entry
  * when the address is congruent to the file offset modulo this. */
 #define MMF__HUGE_ALIGN ((uint64_t)2 << 20)
+
+/*
+ * Directories, whole-file writes and the writer lock (the log, src/log/).
+ * Paths are UTF-8 as for mmf__os_open.
+ */
+/* Make the directory path (mode 0777 & ~umask). *created says whether
+ * this call made it; an existing directory is fine, an existing
+ * non-directory is MMF_ENOTDIR. */
+int mmf__os_mkdir(const char *path, int *created, int *oserr);
+/* Call fn(ctx, name) for every entry of the directory path except "." and
+ * "..", in no particular order. A nonzero return from fn ends the listing
+ * and is returned. */
+int mmf__os_list_dir(const char *path, int (*fn)(void *ctx, const char *name),
+                     void *ctx, int *oserr);
+/* Rename from to to, replacing to if it exists. */
+int mmf__os_rename(const char *from, const char *to, int *oserr);
+/* Make the entries of the directory path durable (fsync of the directory;
+ * where the OS cannot, such as Windows, its journal does and this returns
+ * 0). */
+int mmf__os_sync_dir(const char *path, int *oserr);
+/* Write all n bytes of buf at file offset off (retrying short writes). */
+int mmf__os_write(mmf__file f, uint64_t off, const void *buf, size_t n,
+                  int *oserr);
+/* Make the file's data durable, and its metadata as far as reading the
+ * data back needs it (fdatasync; Windows: FlushFileBuffers). */
+int mmf__os_sync_data(mmf__file f, int *oserr);
+/* Take an exclusive lock on the whole of f without waiting: MMF_EBUSY when
+ * another open file (in this process or another) holds it. The lock
+ * belongs to this open file, is not dropped when another descriptor of the
+ * same file is closed, and goes away with mmf__os_close(f) or the death of
+ * the process. */
+int mmf__os_try_lock(mmf__file f, int *oserr);
 
 /* Map len bytes of f at the aligned offset off. Places large maps so that
  * the address is congruent to off modulo MMF__HUGE_ALIGN. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "source.h"
 #include "scan.h"
 
@@ -46,14 +47,14 @@ static int open_lines(mmf_lines **out, const char *path, int fd,
     mmf__set_thread_os_error(0);
     return MMF_EINVAL;
   }
-  it = calloc(1, sizeof *it);
+  it = mmf__alloc.calloc(1, sizeof *it);
   if (!it) {
     mmf__set_thread_os_error(0);
     return MMF_ENOMEM;
   }
   rc = mmf__src_open(&it->src, path, fd, opts, MMF__SRC_LINES, 0);
   if (rc) {
-    free(it);
+    mmf__alloc.free(it);
     return rc;
   }
   *out = it;
@@ -74,7 +75,7 @@ int mmf_lines_close(mmf_lines *it) {
   if (!it)
     return 0;
   rc = mmf__src_close(&it->src);
-  free(it);
+  mmf__alloc.free(it);
   return rc;
 }
 

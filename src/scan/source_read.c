@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "source.h"
 
 #define READ_CHUNK ((size_t)256 << 10)
@@ -20,7 +21,7 @@ int mmf__src_start_reading(mmf__src *s, int positioned, uint64_t range) {
   uint64_t skipped;
   int oserr = 0, rc;
   if (rd->buf != s->small)
-    free(rd->buf);
+    mmf__alloc.free(rd->buf);
   rd->buf = NULL;
   rd->fill = 0;
   rd->pending = 0;
@@ -31,7 +32,7 @@ int mmf__src_start_reading(mmf__src *s, int positioned, uint64_t range) {
     cap = range > 0 ? (size_t)range : 1;
   else if (s->keep_max > cap / 2)
     cap = s->keep_max + READ_CHUNK; /* room for what is kept, and progress */
-  rd->buf = malloc(cap);
+  rd->buf = mmf__alloc.malloc(cap);
   if (!rd->buf)
     return mmf__src_fail(s, MMF_ENOMEM, 0);
   rd->cap = cap;
@@ -52,7 +53,7 @@ int mmf__src_keep_reading(mmf__src *s, int positioned) {
   unsigned char *buf;
   if (s->keep_max > cap / 2)
     cap = s->keep_max + READ_CHUNK;
-  buf = malloc(cap);
+  buf = mmf__alloc.malloc(cap);
   if (!buf)
     return mmf__src_fail(s, MMF_ENOMEM, 0);
   memcpy(buf, s->small, rd->fill);
@@ -80,7 +81,8 @@ static int grow_buffer(mmf__src *s) {
   unsigned char *grown;
   if (want <= rd->cap)
     return mmf__src_fail(s, MMF_EFBIG, 0); /* cannot happen: keep <= limit */
-  grown = rd->buf == s->small ? malloc(want) : realloc(rd->buf, want);
+  grown = rd->buf == s->small ? mmf__alloc.malloc(want)
+                              : mmf__alloc.realloc(rd->buf, want);
   if (!grown)
     return mmf__src_fail(s, MMF_ENOMEM, 0);
   if (rd->buf == s->small)
@@ -168,7 +170,7 @@ static int read_guard(mmf__src *s, int (*fn)(void *ctx), void *ctx) {
 
 static int read_close(mmf__src *s) {
   if (s->rd.buf != s->small)
-    free(s->rd.buf);
+    mmf__alloc.free(s->rd.buf);
   s->rd.buf = NULL;
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "share/share.h"
 
 #define NAME_MAX_BYTES 200
@@ -77,7 +78,7 @@ static int map_section(mmf_map **out, mmf__file f, int mode,
   if (length > mmf__address_space_limit() - gran)
     goto fail_closed;
   rc = MMF_ENOMEM;
-  m = calloc(1, sizeof *m);
+  m = mmf__alloc.calloc(1, sizeof *m);
   if (!m)
     goto fail_closed;
   m->file = f;
@@ -92,7 +93,7 @@ static int map_section(mmf_map **out, mmf__file f, int mode,
                              m->map_len, o->flags, &m->base, &oserr);
     if (rc) {
       m->map_len = 0;
-      free(m);
+      mmf__alloc.free(m);
       goto fail_closed;
     }
     m->data = (unsigned char *)m->base + m->slack;
@@ -132,15 +133,14 @@ int mmf_shm_open(mmf_map **out, const char *name, int mode,
   if (rc)
     return rc;
   create = (o.flags & MMF_CREATE) != 0;
-  copy = malloc(strlen(name) + 1);
+  copy = mmf__strndup(name, strlen(name));
   if (!copy)
     return MMF_ENOMEM;
-  strcpy(copy, name);
   rc = mmf__os_shm_open(name, mode == MMF_WRITE, create,
                         (o.flags & MMF_EXCLUSIVE) != 0, create_size, &f,
                         &region_size, &created, &oserr);
   if (rc) {
-    free(copy);
+    mmf__alloc.free(copy);
     mmf__set_thread_os_error(oserr);
     return rc;
   }
@@ -157,7 +157,7 @@ int mmf_shm_open(mmf_map **out, const char *name, int mode,
     oserr = mmf_last_os_error(NULL);
     if (created)
       (void)mmf__os_shm_unlink(name, NULL);
-    free(copy);
+    mmf__alloc.free(copy);
     mmf__set_thread_os_error(oserr);
     return rc;
   }

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "input.h"
 
 /* First (and, without a delimiter, only) size of the read buffer. */
@@ -226,7 +227,8 @@ static void note_truncation(mmf_window *w) {
 
 /* Run fn over the window and do what a fault asks for afterwards. */
 static int guarded(mmf_window *w, int (*fn)(void *ctx), void *ctx) {
-  int rc = mmf__guarded(&w->win, (w->flags & MMF_WINDOW_WRITE) != 0, fn, ctx);
+  int rc =
+      mmf__guarded_follow(&w->win, (w->flags & MMF_WINDOW_WRITE) != 0, fn, ctx);
   if (rc == MMF_ETRUNCATED)
     note_truncation(w);
   return rc;
@@ -469,7 +471,7 @@ static int check_options(const mmf_window_options *o, size_t *budget) {
 /* Build a cursor over f, which it then owns (closed on failure). */
 static int open_file(mmf_window **out, mmf__file f, const mmf_window_options *o,
                      size_t budget) {
-  mmf_window *w = calloc(1, sizeof *w);
+  mmf_window *w = mmf__alloc.calloc(1, sizeof *w);
   uint64_t fsize;
   int cls, oserr = 0, rc;
   if (!w) {
@@ -504,7 +506,7 @@ static int open_file(mmf_window **out, mmf__file f, const mmf_window_options *o,
   return 0;
 fail:
   mmf__os_close(&w->win.file);
-  free(w);
+  mmf__alloc.free(w);
   mmf__set_thread_os_error(oserr);
   return rc;
 }
@@ -561,7 +563,7 @@ int mmf_window_close(mmf_window *w) {
   if (w->buf)
     (void)mmf__os_unmap(w->buf, w->cap, NULL);
   mmf__os_close(&w->win.file);
-  free(w);
+  mmf__alloc.free(w);
   return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #endif
 
+#include "alloc.h"
 #include "os/os.h"
 #include "os/posix/sys_posix.h"
 
@@ -257,28 +258,17 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr) {
   char *dir;
   const char *slash = strrchr(path, '/');
   size_t n;
-  int fd, rc = 0;
+  int rc;
   if (!slash)
-    dir = strdup(".");
+    dir = mmf__strndup(".", 1);
   else {
     n = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(n + 1);
-    if (dir) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-    }
+    dir = mmf__strndup(path, n);
   }
   if (!dir)
-    return fail(oserr, ENOMEM);
-  fd = open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  free(dir);
-  if (fd < 0)
-    return fail(oserr, errno);
-  /* Some filesystems do not support fsync on directories (EINVAL); the
-   * entry is then as durable as that filesystem can make it. */
-  if (mmf__sys.fsync(fd) != 0 && errno != EINVAL)
-    rc = fail(oserr, errno);
-  mmf__sys.close(fd);
+    return mmf__alloc_failed(oserr);
+  rc = mmf__os_sync_dir(dir, oserr);
+  mmf__alloc.free(dir);
   return rc;
 }
 

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -69,6 +71,41 @@ static int sys_fs_type(int fd, long *type) {
 #endif
 }
 
+/* macOS has no fdatasync declaration (and its fsync does not reach the
+ * drive anyway; F_FULLFSYNC does, see mmf__os_sync_file). */
+static int sys_fdatasync(int fd) {
+#if defined(__APPLE__)
+  return fsync(fd);
+#else
+  return fdatasync(fd);
+#endif
+}
+
+/* Open-file-description locks (Linux 3.15+) belong to the open file, so
+ * closing another descriptor of the same file in this process does not
+ * drop them, as it drops classic fcntl locks. Elsewhere flock(), which has
+ * the same ownership on BSD and macOS. */
+static int sys_lock_nowait(int fd) {
+#if defined(F_OFD_SETLK)
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+    return 0;
+  if (errno != EINVAL)
+    return -1;
+  /* A kernel older than 3.15: flock, also owned by the open file. */
+  return flock(fd, LOCK_EX | LOCK_NB);
+#else
+  return flock(fd, LOCK_EX | LOCK_NB);
+#endif
+}
+
+static int sys_mkdir(const char *path, mode_t mode) {
+  return mkdir(path, mode);
+}
+
 #if defined(__linux__)
 /* A 32-bit process built with a 64-bit time_t must use the time64 call,
  * which reads the timespec it was given. */
@@ -118,18 +155,27 @@ static pid_t sys_gettid(void) {
 #endif
 }
 
-/* Both tables start from the same list: the live one is what tests
- * change, the real one what they restore. */
-#define MMF__SYS_REAL_ENTRIES                                                  \
+/* Designated, so that a new entry is one line wherever it goes. */
+#define MMF__SYS_ENTRIES                                                       \
   {                                                                            \
-    sys_open, close, fstat, sys_dupfd, sys_getfl, read, pread, ftruncate,      \
-        sys_fallocate, fsync, fstatvfs, mmap, munmap, MMF__MREMAP, msync,      \
-        madvise, mprotect, sys_mincore, mlock, munlock, sys_getrlimit, lseek,  \
-        unlink, sys_fs_type, MMF__FUTEX_WAIT, MMF__FUTEX_WAKE, clock_gettime,  \
-        nanosleep, sys_gettid, getpid, kill, MMF__FCNTL_LOCK, flock, shm_open, \
-        shm_unlink                                                             \
+    .open = sys_open, .close = close, .fstat = fstat,                          \
+    .fcntl_dupfd = sys_dupfd, .fcntl_getfl = sys_getfl, .read = read,          \
+    .pread = pread, .ftruncate = ftruncate, .fallocate = sys_fallocate,        \
+    .fsync = fsync, .fstatvfs = fstatvfs, .mmap = mmap, .munmap = munmap,      \
+    .mremap = MMF__MREMAP, .msync = msync, .madvise = madvise,                 \
+    .mprotect = mprotect, .mincore = sys_mincore, .mlock = mlock,              \
+    .munlock = munlock, .getrlimit = sys_getrlimit, .lseek = lseek,            \
+    .unlink = unlink, .fs_type = sys_fs_type, .futex_wait = MMF__FUTEX_WAIT,   \
+    .futex_wake = MMF__FUTEX_WAKE, .clock_gettime = clock_gettime,             \
+    .nanosleep = nanosleep, .pwrite = pwrite, .fdatasync = sys_fdatasync,      \
+    .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
+    .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
+    .gettid = sys_gettid, .getpid = getpid, .kill = kill,                      \
+    .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = shm_open,       \
+    .shm_unlink = shm_unlink,                                                  \
   }
 
-const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;
+const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;
 
-mmf__syscalls mmf__sys = MMF__SYS_REAL_ENTRIES;
+/* A copy, not a reference, so tests can change entries. */
+mmf__syscalls mmf__sys = MMF__SYS_ENTRIES;

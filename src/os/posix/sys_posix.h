@@ -9,6 +9,7 @@
 #ifndef MMF_SYS_POSIX_H
 #define MMF_SYS_POSIX_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -47,6 +48,15 @@ typedef struct mmf__syscalls {
   /* The filesystem type of fd (statfs f_type), into *type; -1 and errno
    * where the OS cannot tell. */
   int (*fs_type)(int fd, long *type);
+  /* The log: whole-file writes, directories and the writer lock. */
+  ssize_t (*pwrite)(int fd, const void *buf, size_t n, off_t off);
+  int (*fdatasync)(int fd);
+  int (*mkdir)(const char *path, mode_t mode);
+  int (*rename)(const char *from, const char *to);
+  DIR *(*opendir)(const char *path);
+  struct dirent *(*readdir)(DIR *d); /* NULL and errno 0 at the end */
+  int (*closedir)(DIR *d);
+  int (*lock_nowait)(int fd); /* exclusive whole-file lock; -1 EAGAIN: held */
   /* Sharing between processes. The futex entries are NULL where the OS
    * has no futex (waiters then poll, sleeping with nanosleep). futex_wait
    * sleeps while *addr == val, until the absolute CLOCK_MONOTONIC time

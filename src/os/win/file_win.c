@@ -11,6 +11,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "alloc.h"
 #include "os/win/util_win.h"
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
@@ -33,44 +34,44 @@ static wchar_t *extended_path(const wchar_t *w) {
   int unc;
   if (n == 0)
     return NULL;
-  full = malloc((size_t)n * sizeof *full);
+  full = mmf__alloc.malloc((size_t)n * sizeof *full);
   if (!full)
     return NULL;
   got = GetFullPathNameW(w, n, full, NULL);
   if (got == 0 || got >= n) {
-    free(full);
+    mmf__alloc.free(full);
     return NULL;
   }
   unc = full[0] == L'\\' && full[1] == L'\\';
-  out = malloc(((size_t)got + 8) * sizeof *out);
+  out = mmf__alloc.malloc(((size_t)got + 8) * sizeof *out);
   if (out) {
     wcscpy(out, unc ? L"\\\\?\\UNC" : L"\\\\?\\");
     wcscat(out, unc ? full + 1 : full);
   }
-  free(full);
+  mmf__alloc.free(full);
   return out;
 }
 
 /* UTF-8 to a UTF-16 path CreateFileW accepts. Invalid UTF-8 is
  * MMF_EINVAL (ERROR_NO_UNICODE_TRANSLATION). */
-static int wide_path(const char *path, wchar_t **out, int *oserr) {
+int mmf__win_wide_path(const char *path, wchar_t **out, int *oserr) {
   int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, NULL, 0);
   wchar_t *w, *ext;
   *out = NULL;
   if (n <= 0)
     return mmf__win_fail_last(oserr);
-  w = malloc((size_t)n * sizeof *w);
+  w = mmf__alloc.malloc((size_t)n * sizeof *w);
   if (!w)
-    return mmf__win_fail(oserr, ERROR_NOT_ENOUGH_MEMORY);
+    return mmf__alloc_failed(oserr);
   if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, w, n) != n) {
-    free(w);
+    mmf__alloc.free(w);
     return mmf__win_fail_last(oserr);
   }
   if ((size_t)n - 1 >= SHORT_PATH && !starts_with(w, L"\\\\?\\") &&
       !starts_with(w, L"\\\\.\\")) {
     ext = extended_path(w);
     if (ext) {
-      free(w);
+      mmf__alloc.free(w);
       w = ext;
     }
   }
@@ -86,7 +87,7 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
   int rc;
   f->h = MMF__NO_FILE;
   *created = 0;
-  rc = wide_path(path, &w, oserr);
+  rc = mmf__win_wide_path(path, &w, oserr);
   if (rc)
     return rc;
   /* No open waits on Windows the way a POSIX FIFO does, so
@@ -102,7 +103,7 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
      * ERROR_ACCESS_DENIED; POSIX says EISDIR, and so do we. */
     attrs = e == ERROR_ACCESS_DENIED ? GetFileAttributesW(w)
                                      : INVALID_FILE_ATTRIBUTES;
-    free(w);
+    mmf__alloc.free(w);
     if (attrs != INVALID_FILE_ATTRIBUTES &&
         (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
       if (oserr)
@@ -111,7 +112,7 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
     }
     return mmf__win_fail(oserr, e);
   }
-  free(w);
+  mmf__alloc.free(w);
   /* OPEN_ALWAYS reports an existing file as ERROR_ALREADY_EXISTS;
    * CREATE_NEW only succeeds by creating. */
   *created = (how & MMF__OPEN_CREATE) && e != ERROR_ALREADY_EXISTS;
@@ -121,12 +122,12 @@ int mmf__os_open(const char *path, unsigned how, mmf__file *f, int *created,
 
 int mmf__os_remove(const char *path, int *oserr) {
   wchar_t *w;
-  int rc = wide_path(path, &w, oserr);
+  int rc = mmf__win_wide_path(path, &w, oserr);
   if (rc)
     return rc;
   if (!mmf__sys.DeleteFileW(w))
     rc = mmf__win_fail_last(oserr);
-  free(w);
+  mmf__alloc.free(w);
   return rc;
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <wchar.h>
 
+#include "alloc.h"
 #include "os/win/name_win.h"
 
 typedef struct held_mutex {
@@ -33,7 +34,7 @@ static VOID WINAPI forget_thread(PVOID list) {
   for (; e; e = next) {
     next = e->next;
     (void)CloseHandle(e->h);
-    free(e);
+    mmf__alloc.free(e);
   }
 }
 
@@ -80,20 +81,20 @@ int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
   int rc;
   *abandoned = 0;
   *held = NULL;
-  e = malloc(sizeof *e);
+  e = mmf__alloc.malloc(sizeof *e);
   if (!e)
-    return mmf__win_fail(oserr, ERROR_NOT_ENOUGH_MEMORY);
+    return mmf__alloc_failed(oserr);
   rc = mmf__win_object_name(p, "mutex", "", e->name, oserr);
   if (rc == 0 && find(e->name))
     rc = MMF_EDEADLK;
   if (rc) {
-    free(e);
+    mmf__alloc.free(e);
     return rc;
   }
   e->h = mmf__sys.CreateMutexW(NULL, FALSE, e->name);
   if (!e->h) {
     rc = mmf__win_fail_last(oserr);
-    free(e);
+    mmf__alloc.free(e);
     return rc;
   }
   r = mmf__sys.WaitForSingleObject(e->h, mmf__win_timeout_ms(timeout_ns));
@@ -106,7 +107,7 @@ int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
   }
   rc = r == WAIT_TIMEOUT ? MMF_ETIMEDOUT : mmf__win_fail_last(oserr);
   (void)mmf__sys.CloseHandle(e->h);
-  free(e);
+  mmf__alloc.free(e);
   return rc;
 }
 
@@ -123,6 +124,6 @@ int mmf__os_mutex_release(void *held, int *oserr) {
   if (!mmf__sys.ReleaseMutex(e->h))
     rc = mmf__win_fail_last(oserr);
   (void)mmf__sys.CloseHandle(e->h);
-  free(e);
+  mmf__alloc.free(e);
   return rc;
 }

@@ -234,6 +234,36 @@ static BOOL WINAPI sys_GetVolumeFreeBytes(HANDLE h, ULONGLONG *bytes) {
   return TRUE;
 }
 
+static BOOL WINAPI sys_WriteFile(HANDLE h, LPCVOID buf, DWORD n, LPDWORD done,
+                                 LPOVERLAPPED ov) {
+  return WriteFile(h, buf, n, done, ov);
+}
+
+static BOOL WINAPI sys_CreateDirectoryW(LPCWSTR path,
+                                        LPSECURITY_ATTRIBUTES sa) {
+  return CreateDirectoryW(path, sa);
+}
+
+static HANDLE WINAPI sys_FindFirstFileW(LPCWSTR pattern,
+                                        LPWIN32_FIND_DATAW data) {
+  return FindFirstFileW(pattern, data);
+}
+
+static BOOL WINAPI sys_FindNextFileW(HANDLE find, LPWIN32_FIND_DATAW data) {
+  return FindNextFileW(find, data);
+}
+
+static BOOL WINAPI sys_FindClose(HANDLE find) { return FindClose(find); }
+
+static BOOL WINAPI sys_MoveFileExW(LPCWSTR from, LPCWSTR to, DWORD flags) {
+  return MoveFileExW(from, to, flags);
+}
+
+static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
+                                  DWORD low, DWORD high, LPOVERLAPPED ov) {
+  return LockFileEx(h, flags, reserved, low, high, ov);
+}
+
 static BOOL WINAPI
 sys_GetFileInformationByHandle(HANDLE h, LPBY_HANDLE_FILE_INFORMATION info) {
   return GetFileInformationByHandle(h, info);
@@ -281,30 +311,41 @@ static HANDLE WINAPI sys_CreateMutexW(LPSECURITY_ATTRIBUTES sa, BOOL owned,
 
 static BOOL WINAPI sys_ReleaseMutex(HANDLE h) { return ReleaseMutex(h); }
 
-static BOOL WINAPI sys_LockFileEx(HANDLE h, DWORD flags, DWORD reserved,
-                                  DWORD len_low, DWORD len_high,
-                                  LPOVERLAPPED ov) {
-  return LockFileEx(h, flags, reserved, len_low, len_high, ov);
-}
-
 static BOOL WINAPI sys_UnlockFileEx(HANDLE h, DWORD reserved, DWORD len_low,
                                     DWORD len_high, LPOVERLAPPED ov) {
   return UnlockFileEx(h, reserved, len_low, len_high, ov);
 }
 
+/* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
-    sys_CreateFileW, sys_CloseHandle, sys_DuplicateHandle, sys_GetFileType,    \
-        sys_GetFileInformationByHandleEx, sys_SetFileInformationByHandle,      \
-        sys_ReadFile, sys_FlushFileBuffers, sys_CreateFileMappingW,            \
-        sys_MapViewOfFileEx, sys_UnmapViewOfFile, sys_FlushViewOfFile,         \
-        sys_VirtualAlloc, sys_VirtualFree, sys_VirtualProtect,                 \
-        sys_VirtualLock, sys_VirtualUnlock, sys_PrefetchVirtualMemory,         \
-        sys_K32QueryWorkingSetEx, sys_GetHandleAccess, sys_GetVolumeFreeBytes, \
-        sys_DeleteFileW, sys_GetFileInformationByHandle, sys_OpenFileMappingW, \
-        sys_CreateSemaphoreW, sys_ReleaseSemaphore, sys_WaitForSingleObject,   \
-        sys_CreateMutexW, sys_ReleaseMutex, sys_LockFileEx, sys_UnlockFileEx,  \
-        sys_GetSectionSize                                                     \
+    .CreateFileW = sys_CreateFileW, .CloseHandle = sys_CloseHandle,            \
+    .DuplicateHandle = sys_DuplicateHandle, .GetFileType = sys_GetFileType,    \
+    .GetFileInformationByHandleEx = sys_GetFileInformationByHandleEx,          \
+    .SetFileInformationByHandle = sys_SetFileInformationByHandle,              \
+    .ReadFile = sys_ReadFile, .FlushFileBuffers = sys_FlushFileBuffers,        \
+    .CreateFileMappingW = sys_CreateFileMappingW,                              \
+    .MapViewOfFileEx = sys_MapViewOfFileEx,                                    \
+    .UnmapViewOfFile = sys_UnmapViewOfFile,                                    \
+    .FlushViewOfFile = sys_FlushViewOfFile, .VirtualAlloc = sys_VirtualAlloc,  \
+    .VirtualFree = sys_VirtualFree, .VirtualProtect = sys_VirtualProtect,      \
+    .VirtualLock = sys_VirtualLock, .VirtualUnlock = sys_VirtualUnlock,        \
+    .PrefetchVirtualMemory = sys_PrefetchVirtualMemory,                        \
+    .K32QueryWorkingSetEx = sys_K32QueryWorkingSetEx,                          \
+    .GetHandleAccess = sys_GetHandleAccess,                                    \
+    .GetVolumeFreeBytes = sys_GetVolumeFreeBytes,                              \
+    .DeleteFileW = sys_DeleteFileW,                                            \
+    .GetFileInformationByHandle = sys_GetFileInformationByHandle,              \
+    .OpenFileMappingW = sys_OpenFileMappingW,                                  \
+    .CreateSemaphoreW = sys_CreateSemaphoreW,                                  \
+    .ReleaseSemaphore = sys_ReleaseSemaphore,                                  \
+    .WaitForSingleObject = sys_WaitForSingleObject,                            \
+    .WriteFile = sys_WriteFile, .CreateDirectoryW = sys_CreateDirectoryW,      \
+    .FindFirstFileW = sys_FindFirstFileW, .FindNextFileW = sys_FindNextFileW,  \
+    .FindClose = sys_FindClose, .MoveFileExW = sys_MoveFileExW,                \
+    .LockFileEx = sys_LockFileEx, .CreateMutexW = sys_CreateMutexW,            \
+    .ReleaseMutex = sys_ReleaseMutex, .UnlockFileEx = sys_UnlockFileEx,        \
+    .GetSectionSize = sys_GetSectionSize,                                      \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

@@ -77,6 +77,17 @@ typedef struct mmf__syscalls {
   BOOL(WINAPI *GetHandleAccess)(HANDLE h, DWORD *access);
   BOOL(WINAPI *GetVolumeFreeBytes)(HANDLE h, ULONGLONG *bytes);
   BOOL(WINAPI *DeleteFileW)(LPCWSTR path);
+  /* The log: whole-file writes, directories and the writer lock. */
+  BOOL(WINAPI *WriteFile)
+  (HANDLE h, LPCVOID buf, DWORD n, LPDWORD done, LPOVERLAPPED ov);
+  BOOL(WINAPI *CreateDirectoryW)(LPCWSTR path, LPSECURITY_ATTRIBUTES sa);
+  HANDLE(WINAPI *FindFirstFileW)(LPCWSTR pattern, LPWIN32_FIND_DATAW data);
+  BOOL(WINAPI *FindNextFileW)(HANDLE find, LPWIN32_FIND_DATAW data);
+  BOOL(WINAPI *FindClose)(HANDLE find);
+  BOOL(WINAPI *MoveFileExW)(LPCWSTR from, LPCWSTR to, DWORD flags);
+  BOOL(WINAPI *LockFileEx)
+  (HANDLE h, DWORD flags, DWORD reserved, DWORD low, DWORD high,
+   LPOVERLAPPED ov);
   /* Sharing between processes: the identity of a file (volume serial and
    * file index), named sections, semaphores and waits. */
   BOOL(WINAPI *GetFileInformationByHandle)
@@ -89,9 +100,6 @@ typedef struct mmf__syscalls {
   HANDLE(WINAPI *CreateMutexW)
   (LPSECURITY_ATTRIBUTES sa, BOOL owned, LPCWSTR name);
   BOOL(WINAPI *ReleaseMutex)(HANDLE h);
-  BOOL(WINAPI *LockFileEx)
-  (HANDLE h, DWORD flags, DWORD reserved, DWORD len_low, DWORD len_high,
-   LPOVERLAPPED ov);
   BOOL(WINAPI *UnlockFileEx)
   (HANDLE h, DWORD reserved, DWORD len_low, DWORD len_high, LPOVERLAPPED ov);
   /* The size a section was made with (NtQuerySection,

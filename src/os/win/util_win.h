@@ -38,6 +38,10 @@ static inline BOOL mmf__win_basic_info(HANDLE h, FILE_BASIC_INFO *bi) {
                                                sizeof *bi);
 }
 
+/* UTF-8 to a UTF-16 path CreateFileW accepts (\\?\ prefixed when long),
+ * malloc'd into *out (file_win.c). Invalid UTF-8 is MMF_EINVAL. */
+int mmf__win_wide_path(const char *path, wchar_t **out, int *oserr);
+
 static inline size_t mmf__win_page_round(size_t n) {
   size_t ps = mmf__os_page_size();
   return (n + ps - 1) & ~(ps - 1);

@@ -1,0 +1,36 @@
+/*
+ * alloc.c - the C library's allocator behind mmf__alloc.
+ *
+ * Thin wrappers rather than the functions themselves: a C runtime may
+ * import malloc from a DLL (mingw, MSVC with /MD), and the address of an
+ * imported function is not a constant a static table can hold.
+ */
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void *libc_malloc(size_t n) { return malloc(n); }
+
+static void *libc_calloc(size_t count, size_t size) {
+  return calloc(count, size);
+}
+
+static void *libc_realloc(void *p, size_t n) { return realloc(p, n); }
+
+static void libc_free(void *p) { free(p); }
+
+const mmf__allocator mmf__alloc_real = {libc_malloc, libc_calloc, libc_realloc,
+                                        libc_free};
+
+/* A copy, not a reference, so tests can change entries. */
+mmf__allocator mmf__alloc = {libc_malloc, libc_calloc, libc_realloc, libc_free};
+
+char *mmf__strndup(const char *s, size_t n) {
+  char *copy = mmf__alloc.malloc(n + 1);
+  if (copy) {
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+  }
+  return copy;
+}
