@@ -215,16 +215,17 @@ static void blocked_waiter_cpu(bool poll) {
   ASSERT_GE(wall, 900 * 1000000);
   sh_assert_sleeper_cpu(cpu);
 
-  /* The negative control: spinning on the word for 200 ms shows up in the
-   * same measurement. */
+  /* The negative control: a waiter that spins on the word for the same
+   * second fails the same check (even on a machine so busy that the
+   * spinner gets a few percent of a core). */
   cpu0 = sh_cpu_ns();
   t0 = sh_now_ns();
-  while (sh_now_ns() - t0 < 200 * 1000000)
+  while (sh_now_ns() - t0 < 1000 * 1000000)
     if (atomic_load(sh_word(m, WORD)) != 0)
       break;
   cpu = sh_cpu_ns() - cpu0;
-  test_note("spinning 200 ms used %.1f ms of CPU", cpu / 1e6);
-  ASSERT_GT(cpu, 20 * 1000000);
+  test_note("spinning 1000 ms used %.1f ms of CPU", cpu / 1e6);
+  ASSERT_GE(cpu, 10 * 1000000);
   ASSERT_OK(mmf_close(m));
 }
 
