@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "mmf_internal.h"
 
 /* Whether stores to m's memory reach a file. */

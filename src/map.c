@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "input.h"
 
 #define OPEN_FLAGS                                                             \

@@ -6,7 +6,6 @@
  * first caller; a caller that finds another thread computing them goes
  * bit by bit for that call rather than wait or race on the tables.
  */
-#include "alloc.h"
 #include "log/crc32c.h"
 
 #include <stdatomic.h>

@@ -4,7 +4,6 @@
  * (cmake/simd.cmake); MSVC needs no flag. Without it the variant is left
  * out and the table version runs.
  */
-#include "alloc.h"
 #include "log/crc32c.h"
 
 #if defined(__SSE4_2__) || (defined(_MSC_VER) && !defined(__clang__) &&        \

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
 #include "log/crc32c.h"
 #include "log/log_internal.h"
 

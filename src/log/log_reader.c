@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "log/log_internal.h"
 #include "mmf_internal.h"
 

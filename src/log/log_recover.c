@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "log/log_internal.h"
 
 /* Walk the frames of s from its header on: *off and *seq end at the first

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "log/log_internal.h"
 
 /* Forget a segment the writer still holds (rolled, not yet synced: the

@@ -14,7 +14,6 @@
  */
 #include <limits.h>
 
-#include "alloc.h"
 #include "log/log_internal.h"
 
 void mmf__log_wake(mmf__log_seg *s) {

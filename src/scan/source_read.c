@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "source.h"
 
 #define READ_CHUNK ((size_t)256 << 10)

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "input.h"
 
 /* First (and, without a delimiter, only) size of the read buffer. */

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "alloc.h"
 #include "os/os.h"
 #include "os/posix/sys_posix.h"
 

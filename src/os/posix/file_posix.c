@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #endif
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "os/os.h"
 #include "os/posix/sys_posix.h"
 

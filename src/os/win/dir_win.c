@@ -5,7 +5,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "os/win/util_win.h"
 
 int mmf__os_mkdir(const char *path, int *created, int *oserr) {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "os/win/util_win.h"
 
 #define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)

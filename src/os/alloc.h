@@ -1,9 +1,11 @@
 /*
  * alloc.h - the table every allocation of the library goes through.
  *
- * Allocation is not an OS call, so the table lives in the portable core,
- * beside the backends' syscall tables (src/os/posix/sys_posix.h,
- * src/os/win/sys_win.h) and for the same reason: a test replaces entries
+ * Allocation is not an OS call, so the table is one portable file, but it
+ * sits beside the backend contract (os/os.h) and the guard (os/guard.h)
+ * because the backends allocate too and must not reach up into the core.
+ * It exists for the reason the backends' syscall tables
+ * (src/os/posix/sys_posix.h, src/os/win/sys_win.h) do: a test replaces entries
  * to make the N-th allocation fail, and counts what is outstanding, so
  * that every MMF_ENOMEM path is walked and nothing leaks on it.
  *

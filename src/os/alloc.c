@@ -5,7 +5,7 @@
  * import malloc from a DLL (mingw, MSVC with /MD), and the address of an
  * imported function is not a constant a static table can hold.
  */
-#include "alloc.h"
+#include "os/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
