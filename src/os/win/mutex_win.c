@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <wchar.h>
 
-#include "alloc.h"
+#include "os/alloc.h"
 #include "os/win/name_win.h"
 
 typedef struct held_mutex {
