@@ -885,7 +885,9 @@ MMF_API int mmf_window_close(mmf_window *w);
  * it sooner.
  *
  * POSIX: shm_open (on Linux a file in /dev/shm; a region is grown with
- * mmf_resize and locked with mmf_lock_file like a file). A full /dev/shm
+ * mmf_resize and locked with mmf_lock_file like a file; macOS keeps a
+ * region's size rounded up to whole pages and lets it be set only once,
+ * at creation). A full /dev/shm
  * (Docker gives containers 64 MB) shows as a fault on first touch: use
  * MMF_PREALLOCATE to be told MMF_ENOSPC at open instead. Windows: a named
  * section in the session namespace ("Local\NAME"), backed by the paging

@@ -17,6 +17,8 @@
 #else
 #include <sys/resource.h>
 #include <time.h>
+
+#include "os/posix/sys_posix.h"
 #endif
 
 /* A monotonic clock in nanoseconds. */
@@ -64,6 +66,45 @@ static inline void sh_assert_sleeper_cpu(int64_t cpu_ns) {
   ASSERT_LT(cpu_ns, 10 * (int64_t)1000000);
 #endif
 }
+
+/*
+ * What the OS under test offers (docs/sharing.md): tests of behaviour a
+ * platform documents otherwise skip there with the reason.
+ */
+
+/* A sleeper in mmf_wait wakes only on mmf_wake (Linux futex, Windows
+ * objects), not by itself when the word changes (other POSIX systems
+ * poll). */
+static inline bool sh_wake_is_needed(void) {
+#ifdef _WIN32
+  return true;
+#else
+  return mmf__sys_real.futex_wait != NULL;
+#endif
+}
+#define SH_NO_WAKE "waiters poll here (no futex): a change needs no wake"
+
+/* File locks cover byte ranges (OFD locks, LockFileEx), not whole files
+ * (flock() elsewhere). */
+static inline bool sh_range_locks(void) {
+#ifdef _WIN32
+  return true;
+#else
+  return mmf__sys_real.fcntl_lock != NULL;
+#endif
+}
+#define SH_NO_RANGES "flock() locks whole files here (no OFD locks)"
+
+/* A mutex owner is a thread, dead when it exits, also as a zombie (Linux:
+ * /proc; Windows: the kernel object); elsewhere the owner is a process,
+ * dead once reaped. */
+#if defined(_WIN32) || defined(__linux__)
+#define SH_OWNER_IS_THREAD 1
+#else
+#define SH_OWNER_IS_THREAD 0
+#endif
+#define SH_OWNER_IS_PROCESS                                                    \
+  "the owner here is a process, dead once reaped (no /proc)"
 
 /* The 32-bit word at off of m, as an atomic. */
 static inline _Atomic uint32_t *sh_word(mmf_map *m, uint64_t off) {

@@ -53,7 +53,9 @@ int mmf__os_shm_open(const char *name, int writable, int create, int exclusive,
   char path[PATH_MAX_SHM];
   struct stat st;
   struct timespec ms = {0, 1000000};
-  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, fd = -1, looks;
+  /* No O_CLOEXEC: shm_open sets FD_CLOEXEC itself (POSIX requires it),
+   * and some systems refuse flags it does not list. */
+  int flags = writable ? O_RDWR : O_RDONLY, fd = -1, looks;
   (void)size; /* the core grows it */
   f->h = MMF__NO_FILE;
   *region_size = 0;

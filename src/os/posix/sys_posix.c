@@ -147,6 +147,11 @@ static int sys_fcntl_lock(int fd, int cmd, struct flock *fl) {
 #define MMF__FCNTL_LOCK NULL
 #endif
 
+/* shm_open is variadic on macOS: the table's entry has fixed arguments. */
+static int sys_shm_open(const char *name, int flags, mode_t mode) {
+  return shm_open(name, flags, mode);
+}
+
 static pid_t sys_gettid(void) {
 #if defined(__linux__)
   return (pid_t)syscall(SYS_gettid);
@@ -171,7 +176,7 @@ static pid_t sys_gettid(void) {
     .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
     .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
     .gettid = sys_gettid, .getpid = getpid, .kill = kill,                      \
-    .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = shm_open,       \
+    .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = sys_shm_open,   \
     .shm_unlink = shm_unlink,                                                  \
   }
 
