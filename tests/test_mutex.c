@@ -350,7 +350,7 @@ TEST(owner_dying_twice_is_told_twice) {
 
 /* A dead owner that its parent has not reaped yet (a zombie) has exited:
  * the next locker is told at once, not after the reaping. */
-#ifndef _WIN32
+#if defined(__linux__)
 static int lock_and_exit(void *arg) {
   mmf_map *m = arg;
   return mmf_mutex_lock(m, MUTEX, -1) == 0 ? 0 : 3;
