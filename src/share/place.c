@@ -4,22 +4,6 @@
 #include "os/guard.h"
 #include "share/share.h"
 
-int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size, size_t align,
-                     void **p) {
-  *p = NULL;
-  if (!m)
-    return MMF_EINVAL;
-  if (m->poisoned)
-    return m->poisoned;
-  if (off > m->size || size > m->size - off)
-    return MMF_ERANGE;
-  if (((m->offset + off) & (align - 1)) != 0 ||
-      ((uintptr_t)(m->data + off) & (align - 1)) != 0)
-    return MMF_EINVAL;
-  *p = m->data + off;
-  return 0;
-}
-
 int mmf__share_guarded(mmf_map *m, void *p, size_t len, int writing,
                        int (*fn)(void *ctx), void *ctx) {
   mmf__fault f;

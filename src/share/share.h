@@ -14,10 +14,24 @@
  * offset mmf_offset(m) + off, which every process mapping the bytes
  * agrees on; the address must be aligned as well (it is, in every real
  * mapping). Returns 0, MMF_EINVAL (NULL m, misaligned), MMF_EPOISONED or
- * MMF_ERANGE. Writes nothing to m: these calls are thread-safe.
+ * MMF_ERANGE. Writes nothing to m: these calls are thread-safe. Inline:
+ * an uncontended mutex lock is a few nanoseconds in all.
  */
-int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size, size_t align,
-                     void **p);
+static inline int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size,
+                                   size_t align, void **p) {
+  *p = NULL;
+  if (!m)
+    return MMF_EINVAL;
+  if (m->poisoned)
+    return m->poisoned;
+  if (off > m->size || size > m->size - off)
+    return MMF_ERANGE;
+  if (((m->offset + off) & (align - 1)) != 0 ||
+      ((uintptr_t)(m->data + off) & (align - 1)) != 0)
+    return MMF_EINVAL;
+  *p = m->data + off;
+  return 0;
+}
 
 /*
  * Run fn(ctx) with the fault guard armed over [p, p+len) of m, and return
