@@ -64,6 +64,8 @@ static const char *posix_words(int code) {
     return "File name too long";
   case MMF_EMFILE:
     return "Too many open files";
+  case MMF_EEXIST:
+    return "File exists";
   default:
     return NULL;
   }

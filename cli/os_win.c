@@ -523,3 +523,22 @@ int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
   *bytes = 0;
   return -1;
 }
+
+/* Windows lists neither named sections (without the native object
+ * directory calls) nor other processes' byte-range locks. */
+int cli_os_list_dir(const char *dir, int (*fn)(const char *name, void *ctx),
+                    void *ctx) {
+  (void)dir;
+  (void)fn;
+  (void)ctx;
+  return ENOTSUP;
+}
+
+int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
+                   uint64_t *ino) {
+  (void)path;
+  *major = 0;
+  *minor = 0;
+  *ino = 0;
+  return ENOTSUP;
+}

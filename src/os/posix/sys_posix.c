@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -176,6 +177,28 @@ static int sys_futex_wake(uint32_t *addr, int count) {
 #define MMF__FUTEX_WAKE NULL
 #endif
 
+#if defined(F_OFD_SETLK)
+static int sys_fcntl_lock(int fd, int cmd, struct flock *fl) {
+  return fcntl(fd, cmd, fl);
+}
+#define MMF__FCNTL_LOCK sys_fcntl_lock
+#else
+#define MMF__FCNTL_LOCK NULL
+#endif
+
+/* shm_open is variadic on macOS: the table's entry has fixed arguments. */
+static int sys_shm_open(const char *name, int flags, mode_t mode) {
+  return shm_open(name, flags, mode);
+}
+
+static pid_t sys_gettid(void) {
+#if defined(__linux__)
+  return (pid_t)syscall(SYS_gettid);
+#else
+  return 0;
+#endif
+}
+
 /* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_ENTRIES                                                       \
   {                                                                            \
@@ -191,6 +214,9 @@ static int sys_futex_wake(uint32_t *addr, int count) {
     .nanosleep = nanosleep, .pwrite = pwrite, .fdatasync = sys_fdatasync,      \
     .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
     .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
+    .gettid = sys_gettid, .getpid = getpid, .kill = kill,                      \
+    .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = sys_shm_open,   \
+    .shm_unlink = shm_unlink,                                                  \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;
