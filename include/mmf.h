@@ -1167,6 +1167,30 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  * never SIGBUS. The _mem twins at the end are the exception: they scan
  * memory the caller holds, unguarded.
  *
+ * Several threads (mmf_scan_options.threads). A count (of a byte, of
+ * lines), a find or a match count of a regular file splits its range in
+ * pieces (of 8 to 64 MiB, cut at 2 MiB file offsets) when it holds at
+ * least two, and up to `threads` threads take the pieces in input order:
+ * the calling thread and threads the call starts, each reading its
+ * pieces with the io the options say (a mapped piece is a window of its
+ * own, of at most budget / threads). The results are exactly those of
+ * one thread, whatever the split: occurrences that straddle a cut are
+ * found and counted once, and a match count cuts only where no
+ * occurrence straddles (its pieces end a little after their 2 MiB
+ * offsets; where occurrences overlap each other for more than 64 KiB, as
+ * "aa" in a long run of a's, the cut is dropped and one thread counts
+ * across it). Every thread the call starts is joined before it returns:
+ * none outlives it, and there is no pool; a thread the system refuses to
+ * start is no error (the others take its pieces). The threads take no
+ * asynchronous signals (POSIX: they block all but SIGBUS, SIGSEGV,
+ * SIGFPE and SIGILL), so handlers keep running on the program's own
+ * threads. When pieces fail, the call returns the failure of the first
+ * of them in input order, as one thread would have met it, and the later
+ * pieces stop early. Streams, /proc files and shorter ranges are scanned
+ * by the calling thread alone. Threads pay off where one core is the
+ * limit: a hot file (two cores read memory faster than one) and a cold
+ * one (several reads in flight); docs/BENCHMARKS.md has the figures.
+ *
  * Errors shared by every function below that takes a path or descriptor:
  * MMF_EINVAL (a NULL path or out-pointer, a negative descriptor, unknown
  * io or flags, a budget below two mmf_granularity() units), MMF_EOVERFLOW
@@ -1181,14 +1205,16 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  * Out-values on failure. A count holds what was counted before the
  * failure (0 when it came before any byte was scanned): a lower bound,
  * exact up to the read() buffer or window in which the failure came,
- * none of whose bytes are counted. So a tool can print the count so far
- * with the error, as `wc` does when a read fails part-way. A position is
- * MMF_NPOS; handles are NULL.
+ * none of whose bytes are counted (with several threads: exact up to the
+ * piece that failed, plus what that piece counted before its failure). So a
+ * tool can print the count so far with the error, as `wc` does when a read
+ * fails part-way. A position is MMF_NPOS; handles are NULL.
  *
  * Threads and descriptors. Every function here may be called from
  * several threads at once; a line iterator (mmf_lines) is used by one
  * thread at a time. A scan holds one descriptor (close-on-exec) while it
- * runs and none afterwards; nothing leaks on any error path.
+ * runs, shared by its threads, and none afterwards; nothing leaks on any
+ * error path.
  */
 
 /* Values of mmf_scan_options.io. */
@@ -1239,11 +1265,16 @@ typedef struct mmf_scan_options {
   uint64_t budget;
   int io;         /* enum mmf_scan_io */
   unsigned flags; /* MMF_NO_FALLBACK | MMF_SCAN_SPLIT_LONG | ... */
+  /* Threads a count, find or match count may use: 0 or 1, the calling
+   * thread only; N, up to N of them, the calling one included (see
+   * "Several threads"). Ignored by the iterators. */
+  unsigned threads;
 } mmf_scan_options;
 
-/* The defaults: whole input, MMF_SCAN_AUTO, default budget, no flags. */
+/* The defaults: whole input, MMF_SCAN_AUTO, default budget, no flags, the
+ * calling thread only. */
 #define MMF_SCAN_OPTIONS_INIT                                                  \
-  { 0, 0, 0, MMF_SCAN_AUTO, 0u }
+  { 0, 0, 0, MMF_SCAN_AUTO, 0u, 0u }
 
 /*
  * Count the bytes equal to byte (0..255) in the input into *count. With

@@ -434,4 +434,30 @@ int mmf__os_map_section(mmf__file f, int access, uint64_t off, size_t len,
                         unsigned flags, void **addr, int *oserr);
 int mmf__os_shm_unlink(const char *name, int *oserr);
 
+/*
+ * Threads: the workers of a scan that splits its input (src/scan/
+ * scan_parallel.c). A scan starts its workers and joins every one before
+ * it returns: no thread outlives the call that made it, and there is no
+ * pool. The thread's record lives in the caller's memory from start to
+ * join (the backend's trampoline reads fn and arg from it).
+ *
+ * A worker takes no asynchronous signal: the program's handlers keep
+ * running on the threads it made, as they did before it called a scan.
+ * The synchronous ones (SIGBUS, SIGSEGV, SIGFPE, SIGILL) stay unblocked,
+ * since the fault guard needs the first two and the kernel ends the
+ * process when the others arrive blocked.
+ */
+typedef struct mmf__thread {
+  void (*fn)(void *arg);
+  void *arg;
+  intptr_t h; /* pthread_t, or the thread's HANDLE */
+} mmf__thread;
+/* Start fn(arg) on a new thread recorded in *t. On failure (the OS has no
+ * thread left to give: MMF_EAGAIN, MMF_ENOMEM) nothing was started. */
+int mmf__os_thread_start(mmf__thread *t, void (*fn)(void *arg), void *arg,
+                         int *oserr);
+/* Wait until t has ended and release it. A failure still leaves no thread
+ * behind (it means t was not a thread this process could wait for). */
+int mmf__os_thread_join(mmf__thread *t, int *oserr);
+
 #endif /* MMF_OS_H */

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "scan.h"
+#include "scan_job.h"
 #include "scan_search.h"
-#include "source.h"
 
 /* ------------------------------------------------------------------------ */
 /* Raw memory                                                                */
@@ -70,31 +70,14 @@ int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
 /* Whole inputs                                                              */
 /* ------------------------------------------------------------------------ */
 
-/* One span's work, run under the guard. */
-typedef struct span_job {
-  const unsigned char *p;
-  size_t n;
-  int op;
-  unsigned char byte;
-  const unsigned char *needle;
-  size_t nlen;
-  int resume_wanted;
-  /* results */
-  uint64_t count;
-  size_t pos, resume;
-  int last; /* the span's last byte */
-} span_job;
-
-enum { OP_COUNT, OP_FIND, OP_MATCHES };
-
 static int run_job(void *ctx) {
-  span_job *j = ctx;
+  mmf__scan_job *j = ctx;
   switch (j->op) {
-  case OP_COUNT:
+  case MMF__OP_COUNT:
     j->count = mmf__count_byte(j->p, j->n, j->byte);
     j->last = j->n ? j->p[j->n - 1] : -1;
     break;
-  case OP_FIND:
+  case MMF__OP_FIND:
     j->pos = mmf__search_find(j->p, j->n, j->needle, j->nlen);
     break;
   default:
@@ -108,45 +91,59 @@ static int run_job(void *ctx) {
   return 0;
 }
 
-/* The whole input through span_job j: counts add up in *total, span by
- * span, so that on failure it holds the count of the spans before the
- * one that failed; a find stops at the first hit (*total is then its
- * input offset). */
-static int scan_input(const char *path, int fd, const mmf_scan_options *opts,
-                      span_job *j, uint64_t *total, int *last) {
-  mmf__src s;
+static int stopped(const mmf__scan_stop *stop) {
+  return stop &&
+         atomic_load_explicit(stop->limit, memory_order_relaxed) <= stop->piece;
+}
+
+int mmf__scan_source(mmf__src *s, mmf__scan_job *j, const mmf__scan_stop *stop,
+                     uint64_t *total, int *last) {
   mmf__span sp;
   size_t keep = 0;
-  int rc = mmf__src_open(&s, path, fd, opts, MMF__SRC_BYTES,
-                         j->op == OP_COUNT ? 0 : j->nlen - 1);
-  if (rc)
-    return rc;
+  int rc;
   for (;;) {
-    rc = mmf__src_next(&s, keep, &sp);
+    if (stopped(stop))
+      return 0;
+    rc = mmf__src_next(s, keep, &sp);
     if (rc || sp.n == 0 || (sp.n == sp.kept && sp.final))
-      break;
+      return rc;
     j->p = sp.p;
     j->n = sp.n;
     j->resume_wanted = !sp.final;
-    rc = mmf__src_guard(&s, run_job, j);
+    rc = mmf__src_guard(s, run_job, j);
     if (rc)
-      break;
-    if (j->op == OP_FIND) {
+      return rc;
+    if (j->op == MMF__OP_FIND) {
       if (j->pos != SIZE_MAX) {
         *total = sp.at + j->pos;
-        break;
+        return 0;
       }
       keep = sp.n < j->nlen - 1 ? sp.n : j->nlen - 1;
     } else {
       *total += j->count;
-      if (j->op == OP_COUNT)
+      if (j->op == MMF__OP_COUNT)
         *last = j->last;
       else if (!sp.final)
         keep = sp.n - j->resume;
     }
     if (sp.final)
-      break;
+      return 0;
   }
+}
+
+/* The whole input through j, on opts->threads threads where it splits. */
+static int scan_input(const char *path, int fd, const mmf_scan_options *opts,
+                      mmf__scan_job *j, uint64_t *total, int *last) {
+  mmf__src s;
+  unsigned threads = opts ? opts->threads : 0;
+  int rc = mmf__src_open(&s, path, fd, opts, MMF__SRC_BYTES,
+                         j->op == MMF__OP_COUNT ? 0 : j->nlen - 1);
+  if (rc)
+    return rc;
+  if (threads > 1 && mmf__scan_splits(&s, threads))
+    rc = mmf__scan_split(&s, j, threads, total, last);
+  else
+    rc = mmf__scan_source(&s, j, NULL, total, last);
   if (rc)
     mmf__set_thread_os_error(mmf__src_os_error(&s));
   (void)mmf__src_close(&s);
@@ -155,7 +152,7 @@ static int scan_input(const char *path, int fd, const mmf_scan_options *opts,
 
 static int count_input(const char *path, int fd, const mmf_scan_options *opts,
                        int byte, uint64_t *count, int lines) {
-  span_job j;
+  mmf__scan_job j;
   uint64_t total = 0;
   int last = -1, rc;
   if (count)
@@ -165,7 +162,7 @@ static int count_input(const char *path, int fd, const mmf_scan_options *opts,
     return MMF_EINVAL;
   }
   memset(&j, 0, sizeof j);
-  j.op = OP_COUNT;
+  j.op = MMF__OP_COUNT;
   j.byte = (unsigned char)byte;
   rc = scan_input(path, fd, opts, &j, &total, &last);
   /* A last line without its '\n' is a line too; after a failure the
@@ -199,8 +196,8 @@ int mmf_count_lines_fd(int fd, const mmf_scan_options *opts, uint64_t *lines) {
 static int needle_input(const char *path, int fd, const mmf_scan_options *opts,
                         const void *needle, size_t nlen, uint64_t *out,
                         int op) {
-  span_job j;
-  uint64_t total = op == OP_FIND ? MMF_NPOS : 0;
+  mmf__scan_job j;
+  uint64_t total = op == MMF__OP_FIND ? MMF_NPOS : 0;
   int last, rc;
   if (out)
     *out = total;
@@ -215,29 +212,29 @@ static int needle_input(const char *path, int fd, const mmf_scan_options *opts,
   rc = scan_input(path, fd, opts, &j, &total, &last);
   /* A count reports what it counted before a failure; a find only a
    * position it found. */
-  if (rc == 0 || op == OP_MATCHES)
+  if (rc == 0 || op == MMF__OP_MATCHES)
     *out = total;
   return rc;
 }
 
 int mmf_find_path(const char *path, const mmf_scan_options *opts,
                   const void *needle, size_t nlen, uint64_t *pos) {
-  return needle_input(path, -1, opts, needle, nlen, pos, OP_FIND);
+  return needle_input(path, -1, opts, needle, nlen, pos, MMF__OP_FIND);
 }
 
 int mmf_find_fd(int fd, const mmf_scan_options *opts, const void *needle,
                 size_t nlen, uint64_t *pos) {
-  return needle_input(NULL, fd, opts, needle, nlen, pos, OP_FIND);
+  return needle_input(NULL, fd, opts, needle, nlen, pos, MMF__OP_FIND);
 }
 
 int mmf_count_matches_path(const char *path, const mmf_scan_options *opts,
                            const void *needle, size_t nlen, uint64_t *count) {
-  return needle_input(path, -1, opts, needle, nlen, count, OP_MATCHES);
+  return needle_input(path, -1, opts, needle, nlen, count, MMF__OP_MATCHES);
 }
 
 int mmf_count_matches_fd(int fd, const mmf_scan_options *opts,
                          const void *needle, size_t nlen, uint64_t *count) {
-  return needle_input(NULL, fd, opts, needle, nlen, count, OP_MATCHES);
+  return needle_input(NULL, fd, opts, needle, nlen, count, MMF__OP_MATCHES);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -248,7 +245,7 @@ int mmf_count_matches_fd(int fd, const mmf_scan_options *opts,
  * range and then the arguments (args_ok): 1 when j ran, 0 for an empty
  * range, or a code. */
 static int map_job(mmf_map *m, uint64_t off, uint64_t len, int args_ok,
-                   span_job *j) {
+                   mmf__scan_job *j) {
   unsigned char *p;
   size_t n;
   int rc = mmf__range(m, off, len, &p, &n);
@@ -266,12 +263,12 @@ static int map_job(mmf_map *m, uint64_t off, uint64_t len, int args_ok,
 
 int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
                       const void *needle, size_t nlen, uint64_t *count) {
-  span_job j;
+  mmf__scan_job j;
   int rc;
   if (count)
     *count = 0;
   memset(&j, 0, sizeof j);
-  j.op = OP_MATCHES;
+  j.op = MMF__OP_MATCHES;
   j.needle = needle;
   j.nlen = nlen;
   rc = map_job(m, off, len, count && needle && nlen > 0, &j);
@@ -282,12 +279,12 @@ int mmf_count_matches(mmf_map *m, uint64_t off, uint64_t len,
 }
 
 int mmf_count_lines(mmf_map *m, uint64_t off, uint64_t len, uint64_t *lines) {
-  span_job j;
+  mmf__scan_job j;
   int rc;
   if (lines)
     *lines = 0;
   memset(&j, 0, sizeof j);
-  j.op = OP_COUNT;
+  j.op = MMF__OP_COUNT;
   j.byte = '\n';
   rc = map_job(m, off, len, lines != NULL, &j);
   if (rc <= 0)

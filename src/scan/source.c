@@ -141,6 +141,7 @@ static int start_file(mmf__src *s, const char *path, int fd,
   at->end = o->length ? o->offset + o->length : size;
   at->sized = 1;
   at->exact = 1;
+  at->first = o->offset;
   at->next = o->offset;
   range = at->end - o->offset;
   use_map =
@@ -167,6 +168,7 @@ static int start_unmappable(mmf__src *s, const mmf_scan_options *o, int cls) {
   if (o->length)
     at->end = o->offset + o->length;
   at->exact = o->length != 0;
+  at->first = o->offset;
   at->next = o->offset;
   return mmf__src_start_reading(s, cls != MMF__INPUT_STREAM, 0);
 }
@@ -184,11 +186,8 @@ static int from_position(mmf_scan_options *o, mmf__file f, int *oserr) {
   return mmf__input_check_range(o->offset, o->length);
 }
 
-int mmf__src_open(mmf__src *s, const char *path, int fd,
-                  const mmf_scan_options *opts, int want, size_t keep_max) {
-  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
-  uint64_t size;
-  int cls, oserr = 0, rc;
+/* Everything but the small buffer, as a source that holds nothing. */
+static void init_source(mmf__src *s, size_t keep_max) {
   memset(s, 0, offsetof(mmf__src, small)); /* not the buffer */
   s->engine = &mmf__read_engine;
   s->file.h = MMF__NO_FILE;
@@ -197,17 +196,34 @@ int mmf__src_open(mmf__src *s, const char *path, int fd,
   s->map.mode = MMF_READ;
   s->at.end = UINT64_MAX;
   s->keep_max = keep_max;
+}
+
+/* The options' part every source keeps: budget, limit, io, flags. */
+static void take_options(mmf__src *s, const mmf_scan_options *o,
+                         size_t budget) {
+  s->budget = budget;
+  s->limit = budget - mmf__os_granularity();
+  s->io = o->io;
+  s->flags = o->flags;
+  s->exact_length = o->length != 0;
+}
+
+int mmf__src_open(mmf__src *s, const char *path, int fd,
+                  const mmf_scan_options *opts, int want, size_t keep_max) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t size;
+  size_t budget;
+  int cls, oserr = 0, rc;
+  init_source(s, keep_max);
   mmf__set_thread_os_error(0);
   if (opts)
     o = *opts;
-  rc = check_options(&o, &s->budget);
+  rc = check_options(&o, &budget);
   if (rc)
     return rc;
   if (!path && fd < 0)
     return MMF_EINVAL;
-  s->limit = s->budget - mmf__os_granularity();
-  s->flags = o.flags;
-  s->exact_length = o.length != 0;
+  take_options(s, &o, budget);
   rc = path ? mmf__input_open(path, o.flags, 0, &s->file, &oserr)
             : mmf__os_dup(fd, 0, &s->file, &oserr);
   if (rc) {
@@ -234,6 +250,25 @@ int mmf__src_open(mmf__src *s, const char *path, int fd,
     mmf__set_thread_os_error(mmf__src_os_error(s));
     (void)mmf__src_close(s);
   }
+  return rc;
+}
+
+int mmf__src_open_part(mmf__src *s, const mmf__src *parent, uint64_t lo,
+                       uint64_t hi, size_t budget, size_t keep_max) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  int rc;
+  init_source(s, keep_max);
+  o.offset = lo;
+  o.length = hi - lo;
+  o.io = parent->io;
+  o.flags = parent->flags;
+  take_options(s, &o, budget);
+  s->file = parent->file;
+  s->map.file = parent->file;
+  s->borrowed = 1;
+  rc = start_file(s, NULL, -1, &o, parent->at.size, MMF__SRC_BYTES);
+  if (rc)
+    (void)mmf__src_close(s);
   return rc;
 }
 
@@ -276,7 +311,9 @@ int mmf__src_close(mmf__src *s) {
     if (!rc)
       rc = erc;
   }
-  mmf__os_close(&s->file);
+  if (!s->borrowed)
+    mmf__os_close(&s->file);
+  s->file.h = MMF__NO_FILE;
   s->map.file.h = MMF__NO_FILE;
   return rc;
 }

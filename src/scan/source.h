@@ -85,13 +85,14 @@ extern const mmf__engine mmf__cursor_engine;
 
 /* Where the scan stands in its input, whatever engine reads it. */
 typedef struct mmf__src_at {
-  uint64_t next; /* input offset of the first byte not yet delivered */
-  uint64_t end;  /* end of the range; UINT64_MAX: the input's end */
-  uint64_t size; /* a FILE input's size when the scan took it */
-  int sized;     /* a FILE input: reading ending before `size` is a
-                    truncation (or a guessed size: mmf__input_ended_early) */
-  int exact;     /* the input must reach `end`, else MMF_ERANGE */
-  int ended;     /* nothing of the range follows what was delivered */
+  uint64_t first; /* input offset of the range's first byte */
+  uint64_t next;  /* input offset of the first byte not yet delivered */
+  uint64_t end;   /* end of the range; UINT64_MAX: the input's end */
+  uint64_t size;  /* a FILE input's size when the scan took it */
+  int sized;      /* a FILE input: reading ending before `size` is a
+                     truncation (or a guessed size: mmf__input_ended_early) */
+  int exact;      /* the input must reach `end`, else MMF_ERANGE */
+  int ended;      /* nothing of the range follows what was delivered */
 } mmf__src_at;
 
 /* The read engine's buffer. */
@@ -107,6 +108,8 @@ typedef struct mmf__src_buffer {
 struct mmf__src {
   const mmf__engine *engine;
   mmf__file file;   /* read and windows engines; the cursor has its own */
+  int borrowed;     /* file belongs to another source (mmf__src_open_part) */
+  int io;           /* mmf_scan_options.io */
   unsigned flags;   /* mmf_scan_options.flags */
   size_t budget;    /* address space for windows; most a buffer grows */
   size_t limit;     /* longest line: budget - granularity */
@@ -133,6 +136,18 @@ struct mmf__src {
  */
 int mmf__src_open(mmf__src *s, const char *path, int fd,
                   const mmf_scan_options *opts, int want, size_t keep_max);
+
+/*
+ * Open a source over [lo, hi) of the regular file `parent` reads (a
+ * source whose at.sized is set), for a worker of a scan split in pieces
+ * (scan_parallel.c): it reads the parent's file through the parent's
+ * descriptor, which it does not close, with the parent's io and flags and
+ * a budget of its own (at least two granularity units), and picks its
+ * engine as a scan of that range would. Sources of one parent may be used
+ * by several threads at once.
+ */
+int mmf__src_open_part(mmf__src *s, const mmf__src *parent, uint64_t lo,
+                       uint64_t hi, size_t budget, size_t keep_max);
 
 /*
  * The next span, starting with the last `keep` bytes of the previous one

@@ -199,6 +199,24 @@ static pid_t sys_gettid(void) {
 #endif
 }
 
+/* A worker's stack is small: a scan's worker needs a few KiB (its span
+ * source), and the default (the stack limit, 8 MiB here) times 64
+ * workers is a fair part of a 32-bit address space. */
+#define WORKER_STACK ((size_t)256 << 10)
+
+static int sys_thread_create(pthread_t *t, void *(*fn)(void *arg), void *arg) {
+  pthread_attr_t attr;
+  int e = pthread_attr_init(&attr);
+  if (e)
+    return e;
+  (void)pthread_attr_setstacksize(&attr, WORKER_STACK);
+  e = pthread_create(t, &attr, fn, arg);
+  pthread_attr_destroy(&attr);
+  return e;
+}
+
+static int sys_thread_join(pthread_t t) { return pthread_join(t, NULL); }
+
 /* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_ENTRIES                                                       \
   {                                                                            \
@@ -216,7 +234,8 @@ static pid_t sys_gettid(void) {
     .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
     .gettid = sys_gettid, .getpid = getpid, .kill = kill,                      \
     .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = sys_shm_open,   \
-    .shm_unlink = shm_unlink,                                                  \
+    .shm_unlink = shm_unlink, .thread_create = sys_thread_create,              \
+    .thread_join = sys_thread_join, .thread_sigmask = pthread_sigmask,         \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;

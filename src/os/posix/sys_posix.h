@@ -10,6 +10,8 @@
 #define MMF_SYS_POSIX_H
 
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -78,6 +80,13 @@ typedef struct mmf__syscalls {
   /* Named shared memory. */
   int (*shm_open)(const char *name, int flags, mode_t mode);
   int (*shm_unlink)(const char *name);
+  /* The scans' worker threads. thread_create and thread_join return an
+   * errno value (0: done), as pthread_create and pthread_join do;
+   * thread_create runs fn(arg) on a small stack (256 KiB). thread_sigmask is
+   * pthread_sigmask. */
+  int (*thread_create)(pthread_t *t, void *(*fn)(void *arg), void *arg);
+  int (*thread_join)(pthread_t t);
+  int (*thread_sigmask)(int how, const sigset_t *set, sigset_t *old);
 } mmf__syscalls;
 
 /* The live table. */

@@ -316,6 +316,12 @@ static BOOL WINAPI sys_UnlockFileEx(HANDLE h, DWORD reserved, DWORD len_low,
   return UnlockFileEx(h, reserved, len_low, len_high, ov);
 }
 
+static HANDLE WINAPI sys_CreateThread(LPSECURITY_ATTRIBUTES sa, SIZE_T stack,
+                                      LPTHREAD_START_ROUTINE fn, LPVOID arg,
+                                      DWORD flags, LPDWORD id) {
+  return CreateThread(sa, stack, fn, arg, flags, id);
+}
+
 /* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_REAL_ENTRIES                                                  \
   {                                                                            \
@@ -345,7 +351,7 @@ static BOOL WINAPI sys_UnlockFileEx(HANDLE h, DWORD reserved, DWORD len_low,
     .FindClose = sys_FindClose, .MoveFileExW = sys_MoveFileExW,                \
     .LockFileEx = sys_LockFileEx, .CreateMutexW = sys_CreateMutexW,            \
     .ReleaseMutex = sys_ReleaseMutex, .UnlockFileEx = sys_UnlockFileEx,        \
-    .GetSectionSize = sys_GetSectionSize,                                      \
+    .GetSectionSize = sys_GetSectionSize, .CreateThread = sys_CreateThread,    \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

@@ -105,6 +105,10 @@ typedef struct mmf__syscalls {
   /* The size a section was made with (NtQuerySection,
    * SectionBasicInformation), Win32-style like the two above. */
   BOOL(WINAPI *GetSectionSize)(HANDLE section, ULONGLONG *size);
+  /* The scans' worker threads (joined with WaitForSingleObject). */
+  HANDLE(WINAPI *CreateThread)
+  (LPSECURITY_ATTRIBUTES sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,
+   LPVOID arg, DWORD flags, LPDWORD id);
 } mmf__syscalls;
 
 /* The live table. */
