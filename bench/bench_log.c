@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,7 +36,26 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#if defined(__linux__)
 #include <sys/syscall.h>
+/* The kernel's futex operations (<linux/futex.h>, which musl's toolchain
+ * does not see). */
+#define RAW_FUTEX_WAIT 0
+#define RAW_FUTEX_WAKE 1
+#define raw_wait(w, v)                                                         \
+  syscall(SYS_futex, (w), RAW_FUTEX_WAIT, (v), NULL, NULL, 0)
+#define raw_wake(w) syscall(SYS_futex, (w), RAW_FUTEX_WAKE, 1, NULL, NULL, 0)
+#else
+#if defined(__APPLE__)
+#define fdatasync fsync /* not declared on macOS; fsync promises as much */
+/* No posix_fallocate on macOS: the peer's file is only sized there. */
+#define posix_fallocate(fd, off, len) ftruncate((fd), (off) + (len))
+#endif
+/* No futex (macOS, the BSDs): the raw peer spins, so its figure there is
+ * not the sleeping wake-up this benchmark compares with. */
+#define raw_wait(w, v) ((void)(w), (void)(v))
+#define raw_wake(w) ((void)(w))
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,7 +319,7 @@ static double raw_visible(void) {
   if (pid == 0) {
     for (uint32_t i = 0; i < LAT_N; i++) {
       while (atomic_load_explicit(&s->word, memory_order_acquire) == i)
-        syscall(SYS_futex, &s->word, FUTEX_WAIT, i, NULL, NULL, 0);
+        raw_wait(&s->word, i);
       lat[i] = now() - s->sent;
     }
     if (write(fds[1], lat, sizeof lat) != (ssize_t)sizeof lat)
@@ -313,7 +331,7 @@ static double raw_visible(void) {
     usleep(200);
     s->sent = now();
     atomic_store_explicit(&s->word, i + 1, memory_order_release);
-    syscall(SYS_futex, &s->word, FUTEX_WAKE, 1, NULL, NULL, 0);
+    raw_wake(&s->word);
   }
   if (read(fds[0], lat, sizeof lat) != (ssize_t)sizeof lat)
     die("reader", 1);

@@ -1,7 +1,7 @@
 /*
  * bench_window.c - the window cursor against a whole-file map: counting
- * '\n' over a hot file (issue 5: goal within 1.05x with the default
- * window, 1.1x with 64 MiB windows, the 32-bit default).
+ * '\n' over a hot file (goal: within 1.05x with the default window,
+ * 1.1x with 64 MiB windows, the 32-bit default).
  *
  *   bench_window [--file PATH] [--mib N] [--runs N] [--keep]
  *

@@ -27,6 +27,8 @@
 #     ratios.
 #  4. The write-up: machine (lscpu, kernel, load), method, tables with the
 #     goals, and a gnuplot chart.
+#  5. bench/share.sh: sharing between processes (mutex, ping-pong, file
+#     locks, owner death), a section of its own in the write-up.
 #
 # Benchmarks are never part of `make check` or .ci/run: they take minutes
 # and need a quiet machine. Run them when `uptime` shows the lowest load.
@@ -366,7 +368,7 @@ Three things about this machine decide how to read the numbers:
   1,400 page faults for the 2 GiB, which map 2 MiB each); a second pass
   over the same mapping runs at the ceiling.
 
-## Goals (issue 4)
+## Goals
 
 | goal | measured | ratio | |
 |---|---|---|---|
@@ -488,3 +490,6 @@ else
   log "bench_log not built: the log's section is left out"
 fi
 log "wrote $md and $png"
+
+# Sharing between processes: its own section of the write-up.
+sh "$root/bench/share.sh" "$build" >/dev/null

@@ -46,6 +46,8 @@ int cmd_evict(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_shm(int argc, char **argv);
+int cmd_locks(int argc, char **argv);
 
 /* ------------------------------------------------------------------------ */
 /* Messages (cli_out.c)                                                      */

@@ -118,4 +118,17 @@ int cli_os_resident_is_cache(void);
  */
 int cli_os_pmd_mapped(const void *addr, uint64_t *bytes);
 
+/*
+ * For `mmf shm` and `mmf locks` (cmd_shm.c, cmd_locks.c):
+ *  - cli_os_list_dir: call fn(name, ctx) for each entry of dir (not "."
+ *    and ".."), stopping at a nonzero return; ENOTSUP where directories
+ *    cannot be listed this way (Windows).
+ *  - cli_os_file_id: the device (major, minor) and inode of path, as
+ *    /proc/locks names files; ENOTSUP on Windows.
+ */
+int cli_os_list_dir(const char *dir, int (*fn)(const char *name, void *ctx),
+                    void *ctx);
+int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
+                   uint64_t *ino);
+
 #endif /* MMF_CLI_OS_H */

@@ -64,6 +64,8 @@ static const char *posix_words(int code) {
     return "File name too long";
   case MMF_EMFILE:
     return "Too many open files";
+  case MMF_EEXIST:
+    return "File exists";
   default:
     return NULL;
   }
@@ -115,10 +117,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 int cli_bad_option(const char *cmd, int c, char **argv) {
-  const char *arg = argv[optind - 1];
+  /* musl's getopt leaves optind past the end after a last short option
+   * that lacks its value: argv[optind - 1] is then the terminating NULL,
+   * and optopt names the option. */
+  const char *arg = argv[optind - 1] ? argv[optind - 1] : "";
+  int is_long = strncmp(arg, "--", 2) == 0;
+  if (c == ':' && !is_long && optopt > 0 && optopt < 256)
+    return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
   if (c == ':')
     return cli_usage_error(cmd, "option '%s' needs a value", arg);
-  if (optopt && strncmp(arg, "--", 2) != 0)
+  if (optopt && !is_long)
     return cli_usage_error(cmd, "unknown option '-%c'", optopt);
   return cli_usage_error(cmd, "unknown or ambiguous option '%s'", arg);
 }

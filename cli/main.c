@@ -27,6 +27,8 @@ static const command commands[] = {
     {"lock", cmd_lock, "lock files in memory until interrupted"},
     {"bench", cmd_bench, "time mmap and read strategies on a file"},
     {"log", cmd_log, "append to, read, follow or check a record log"},
+    {"shm", cmd_shm, "list, create, remove named shared memory"},
+    {"locks", cmd_locks, "who holds which byte ranges of a file"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

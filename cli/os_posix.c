@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,12 +24,15 @@ const char cli_os_memlock_hint[] = "; see ulimit -l";
 /* Arguments are bytes, used as they are (UTF-8 in a UTF-8 locale). The
  * character classes are the user's locale, as for wc, which decides how a
  * file name that must be quoted is written (cli_quote.c); everything else
- * the tool prints is locale-independent. */
+ * the tool prints is locale-independent. MMF_CLI_NO_MAIN builds the tool
+ * as a library (the fuzz targets call cli_main themselves). */
+#ifndef MMF_CLI_NO_MAIN
 int main(int argc, char **argv) {
   (void)setlocale(LC_CTYPE, "");
   cli_os_raise_open_files_limit();
   return cli_main(argc, argv);
 }
+#endif
 
 void cli_os_raise_open_files_limit(void) {
   struct rlimit rl;
@@ -242,4 +246,32 @@ int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
   *bytes = 0;
   return -1;
 #endif
+}
+
+int cli_os_list_dir(const char *dir, int (*fn)(const char *name, void *ctx),
+                    void *ctx) {
+  struct dirent *e;
+  DIR *d = opendir(dir);
+  if (!d)
+    return errno;
+  while ((e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+        fn(e->d_name, ctx) != 0)
+      break;
+  closedir(d);
+  return 0;
+}
+
+int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
+                   uint64_t *ino) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return errno;
+  /* Linux's encoding of dev_t (what major() and minor() undo). */
+  *major = (unsigned)(((uint64_t)st.st_dev >> 8) & 0xfff) |
+           (unsigned)(((uint64_t)st.st_dev >> 32) & ~0xfffu);
+  *minor = (unsigned)((uint64_t)st.st_dev & 0xff) |
+           (unsigned)(((uint64_t)st.st_dev >> 12) & ~0xffu);
+  *ino = (uint64_t)st.st_ino;
+  return 0;
 }

@@ -44,9 +44,18 @@ const char cli_os_interrupts[] = "Ctrl-C, Ctrl-Break, console closed";
 const char cli_os_memlock_name[] = "the minimum working set";
 const char cli_os_memlock_hint[] = "";
 
+/* Console modes cli_os_isatty() changed, put back at exit. */
+static DWORD restore_modes[2];
+static HANDLE restore_handles[2];
+static int nrestore;
+
 /* ------------------------------------------------------------------------ */
 /* Entry point                                                               */
 /* ------------------------------------------------------------------------ */
+
+/* MMF_CLI_NO_MAIN builds the tool as a library (the fuzz targets call
+ * cli_main themselves). */
+#ifndef MMF_CLI_NO_MAIN
 
 /* UTF-16 to a new UTF-8 string; NULL when out of memory. Unpaired
  * surrogates (which NTFS allows in names) become U+FFFD. */
@@ -62,10 +71,6 @@ static char *utf8_of(const wchar_t *w) {
   }
   return s;
 }
-
-static DWORD restore_modes[2];
-static HANDLE restore_handles[2];
-static int nrestore;
 
 /* Put back the console modes cli_os_isatty() changed. */
 static void restore_consoles(void) {
@@ -97,6 +102,7 @@ int wmain(int argc, wchar_t **wargv) {
   atexit(restore_consoles);
   return cli_main(argc, argv);
 }
+#endif /* MMF_CLI_NO_MAIN */
 
 /* ------------------------------------------------------------------------ */
 /* Files                                                                     */
@@ -516,4 +522,23 @@ int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
   (void)addr;
   *bytes = 0;
   return -1;
+}
+
+/* Windows lists neither named sections (without the native object
+ * directory calls) nor other processes' byte-range locks. */
+int cli_os_list_dir(const char *dir, int (*fn)(const char *name, void *ctx),
+                    void *ctx) {
+  (void)dir;
+  (void)fn;
+  (void)ctx;
+  return ENOTSUP;
+}
+
+int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
+                   uint64_t *ino) {
+  (void)path;
+  *major = 0;
+  *minor = 0;
+  *ino = 0;
+  return ENOTSUP;
 }

@@ -29,9 +29,10 @@ if(_mmf_simd_x86 AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang"
   set_source_files_properties("${_mmf_simd_src}/scan_sse2.c"
     PROPERTIES COMPILE_OPTIONS "-msse2")
   # The log's CRC-32C (src/log/crc32c_sse42.c), used only on CPUs that
-  # report SSE4.2 (src/log/crc32c.c checks at run time).
+  # report SSE4.2 (src/log/crc32c.c checks at run time). Clang 16 (Zig's
+  # for macOS) wants -mcrc32 besides -msse4.2 for the crc32 intrinsics.
   set_source_files_properties("${_mmf_simd_src}/../log/crc32c_sse42.c"
-    PROPERTIES COMPILE_OPTIONS "-msse4.2")
+    PROPERTIES COMPILE_OPTIONS "-msse4.2;-mcrc32")
   # GCC for 64-bit Windows (mingw-w64) used to spill 32- and 64-byte
   # vectors with aligned moves to a stack that is only 16-byte aligned there
   # (GCC bug 54412). GCC 12 uses unaligned moves; test_scan passes under

@@ -123,6 +123,20 @@ if [ -x "$tailx" ] && [ -x "$journalx" ]; then
   grep ': entry ' tail.out | tail -n 1 | sed 's/^/    | /'
 fi
 
+heading "shared_dict: N processes map one dictionary; memory is used once"
+run 0 shared_dict 4
+
+heading "ipc_flag: one process sleeps until another raises a flag (no spinning)"
+run 0 ipc_flag
+
+heading "counter: two processes x 1,000,000 increments, with a lock and without"
+run 0 counter
+echo "# without a lock, the same run loses updates:"
+run 0 counter --no-lock
+
+heading "toggle: a shared and a private map of a file another process changes"
+run 0 toggle
+
 echo
 if [ -n "$failures" ]; then
   echo "demo: FAILED:$failures"

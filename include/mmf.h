@@ -868,6 +868,78 @@ MMF_API int mmf_window_close(mmf_window *w);
  */
 
 /*
+ * Named shared memory: a region of memory with a name, which any process
+ * can open and map. The map is an ordinary mmf_map: every map function
+ * works on it (mmf_read, mmf_wait, mmf_mutex_lock, ...), and mmf_close()
+ * unmaps it.
+ *
+ * Names: 1 to 200 bytes of ASCII letters, digits, '.', '_' and '-', not
+ * "." or ".."; anything else (empty, '/', '\\', non-ASCII, too long) is
+ * MMF_EINVAL. (macOS allows only 31 bytes: longer names are
+ * MMF_ENAMETOOLONG there.)
+ *
+ * Lifetime differs by OS. POSIX: a region lives until mmf_shm_unlink(),
+ * whether or not anybody maps it, and its memory is freed when it is
+ * unlinked and no longer mapped; a process killed before unlinking leaves
+ * it behind (`mmf shm list` shows them, `mmf shm rm` removes them).
+ * Windows: a region lives while some process maps it or has it open, and
+ * is gone when the last map of it is closed; mmf_shm_unlink() cannot end
+ * it sooner.
+ *
+ * POSIX: shm_open (on Linux a file in /dev/shm; a region is grown with
+ * mmf_resize and locked with mmf_lock_file like a file; macOS keeps a
+ * region's size rounded up to whole pages and lets it be set only once,
+ * at creation). A full /dev/shm
+ * (Docker gives containers 64 MB) shows as a fault on first touch: use
+ * MMF_PREALLOCATE to be told MMF_ENOSPC at open instead. Windows: a named
+ * section in the session namespace ("Local\NAME"), backed by the paging
+ * file; it cannot grow (mmf_resize: MMF_ENOTSUP) or take file locks
+ * (MMF_ENOTSUP).
+ */
+
+/*
+ * Open (or create) the region called name and map it with mode MMF_READ,
+ * MMF_WRITE or MMF_COPY. opts as for mmf_open():
+ *  - MMF_CREATE (MMF_WRITE only): create the region if it does not exist,
+ *    of opts->size bytes (else opts->length; one of them must be above 0:
+ *    MMF_EINVAL). New bytes are zero. With MMF_EXCLUSIVE too: fail with
+ *    MMF_EEXIST when it exists.
+ *  - Without MMF_CREATE the region must exist (MMF_ENOENT). An existing
+ *    region opens with any mode; offset and length select part of it
+ *    (length 0: to its end, so offset and length 0 map all of it, and
+ *    mmf_size() is then exactly the region's size on every OS).
+ *  - A range past the region's end is MMF_ERANGE (POSIX MMF_WRITE maps
+ *    grow the region instead, as they grow files; Windows regions cannot
+ *    grow).
+ *  - Other flags allowed: MMF_POPULATE, MMF_SEQUENTIAL, MMF_RANDOM,
+ *    MMF_HUGE, MMF_LOCKED, MMF_PREALLOCATE (MMF_WRITE); others MMF_EINVAL.
+ * A region being created by another process at the same moment may be
+ * seen empty for an instant (POSIX creates at size 0, then grows): an
+ * empty existing region is looked at again for up to 100 ms.
+ *
+ * Returns 0 and sets *out, or MMF_EINVAL, MMF_ENOENT, MMF_EEXIST,
+ * MMF_EACCES, MMF_ERANGE, MMF_EOVERFLOW, MMF_ENOMEM, MMF_ENOSPC,
+ * MMF_EMFILE, MMF_ENAMETOOLONG, or another translated OS error (see
+ * mmf_last_os_error(NULL)). A region this call created is removed again
+ * when the call fails. Nothing leaks on any error path.
+ */
+MMF_API int mmf_shm_open(mmf_map **out, const char *name, int mode,
+                         const mmf_options *opts);
+
+/*
+ * Remove the name of region name: later opens without MMF_CREATE fail
+ * with MMF_ENOENT; maps of it stay valid, and its memory is freed when
+ * the last is closed. Windows: a region's name lasts as long as its
+ * handles, so this only checks that it exists. Returns 0, MMF_EINVAL (bad
+ * name), MMF_ENOENT, MMF_EACCES, or another translated OS error.
+ */
+MMF_API int mmf_shm_unlink(const char *name);
+
+/* The name of the region m maps (as given to mmf_shm_open), or NULL for
+ * other maps and for NULL. Valid until mmf_close(m). */
+MMF_API const char *mmf_shm_name(const mmf_map *m);
+
+/*
  * Sleep while the 32-bit word at off still holds expected.
  *
  * Returns 0 when woken by mmf_wake(), or at once when the word does not
@@ -906,6 +978,136 @@ MMF_API int mmf_wait(mmf_map *m, uint64_t off, uint32_t expected,
  * arguments: waiters see the change by themselves.
  */
 MMF_API int mmf_wake(mmf_map *m, uint64_t off, int count);
+
+/*
+ * Robust mutex. MMF_MUTEX_SIZE bytes at an offset of a shared map whose
+ * region offset (mmf_offset(m) + off) is a multiple of 64.
+ *
+ * All-zero bytes are an unlocked mutex: a new file or shared-memory
+ * region needs no initialisation, so processes that open it at the same
+ * time never race to set it up. The bytes are the mutex's whole state and
+ * mean the same to 32- and 64-bit processes and to every C library (the
+ * layout is in docs/sharing.md, fixed like a file format). Do not copy or
+ * move a locked mutex.
+ *
+ * The owner is a thread. When it dies holding the mutex (its thread or
+ * process exits or is killed, also while the dead process waits to be
+ * reaped), the next locker gets MMF_EOWNERDEAD: it now holds the mutex
+ * and must repair the data the mutex protects, then call
+ * mmf_mutex_consistent(). Unlocking without doing so makes the mutex not
+ * recoverable: every later lock returns MMF_ENOTRECOVERABLE, for ever
+ * (until the bytes are zeroed, which only a program that knows nobody
+ * uses them may do). A thread id the OS hands out again is never taken
+ * for the dead owner (docs/sharing.md tells how).
+ *
+ * Waiting. A locker that finds the mutex held spins briefly, then sleeps
+ * in the kernel. Before it first sleeps it asks (one system call) whether
+ * the owner's thread still exists at all, so a crashed owner whose
+ * process was reaped is reported at once; while one owner keeps the
+ * mutex, the sleeper looks every 1 ms, doubling to every 8 ms, whether
+ * that owner still runs, so an owner's death is reported within about
+ * 10 ms.
+ *
+ * Linux: a futex on the first word; the owner is named by its thread id
+ * and start time (/proc). Processes that share a mutex must share a PID
+ * namespace to see each other die (an owner in another namespace is never
+ * judged: its death goes unnoticed). Windows: a named kernel mutex per
+ * region and offset (abandoned when its owner dies); the bytes keep the
+ * owner-died and not-recoverable state. Other POSIX systems (macOS, the
+ * BSDs): the owner is a process, dead once it is gone (reaped), and
+ * sleepers poll as mmf_wait() does. The bytes must be in a MMF_WRITE map,
+ * shared memory, or anonymous memory (MMF_READ maps: MMF_EACCES).
+ */
+#define MMF_MUTEX_SIZE 64
+
+/*
+ * Lock the mutex at off. timeout_ns < 0 waits for ever; 0 only tries
+ * (held by a live owner: MMF_ETIMEDOUT at once; finding out whether the
+ * owner still runs costs tens of microseconds on Linux); otherwise
+ * MMF_ETIMEDOUT after that many nanoseconds.
+ *
+ * Returns 0 (locked), MMF_EOWNERDEAD (locked; the previous owner died:
+ * repair, then mmf_mutex_consistent), MMF_ETIMEDOUT, MMF_ENOTRECOVERABLE,
+ * MMF_EDEADLK (the calling thread already holds it: the mutex is not
+ * recursive), MMF_EINVAL (NULL m, off not a multiple of 64 in the region),
+ * MMF_ERANGE (the 64 bytes leave the map), MMF_EACCES (MMF_READ map),
+ * MMF_EPOISONED, a fault code, or a translated OS error (see
+ * mmf_last_os_error(NULL)). Thread-safe; does not invalidate pointers.
+ */
+MMF_API int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns);
+
+/*
+ * Unlock the mutex at off, held by the calling thread; one sleeper is
+ * woken. If it was locked with MMF_EOWNERDEAD and not made consistent, it
+ * becomes not recoverable (and every sleeper is woken to learn it).
+ * Returns 0, MMF_EPERM (not held by the calling thread, or not locked),
+ * or the argument and fault codes of mmf_mutex_lock().
+ */
+MMF_API int mmf_mutex_unlock(mmf_map *m, uint64_t off);
+
+/*
+ * Declare the data repaired after MMF_EOWNERDEAD: the mutex, still held,
+ * goes back to normal. Returns 0, MMF_EPERM (not held by the calling
+ * thread), MMF_EINVAL (not in the owner-died state), or the argument and
+ * fault codes of mmf_mutex_lock().
+ */
+MMF_API int mmf_mutex_consistent(mmf_map *m, uint64_t off);
+
+/*
+ * Byte-range file locks on the file behind a map, for processes that
+ * write the same file (through maps, or write() elsewhere) and must take
+ * turns. A lock belongs to the map handle, not to the process:
+ *  - two maps of one file exclude each other, also in one process;
+ *  - an unrelated open() and close() of the same file elsewhere in the
+ *    process does not drop it (classic fcntl locks are dropped by any
+ *    close of any descriptor of the file: that trap does not apply);
+ *  - mmf_close() of the map releases its locks, and so does the death of
+ *    its process (kill -9 included).
+ * A map made by mmf_open_fd() shares its open file with the descriptor
+ * passed, and so shares its locks with that descriptor and its copies.
+ *
+ * Locks are advisory for mapped access on every OS: they keep out only
+ * those who ask for them. Lock before touching the bytes.
+ *
+ * Linux: open-file-description locks (F_OFD_SETLK, kernel 3.15 and
+ * later). Other POSIX systems (macOS, the BSDs): flock() on the whole
+ * file, so any range locks the whole file and unlocking any range unlocks
+ * it. Windows: LockFileEx; Windows does not merge, split or convert
+ * locks, so unlock exactly the ranges you locked (a range not locked:
+ * MMF_EINVAL) and do not lock a locked range again with another mode
+ * (MMF_EBUSY or a wait); other handles' ReadFile/WriteFile (not maps)
+ * are refused inside an exclusive range.
+ */
+enum mmf_lock_how {
+  MMF_LOCK_SHARED = 1,    /* readers: any number at once */
+  MMF_LOCK_EXCLUSIVE = 2, /* one writer, no readers */
+  MMF_LOCK_NOWAIT = 4     /* with one of the above: do not wait */
+};
+
+/*
+ * Lock [off, off+len) of m (len 0: to the end of the map), which is file
+ * range [mmf_offset(m) + off, ...), with how: MMF_LOCK_SHARED or
+ * MMF_LOCK_EXCLUSIVE, optionally | MMF_LOCK_NOWAIT. Waits until the range
+ * is free unless MMF_LOCK_NOWAIT. Locking a range this map already holds
+ * with the same mode is harmless; on POSIX another mode converts it.
+ *
+ * Returns 0, MMF_EBUSY (MMF_LOCK_NOWAIT and a conflicting lock is held
+ * elsewhere), MMF_EINVAL (NULL m, a bad how, an empty range),
+ * MMF_ERANGE (the range leaves the map), MMF_ENOTSUP (the map has no file:
+ * anonymous memory, a fallback copy, Windows shared memory), MMF_EACCES
+ * (an exclusive lock through a MMF_READ or MMF_COPY map on Linux, whose
+ * descriptor is read-only; Windows and flock() allow it), MMF_EPOISONED,
+ * or a translated OS error (MMF_ENOMEM: the system's lock table is full;
+ * see mmf_last_os_error(NULL)). Thread-safe.
+ */
+MMF_API int mmf_lock_file(mmf_map *m, uint64_t off, uint64_t len, int how);
+
+/*
+ * Unlock [off, off+len) of m (len 0: to the end of the map). Unlocking a
+ * range that holds no lock does nothing on POSIX and is MMF_EINVAL on
+ * Windows. Returns 0, or the codes of mmf_lock_file() (never MMF_EBUSY).
+ */
+MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Scanning                                                                  */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build mmf and its whole test suite as 32-bit programs (gcc -m32, with
 # 64-bit file offsets) and run the CTest suite: the leg that proves files
-# larger than 4 GiB work in a 4 GiB address space (issue 5).
+# larger than 4 GiB work in a 4 GiB address space.
 #
 # Usage: scripts/check-m32.sh [--skip-ok]
 #   --skip-ok  exit 0 instead of 77 when the compiler cannot build and run
@@ -54,7 +54,7 @@ printf '#include <pthread.h>\nint main(void) { return pthread_self() == 0; }\n' 
 # shellcheck disable=SC2086
 if ! "$cc" $flags -o "$probe/p" "$probe/p.c" -lpthread >"$probe/log" 2>&1; then
   why=$(head -n 1 "$probe/log")
-  skip "'$cc -m32' cannot link${why:+ ($why)}; on Debian/Ubuntu: apt-get install gcc-multilib"
+  skip "'$cc -m32' cannot link${why:+ ($why)}; on Debian/Ubuntu: apt-get install lib32gcc-12-dev libc6-dev-i386 (or gcc-multilib, which conflicts with gcc-aarch64-linux-gnu)"
 fi
 "$probe/p" || skip "this system cannot run 32-bit programs"
 

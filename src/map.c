@@ -71,6 +71,7 @@ static void release(mmf_map *m) {
     (void)mmf__os_unmap(m->base, m->map_len, NULL);
   mmf__os_close(&m->file);
   mmf__alloc.free(m->created_path);
+  mmf__alloc.free(m->shm_name);
   mmf__alloc.free(m);
 }
 

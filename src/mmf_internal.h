@@ -23,7 +23,10 @@
 enum mmf__map_kind {
   MMF__FILE_MAP = 1, /* a mapping of a file (possibly empty) */
   MMF__ANON_MAP,     /* anonymous memory from mmf_anon() */
-  MMF__COPY_MAP      /* private copy of an unmappable input */
+  MMF__COPY_MAP,     /* private copy of an unmappable input */
+  MMF__SECTION_MAP   /* a view of a named section (Windows shared memory;
+                        file holds the section): nothing to grow, flush
+                        or lock */
 };
 
 struct mmf_map {
@@ -45,6 +48,7 @@ struct mmf_map {
    * the window cursor's next window) takes the guard along
    * (mmf__guard_follow). */
   mmf__guard_frame *guarding;
+  char *shm_name; /* named shared memory: its name (src/share/shm.c) */
 };
 
 /* The backend's mapping access for a public mode. */

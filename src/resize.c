@@ -168,7 +168,7 @@ undo_file:
 static int resize(mmf_map *m, uint64_t new_size) {
   if (m->poisoned)
     return mmf__fail(m, m->poisoned, 0);
-  if (m->kind == MMF__COPY_MAP)
+  if (m->kind == MMF__COPY_MAP || m->kind == MMF__SECTION_MAP)
     return mmf__fail(m, MMF_ENOTSUP, 0);
   if (m->kind == MMF__ANON_MAP) {
     if (new_size > mmf__address_space_limit())

@@ -17,6 +17,8 @@
 #else
 #include <sys/resource.h>
 #include <time.h>
+
+#include "os/posix/sys_posix.h"
 #endif
 
 /* A monotonic clock in nanoseconds. */
@@ -53,6 +55,57 @@ static inline int64_t sh_cpu_ns(void) {
 #endif
 }
 
+/* The most CPU time a thread that sleeps for a second may be charged:
+ * 10 ms. Windows (and Wine) count process time in 10 ms ticks, so one
+ * tick may land on a sleeper; POSIX counts finely and the bound is
+ * strict. */
+static inline void sh_assert_sleeper_cpu(int64_t cpu_ns) {
+#ifdef _WIN32
+  ASSERT_LE(cpu_ns, 10 * (int64_t)1000000);
+#else
+  ASSERT_LT(cpu_ns, 10 * (int64_t)1000000);
+#endif
+}
+
+/*
+ * What the OS under test offers (docs/sharing.md): tests of behaviour a
+ * platform documents otherwise skip there with the reason.
+ */
+
+/* A sleeper in mmf_wait wakes only on mmf_wake (Linux futex, Windows
+ * objects), not by itself when the word changes (other POSIX systems
+ * poll). */
+static inline bool sh_wake_is_needed(void) {
+#ifdef _WIN32
+  return true;
+#else
+  return mmf__sys_real.futex_wait != NULL;
+#endif
+}
+#define SH_NO_WAKE "waiters poll here (no futex): a change needs no wake"
+
+/* File locks cover byte ranges (OFD locks, LockFileEx), not whole files
+ * (flock() elsewhere). */
+static inline bool sh_range_locks(void) {
+#ifdef _WIN32
+  return true;
+#else
+  return mmf__sys_real.fcntl_lock != NULL;
+#endif
+}
+#define SH_NO_RANGES "flock() locks whole files here (no OFD locks)"
+
+/* A mutex owner is a thread, dead when it exits, also as a zombie (Linux:
+ * /proc; Windows: the kernel object); elsewhere the owner is a process,
+ * dead once reaped. */
+#if defined(_WIN32) || defined(__linux__)
+#define SH_OWNER_IS_THREAD 1
+#else
+#define SH_OWNER_IS_THREAD 0
+#endif
+#define SH_OWNER_IS_PROCESS                                                    \
+  "the owner here is a process, dead once reaped (no /proc)"
+
 /* The 32-bit word at off of m, as an atomic. */
 static inline _Atomic uint32_t *sh_word(mmf_map *m, uint64_t off) {
   return (_Atomic uint32_t *)((unsigned char *)mmf_data(m) + off);
@@ -65,6 +118,81 @@ static inline const char *sh_num(uint64_t v) {
   char *b = buf[next++ % 8];
   snprintf(b, sizeof buf[0], "%" PRIu64, v);
   return b;
+}
+
+/* Add 1 to *counter the way a careless program does: read, do a little
+ * work, write. Unprotected, two processes doing this lose updates even
+ * when they run on one core (a preemption between the read and the
+ * write loses the other's increments); protected, none is lost. */
+static inline void sh_slow_increment(volatile uint64_t *counter) {
+  uint64_t v = *counter;
+  for (volatile int k = 0; k < 20; k++) {
+  }
+  *counter = v + 1;
+}
+
+/* A file of size bytes at path mapped MMF_WRITE (created if missing). */
+static inline mmf_map *sh_map_rw(const char *path, uint64_t size) {
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
+                     &(mmf_options){.size = size, .flags = MMF_CREATE}));
+  return m;
+}
+
+/* Wait (up to 60 s) until the word at off of m reaches n. */
+static inline void sh_wait_for(mmf_map *m, uint64_t off, uint32_t n) {
+  const int64_t start = sh_now_ns();
+  while (atomic_load(sh_word(m, off)) < n) {
+    if (sh_now_ns() - start > 60 * (int64_t)1000000000)
+      FAIL("waited 60 s for word %" PRIu64 " to reach %u", off, n);
+    test_sleep_ms(1);
+  }
+}
+
+/*
+ * The counting runs of test_mutex.c and test_lock.c. Their files hold a
+ * u64 counter at SH_COUNTER; children raise SH_READY, wait for SH_GO, and
+ * add with sh_slow_increment.
+ */
+#define SH_COUNTER 128
+#define SH_GO 192
+#define SH_READY 196
+
+/* Two children `child` (arguments: path, how, rounds) add rounds each to
+ * the counter of a fresh 4 KiB file at path, starting together. Returns
+ * the total. */
+static inline uint64_t sh_two_adders(const char *child, const char *path,
+                                     const char *how, int rounds) {
+  test_unlink(path);
+  mmf_map *m = sh_map_rw(path, 4096);
+  test_proc a =
+      test_spawn(child, (const char *[]){path, how, sh_num(rounds), NULL});
+  test_proc b =
+      test_spawn(child, (const char *[]){path, how, sh_num(rounds), NULL});
+  sh_wait_for(m, SH_READY, 2);
+  int64_t t0 = sh_now_ns();
+  atomic_store(sh_word(m, SH_GO), 1);
+  ASSERT_EQ(test_wait(a), 0);
+  ASSERT_EQ(test_wait(b), 0);
+  int64_t t = sh_now_ns() - t0;
+  uint64_t total = atomic_load(
+      (_Atomic uint64_t *)((unsigned char *)mmf_data(m) + SH_COUNTER));
+  test_note("%s: 2 x %d increments in %.0f ms: total %" PRIu64 " (%" PRIu64
+            " lost)",
+            how, rounds, t / 1e6, total, 2 * (uint64_t)rounds - total);
+  ASSERT_OK(mmf_close(m));
+  return total;
+}
+
+/* The negative control of a "no update lost" test: the same run without
+ * the lock ("none") loses updates (a few runs are allowed, in case the
+ * two children never overlapped). */
+static inline void sh_expect_lost_updates(const char *child, const char *path,
+                                          int rounds) {
+  for (int run = 0; run < 5; run++)
+    if (sh_two_adders(child, path, "none", rounds) < 2 * (uint64_t)rounds)
+      return;
+  FAIL("five runs without a lock lost no update");
 }
 
 #endif /* MMF_SHARE_HELPERS_H */

@@ -1,9 +1,10 @@
 /*
  * test.h - the small test framework of the mmf test programs.
  *
- * A test program is one or more test_*.c files plus test_main.c. Each file
- * defines tests with TEST(name) { ... }; they register themselves before
- * main() runs. The runner (test_main.c):
+ * A test program is one or more test_*.c files plus the runner (runner.c,
+ * with runner_posix.c or runner_win.c behind runner.h). Each file defines
+ * tests with TEST(name) { ... }; they register themselves before main()
+ * runs. The runner:
  *
  *   prog NAME     runs test NAME in this process (this is what CTest does)
  *   prog          runs every test, each in a process of its own, and
@@ -388,6 +389,27 @@ int count_mappings_of(const char *needle);
 /* Value in kB of a "Key:" line of /proc/self/status (e.g. "VmLck"), or -1
  * (always -1 where there is no /proc, e.g. Windows). */
 long proc_status_kb(const char *key);
+
+/* Kernel behaviours an emulator does not reproduce. Each probes the raw
+ * system call, so wherever the system has the behaviour the library's own
+ * result is still checked. Windows: NULL / false. */
+/* Why path, a size-0 /proc file on Linux, is something else here (qemu-user
+ * answers open() of /proc/self/maps, cmdline, stat and auxv with a regular
+ * temporary file holding its own copy); NULL when it is the kernel's. */
+const char *test_proc_copied(const char *path);
+/* Whether mmap(MAP_POPULATE) leaves anonymous pages non-resident
+ * (qemu-user drops the flag). */
+bool test_populate_ignored(void);
+/* Whether mincore() fails with ENOMEM on a range holding a PROT_NONE page
+ * (qemu-user checks that the whole range is readable). */
+bool test_mincore_refuses_prot_none(void);
+/* Whether setrlimit(RLIMIT_AS) succeeds but bounds nothing (qemu-user
+ * ignores it), probed in a child. */
+bool test_rlimit_as_ignored(void);
+/* Whether a SIGBUS fault (a page past the end of a file) that the thread
+ * blocks hangs instead of ending the process (qemu-user), probed in a
+ * child with a 3 s alarm. */
+bool test_blocked_fault_hangs(void);
 
 /* ------------------------------------------------------------------------ */
 /* Child processes                                                           */

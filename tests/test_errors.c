@@ -74,7 +74,7 @@ TEST(error_names_and_messages_match_list) {
 }
 
 TEST(error_required_codes_exist) {
-  /* Issue 2 point 2 names these; referencing them is the check. */
+  /* The codes DESIGN.md promises; referencing them is the check. */
   static const int required[] = {
       MMF_EINVAL,     MMF_ENOENT,    MMF_EACCES,  MMF_EISDIR,  MMF_ENODEV,
       MMF_ERANGE,     MMF_EOVERFLOW, MMF_ENOMEM,  MMF_ENOSPC,  MMF_EFBIG,

@@ -671,7 +671,7 @@ static void enospc_when_fs_full_run(void) {
   ASSERT_OK(mmf_close(m));
 }
 
-#ifndef _WIN32
+#if defined(__linux__)
 
 /* ------------------------------------------------------------------------ */
 /* A real full filesystem: a 1 MiB tmpfs                                     */
@@ -893,7 +893,7 @@ static void disk_full_tmpfs_run(void) {
   ASSERT_ERR(r->prealloc_resize_rc, MMF_ENOSPC);
 }
 
-#endif /* !_WIN32 */
+#endif /* __linux__ */
 
 /* The preallocation failure paths without a full disk: the OS call is
  * made to fail through the system-call table. POSIX: fallocate() fails
@@ -1038,9 +1038,9 @@ TEST(enospc_when_fs_full) {
 }
 
 TEST(disk_full_tmpfs) {
-#ifdef _WIN32
+#if !defined(__linux__)
   SKIP("fills a real 1 MiB tmpfs, mounted in a Linux mount namespace; "
-       "Windows has no such mount");
+       "this system has no such mount");
 #else
   disk_full_tmpfs_run();
 #endif

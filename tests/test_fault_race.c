@@ -1,6 +1,9 @@
 /*
  * test_fault_race.c - a file truncated and extended again and again while
- * two threads read it through their own maps.
+ * threads use it through handles of their own: two readers of maps, and
+ * then one thread of each kind of handle (a read map, a write map storing
+ * the pattern back, a window cursor, a line iterator, whole-file scans by
+ * path, mapped and read).
  *
  * The truncating thread toggles the file between its full size and half of
  * it; each reader reads random ranges (mmf_read, mmf_count_byte) and, when
@@ -13,8 +16,9 @@
  * sees depends on the machine; the pass criterion does not: each reader
  * also takes one fault on a file state it controls before it stops.
  *
- * The same source is built with -fsanitize=thread (test_fault_race_tsan)
- * together with the library sources, where the compiler supports it.
+ * Both run in the ThreadSanitizer leg (make check-tsan) too, where they
+ * must give no report: handles share nothing but the process-wide fault
+ * guard and the file.
  *
  * On Windows it runs under Wine: test_truncate_mapped() grows the file
  * directly and shrinks it with the host's truncate (a Windows program
@@ -43,6 +47,8 @@ enum { READERS = 2, RACE_PAGES = 64, MAX_READ = 3 * 4096 };
 typedef struct reader {
   test_thread th;
   int index;
+  int kind;      /* enum handle_kind (the every-kind race) */
+  uint64_t seed; /* its random numbers */
   const char *path;
   uint64_t size, half;
   atomic_int *stop;
@@ -162,8 +168,42 @@ static double seconds_now(void) {
 #endif
 }
 
+/* Start n threads running fn on path (index, kind and seed from their
+ * place in rs). */
+static void start_threads(reader *rs, int n, void *(*fn)(void *),
+                          const char *path, uint64_t size, atomic_int *stop) {
+  for (int i = 0; i < n; i++) {
+    memset(&rs[i], 0, sizeof rs[i]);
+    rs[i].index = i;
+    rs[i].kind = i;
+    rs[i].seed = 0x9E3779B97F4A7C15u * (uint64_t)(i + 1);
+    rs[i].path = path;
+    rs[i].size = size;
+    rs[i].half = size / 2;
+    rs[i].stop = stop;
+    rs[i].th = test_thread_start(fn, &rs[i]);
+  }
+}
+
+/* Cut path to half its size and extend it back until seconds have passed;
+ * then tell the threads to stop. Returns the cycles. */
+static long cut_and_extend(const char *path, uint64_t size, double seconds,
+                           atomic_int *stop) {
+  long cycles = 0;
+  double end = seconds_now() + seconds;
+  while (seconds_now() < end) {
+    for (int k = 0; k < 64; k++) {
+      test_truncate_mapped(path, size / 2);
+      test_truncate_mapped(path, size);
+      cycles++;
+    }
+  }
+  atomic_store(stop, 1);
+  return cycles;
+}
+
 TEST(truncate_extend_race_two_readers) {
-  const uint64_t size = RACE_PAGES * page(), half = size / 2;
+  const uint64_t size = RACE_PAGES * page();
   const char *path = test_path("f");
   const char *env = getenv("MMF_RACE_SECONDS");
   double seconds = env ? atof(env) : 3.0;
@@ -174,25 +214,9 @@ TEST(truncate_extend_race_two_readers) {
   test_need_truncate_mapped();
   write_pattern(path, size);
   atomic_init(&stop, 0);
-  for (int i = 0; i < READERS; i++) {
-    memset(&readers[i], 0, sizeof readers[i]);
-    readers[i].index = i;
-    readers[i].path = path;
-    readers[i].size = size;
-    readers[i].half = half;
-    readers[i].stop = &stop;
-    readers[i].th = test_thread_start(read_loop, &readers[i]);
-  }
+  start_threads(readers, READERS, read_loop, path, size, &stop);
   /* The truncating thread is this one. */
-  double end = seconds_now() + seconds;
-  while (seconds_now() < end) {
-    for (int k = 0; k < 64; k++) {
-      test_truncate_mapped(path, half);
-      test_truncate_mapped(path, size);
-      cycles++;
-    }
-  }
-  atomic_store(&stop, 1);
+  cycles = cut_and_extend(path, size, seconds, &stop);
   long calls = 0, ok = 0, truncated = 0, erange = 0, resized = 0, other = 0,
        bad = 0;
   for (int i = 0; i < READERS; i++) {
@@ -220,4 +244,221 @@ TEST(truncate_extend_race_two_readers) {
   ASSERT_EQ(bad, 0);
   for (int i = 0; i < READERS; i++)
     ASSERT_ERR(readers[i].final_fault, MMF_ETRUNCATED);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Every kind of handle                                                      */
+/* ------------------------------------------------------------------------ */
+
+enum handle_kind {
+  READ_MAP,
+  WRITE_MAP,
+  CURSOR,
+  LINES,
+  SCAN_MAPPED,
+  SCAN_READ,
+  HANDLE_KINDS
+};
+
+static const char *const kind_names[HANDLE_KINDS] = {
+    "read map",      "write map",   "window cursor",
+    "line iterator", "mapped scan", "read scan"};
+
+/* A map of the whole file, read or written. */
+static void use_map(reader *r, int mode) {
+  unsigned char buf[MAX_READ];
+  mmf_map *m = NULL;
+  while (!atomic_load(r->stop) && !r->other) {
+    uint64_t x = xorshift(&r->seed);
+    size_t n = 1 + (size_t)(x % MAX_READ);
+    uint64_t off = (x >> 20) % (r->size - n + 1);
+    int rc;
+    if (!m) {
+      rc = mmf_open(&m, r->path, mode, NULL);
+      note_rc(r, rc);
+      continue;
+    }
+    if (mmf_size(m) < r->size) {
+      /* Opened short, or clamped by a cut. A read map grows back once the
+       * file is long again (MMF_ERANGE meanwhile); a write map would grow
+       * the file itself, undoing a cut in the middle of the cutting
+       * thread's work: it is opened again instead. */
+      if (mode == MMF_WRITE) {
+        note_rc(r, mmf_close(m));
+        m = NULL;
+        continue;
+      }
+      rc = mmf_resize(m, r->size);
+      if (rc != MMF_ERANGE)
+        note_rc(r, rc);
+      continue;
+    }
+    if (mode == MMF_WRITE && x % 4 == 0) {
+      /* Store what is there anyway, so readers see the pattern or zeros;
+       * a store into a cut page is MMF_ETRUNCATED. */
+      fill_pat(buf, off, n);
+      rc = mmf_write(m, off, buf, n);
+      if (rc == 0 && x % 64 == 0)
+        rc = mmf_flush(m, off, n, MMF_FLUSH_ASYNC);
+      note_rc(r, rc);
+    } else if (x % 8 == 1) {
+      uint64_t count;
+      note_rc(r, mmf_count_byte(m, 0, 0, pat(off), &count));
+    } else {
+      rc = mmf_read(m, off, buf, n);
+      note_rc(r, rc);
+      if (rc == 0)
+        check_bytes(r, buf, off, n);
+    }
+  }
+  mmf_close(m);
+}
+
+/* For the cursor's guard: copy span bytes out. */
+typedef struct span_copy {
+  unsigned char *dst;
+  const void *src;
+  size_t n;
+} span_copy;
+
+static int copy_span(void *ctx) {
+  span_copy *c = ctx;
+  memcpy(c->dst, c->src, c->n);
+  return 0;
+}
+
+/* Walks of the whole file in small windows, reading the head of each span
+ * under the cursor's guard. A cut lowers the cursor's total: the next walk
+ * opens a new one. */
+static void use_cursor(reader *r) {
+  while (!atomic_load(r->stop) && !r->other) {
+    mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
+    mmf_window *w = NULL;
+    unsigned char head[64];
+    int rc;
+    o.budget = 4 * mmf_granularity();
+    rc = mmf_window_open(&w, r->path, &o);
+    note_rc(r, rc);
+    while (rc == 0 && !atomic_load(r->stop)) {
+      uint64_t at = mmf_window_tell(w);
+      void *p;
+      size_t len;
+      rc = mmf_window_next(w, &p, &len);
+      note_rc(r, rc);
+      if (rc || len == 0)
+        break;
+      span_copy c = {head, p, len < sizeof head ? len : sizeof head};
+      rc = mmf_window_guard(w, copy_span, &c);
+      note_rc(r, rc);
+      if (rc == 0)
+        check_bytes(r, head, at, c.n);
+    }
+    mmf_window_close(w);
+  }
+}
+
+/* Line walks, mapped or read, in small windows and buffers. */
+static void use_lines(reader *r) {
+  while (!atomic_load(r->stop) && !r->other) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    mmf_lines *it = NULL;
+    const char *line;
+    size_t len;
+    int rc;
+    o.io = xorshift(&r->seed) % 2 ? MMF_SCAN_MAP : MMF_SCAN_READ;
+    o.budget = 4 * mmf_granularity();
+    o.flags = MMF_SCAN_SPLIT_LONG;
+    rc = mmf_lines_open(&it, r->path, &o);
+    note_rc(r, rc);
+    while (rc == 0 && !atomic_load(r->stop)) {
+      rc = mmf_lines_next(it, &line, &len);
+      note_rc(r, rc);
+      if (rc || !line)
+        break;
+    }
+    mmf_lines_close(it);
+  }
+}
+
+/* Counts and finds over the whole file by path. */
+static void use_scans(reader *r, int io) {
+  while (!atomic_load(r->stop) && !r->other) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    unsigned char needle[3];
+    uint64_t v, x = xorshift(&r->seed);
+    o.io = io;
+    o.budget = 4 * mmf_granularity();
+    fill_pat(needle, x % r->half, sizeof needle);
+    if (x % 2)
+      note_rc(r, mmf_count_byte_path(r->path, &o, (int)(x >> 8 & 255), &v));
+    else
+      note_rc(r, mmf_find_path(r->path, &o, needle, sizeof needle, &v));
+  }
+}
+
+static void *use_handle(void *arg) {
+  reader *r = arg;
+  switch (r->kind) {
+  case READ_MAP:
+    use_map(r, MMF_READ);
+    break;
+  case WRITE_MAP:
+    use_map(r, MMF_WRITE);
+    break;
+  case CURSOR:
+    use_cursor(r);
+    break;
+  case LINES:
+    use_lines(r);
+    break;
+  case SCAN_MAPPED:
+    use_scans(r, MMF_SCAN_MAP);
+    break;
+  default:
+    use_scans(r, MMF_SCAN_READ);
+    break;
+  }
+  return NULL;
+}
+
+/* Every call returns 0, MMF_ETRUNCATED (a cut met inside a mapping) or
+ * MMF_ERANGE (a map or range measured while the file was short), never
+ * MMF_EIO, a poisoned handle or a crash; every byte read is the pattern or,
+ * in the half that is cut, zero. */
+TEST(truncate_extend_race_every_handle_kind) {
+  const uint64_t size = RACE_PAGES * page();
+  const char *path = test_path("f");
+  const char *env = getenv("MMF_RACE_SECONDS");
+  double seconds = env ? atof(env) : 2.0;
+  reader workers[HANDLE_KINDS];
+  atomic_int stop;
+  long cycles = 0, other = 0, bad = 0, truncated = 0;
+
+  test_need_truncate_mapped();
+  write_pattern(path, size);
+  atomic_init(&stop, 0);
+  start_threads(workers, HANDLE_KINDS, use_handle, path, size, &stop);
+  /* The cutting thread is this one. */
+  cycles = cut_and_extend(path, size, seconds, &stop);
+  for (int i = 0; i < HANDLE_KINDS; i++) {
+    reader *w = &workers[i];
+    test_thread_join(w->th);
+    test_note("%-13s %7ld calls: %7ld ok, %6ld MMF_ETRUNCATED, %6ld "
+              "MMF_ERANGE, %ld other, %ld wrong bytes",
+              kind_names[i], w->calls, w->ok, w->truncated, w->erange, w->other,
+              w->bad_bytes);
+    if (w->other)
+      test_note("%s: unexpected %s", kind_names[i], mmf_errname(w->other_rc));
+    if (w->bad_bytes)
+      test_note("%s: wrong byte at file offset %" PRIu64, kind_names[i],
+                w->bad_at);
+    other += w->other;
+    bad += w->bad_bytes;
+    truncated += w->truncated;
+  }
+  test_note("%.1f s, %ld truncate/extend cycles, %ld MMF_ETRUNCATED in all",
+            seconds, cycles, truncated);
+  ASSERT_EQ(other, 0);
+  ASSERT_EQ(bad, 0);
+  ASSERT_GT(cycles, 0);
 }

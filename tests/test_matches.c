@@ -23,6 +23,7 @@
 
 #include "os/posix/sys_posix.h"
 #endif
+#include "os/alloc.h"
 
 static size_t gran(void) { return mmf_granularity(); }
 
@@ -762,6 +763,95 @@ TEST(iterator_when_a_read_fails) {
     real_reads();
     ASSERT_OK(mmf_matches_close(it));
   }
+  free(want);
+  free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Failing allocations                                                       */
+/* ------------------------------------------------------------------------ */
+
+static int allocs_seen, alloc_fail_at, allocs_live;
+
+static void *counted_malloc(size_t n) {
+  void *p;
+  if (++allocs_seen == alloc_fail_at)
+    return NULL;
+  p = mmf__alloc_real.malloc(n);
+  allocs_live += p != NULL;
+  return p;
+}
+
+static void *counted_calloc(size_t count, size_t size) {
+  void *p;
+  if (++allocs_seen == alloc_fail_at)
+    return NULL;
+  p = mmf__alloc_real.calloc(count, size);
+  allocs_live += p != NULL;
+  return p;
+}
+
+static void *counted_realloc(void *old, size_t n) {
+  void *p;
+  if (++allocs_seen == alloc_fail_at)
+    return NULL;
+  p = mmf__alloc_real.realloc(old, n);
+  allocs_live += old == NULL && p != NULL;
+  return p;
+}
+
+static void counted_free(void *p) {
+  allocs_live -= p != NULL;
+  mmf__alloc_real.free(p);
+}
+
+TEST(every_allocation_failing_in_turn) {
+  /* The k-th allocation of open, walk and close fails, for every k: the
+   * call that met it returns MMF_ENOMEM (open leaves *out NULL), and
+   * nothing stays allocated. Then a run with no failure left finds all. */
+  size_t n = (size_t)3 << 20, want_n;
+  unsigned char *c = random_text(n);
+  ref_match *want = ref_matches(c, n, 0, "aba", 3, &want_n);
+  int k, io, failures = 0;
+  write_file(test_path("f"), c, n);
+  for (io = MMF_SCAN_AUTO, k = 1; io <= MMF_SCAN_READ; k++) {
+    mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+    mmf_matches *it = NULL;
+    uint64_t pos;
+    size_t got = 0;
+    int rc;
+    allocs_seen = allocs_live = 0;
+    alloc_fail_at = k;
+    mmf__alloc.malloc = counted_malloc;
+    mmf__alloc.calloc = counted_calloc;
+    mmf__alloc.realloc = counted_realloc;
+    mmf__alloc.free = counted_free;
+    o.flags = MMF_SCAN_LINE_NUMBERS;
+    o.io = io;
+    rc = mmf_matches_open(&it, test_path("f"), &o, "aba", 3);
+    if (rc == 0) {
+      while ((rc = mmf_matches_next(it, &pos)) == 0 && pos != MMF_NPOS) {
+        ASSERT_EQ_U(pos, want[got].pos);
+        got++;
+      }
+      ASSERT_OK(mmf_matches_close(it));
+    } else {
+      ASSERT_NULL(it);
+    }
+    mmf__alloc = mmf__alloc_real;
+    test_context("io %d, allocation %d fails", io, k);
+    ASSERT_EQ(allocs_live, 0);
+    if (allocs_seen < k) { /* no failure was left to meet */
+      ASSERT_OK(rc);
+      ASSERT_EQ_U(got, want_n);
+      io++;
+      k = 0;
+      continue;
+    }
+    ASSERT_ERR(rc, MMF_ENOMEM);
+    failures++;
+  }
+  test_note("%d allocations failed in turn", failures);
   free(want);
   free(c);
 }

@@ -1,5 +1,5 @@
 /*
- * test_rules.c - the mapping rules of issue 2 point 4: any byte offset,
+ * test_rules.c - the mapping rules of DESIGN.md: any byte offset,
  * empty files, offset == size, length 0, ranges past end of file, growth by
  * MMF_WRITE, overflow, files of every small size and a sparse 5 GiB file.
  */
@@ -477,8 +477,13 @@ TEST(length_zero_means_to_end_in_range_calls) {
   ASSERT_OK(mmf_protect(m, 0, 0, MMF_PROT_READ));
   ASSERT_OK(mmf_protect(m, msize - 1, 0, MMF_PROT_NONE));
   uint64_t bytes = 0;
-  ASSERT_OK(mmf_resident(m, 0, 0, &bytes));
-  ASSERT_LE_U(bytes, msize);
+  if (test_mincore_refuses_prot_none()) {
+    /* The system's answer, translated (qemu-user). */
+    ASSERT_ERR(mmf_resident(m, 0, 0, &bytes), MMF_ENOMEM);
+  } else {
+    ASSERT_OK(mmf_resident(m, 0, 0, &bytes));
+    ASSERT_LE_U(bytes, msize);
+  }
   ASSERT_OK(mmf_protect(m, 0, 0, MMF_PROT_WRITE));
   ((unsigned char *)mmf_data(m))[msize - 1] = 1;
   ASSERT_OK(mmf_close(m));

@@ -271,10 +271,13 @@ TEST(variants) {
   ASSERT_TRUE(mmf__scan_kernels_best() == variants[n_variants - 1] ||
               getenv("MMF_SCAN_ISA") != NULL);
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) &&        \
-    !(defined(_WIN32) && !defined(__clang__) && __GNUC__ < 12)
+    !(defined(_WIN32) && !defined(__clang__) && __GNUC__ < 12) &&              \
+    !defined(__APPLE__)
   /* The build must have compiled each variant this CPU runs (a missing
    * per-file flag in cmake/simd.cmake would silently drop one; only
-   * mingw-w64 GCC before 12 goes without AVX on purpose). */
+   * mingw-w64 GCC before 12 goes without AVX on purpose). Not on macOS,
+   * where the toolchain this is cross-built with (Zig) links no
+   * __cpu_model for __builtin_cpu_supports. */
   ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_SSE2) != NULL);
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi"))
@@ -283,6 +286,16 @@ TEST(variants) {
       __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi"))
     ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_AVX512) != NULL);
 #endif
+#if defined(__aarch64__) && !defined(__AARCH64EB__)
+  /* NEON is baseline on AArch64: always built, always chosen unless
+   * MMF_SCAN_ISA says otherwise. */
+  ASSERT_TRUE(mmf__scan_kernels_for(MMF__SCAN_NEON) != NULL);
+  ASSERT_TRUE(mmf__scan_kernels_best()->isa == MMF__SCAN_NEON ||
+              getenv("MMF_SCAN_ISA") != NULL);
+#else
+  ASSERT_NULL(mmf__scan_kernels_for(MMF__SCAN_NEON));
+#endif
+  ASSERT_EQ(mmf__scan_isa_from_name("neon"), MMF__SCAN_NEON);
   ASSERT_EQ(mmf__scan_isa_from_name("avx2"), MMF__SCAN_AVX2);
   ASSERT_EQ(mmf__scan_isa_from_name("generic"), MMF__SCAN_GENERIC);
   ASSERT_EQ(mmf__scan_isa_from_name("avx3"), MMF__SCAN_ISA_COUNT);

@@ -1,7 +1,7 @@
 /*
- * test_windows.c - the Windows traps of issue 7 point 4: offsets against
- * the 64 KiB allocation granularity, shrinking a mapped file, empty files,
- * a view shared between two processes, the fault guard when the file is
+ * test_windows.c - the Windows traps: offsets against the 64 KiB
+ * allocation granularity, shrinking a mapped file, empty files, a view
+ * shared between two processes, the fault guard when the file is
  * truncated under a read, and non-ASCII paths.
  *
  * Each test runs on every platform: the traps are Windows', the promises

@@ -76,9 +76,12 @@ uint32_t mmf__crc32c_portable(uint32_t crc, const void *p, size_t n) {
 
 #if (defined(__GNUC__) || defined(__clang__)) &&                               \
     (defined(__x86_64__) || defined(__i386__))
+/* CPUID itself: __builtin_cpu_supports needs the compiler runtime's
+ * __cpu_model, which Zig's macOS toolchain does not link. */
+#include <cpuid.h>
 static int cpu_has_sse42(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("sse4.2");
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && ((c >> 20) & 1);
 }
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
 #include <intrin.h>

@@ -20,11 +20,16 @@ static void *libc_realloc(void *p, size_t n) { return realloc(p, n); }
 
 static void libc_free(void *p) { free(p); }
 
-const mmf__allocator mmf__alloc_real = {libc_malloc, libc_calloc, libc_realloc,
-                                        libc_free};
+#define MMF__ALLOC_ENTRIES                                                     \
+  {                                                                            \
+    .malloc = libc_malloc, .calloc = libc_calloc, .realloc = libc_realloc,     \
+    .free = libc_free,                                                         \
+  }
+
+const mmf__allocator mmf__alloc_real = MMF__ALLOC_ENTRIES;
 
 /* A copy, not a reference, so tests can change entries. */
-mmf__allocator mmf__alloc = {libc_malloc, libc_calloc, libc_realloc, libc_free};
+mmf__allocator mmf__alloc = MMF__ALLOC_ENTRIES;
 
 char *mmf__strndup(const char *s, size_t n) {
   char *copy = mmf__alloc.malloc(n + 1);

@@ -213,10 +213,18 @@ typedef struct mmf__fault {
 #endif
 #endif
 
-#if defined(__GNUC__) && !defined(MMF__SANITIZED)
+#if defined(__GNUC__) && !defined(MMF__SANITIZED) &&                           \
+    (!defined(__clang__) || defined(__x86_64__) || defined(__i386__))
 typedef void *mmf__jump_buf[5];
 #define MMF__SETJMP(b) __builtin_setjmp(b)
 #define MMF__LONGJMP(b) __builtin_longjmp(b, 1)
+#elif defined(__APPLE__) && !defined(MMF__SANITIZED)
+/* Clang has no __builtin_setjmp for arm64, and Apple's setjmp saves the
+ * signal mask with a system call on every arm; _setjmp saves none. */
+#include <setjmp.h>
+typedef jmp_buf mmf__jump_buf;
+#define MMF__SETJMP(b) _setjmp(b)
+#define MMF__LONGJMP(b) _longjmp(b, 1)
 #else
 /* Whether setjmp saves the signal mask does not matter: the handler puts
  * the mask back itself before it jumps. */
@@ -336,6 +344,95 @@ int mmf__os_wait(const mmf__place *p, uint32_t expected, int64_t timeout_ns,
                  int (*check)(void *ctx), void *ctx, int *oserr);
 /* Wake up to count (>= 1) waiters of the word at p->addr. */
 int mmf__os_wake(const mmf__place *p, int count, int *oserr);
+
+/*
+ * The robust mutex (src/share/mutex.c). Its bytes name the owning thread
+ * by an id and a tag that together tell it from every other thread,
+ * earlier ones with the same id included; what they hold is the
+ * backend's choice (docs/sharing.md has the byte layout).
+ */
+typedef struct mmf__owner {
+  uint32_t id;  /* nonzero, below 2^30 */
+  uint32_t tag; /* tells this owner from earlier ones with its id; 0: unknown */
+  uint32_t pid; /* the process */
+  uint32_t ns;  /* the namespaces id and tag are valid in; 0: unknown */
+} mmf__owner;
+
+/* The calling thread, as mutex bytes record it; computed once per thread
+ * (and again in the child after fork). Never fails: what cannot be
+ * learnt is 0. */
+const mmf__owner *mmf__os_owner_self(void);
+
+/* Whether the owner recorded as (id, tag, ns) still runs: 0 when its
+ * thread has exited (also when its process has, even unreaped), 1 when it
+ * runs or that cannot be told (a dead owner is never made up). */
+int mmf__os_owner_alive(uint32_t id, uint32_t tag, uint32_t ns);
+
+/* A cheaper look (one system call, no /proc): 1 only when no thread or
+ * process with the owner's id exists at all, so it surely died; 0 when
+ * that cannot be told this way (mmf__os_owner_alive decides). */
+int mmf__os_owner_gone(uint32_t id, uint32_t tag, uint32_t ns);
+
+/* A monotonic clock, in nanoseconds. */
+int mmf__os_monotonic_ns(int64_t *now, int *oserr);
+
+/*
+ * Kernel mutex objects (Windows). Where mmf__os_mutex_objects() is 1 the
+ * backend owns the exclusion: a named mutex per (region, offset), which
+ * the kernel marks abandoned when its owner dies. Elsewhere it is 0 and
+ * the mutex is the bytes alone, with waits on their lock word.
+ *  - acquire: wait up to timeout_ns (< 0: no limit; 0: try) and remember
+ *    the object for the calling thread (*held: the handle for release);
+ *    *abandoned is set when its last owner died holding it.
+ *    MMF_ETIMEDOUT; MMF_EDEADLK when the calling thread holds it already
+ *    (the kernel's mutex would just recurse).
+ *  - held: whether the calling thread holds the object of p: 0 with
+ *    *held set to a handle for release (NULL: not held), or a code (the
+ *    object could not be named). Nothing changes, so a caller can check
+ *    first and then change the bytes knowing that release cannot fail for
+ *    want of a name.
+ *  - release: let go of what held found; it is forgotten even if the OS
+ *    refuses (the thread no longer owns it, or never could again).
+ */
+int mmf__os_mutex_objects(void);
+int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
+                          int *abandoned, void **held, int *oserr);
+int mmf__os_mutex_held(const mmf__place *p, void **held, int *oserr);
+int mmf__os_mutex_release(void *held, int *oserr);
+
+/*
+ * Byte-range locks on a file (src/share/file_lock.c), owned by the open
+ * file (description) f: they survive other descriptors of the same file
+ * being closed, and end when f is closed or its process dies. Lock
+ * [off, off+len) (len > 0) shared or exclusive, waiting for it unless
+ * nowait (then MMF_EBUSY when another holder conflicts); unlock it.
+ */
+int mmf__os_lock_range(mmf__file f, uint64_t off, uint64_t len, int exclusive,
+                       int nowait, int *oserr);
+int mmf__os_unlock_range(mmf__file f, uint64_t off, uint64_t len, int *oserr);
+
+/*
+ * Named shared memory (src/share/shm.c). The name is checked (1 to 200
+ * bytes of letters, digits, '.', '_', '-'). Open the region called name
+ * (create: or create it, size bytes; exclusive: MMF_EEXIST if it exists),
+ * setting *created and its size in bytes.
+ *  - Where mmf__os_shm_is_file() is 1 (POSIX: shm_open) the region is a
+ *    file and *f its descriptor, which the core maps like any file (a
+ *    region created here has size 0 until the core grows it).
+ *  - Elsewhere (Windows: a named section in the session namespace) *f is
+ *    the section, mapped with mmf__os_map_section (off aligned to the
+ *    granularity) and kept open by the map (an object's name dies with
+ *    its last handle, even while views of it remain).
+ * unlink: remove the name (POSIX); where a name lives only as long as
+ * its handles (Windows) only report whether it exists.
+ */
+int mmf__os_shm_is_file(void);
+int mmf__os_shm_open(const char *name, int writable, int create, int exclusive,
+                     uint64_t size, mmf__file *f, uint64_t *region_size,
+                     int *created, int *oserr);
+int mmf__os_map_section(mmf__file f, int access, uint64_t off, size_t len,
+                        unsigned flags, void **addr, int *oserr);
+int mmf__os_shm_unlink(const char *name, int *oserr);
 
 /*
  * Threads: the workers of a scan that splits its input (src/scan/

@@ -2,12 +2,13 @@
  * scan.h - scanning kernels over memory: count a byte, find a byte, find and
  * count a byte string, and list the positions of a delimiter in a block.
  *
- * Every kernel exists in several variants (portable C, SSE2, AVX2,
- * AVX-512BW) that give identical results; the best one the CPU runs is
- * picked at run time. The kernels only read [p, p+n): no byte before or
- * after is touched (AVX-512 masked loads past the end are fault-suppressed
- * and never reach memory), so they are safe at the very end of a mapping.
- * They do not guard against faults; callers run them under the fault guard.
+ * Every kernel exists in several variants (portable C; SSE2, AVX2,
+ * AVX-512BW on x86; NEON on AArch64) that give identical results; the best one
+ * the CPU runs is picked at run time. The kernels only read [p, p+n): no byte
+ * before or after is touched (AVX-512 masked loads past the end are
+ * fault-suppressed and never reach memory), so they are safe at the very end of
+ * a mapping. They do not guard against faults; callers run them under the fault
+ * guard.
  *
  * n == 0 is always fine, with p == NULL too.
  */
@@ -17,17 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Kernel variants, worst to best. */
+/* Kernel variants, worst to best among those one CPU can run. */
 typedef enum mmf__scan_isa {
   MMF__SCAN_GENERIC = 0, /* portable C (SWAR, libc memchr/memcmp) */
   MMF__SCAN_SSE2,
   MMF__SCAN_AVX2,   /* with BMI1 and POPCNT */
   MMF__SCAN_AVX512, /* AVX-512F, BW and VBMI2, with BMI1 and POPCNT */
+  MMF__SCAN_NEON,   /* AArch64 Advanced SIMD (never with the x86 ones) */
   MMF__SCAN_ISA_COUNT
 } mmf__scan_isa;
 
 typedef struct mmf__scan_kernels {
-  const char *name; /* "generic", "sse2", "avx2", "avx512" */
+  const char *name; /* "generic", "sse2", "avx2", "avx512", "neon" */
   mmf__scan_isa isa;
 
   /* Bytes of [p, p+n) equal to c. */
@@ -64,16 +66,16 @@ typedef struct mmf__scan_kernels {
 
 /*
  * The kernels of one variant, or NULL when it was not compiled in (its
- * per-file compiler flags were missing, or not x86) or this CPU cannot run
- * it. mmf__scan_kernels_for(MMF__SCAN_GENERIC) never returns NULL.
+ * per-file compiler flags were missing, or another CPU family) or this CPU
+ * cannot run it. mmf__scan_kernels_for(MMF__SCAN_GENERIC) never returns NULL.
  */
 const mmf__scan_kernels *mmf__scan_kernels_for(mmf__scan_isa isa);
 
 /*
  * The kernels to use: the best variant this CPU runs, unless the
  * environment variable MMF_SCAN_ISA names another one ("generic", "sse2",
- * "avx2", "avx512") that it runs. Read once per process and cached; safe to
- * call from any thread.
+ * "avx2", "avx512", "neon") that it runs. Read once per process and cached;
+ * safe to call from any thread.
  */
 const mmf__scan_kernels *mmf__scan_kernels_best(void);
 
@@ -133,5 +135,6 @@ const mmf__scan_kernels *mmf__scan_generic_kernels(void);
 const mmf__scan_kernels *mmf__scan_sse2_kernels(void);
 const mmf__scan_kernels *mmf__scan_avx2_kernels(void);
 const mmf__scan_kernels *mmf__scan_avx512_kernels(void);
+const mmf__scan_kernels *mmf__scan_neon_kernels(void);
 
 #endif /* MMF_SCAN_H */

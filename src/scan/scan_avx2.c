@@ -46,31 +46,13 @@ static inline unsigned popcount32(uint32_t x) {
 }
 
 #if defined(__x86_64__) || defined(_M_X64)
-#define SCAN_EMIT_BLOCK 1
-/*
- * Positions of one block for positions(): write four unconditionally, then
- * eight more if needed, and only past twelve a loop. Text lines are rarely
- * shorter than 16 bytes, so most blocks take no data-dependent branch at
- * all; a loop per delimiter mispredicts about once a line, which costs
- * more than the whole scan (this CPU: 7 GB/s looping, 18 GB/s so).
- */
-static inline size_t emit_block(const unsigned char *p, scan_vec v,
-                                uint32_t base, uint32_t *o) {
-  uint64_t bits = veq64(p, v);
-  const size_t count = (size_t)_mm_popcnt_u64(bits);
-  for (int t = 0; t < 4; t++) {
-    o[t] = base + (uint32_t)_tzcnt_u64(bits);
-    bits &= bits - 1;
-  }
-  if (count > 4) {
-    for (int t = 4; t < 12; t++) {
-      o[t] = base + (uint32_t)_tzcnt_u64(bits);
-      bits &= bits - 1;
-    }
-    for (o += 12; bits; bits &= bits - 1)
-      *o++ = base + (uint32_t)_tzcnt_u64(bits);
-  }
-  return count;
+/* For the block writer of positions() (scan_impl.h). */
+#define SCAN_BIT_COUNTS 1
+static inline unsigned scan_popcount64(uint64_t x) {
+  return (unsigned)_mm_popcnt_u64(x);
+}
+static inline unsigned scan_tzcnt64(uint64_t x) {
+  return (unsigned)_tzcnt_u64(x);
 }
 #endif
 

@@ -13,68 +13,71 @@
 #include "mmf.h"
 #include "scan.h"
 
-#if (defined(__GNUC__) || defined(__clang__)) &&                               \
-    (defined(__x86_64__) || defined(__i386__))
-#define SCAN_X86_BUILTIN 1
-#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#define SCAN_X86_CPUID 1
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) ||             \
+    defined(_M_IX86)
+
+/*
+ * CPUID and XCR0, asked directly: GCC's and Clang's __builtin_cpu_supports
+ * needs the compiler runtime's CPU model (__cpu_model), which not every
+ * toolchain links into a shared library (Zig's for macOS does not).
+ */
+#if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
-#endif
-
-#if defined(SCAN_X86_BUILTIN)
-
-/* libgcc / compiler-rt read CPUID once at start-up, and count AVX and
- * AVX-512 as present only when the OS saves their registers (XCR0). */
-static int cpu_runs(mmf__scan_isa isa) {
-  __builtin_cpu_init();
-  switch (isa) {
-  case MMF__SCAN_GENERIC:
-    return 1;
-  case MMF__SCAN_SSE2:
-    return __builtin_cpu_supports("sse2");
-  case MMF__SCAN_AVX2:
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-           __builtin_cpu_supports("popcnt");
-  case MMF__SCAN_AVX512:
-    return __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vbmi2") &&
-           __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
-  default:
-    return 0;
-  }
+static void cpuid(int leaf, int r[4]) { __cpuidex(r, leaf, 0); }
+static unsigned long long xcr0(void) { return _xgetbv(0); }
+#else
+#include <cpuid.h>
+static void cpuid(int leaf, int r[4]) {
+  unsigned a, b, c, d;
+  __cpuid_count((unsigned)leaf, 0u, a, b, c, d);
+  r[0] = (int)a;
+  r[1] = (int)b;
+  r[2] = (int)c;
+  r[3] = (int)d;
 }
-
-#elif defined(SCAN_X86_CPUID)
+static unsigned long long xcr0(void) {
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (unsigned long long)hi << 32 | lo;
+}
+#endif
 
 static int cpu_runs(mmf__scan_isa isa) {
   int r[4];
   int max_leaf, ecx1, edx1, ebx7, ecx7;
-  unsigned long long xcr0;
+  unsigned long long os_saves;
   if (isa == MMF__SCAN_GENERIC)
     return 1;
-  __cpuid(r, 0);
+  cpuid(0, r);
   max_leaf = r[0];
-  __cpuid(r, 1);
+  cpuid(1, r);
   ecx1 = r[2];
   edx1 = r[3];
   if (isa == MMF__SCAN_SSE2)
     return (edx1 >> 26) & 1;
-  /* AVX state needs OSXSAVE and the OS enabling YMM (and ZMM) in XCR0. */
+  if (isa != MMF__SCAN_AVX2 && isa != MMF__SCAN_AVX512)
+    return 0;
+  /* AVX state needs OSXSAVE and the OS enabling YMM (and ZMM) in XCR0;
+   * the AVX variants also use POPCNT. */
   if (max_leaf < 7 || !((ecx1 >> 27) & 1) || !((ecx1 >> 23) & 1))
     return 0;
-  xcr0 = _xgetbv(0);
-  __cpuidex(r, 7, 0);
+  os_saves = xcr0();
+  cpuid(7, r);
   ebx7 = r[1];
   ecx7 = r[2];
   if (!((ebx7 >> 3) & 1)) /* BMI1 */
     return 0;
   if (isa == MMF__SCAN_AVX2)
-    return (xcr0 & 0x6) == 0x6 && ((ebx7 >> 5) & 1);
-  if (isa == MMF__SCAN_AVX512)
-    return (xcr0 & 0xe6) == 0xe6 && ((ebx7 >> 16) & 1) && ((ebx7 >> 30) & 1) &&
-           ((ecx7 >> 6) & 1); /* F, BW, VBMI2 */
-  return 0;
+    return (os_saves & 0x6) == 0x6 && ((ebx7 >> 5) & 1);
+  return (os_saves & 0xe6) == 0xe6 && ((ebx7 >> 16) & 1) &&
+         ((ebx7 >> 30) & 1) && ((ecx7 >> 6) & 1); /* F, BW, VBMI2 */
+}
+
+#elif defined(__aarch64__) || defined(_M_ARM64)
+
+/* Advanced SIMD is part of the AArch64 base architecture. */
+static int cpu_runs(mmf__scan_isa isa) {
+  return isa == MMF__SCAN_GENERIC || isa == MMF__SCAN_NEON;
 }
 
 #else
@@ -97,6 +100,9 @@ const mmf__scan_kernels *mmf__scan_kernels_for(mmf__scan_isa isa) {
   case MMF__SCAN_AVX512:
     k = mmf__scan_avx512_kernels();
     break;
+  case MMF__SCAN_NEON:
+    k = mmf__scan_neon_kernels();
+    break;
   default:
     return NULL;
   }
@@ -104,8 +110,8 @@ const mmf__scan_kernels *mmf__scan_kernels_for(mmf__scan_isa isa) {
 }
 
 mmf__scan_isa mmf__scan_isa_from_name(const char *s) {
-  static const char *const names[MMF__SCAN_ISA_COUNT] = {"generic", "sse2",
-                                                         "avx2", "avx512"};
+  static const char *const names[MMF__SCAN_ISA_COUNT] = {
+      "generic", "sse2", "avx2", "avx512", "neon"};
   for (int i = 0; s && i < (int)MMF__SCAN_ISA_COUNT; i++)
     if (strcmp(s, names[i]) == 0)
       return (mmf__scan_isa)i;

@@ -21,9 +21,9 @@
  * occurrence it finds, and leaving a span counts up to where the next
  * span starts. Every byte is counted once.
  */
-#include <stdlib.h>
 #include <string.h>
 
+#include "os/alloc.h"
 #include "scan.h"
 #include "scan_search.h"
 #include "source.h"
@@ -226,12 +226,12 @@ static int open_matches(mmf_matches **out, const char *path, int fd,
   mmf__set_thread_os_error(0);
   if (!out || !needle || nlen == 0)
     return MMF_EINVAL;
-  it = calloc(1, sizeof *it);
+  it = mmf__alloc.calloc(1, sizeof *it);
   if (!it)
     return MMF_ENOMEM;
-  it->needle = malloc(nlen);
+  it->needle = mmf__alloc.malloc(nlen);
   if (!it->needle) {
-    free(it);
+    mmf__alloc.free(it);
     return MMF_ENOMEM;
   }
   memcpy(it->needle, needle, nlen);
@@ -239,8 +239,8 @@ static int open_matches(mmf_matches **out, const char *path, int fd,
   it->want_lines = opts && (opts->flags & MMF_SCAN_LINE_NUMBERS);
   rc = mmf__src_open(&it->src, path, fd, opts, MMF__SRC_BYTES, nlen - 1);
   if (rc) {
-    free(it->needle);
-    free(it);
+    mmf__alloc.free(it->needle);
+    mmf__alloc.free(it);
     return rc;
   }
   *out = it;
@@ -277,7 +277,7 @@ int mmf_matches_close(mmf_matches *it) {
   if (!it)
     return 0;
   rc = mmf__src_close(&it->src);
-  free(it->needle);
-  free(it);
+  mmf__alloc.free(it->needle);
+  mmf__alloc.free(it);
   return rc;
 }

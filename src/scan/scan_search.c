@@ -34,7 +34,12 @@ static size_t search_rare(const unsigned char *h, size_t n,
                           const unsigned char *x, size_t m, int first_only,
                           uint64_t *count) {
   size_t pair[2], i = 0, next = 0, work = 0, r, from;
-  if (m >= 2 && n >= m) {
+  /* No room for the needle. Return before any pointer arithmetic: h is
+   * NULL for an empty haystack (the _mem scans allow it), and NULL + 0 is
+   * undefined behaviour in C. */
+  if (n < m)
+    return SIZE_MAX;
+  if (m >= 2) {
     mmf__scan_pick_pair(x, m, &pair[0], &pair[1]);
     for (int k = 0; k < 2; k++) {
       size_t cand = 0, at = pair[k], p, j;

@@ -1,28 +1,22 @@
 /*
  * place.c - locating a sharing primitive's bytes in a map.
  */
+#include "os/guard.h"
 #include "share/share.h"
 
-int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size, size_t align,
-                     void **p) {
-  *p = NULL;
-  if (!m)
-    return MMF_EINVAL;
-  if (m->poisoned)
-    return m->poisoned;
-  if (off > m->size || size > m->size - off)
-    return MMF_ERANGE;
-  if (((m->offset + off) & (align - 1)) != 0 ||
-      ((uintptr_t)(m->data + off) & (align - 1)) != 0)
-    return MMF_EINVAL;
-  *p = m->data + off;
-  return 0;
+int mmf__share_guarded(mmf_map *m, void *p, size_t len, int writing,
+                       int (*fn)(void *ctx), void *ctx) {
+  mmf__fault f;
+  int rc = mmf__guarded_call(p, len, fn, ctx, &f);
+  if (f.kind == MMF__FAULT_NONE)
+    return rc;
+  return mmf__fault_code(m, &f, writing);
 }
 
 void mmf__share_place(const mmf_map *m, void *p, mmf__place *pl) {
   pl->addr = p;
   pl->file = m->file;
-  pl->shm_name = NULL;
+  pl->shm_name = m->shm_name;
   pl->offset = m->offset + (uint64_t)((unsigned char *)p - m->data);
 }
 

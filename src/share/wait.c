@@ -24,7 +24,8 @@ static int load_compare(void *ctx) {
 /* 1 while the word holds expected, 0 once it does not, or a fault code. */
 static int still_expected(void *ctx) {
   word_check *c = ctx;
-  return mmf__guarded(c->m, 0, load_compare, c);
+  return mmf__share_guarded(c->m, (void *)c->word, sizeof(uint32_t), 0,
+                            load_compare, c);
 }
 
 int mmf_wait(mmf_map *m, uint64_t off, uint32_t expected, int64_t timeout_ns) {

@@ -5,8 +5,12 @@
 
 BG_PIDS=""
 
+# fail MESSAGE...: print the failure and return 1. The case fails even when
+# it goes on after a check written `check || fail "..."` (run.sh looks at
+# CASE_FAILED), so a failed check is never lost to a later one that passes.
 fail() {
   echo "FAIL: $*" >&2
+  CASE_FAILED=1
   return 1
 }
 
@@ -152,12 +156,13 @@ skip_under_wine() {
   return 0
 }
 
-# pick FULL REDUCED: the list FULL, or under Wine the shorter REDUCED.
-# Under Wine every start of the tool costs tens of milliseconds and every
-# map a round trip to the wineserver, so long loops take a sample there;
-# each check is the same.
+# pick FULL REDUCED: the list FULL, or under an emulator (Wine, qemu-user)
+# the shorter REDUCED. Under Wine every start of the tool costs tens of
+# milliseconds and every map a round trip to the wineserver, and qemu-user
+# translates the whole tool at every start, so long loops take a sample
+# there; each check is the same.
 pick() {
-  if on_wine; then
+  if on_wine || [ -n "${MMF_CLI_EMULATED:-}" ]; then
     printf '%s\n' "$2"
   else
     printf '%s\n' "$1"

@@ -7,12 +7,14 @@
 # inside a fresh RUN_DIR (removed afterwards when the case passes) with
 # $MMF naming the tool. Exit status: 0 pass, 1 fail, 77 skipped.
 #
-# EMULATOR (e.g. /usr/lib/wine/wine64, split at spaces) runs MMF, a
-# Windows build of the tool, on this POSIX host: $MMF is then a wrapper
-# that starts it through EMULATOR, MMF_CLI_WINE=1 tells the cases (they
-# skip what needs POSIX-only things: see skip_under_wine in lib.sh), and Wine's
-# debug messages are off unless WINEDEBUG says otherwise. The peer tools
-# (wc, grep, hexdump, ...) run on the host.
+# EMULATOR (split at spaces) runs MMF, a build of the tool for another
+# system, on this host: $MMF is then a wrapper that starts it through
+# EMULATOR, and MMF_CLI_EMULATED=1 makes long loops take a sample (pick in
+# lib.sh). qemu-user (a Linux build for another CPU) needs nothing more.
+# For Wine (/usr/lib/wine/wine64, a Windows build), MMF_CLI_WINE=1 tells
+# the cases (they skip what needs POSIX-only things: see skip_under_wine in
+# lib.sh), and Wine's debug messages are off unless WINEDEBUG says
+# otherwise. The peer tools (wc, grep, hexdump, ...) run on the host.
 
 set -u
 if [ $# -ne 4 ] && [ $# -ne 5 ]; then
@@ -24,7 +26,7 @@ case=$2
 MMF=$3
 run_dir=$4
 emulator=${5:-}
-unset MMF_CLI_WINE
+unset MMF_CLI_WINE MMF_CLI_EMULATED
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 1
 # Relative names would break once in RUN_DIR.
@@ -53,9 +55,15 @@ if [ -n "$emulator" ]; then
     "$MMF" >.tool/mmf || exit 1
   chmod +x .tool/mmf || exit 1
   MMF=$run_dir/.tool/mmf
-  MMF_CLI_WINE=1
-  WINEDEBUG=${WINEDEBUG:--all}
-  export MMF_CLI_WINE WINEDEBUG
+  MMF_CLI_EMULATED=1
+  export MMF_CLI_EMULATED
+  case $emulator in
+  *wine*)
+    MMF_CLI_WINE=1
+    WINEDEBUG=${WINEDEBUG:--all}
+    export MMF_CLI_WINE WINEDEBUG
+    ;;
+  esac
 fi
 TMPDIR=$run_dir
 export TMPDIR
@@ -68,8 +76,10 @@ unset NO_COLOR MMF_CLI_WINDOW MMF_CLI_TEST_DELAY_MS MMF_CLI_PROGRESS
 . "$here/lib.sh"
 . "$script"
 
+CASE_FAILED=
 "test_$case"
 status=$?
+[ -z "$CASE_FAILED" ] || status=1
 cleanup_background
 if [ "$status" -eq 0 ]; then
   cd / && rm -rf "$run_dir"

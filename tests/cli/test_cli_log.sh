@@ -59,7 +59,8 @@ test_log_tail_follows() {
 }
 
 test_log_errors() {
-  expect_error 2 "no such file" $MMF log cat missing || return 1
+  expect_error 2 "missing: No such file or directory" $MMF log cat missing ||
+    return 1
   expect_error 2 "missing what to do" $MMF log || return 1
   expect_error 2 "unknown 'frobnicate'" $MMF log frobnicate l || return 1
   expect_error 2 "needs exactly one DIR" $MMF log cat || return 1
@@ -67,7 +68,7 @@ test_log_errors() {
     return 1
   expect_error 2 "invalid batch '0'" $MMF log append -b 0 l || return 1
   printf x >file
-  expect_error 2 "not a directory" $MMF log append file </dev/null ||
+  expect_error 2 "file: Not a directory" $MMF log append file </dev/null ||
     return 1
   printf 'a\n' | $MMF log append l || return 1
   expect_error 2 "invalid argument" $MMF log append -S 1000 m \

@@ -1,7 +1,7 @@
 # test_cli_misc.sh - what every subcommand shares: --help, --version,
 # usage errors, NO_COLOR, exit codes; and `mmf bench`.
 
-COMMANDS="lines find dump peek poke info touch evict lock bench"
+COMMANDS="lines find dump peek poke info touch evict lock bench shm locks"
 
 test_help() {
   for c in $COMMANDS; do

@@ -26,6 +26,7 @@ int mmf__os_error(int oserr) {
   case EOVERFLOW:
     return MMF_EOVERFLOW;
   case ENOMEM:
+  case ENOLCK: /* the kernel's lock table is full */
     return MMF_ENOMEM;
   case ENOSPC:
 #ifdef EDQUOT

@@ -11,9 +11,18 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #if defined(__linux__)
-#include <linux/fs.h>
-#include <linux/magic.h>
+/* BLKGETSIZE64 from the C library's header, not the kernel's linux/fs.h,
+ * which musl's toolchain does not see (nor linux/magic.h: the filesystem
+ * magic numbers below are written out). */
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+/* glibc declares ioctl's request unsigned long, musl int (as POSIX does):
+ * the constant is converted for the one that needs it. */
+#if defined(__GLIBC__)
+#define BLK_SIZE_REQUEST BLKGETSIZE64
+#else
+#define BLK_SIZE_REQUEST (int)BLKGETSIZE64
+#endif
 #endif
 
 #include "os/alloc.h"
@@ -130,7 +139,7 @@ int mmf__os_stat(mmf__file f, int *kind, uint64_t *size, int *oserr) {
     /* Block devices report size 0 in st_size. */
     if (S_ISBLK(st.st_mode)) {
       uint64_t bytes = 0;
-      if (ioctl((int)f.h, BLKGETSIZE64, &bytes) == 0)
+      if (ioctl((int)f.h, BLK_SIZE_REQUEST, &bytes) == 0)
         *size = bytes;
     }
 #endif
@@ -281,12 +290,20 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr) {
 int mmf__os_size_is_exact(mmf__file f) {
 #if defined(__linux__)
   /* Magic numbers are 32 bits (f_type is a 32-bit int on 32-bit
-   * systems); configfs's is not in <linux/magic.h>. */
+   * systems); the kernel's names (<linux/magic.h>) in the comments. */
   static const uint32_t guessing[] = {
-      PROC_SUPER_MAGIC,   SYSFS_MAGIC,         DEBUGFS_MAGIC,
-      TRACEFS_MAGIC,      0x62656570u,         SECURITYFS_MAGIC,
-      CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,
-      EFIVARFS_MAGIC,     PSTOREFS_MAGIC};
+      0x9fa0u,     /* PROC_SUPER_MAGIC */
+      0x62656572u, /* SYSFS_MAGIC */
+      0x64626720u, /* DEBUGFS_MAGIC */
+      0x74726163u, /* TRACEFS_MAGIC */
+      0x62656570u, /* configfs (not in <linux/magic.h>) */
+      0x73636673u, /* SECURITYFS_MAGIC */
+      0x27e0ebu,   /* CGROUP_SUPER_MAGIC */
+      0x63677270u, /* CGROUP2_SUPER_MAGIC */
+      0xcafe4a11u, /* BPF_FS_MAGIC */
+      0xde5e81e4u, /* EFIVARFS_MAGIC */
+      0x6165676cu  /* PSTOREFS_MAGIC */
+  };
   long type;
   if (mmf__sys.fs_type((int)f.h, &type) != 0)
     return 1;

@@ -18,7 +18,14 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#if defined(__APPLE__)
+#include <mach/mach.h>
+/* ucontext_t without the deprecated makecontext family, which <ucontext.h>
+ * refuses to declare unless _XOPEN_SOURCE is defined. */
+#include <sys/ucontext.h>
+#else
 #include <ucontext.h>
+#endif
 
 #include "os/os.h"
 
@@ -35,11 +42,47 @@ static int fault_was_write(void *uc) {
     defined(REG_ERR)
   const ucontext_t *ctx = uc;
   return (ctx->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#elif defined(__APPLE__) && defined(__x86_64__)
+  const ucontext_t *ctx = uc; /* the page-fault error code: bit 1 = write */
+  return (ctx->uc_mcontext->__es.__err & 2) != 0;
+#elif defined(__APPLE__) && defined(__aarch64__)
+  /* The syndrome of a data abort (exception class 0x24 from user mode,
+   * 0x25) has the write-not-read bit at 6. */
+  const ucontext_t *ctx = uc;
+  unsigned esr = (unsigned)ctx->uc_mcontext->__es.__esr, ec = esr >> 26;
+  return ec == 0x24 || ec == 0x25 ? (int)((esr >> 6) & 1) : -1;
 #else
   (void)uc;
   return -1;
 #endif
 }
+
+#if defined(__APPLE__)
+/*
+ * macOS raises SIGBUS (always with si_code BUS_ADRERR) for every bad
+ * access to a mapped address: a page the file no longer backs, and also a
+ * write to a read-only page or any access to a PROT_NONE one, which Linux
+ * reports as SIGSEGV (SEGV_ACCERR). The protection of the region holding
+ * the address tells them apart: an access it does not allow is a
+ * protection fault. vm_region_64 is one kernel call that neither
+ * allocates nor takes a lock the faulting code could hold.
+ */
+static int access_denied(void *addr, int write) {
+  vm_address_t at = (vm_address_t)addr;
+  vm_size_t size = 0;
+  vm_region_basic_info_data_64_t info;
+  mach_msg_type_number_t count = VM_REGION_BASIC_INFO_COUNT_64;
+  mach_port_t object = MACH_PORT_NULL;
+  if (vm_region_64(mach_task_self(), &at, &size, VM_REGION_BASIC_INFO_64,
+                   (vm_region_info_t)&info, &count, &object) != KERN_SUCCESS)
+    return 0;
+  if (at > (vm_address_t)addr)
+    return 0; /* the first region starts after addr: nothing mapped */
+  if (!(info.protection & VM_PROT_READ))
+    return 1;
+  return write == 1 && !(info.protection & VM_PROT_WRITE);
+}
+#endif
 
 /* Our own handler blocks nothing (SA_NODEFER, empty sa_mask), but when a
  * handler the program installed after mmf chains to us, the kernel blocked
@@ -92,6 +135,10 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
         f->fault->os_code = si->si_code;
         f->fault->addr = si->si_addr;
         f->fault->write = fault_was_write(uc);
+#if defined(__APPLE__)
+        if (sig == SIGBUS && access_denied(si->si_addr, f->fault->write))
+          f->fault->kind = MMF__FAULT_ACCESS;
+#endif
         mmf__guard_top = f;
         restore_mask(sig, uc);
         MMF__LONGJMP(f->jump);

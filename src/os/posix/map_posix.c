@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "os/guard.h"
 #include "os/os.h"
 #include "os/posix/sys_posix.h"
 
@@ -101,10 +102,38 @@ static int map_placed(size_t len, int prot, int flags, int fd, uint64_t off,
   return 0;
 }
 
+#ifndef MAP_POPULATE
+typedef struct page_range {
+  const volatile unsigned char *base;
+  size_t len;
+} page_range;
+
+static int touch_pages(void *ctx) {
+  const page_range *r = ctx;
+  size_t ps = mmf__os_page_size();
+  unsigned sum = 0;
+  for (size_t i = 0; i < r->len; i += ps)
+    sum += r->base[i];
+  return (int)(sum & 1);
+}
+
+/* No MAP_POPULATE (macOS, the BSDs): ask for read-ahead, then read one
+ * byte of every page under the fault guard, so that a file cut meanwhile
+ * stops the touching, not the process. Populating is a wish: a refused
+ * advice or a fault is not an error of the map. */
+static void populate(void *addr, size_t len) {
+  page_range range = {addr, len};
+  mmf__fault fault;
+  (void)mmf__sys.madvise(addr, len, MADV_WILLNEED);
+  (void)mmf__guarded_call(addr, len, touch_pages, &range, &fault);
+}
+#endif
+
 int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
                      unsigned flags, void **addr, int *oserr) {
   int prot = access == MMF__MAP_READ ? PROT_READ : PROT_READ | PROT_WRITE;
   int mflags = access == MMF__MAP_COPY ? MAP_PRIVATE : MAP_SHARED;
+  int rc;
   *addr = NULL;
 #ifdef MAP_POPULATE
   if (flags & MMF_POPULATE)
@@ -112,7 +141,12 @@ int mmf__os_map_file(mmf__file f, int access, uint64_t off, size_t len,
 #endif
   if (off > (uint64_t)INT64_MAX)
     return fail(oserr, EOVERFLOW);
-  return map_placed(len, prot, mflags, (int)f.h, off, addr, oserr);
+  rc = map_placed(len, prot, mflags, (int)f.h, off, addr, oserr);
+#ifndef MAP_POPULATE
+  if (rc == 0 && (flags & MMF_POPULATE))
+    populate(*addr, len);
+#endif
+  return rc;
 }
 
 int mmf__os_map_anon(size_t len, int shared, unsigned flags, void **addr,
@@ -127,6 +161,10 @@ int mmf__os_map_anon(size_t len, int shared, unsigned flags, void **addr,
   /* Offset 0 makes large anonymous maps 2 MiB-aligned, which transparent
    * huge pages need. */
   rc = map_placed(len, PROT_READ | PROT_WRITE, mflags, -1, 0, addr, oserr);
+#ifndef MAP_POPULATE
+  if (rc == 0 && (flags & MMF_POPULATE))
+    populate(*addr, len);
+#endif
 #ifdef MADV_HUGEPAGE
   /* Huge pages are a wish: where the kernel refuses, normal pages stay. */
   if (rc == 0 && (flags & MMF_HUGE))
@@ -197,8 +235,20 @@ int mmf__os_remap(mmf__file f, int access, int shared, uint64_t off,
     return remap_placed(old_addr, old_len, new_len, off, new_addr, oserr);
   }
 #endif
-  /* No mremap: map the new size elsewhere, carry private bytes over by
-   * copying, then drop the old mapping. */
+  /* No mremap (macOS, the BSDs). Shrinking returns the tail pages: the
+   * mapping stays where it is, with its placement, and shared memory stays
+   * shared with the processes that map it too (a new region would not
+   * be). */
+  if (new_len <= old_len) {
+    size_t keep = page_round(new_len), had = page_round(old_len);
+    if (had > keep &&
+        mmf__sys.munmap((unsigned char *)old_addr + keep, had - keep) != 0)
+      return fail(oserr, errno);
+    *new_addr = old_addr;
+    return 0;
+  }
+  /* Growing maps the new size elsewhere, carries private bytes over by
+   * copying, then drops the old mapping. */
   if (f.h == MMF__NO_FILE)
     rc = mmf__os_map_anon(new_len, shared, 0, &p, oserr);
   else

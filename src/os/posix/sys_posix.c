@@ -9,15 +9,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__linux__)
-#include <sys/vfs.h>
-#include <linux/futex.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+/* The futex operations, from the kernel's ABI (<linux/futex.h>, which
+ * musl's toolchain does not see). */
+#ifndef FUTEX_WAKE
+#define FUTEX_WAKE 1
+#endif
+#ifndef FUTEX_WAIT_BITSET
+#define FUTEX_WAIT_BITSET 9
+#endif
+#ifndef FUTEX_BITSET_MATCH_ANY
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffu
+#endif
 #endif
 
 static int sys_open(const char *path, int flags, mode_t mode) {
@@ -28,10 +39,39 @@ static int sys_dupfd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
 
 static int sys_getfl(int fd) { return fcntl(fd, F_GETFL); }
 
+#if defined(__APPLE__)
+/*
+ * macOS has no posix_fallocate. F_PREALLOCATE reserves blocks past the
+ * file's allocated end (F_PEOFPOSMODE: its length counts from there), so
+ * ask for what [0, off+len) needs beyond the blocks the file has: one
+ * contiguous extent if the volume has it, else any. It does not change the
+ * file's size; the caller has set that. Returns an errno, like
+ * posix_fallocate.
+ */
+static int sys_fallocate(int fd, off_t off, off_t len) {
+  struct stat st;
+  fstore_t store;
+  off_t have, want = off + len;
+  if (fstat(fd, &st) != 0)
+    return errno;
+  have = (off_t)st.st_blocks * 512;
+  if (want <= have)
+    return 0;
+  memset(&store, 0, sizeof store);
+  store.fst_flags = F_ALLOCATECONTIG | F_ALLOCATEALL;
+  store.fst_posmode = F_PEOFPOSMODE;
+  store.fst_length = want - have;
+  if (fcntl(fd, F_PREALLOCATE, &store) == 0)
+    return 0;
+  store.fst_flags = F_ALLOCATEALL;
+  return fcntl(fd, F_PREALLOCATE, &store) == 0 ? 0 : errno;
+}
+#else
 /* posix_fallocate returns the error instead of setting errno. */
 static int sys_fallocate(int fd, off_t off, off_t len) {
   return posix_fallocate(fd, off, len);
 }
+#endif
 
 #if defined(__linux__)
 static void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
@@ -137,6 +177,28 @@ static int sys_futex_wake(uint32_t *addr, int count) {
 #define MMF__FUTEX_WAKE NULL
 #endif
 
+#if defined(F_OFD_SETLK)
+static int sys_fcntl_lock(int fd, int cmd, struct flock *fl) {
+  return fcntl(fd, cmd, fl);
+}
+#define MMF__FCNTL_LOCK sys_fcntl_lock
+#else
+#define MMF__FCNTL_LOCK NULL
+#endif
+
+/* shm_open is variadic on macOS: the table's entry has fixed arguments. */
+static int sys_shm_open(const char *name, int flags, mode_t mode) {
+  return shm_open(name, flags, mode);
+}
+
+static pid_t sys_gettid(void) {
+#if defined(__linux__)
+  return (pid_t)syscall(SYS_gettid);
+#else
+  return 0;
+#endif
+}
+
 /* A worker's stack is small: a scan's worker needs a few KiB (its span
  * source), and the default (the stack limit, 8 MiB here) times 64
  * workers is a fair part of a 32-bit address space. */
@@ -170,8 +232,10 @@ static int sys_thread_join(pthread_t t) { return pthread_join(t, NULL); }
     .nanosleep = nanosleep, .pwrite = pwrite, .fdatasync = sys_fdatasync,      \
     .mkdir = sys_mkdir, .rename = rename, .opendir = opendir,                  \
     .readdir = readdir, .closedir = closedir, .lock_nowait = sys_lock_nowait,  \
-    .thread_create = sys_thread_create, .thread_join = sys_thread_join,        \
-    .thread_sigmask = pthread_sigmask,                                         \
+    .gettid = sys_gettid, .getpid = getpid, .kill = kill,                      \
+    .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = sys_shm_open,   \
+    .shm_unlink = shm_unlink, .thread_create = sys_thread_create,              \
+    .thread_join = sys_thread_join, .thread_sigmask = pthread_sigmask,         \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;

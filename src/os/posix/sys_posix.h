@@ -13,8 +13,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/resource.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -67,6 +68,18 @@ typedef struct mmf__syscalls {
   int (*futex_wake)(uint32_t *addr, int count);
   int (*clock_gettime)(clockid_t clock, struct timespec *ts);
   int (*nanosleep)(const struct timespec *req, struct timespec *rem);
+  /* Who owns a robust mutex, and whether it still runs. gettid is the
+   * kernel's thread id (0 where there is none). */
+  pid_t (*gettid)(void);
+  pid_t (*getpid)(void);
+  int (*kill)(pid_t pid, int sig);
+  /* Byte-range locks: fcntl with F_OFD_SETLK or F_OFD_SETLKW (NULL where
+   * the OS has no open-file-description locks), and flock. */
+  int (*fcntl_lock)(int fd, int cmd, struct flock *fl);
+  int (*flock)(int fd, int op);
+  /* Named shared memory. */
+  int (*shm_open)(const char *name, int flags, mode_t mode);
+  int (*shm_unlink)(const char *name);
   /* The scans' worker threads. thread_create and thread_join return an
    * errno value (0: done), as pthread_create and pthread_join do;
    * thread_create runs fn(arg) on a small stack (256 KiB). thread_sigmask is

@@ -127,6 +127,13 @@ int mmf__os_wait(const mmf__place *p, uint32_t expected, int64_t timeout_ns,
   return wait_poll(dl, check, ctx, oserr);
 }
 
+int mmf__os_monotonic_ns(int64_t *now, int *oserr) {
+  struct timespec ts;
+  int rc = monotonic_now(&ts, oserr);
+  *now = rc ? 0 : (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+  return rc;
+}
+
 int mmf__os_wake(const mmf__place *p, int count, int *oserr) {
   if (!mmf__sys.futex_wake)
     return 0; /* pollers see the change by themselves */

@@ -21,4 +21,14 @@
 int mmf__win_object_name(const mmf__place *p, const char *what,
                          const char *suffix, wchar_t *buf, int *oserr);
 
+/* Milliseconds for a timeout in nanoseconds, rounded up (< 0: INFINITE),
+ * for the waits on those objects. */
+static inline DWORD mmf__win_timeout_ms(int64_t ns) {
+  int64_t ms;
+  if (ns < 0)
+    return INFINITE;
+  ms = ns / 1000000 + (ns % 1000000 != 0);
+  return ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)ms;
+}
+
 #endif /* MMF_NAME_WIN_H */

@@ -14,6 +14,7 @@ typedef BOOL(WINAPI *ws_fn)(HANDLE, PVOID, DWORD);
 typedef LONG(WINAPI *query_object_fn)(HANDLE, ULONG, PVOID, ULONG, PULONG);
 typedef LONG(WINAPI *query_volume_fn)(HANDLE, PVOID, PVOID, ULONG, ULONG);
 typedef ULONG(WINAPI *status_to_error_fn)(LONG);
+typedef LONG(WINAPI *query_section_fn)(HANDLE, ULONG, PVOID, ULONG, PULONG);
 
 /* ntdll structures, declared here to avoid winternl.h/ddk headers. */
 typedef struct object_basic_info {
@@ -40,7 +41,15 @@ typedef struct fs_full_size_info {
   ULONG bytes_per_sector;
 } fs_full_size_info;
 
+/* SECTION_BASIC_INFORMATION */
+typedef struct section_basic_info {
+  PVOID base;
+  ULONG attributes;
+  LARGE_INTEGER size;
+} section_basic_info;
+
 #define OBJECT_BASIC_INFORMATION_CLASS 0
+#define SECTION_BASIC_INFORMATION_CLASS 0
 #define FILE_FS_FULL_SIZE_INFORMATION_CLASS 7
 
 static INIT_ONCE lookup_once = INIT_ONCE_STATIC_INIT;
@@ -49,6 +58,7 @@ static ws_fn real_query_ws;
 static query_object_fn real_query_object;
 static query_volume_fn real_query_volume;
 static status_to_error_fn real_status_to_error;
+static query_section_fn real_query_section;
 
 /* FARPROC to a specific pointer type without -Wcast-function-type noise. */
 #define LOOKUP(type, module, name)                                             \
@@ -70,6 +80,7 @@ static BOOL CALLBACK lookup(PINIT_ONCE once, PVOID param, PVOID *ctx) {
         LOOKUP(query_volume_fn, nt, "NtQueryVolumeInformationFile");
     real_status_to_error =
         LOOKUP(status_to_error_fn, nt, "RtlNtStatusToDosError");
+    real_query_section = LOOKUP(query_section_fn, nt, "NtQuerySection");
   }
   return TRUE;
 }
@@ -277,6 +288,34 @@ static DWORD WINAPI sys_WaitForSingleObject(HANDLE h, DWORD ms) {
   return WaitForSingleObject(h, ms);
 }
 
+static BOOL WINAPI sys_GetSectionSize(HANDLE section, ULONGLONG *size) {
+  section_basic_info info;
+  ULONG got = 0;
+  LONG st;
+  resolve();
+  *size = 0;
+  if (!real_query_section)
+    return not_implemented();
+  st = real_query_section(section, SECTION_BASIC_INFORMATION_CLASS, &info,
+                          (ULONG)sizeof info, &got);
+  if (st < 0)
+    return fail_status(st);
+  *size = (ULONGLONG)info.size.QuadPart;
+  return TRUE;
+}
+
+static HANDLE WINAPI sys_CreateMutexW(LPSECURITY_ATTRIBUTES sa, BOOL owned,
+                                      LPCWSTR name) {
+  return CreateMutexW(sa, owned, name);
+}
+
+static BOOL WINAPI sys_ReleaseMutex(HANDLE h) { return ReleaseMutex(h); }
+
+static BOOL WINAPI sys_UnlockFileEx(HANDLE h, DWORD reserved, DWORD len_low,
+                                    DWORD len_high, LPOVERLAPPED ov) {
+  return UnlockFileEx(h, reserved, len_low, len_high, ov);
+}
+
 static HANDLE WINAPI sys_CreateThread(LPSECURITY_ATTRIBUTES sa, SIZE_T stack,
                                       LPTHREAD_START_ROUTINE fn, LPVOID arg,
                                       DWORD flags, LPDWORD id) {
@@ -310,7 +349,9 @@ static HANDLE WINAPI sys_CreateThread(LPSECURITY_ATTRIBUTES sa, SIZE_T stack,
     .WriteFile = sys_WriteFile, .CreateDirectoryW = sys_CreateDirectoryW,      \
     .FindFirstFileW = sys_FindFirstFileW, .FindNextFileW = sys_FindNextFileW,  \
     .FindClose = sys_FindClose, .MoveFileExW = sys_MoveFileExW,                \
-    .LockFileEx = sys_LockFileEx, .CreateThread = sys_CreateThread,            \
+    .LockFileEx = sys_LockFileEx, .CreateMutexW = sys_CreateMutexW,            \
+    .ReleaseMutex = sys_ReleaseMutex, .UnlockFileEx = sys_UnlockFileEx,        \
+    .GetSectionSize = sys_GetSectionSize, .CreateThread = sys_CreateThread,    \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_REAL_ENTRIES;

@@ -97,6 +97,14 @@ typedef struct mmf__syscalls {
   (LPSECURITY_ATTRIBUTES sa, LONG initial, LONG max, LPCWSTR name);
   BOOL(WINAPI *ReleaseSemaphore)(HANDLE h, LONG n, LPLONG previous);
   DWORD(WINAPI *WaitForSingleObject)(HANDLE h, DWORD ms);
+  HANDLE(WINAPI *CreateMutexW)
+  (LPSECURITY_ATTRIBUTES sa, BOOL owned, LPCWSTR name);
+  BOOL(WINAPI *ReleaseMutex)(HANDLE h);
+  BOOL(WINAPI *UnlockFileEx)
+  (HANDLE h, DWORD reserved, DWORD len_low, DWORD len_high, LPOVERLAPPED ov);
+  /* The size a section was made with (NtQuerySection,
+   * SectionBasicInformation), Win32-style like the two above. */
+  BOOL(WINAPI *GetSectionSize)(HANDLE section, ULONGLONG *size);
   /* The scans' worker threads (joined with WaitForSingleObject). */
   HANDLE(WINAPI *CreateThread)
   (LPSECURITY_ATTRIBUTES sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,

@@ -96,15 +96,6 @@ static int leave(wait_objects *o) {
   }
 }
 
-/* Milliseconds for a timeout in nanoseconds, rounded up (< 0: INFINITE). */
-static DWORD timeout_ms(int64_t ns) {
-  int64_t ms;
-  if (ns < 0)
-    return INFINITE;
-  ms = ns / 1000000 + (ns % 1000000 != 0);
-  return ms >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)ms;
-}
-
 int mmf__os_wait(const mmf__place *p, uint32_t expected, int64_t timeout_ns,
                  int (*check)(void *ctx), void *ctx, int *oserr) {
   wait_objects o;
@@ -121,7 +112,7 @@ int mmf__os_wait(const mmf__place *p, uint32_t expected, int64_t timeout_ns,
     close_objects(&o);
     return c;
   }
-  r = mmf__sys.WaitForSingleObject(o.sem, timeout_ms(timeout_ns));
+  r = mmf__sys.WaitForSingleObject(o.sem, mmf__win_timeout_ms(timeout_ns));
   if (r == WAIT_OBJECT_0) {
     rc = 0;
   } else if (r == WAIT_TIMEOUT) {

@@ -1,0 +1,82 @@
+/*
+ * fuzz.h - what every fuzz target shares.
+ *
+ * A target is one file defining the libFuzzer entry point
+ * LLVMFuzzerTestOneInput(). It reads its parameters from the front of the
+ * input with the fuzz_* readers (which give 0 once the input is used up,
+ * so every input is valid), runs the library and checks each result
+ * against a simple oracle written beside it (a naive loop, a
+ * reconstruction of the input), not just "no crash". A failed check
+ * prints what differed and aborts, which libFuzzer and the replay driver
+ * both report as a crash with the input that caused it.
+ *
+ * The same target builds two ways: with clang's libFuzzer (make fuzz),
+ * and with replay.c, a plain C11 main that runs the target over each
+ * input of its committed corpus (fuzz/corpus/<target>/), which CTest does
+ * in every leg, so each input once found stays a test on every platform.
+ */
+#ifndef MMF_FUZZ_H
+#define MMF_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The unread rest of a fuzz input. */
+typedef struct fuzz_input {
+  const uint8_t *p;
+  size_t n;
+} fuzz_input;
+
+/* The next byte, or 0 once the input is used up. */
+uint8_t fuzz_u8(fuzz_input *in);
+
+/* The next 2 or 4 bytes, little-endian; missing bytes read as 0. */
+uint16_t fuzz_u16(fuzz_input *in);
+uint32_t fuzz_u32(fuzz_input *in);
+
+/* Up to max bytes: *p points at them in the input; returns how many. */
+size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p);
+
+/*
+ * A file's bytes from a small input: content[0, n) repeated times times
+ * (times >= 1), as many whole copies as fit in max bytes (one at least).
+ * Returns a buffer for free() and its length in *size; aborts if out of
+ * memory.
+ */
+uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
+                     size_t *size);
+
+/* The oracle for byte-string searches: the non-overlapping occurrences
+ * of x[0, m) in h[0, n), taken left to right, and the offset of the first
+ * in *first (SIZE_MAX: none; 0 when m is 0, which counts none). */
+uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                      size_t *first);
+
+/* Print "fuzz check failed at file:line: what (detail)" and abort. */
+_Noreturn void fuzz_fail(const char *file, int line, const char *what,
+                         const char *detail);
+
+#define FUZZ_CHECK(cond)                                                       \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      fuzz_fail(__FILE__, __LINE__, #cond, NULL);                              \
+  } while (0)
+
+/* Checks an MMF call's result: prints both codes' names when they differ. */
+void fuzz_check_rc(const char *file, int line, const char *what, int got,
+                   int want);
+#define FUZZ_CHECK_RC(call, want)                                              \
+  fuzz_check_rc(__FILE__, __LINE__, #call, (call), (want))
+
+/*
+ * A scratch file named name in the working directory (CTest runs each
+ * replay in a directory of its own; make fuzz runs each fuzzer in one),
+ * holding [p, p+n). Returns its path, or NULL (with a message) when it
+ * cannot be written: a disk full for a moment is not the library's fault,
+ * so the target skips that input instead of reporting a crash.
+ */
+const char *fuzz_write_file(const char *name, const void *p, size_t n);
+
+#endif /* MMF_FUZZ_H */

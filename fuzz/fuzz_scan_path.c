@@ -1,0 +1,130 @@
+/*
+ * fuzz_scan_path.c - the whole-input scans over a file (mmf_count_byte_path,
+ * mmf_count_lines_path, mmf_find_path, mmf_count_matches_path, and their
+ * map forms mmf_count_lines, mmf_count_matches, mmf_find, mmf_count_byte)
+ * with a fuzzed range, budget and io mode, against naive loops over the
+ * same bytes: a match that straddles a buffer or window boundary must be
+ * found and counted once.
+ *
+ * Input: flags (byte: bits 0-1 io, bit 2 a range, bit 3 repeat the
+ * content), budget in granularity units (byte; 0: default), the byte to
+ * count (byte), needle length (byte), range offset and length (u32 each,
+ * reduced to the file), repeat count (byte), the needle, then the file's
+ * content.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "mmf.h"
+
+/* Past the 256 KiB first read of a whole-input scan (source.c). */
+#define MAX_FILE ((size_t)320 << 10)
+
+static uint64_t naive_count_byte(const uint8_t *p, size_t n, uint8_t c) {
+  uint64_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += p[i] == c;
+  return k;
+}
+
+/* What every scan of the range must say, and the checks. */
+typedef struct expect {
+  int rc; /* 0, or the error every scan returns */
+  uint64_t bytes, lines, matches, first;
+} expect;
+
+static void check_path(const char *path, const mmf_scan_options *o, uint8_t c,
+                       const uint8_t *x, size_t m, const expect *e) {
+  uint64_t v = 7;
+  FUZZ_CHECK_RC(mmf_count_byte_path(path, o, c, &v), e->rc);
+  FUZZ_CHECK(v == (e->rc ? 0 : e->bytes));
+  v = 7;
+  FUZZ_CHECK_RC(mmf_count_lines_path(path, o, &v), e->rc);
+  FUZZ_CHECK(v == (e->rc ? 0 : e->lines));
+  if (m == 0)
+    return;
+  v = 7;
+  FUZZ_CHECK_RC(mmf_find_path(path, o, x, m, &v), e->rc);
+  FUZZ_CHECK(v == (e->rc ? MMF_NPOS : e->first));
+  v = 7;
+  FUZZ_CHECK_RC(mmf_count_matches_path(path, o, x, m, &v), e->rc);
+  FUZZ_CHECK(v == (e->rc ? 0 : e->matches));
+}
+
+/* The map forms over the same range of a whole-file map. */
+static void check_map(const char *path, uint64_t off, uint64_t len, uint8_t c,
+                      const uint8_t *x, size_t m, const expect *e) {
+  mmf_map *map;
+  uint64_t v = 7;
+  FUZZ_CHECK_RC(mmf_open(&map, path, MMF_READ, NULL), 0);
+  FUZZ_CHECK_RC(mmf_count_byte(map, off, len, c, &v), e->rc);
+  FUZZ_CHECK(v == (e->rc ? 0 : e->bytes));
+  v = 7;
+  FUZZ_CHECK_RC(mmf_count_lines(map, off, len, &v), e->rc);
+  FUZZ_CHECK(v == (e->rc ? 0 : e->lines));
+  if (m > 0) {
+    v = 7;
+    FUZZ_CHECK_RC(mmf_find(map, off, len, x, m, &v), e->rc);
+    FUZZ_CHECK(v == (e->rc ? MMF_NPOS : e->first));
+    v = 7;
+    FUZZ_CHECK_RC(mmf_count_matches(map, off, len, x, m, &v), e->rc);
+    FUZZ_CHECK(v == (e->rc ? 0 : e->matches));
+  }
+  FUZZ_CHECK_RC(mmf_close(map), 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_input in = {data, size};
+  const uint8_t flags = fuzz_u8(&in);
+  const uint8_t units = fuzz_u8(&in);
+  const uint8_t c = fuzz_u8(&in);
+  size_t m = fuzz_u8(&in) % 64;
+  uint64_t offset = fuzz_u32(&in), length = fuzz_u32(&in);
+  const uint8_t repeat = fuzz_u8(&in);
+  const uint8_t *x, *content;
+  m = fuzz_bytes(&in, m, &x);
+  size_t n = fuzz_bytes(&in, in.n, &content), fsize;
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  expect e;
+  uint8_t *file;
+
+  /* A large file from a small input: the content repeated. */
+  file = fuzz_repeat(content, n, (flags & 8) ? 1 + (size_t)repeat * 16 : 1,
+                     MAX_FILE, &fsize);
+  const char *path = fuzz_write_file("scan.in", file, fsize);
+  if (!path) {
+    free(file);
+    return 0;
+  }
+
+  o.io = flags & 3;
+  if (units)
+    o.budget = (uint64_t)(2 + units % 16) * mmf_granularity();
+  if (flags & 4) {
+    o.offset = offset % (fsize + 2);
+    o.length = length % (fsize + 2);
+  }
+  memset(&e, 0, sizeof e);
+  if (o.io == 3) {
+    e.rc = MMF_EINVAL;
+  } else if (o.offset > fsize || (o.length && o.length > fsize - o.offset)) {
+    e.rc = MMF_ERANGE;
+  } else {
+    const uint8_t *p = file + o.offset;
+    size_t len = (size_t)(o.length ? o.length : fsize - o.offset);
+    e.bytes = naive_count_byte(p, len, c);
+    e.lines = naive_count_byte(p, len, '\n') + (len > 0 && p[len - 1] != '\n');
+    size_t first;
+    e.matches = fuzz_matches(p, len, x, m, &first);
+    /* An input offset, or MMF_NPOS. */
+    e.first = first == SIZE_MAX ? MMF_NPOS : o.offset + first;
+  }
+  check_path(path, &o, c, x, m, &e);
+  /* The map forms over the same range of a whole-file map, whose map
+   * offsets are file offsets. */
+  if (o.io != 3)
+    check_map(path, o.offset, o.length, c, x, m, &e);
+  free(file);
+  return 0;
+}

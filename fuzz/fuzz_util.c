@@ -1,0 +1,120 @@
+/*
+ * fuzz_util.c - the input readers, checks and scratch files of fuzz.h.
+ */
+#include "fuzz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmf.h"
+
+uint8_t fuzz_u8(fuzz_input *in) {
+  if (in->n == 0)
+    return 0;
+  in->n--;
+  return *in->p++;
+}
+
+uint16_t fuzz_u16(fuzz_input *in) {
+  uint16_t lo = fuzz_u8(in);
+  return (uint16_t)(lo | (uint16_t)(fuzz_u8(in) << 8));
+}
+
+uint32_t fuzz_u32(fuzz_input *in) {
+  uint32_t lo = fuzz_u16(in);
+  return lo | ((uint32_t)fuzz_u16(in) << 16);
+}
+
+size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p) {
+  size_t n = in->n < max ? in->n : max;
+  *p = in->p;
+  in->p += n;
+  in->n -= n;
+  return n;
+}
+
+uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
+                     size_t *size) {
+  uint8_t *p;
+  if (n > 0 && times > max / n)
+    times = max / n > 0 ? max / n : 1;
+  *size = n * times;
+  p = malloc(*size > 0 ? *size : 1);
+  if (!p)
+    fuzz_fail(__FILE__, __LINE__, "malloc", "out of memory");
+  for (size_t i = 0; i < times; i++)
+    memcpy(p + i * n, content, n);
+  return p;
+}
+
+/*
+ * Knuth-Morris-Pratt: linear whatever the input (a naive search is
+ * quadratic on the inputs that matter most, "aaa...ab"), and nothing like
+ * the library's filters or Two-Way. Counting restarts the automaton after
+ * each match, which is exactly "leftmost first, then from its end".
+ */
+uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                      size_t *first) {
+  uint64_t count = 0;
+  size_t i, k = 0, *fail;
+  *first = m == 0 ? 0 : SIZE_MAX;
+  if (m == 0 || n < m)
+    return 0;
+  fail = malloc(m * sizeof *fail);
+  if (!fail)
+    fuzz_fail(__FILE__, __LINE__, "malloc", "out of memory");
+  fail[0] = 0;
+  for (i = 1; i < m; i++) {
+    while (k > 0 && x[i] != x[k])
+      k = fail[k - 1];
+    if (x[i] == x[k])
+      k++;
+    fail[i] = k;
+  }
+  for (i = 0, k = 0; i < n; i++) {
+    while (k > 0 && h[i] != x[k])
+      k = fail[k - 1];
+    if (h[i] == x[k])
+      k++;
+    if (k == m) {
+      if (count == 0)
+        *first = i + 1 - m;
+      count++;
+      k = 0;
+    }
+  }
+  free(fail);
+  return count;
+}
+
+_Noreturn void fuzz_fail(const char *file, int line, const char *what,
+                         const char *detail) {
+  fprintf(stderr, "fuzz check failed at %s:%d: %s%s%s%s\n", file, line, what,
+          detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+  fflush(stderr);
+  abort();
+}
+
+void fuzz_check_rc(const char *file, int line, const char *what, int got,
+                   int want) {
+  char detail[128];
+  if (got == want)
+    return;
+  snprintf(detail, sizeof detail, "got %s, expected %s", mmf_errname(got),
+           mmf_errname(want));
+  fuzz_fail(file, line, what, detail);
+}
+
+const char *fuzz_write_file(const char *name, const void *p, size_t n) {
+  FILE *f = fopen(name, "wb");
+  int ok = f != NULL && (n == 0 || fwrite(p, 1, n, f) == n);
+  if (f && fclose(f) != 0)
+    ok = 0;
+  if (!ok) {
+    fprintf(stderr, "fuzz: cannot write the scratch file %s: input skipped\n",
+            name);
+    return NULL;
+  }
+  return name;
+}

@@ -1,0 +1,831 @@
+/*
+ * inject_cases.c - the public-function cases every backend's failure
+ * injection walks (see inject_walk.h): opens of files, streams and
+ * anonymous memory, resizes, flushes and the other controls, closes.
+ * Each is an operation plus what must hold after it, whether it failed
+ * or not. Cases that need one OS (its devices, its address-space tricks)
+ * live in that backend's test file.
+ */
+#include "inject_walk.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define FSIZE INJ_FSIZE
+#define MIB INJ_MIB
+
+const char *inject_file(void) { return test_path("f"); }
+
+/* ------------------------------------------------------------------------ */
+/* Shared setups and checks                                                  */
+/* ------------------------------------------------------------------------ */
+
+void inject_setup_file(inject_ctx *c) {
+  write_pattern(inject_file(), FSIZE);
+  c->fsize0 = FSIZE;
+}
+
+void inject_setup_nothing(inject_ctx *c) { (void)c; }
+
+void inject_open_for_handle(inject_ctx *c, int mode, const mmf_options *o) {
+  inject_setup_file(c);
+  ASSERT_OK(mmf_open(&c->m, inject_file(), mode, o));
+  c->size0 = mmf_size(c->m);
+}
+
+void inject_check_bytes(const inject_ctx *c, uint64_t off, uint64_t n) {
+  ASSERT_TRUE(c->m != NULL);
+  ASSERT_EQ_U(mmf_size(c->m), n);
+  ASSERT_EQ_U(mmf_offset(c->m), off);
+  ASSERT_PAT(mmf_data(c->m), off, n);
+}
+
+static void check_usable(inject_ctx *c, uint64_t off) {
+  int r = mmf_flush(c->m, 0, 0, MMF_FLUSH_ASYNC);
+  if (r == MMF_EPOISONED)
+    return;
+  ASSERT_OK(r);
+  ASSERT_EQ_U(mmf_size(c->m), c->size0);
+  ASSERT_PAT(mmf_data(c->m), off, c->size0);
+}
+
+void inject_verify_handle(inject_ctx *c, int rc) {
+  (void)rc;
+  check_usable(c, mmf_offset(c->m));
+}
+
+void inject_verify_resize(inject_ctx *c, int rc, uint64_t new_size) {
+  const uint64_t off = mmf_offset(c->m);
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), new_size);
+    if (mmf_mode(c->m) == MMF_WRITE)
+      ASSERT_EQ_U(file_size(inject_file()), off + new_size);
+    uint64_t keep = new_size < c->size0 ? new_size : c->size0;
+    uint64_t fkeep = c->fsize0 > off ? c->fsize0 - off : 0;
+    if (keep > fkeep)
+      keep = fkeep;
+    ASSERT_PAT(mmf_data(c->m), off, keep > 100 ? 100 : keep);
+    return;
+  }
+  int r = mmf_flush(c->m, 0, 0, MMF_FLUSH_ASYNC);
+  if (r == MMF_EPOISONED)
+    return;
+  ASSERT_OK(r);
+  ASSERT_EQ_U(mmf_size(c->m), c->size0);
+  /* The file still holds every mapped byte: touching them is safe. */
+  ASSERT_GE_U(file_size(inject_file()), off + c->size0);
+  if (mmf_mode(c->m) == MMF_WRITE)
+    ASSERT_EQ_U(file_size(inject_file()), c->fsize0);
+  ASSERT_PAT(mmf_data(c->m), off, c->size0 > 100 ? 100 : c->size0);
+  volatile unsigned char *last = (unsigned char *)mmf_data(c->m) + c->size0 - 1;
+  (void)*last;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opens of a regular file                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void verify_whole(inject_ctx *c, int rc) {
+  if (rc == 0)
+    inject_check_bytes(c, 0, FSIZE);
+  ASSERT_EQ_U(file_size(inject_file()), FSIZE);
+}
+
+static int op_open_read(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+}
+static int op_open_copy(inject_ctx *c) {
+  int rc = mmf_open(&c->m, inject_file(), MMF_COPY, NULL);
+  if (rc == 0)
+    ((unsigned char *)mmf_data(c->m))[0] = pat(0); /* writable */
+  return rc;
+}
+static int op_open_write(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_WRITE, NULL);
+}
+static int op_open_flags(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_READ,
+                  &(mmf_options){.flags = MMF_POPULATE | MMF_SEQUENTIAL |
+                                          MMF_HUGE | MMF_LOCKED});
+}
+static int op_open_copy_flags(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_COPY,
+                  &(mmf_options){.flags = MMF_RANDOM | MMF_LOCKED});
+}
+static int op_open_fd_read(inject_ctx *c) {
+  int fd = test_open(inject_file(), O_RDONLY);
+  int rc = mmf_open_fd(&c->m, fd, MMF_READ, NULL);
+  close(fd);
+  return rc;
+}
+static int op_open_fd_write(inject_ctx *c) {
+  int fd = test_open(inject_file(), O_RDWR);
+  int rc = mmf_open_fd(&c->m, fd, MMF_WRITE, NULL);
+  close(fd);
+  return rc;
+}
+
+static int op_open_offset(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_READ,
+                  &(mmf_options){.offset = 4096 + 7, .length = 4096});
+}
+static void verify_offset(inject_ctx *c, int rc) {
+  if (rc == 0)
+    inject_check_bytes(c, 4096 + 7, 4096);
+}
+
+/* MMF_WRITE growing the file: a failed open leaves the file as it was. */
+static int op_open_grow(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_WRITE,
+                  &(mmf_options){.offset = 4096 + 1, .length = 5 * 4096});
+}
+static void verify_grow(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(file_size(inject_file()), 4096 + 1 + 5 * 4096);
+    ASSERT_EQ_U(mmf_size(c->m), 5 * 4096);
+    ASSERT_PAT(mmf_data(c->m), 4096 + 1, FSIZE - 4096 - 1);
+    ASSERT_ZERO((unsigned char *)mmf_data(c->m) + FSIZE - 4096 - 1,
+                5 * 4096 - (FSIZE - 4096 - 1));
+  } else {
+    ASSERT_EQ_U(file_size(inject_file()), FSIZE);
+  }
+}
+
+static int op_open_prealloc(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_WRITE,
+                  &(mmf_options){.size = 8 * 4096,
+                                 .flags = MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE});
+}
+static void verify_prealloc(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(file_size(inject_file()), 8 * 4096);
+    ASSERT_PAT(mmf_data(c->m), 0, FSIZE);
+  } else {
+    ASSERT_EQ_U(file_size(inject_file()), FSIZE);
+  }
+}
+
+/* Offset past the end even after growing to size: the growth is undone. */
+static int op_open_grow_erange(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_WRITE,
+                  &(mmf_options){.offset = 9 * 4096, .size = 8 * 4096});
+}
+static void verify_unchanged_file(inject_ctx *c, int rc) {
+  (void)c;
+  (void)rc;
+  ASSERT_EQ_U(file_size(inject_file()), FSIZE);
+}
+
+static void setup_missing(inject_ctx *c) {
+  test_unlink(inject_file());
+  c->fsize0 = 0;
+}
+static int op_open_create(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_WRITE,
+                  &(mmf_options){.flags = MMF_CREATE, .size = 2 * 4096});
+}
+static void verify_create(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 2 * 4096);
+    ASSERT_ZERO(mmf_data(c->m), 2 * 4096);
+    ASSERT_EQ_U(file_size(inject_file()), 2 * 4096);
+  }
+}
+
+static void setup_empty(inject_ctx *c) {
+  write_file(inject_file(), NULL, 0);
+  c->fsize0 = 0;
+}
+static int op_open_empty(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_COPY, NULL);
+}
+static void verify_empty(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(mmf_size(c->m), 0);
+}
+
+static int op_open_dir(inject_ctx *c) {
+  return mmf_open(&c->m, test_dir(), MMF_READ, NULL);
+}
+
+/* A large map: reservation, placed mapping, trimming. */
+static void setup_big(inject_ctx *c) {
+  make_sparse(inject_file(), 16 * MIB);
+  write_at(inject_file(), 4096 + 123, "big", 3);
+  c->fsize0 = 16 * MIB;
+}
+static int op_open_big(inject_ctx *c) {
+  return mmf_open(&c->m, inject_file(), MMF_READ,
+                  &(mmf_options){.offset = 4096 + 123, .length = 8 * MIB});
+}
+static void verify_big(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 8 * MIB);
+    ASSERT_MEMEQ(mmf_data(c->m), "big", 3);
+    if (mmf_is_mapped(c->m) &&
+        (inject_current()->placement_survives_failure || !inject_hit()))
+      ASSERT_EQ_U(((uintptr_t)mmf_data(c->m) - (4096 + 123)) % (2 * MIB), 0);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams, read into memory                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void setup_fifo(inject_ctx *c) {
+  test_fifo_start(&c->fifo, "fifo", 200000);
+  c->fifo_live = true;
+}
+static int op_open_fifo(inject_ctx *c) {
+  return mmf_open(&c->m, c->fifo.path, MMF_READ, NULL);
+}
+static void verify_fifo(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_FALSE(mmf_is_mapped(c->m));
+    inject_check_bytes(c, 0, 200000);
+  }
+}
+static int op_open_fifo_offset(inject_ctx *c) {
+  return mmf_open(&c->m, c->fifo.path, MMF_COPY,
+                  &(mmf_options){.offset = 70001, .length = 100000});
+}
+static void verify_fifo_offset(inject_ctx *c, int rc) {
+  if (rc == 0)
+    inject_check_bytes(c, 70001, 100000);
+}
+
+static int op_open_pipe(inject_ctx *c) {
+  int fds[2];
+  unsigned char buf[30000];
+  test_pipe(fds);
+  fill_pat(buf, 0, sizeof buf);
+  ASSERT_EQ(write(fds[1], buf, sizeof buf), (int)sizeof buf);
+  close(fds[1]);
+  int rc = mmf_open_fd(&c->m, fds[0], MMF_READ, NULL);
+  close(fds[0]);
+  return rc;
+}
+static void verify_pipe(inject_ctx *c, int rc) {
+  if (rc == 0)
+    inject_check_bytes(c, 0, 30000);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Anonymous memory                                                          */
+/* ------------------------------------------------------------------------ */
+
+static int op_anon_private(inject_ctx *c) {
+  return mmf_anon(&c->m, 3 * 4096, 0);
+}
+static int op_anon_shared(inject_ctx *c) {
+  return mmf_anon(&c->m, 3 * 4096, MMF_SHARED | MMF_POPULATE);
+}
+static int op_anon_shared_locked(inject_ctx *c) {
+  return mmf_anon(&c->m, 3 * 4096, MMF_SHARED | MMF_POPULATE | MMF_LOCKED);
+}
+static int op_anon_huge(inject_ctx *c) {
+  return mmf_anon(&c->m, 4 * MIB, MMF_HUGE);
+}
+static int op_anon_huge_locked(inject_ctx *c) {
+  return mmf_anon(&c->m, 4 * MIB, MMF_HUGE | MMF_LOCKED);
+}
+static void verify_anon(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_ZERO(mmf_data(c->m), mmf_size(c->m));
+    memset(mmf_data(c->m), 1, mmf_size(c->m));
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resizes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+void inject_setup_write_map(inject_ctx *c) {
+  inject_open_for_handle(c, MMF_WRITE, NULL);
+}
+static void setup_read_map(inject_ctx *c) {
+  inject_open_for_handle(c, MMF_READ, &(mmf_options){.length = 4096});
+}
+static void setup_copy_map(inject_ctx *c) {
+  inject_open_for_handle(c, MMF_COPY,
+                         &(mmf_options){.offset = 5, .length = 4096});
+}
+static void setup_locked_map(inject_ctx *c) {
+  inject_open_for_handle(c, MMF_WRITE, &(mmf_options){.flags = MMF_LOCKED});
+}
+static void setup_prealloc_map(inject_ctx *c) {
+  inject_open_for_handle(
+      c, MMF_WRITE,
+      &(mmf_options){.flags = MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE});
+}
+static void setup_anon_map(inject_ctx *c) {
+  ASSERT_OK(mmf_anon(&c->m, 4096, 0));
+  memset(mmf_data(c->m), 0xa5, 4096);
+  c->size0 = 4096;
+}
+
+static int op_resize_grow(inject_ctx *c) {
+  return mmf_resize(c->m, 5 * 4096 + 9);
+}
+static void verify_resize_grow(inject_ctx *c, int rc) {
+  inject_verify_resize(c, rc, 5 * 4096 + 9);
+}
+static int op_resize_shrink(inject_ctx *c) {
+  return mmf_resize(c->m, 4096 + 1);
+}
+static void verify_resize_shrink(inject_ctx *c, int rc) {
+  inject_verify_resize(c, rc, 4096 + 1);
+}
+static int op_resize_zero_and_back(inject_ctx *c) {
+  int rc = mmf_resize(c->m, 0);
+  if (rc == 0)
+    rc = mmf_resize(c->m, FSIZE);
+  return rc;
+}
+static void verify_resize_zero_and_back(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), FSIZE);
+    ASSERT_EQ_U(file_size(inject_file()), FSIZE);
+    return;
+  }
+  /* Either step may have failed: the map is empty or whole, and usable. */
+  int r = mmf_flush(c->m, 0, 0, MMF_FLUSH_ASYNC);
+  if (r == MMF_EPOISONED)
+    return;
+  ASSERT_OK(r);
+  ASSERT_GE_U(file_size(inject_file()), mmf_size(c->m));
+  ASSERT_TRUE(mmf_size(c->m) == 0 || mmf_size(c->m) == FSIZE);
+  ASSERT_PAT(mmf_data(c->m), 0, mmf_size(c->m) > 100 ? 100 : mmf_size(c->m));
+}
+static int op_resize_read_grow(inject_ctx *c) {
+  return mmf_resize(c->m, FSIZE);
+}
+static void verify_resize_read_grow(inject_ctx *c, int rc) {
+  inject_verify_resize(c, rc, FSIZE);
+}
+static int op_resize_copy_grow(inject_ctx *c) {
+  ((unsigned char *)mmf_data(c->m))[0] = pat(5); /* a private page */
+  return mmf_resize(c->m, FSIZE - 5);
+}
+static void verify_resize_copy_grow(inject_ctx *c, int rc) {
+  inject_verify_resize(c, rc, FSIZE - 5);
+}
+static int op_resize_anon(inject_ctx *c) {
+  int rc = mmf_resize(c->m, 3 * MIB);
+  if (rc == 0)
+    rc = mmf_resize(c->m, 100);
+  return rc;
+}
+static void verify_resize_anon(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 100);
+    ASSERT_EQ(((unsigned char *)mmf_data(c->m))[99], 0xa5);
+    return;
+  }
+  int r = mmf_flush(c->m, 0, 0, MMF_FLUSH_ASYNC);
+  if (r == MMF_EPOISONED)
+    return;
+  ASSERT_TRUE(mmf_size(c->m) == 4096 || mmf_size(c->m) == 3 * MIB);
+  ASSERT_EQ(((unsigned char *)mmf_data(c->m))[4095], 0xa5);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Flush, advise, protect, lock, resident                                    */
+/* ------------------------------------------------------------------------ */
+
+static int op_flush_async(inject_ctx *c) {
+  ((unsigned char *)mmf_data(c->m))[1] = pat(1);
+  return mmf_flush(c->m, 1, 4096, MMF_FLUSH_ASYNC);
+}
+static int op_flush_sync(inject_ctx *c) {
+  return mmf_flush(c->m, 0, 0, MMF_FLUSH_SYNC);
+}
+static int op_flush_full(inject_ctx *c) {
+  return mmf_flush(c->m, 4095, 2, MMF_FLUSH_FULL);
+}
+
+/* The first full flush of a created file syncs its directory too. */
+static void setup_created_map(inject_ctx *c) {
+  setup_missing(c);
+  ASSERT_OK(mmf_open(&c->m, inject_file(), MMF_WRITE,
+                     &(mmf_options){.flags = MMF_CREATE, .size = 10}));
+  c->size0 = 10;
+}
+static int op_flush_full_created(inject_ctx *c) {
+  return mmf_flush(c->m, 0, 0, MMF_FLUSH_FULL);
+}
+static void verify_flush_created(inject_ctx *c, int rc) {
+  (void)rc;
+  /* A retry after a failed flush works. */
+  ASSERT_OK(mmf_flush(c->m, 0, 0, MMF_FLUSH_FULL));
+  ASSERT_EQ_U(mmf_size(c->m), 10);
+}
+
+/* Every advice the OS takes. */
+static int op_advise_all(inject_ctx *c) {
+  for (int a = MMF_ADV_NORMAL; a <= inject_current()->last_advice; a++) {
+    int rc = mmf_advise(c->m, 1, 2 * 4096, a);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+static int op_protect(inject_ctx *c) {
+  int rc = mmf_protect(c->m, 4096, 1, MMF_PROT_NONE);
+  if (rc == 0)
+    rc = mmf_protect(c->m, 0, 0, MMF_PROT_READ);
+  if (rc == 0)
+    rc = mmf_protect(c->m, 0, 0, MMF_PROT_WRITE);
+  return rc;
+}
+static void verify_protect(inject_ctx *c, int rc) {
+  /* Whatever failed, restore access with the calls themselves. */
+  (void)rc;
+  ASSERT_OK(mmf_protect(c->m, 0, 0, MMF_PROT_WRITE));
+  check_usable(c, 0);
+}
+static int op_lock(inject_ctx *c) {
+  int rc = mmf_lock_memory(c->m, 0, 0);
+  if (rc == 0)
+    rc = mmf_unlock_memory(c->m, 1, 4096);
+  if (rc == 0)
+    rc = mmf_unlock_memory(c->m, 0, 0);
+  return rc;
+}
+static int op_resident(inject_ctx *c) {
+  c->bytes = 12345;
+  return mmf_resident(c->m, 3, 0, &c->bytes);
+}
+static void verify_resident(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_LE_U(c->bytes, mmf_size(c->m) - 3);
+  else
+    ASSERT_EQ_U(c->bytes, 0);
+  check_usable(c, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Close                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int op_close(inject_ctx *c) {
+  int rc = mmf_close(c->m);
+  c->m = NULL;
+  return rc;
+}
+static void setup_sync_close_map(inject_ctx *c) {
+  inject_open_for_handle(c, MMF_WRITE,
+                         &(mmf_options){.flags = MMF_SYNC_ON_CLOSE});
+  memcpy(mmf_data(c->m), "dirty", 5);
+}
+static void setup_fallback_map(inject_ctx *c) {
+  ASSERT_OK(op_open_pipe(c));
+  ASSERT_FALSE(mmf_is_mapped(c->m));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sharing: wait and wake                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The 32-bit word at offset 8 of the map. */
+static uint32_t word8(inject_ctx *c) {
+  uint32_t w;
+  memcpy(&w, (unsigned char *)mmf_data(c->m) + 8, sizeof w);
+  return w;
+}
+static void set_word8(inject_ctx *c, uint32_t w) {
+  memcpy((unsigned char *)mmf_data(c->m) + 8, &w, sizeof w);
+}
+
+static int op_wait_timeout(inject_ctx *c) {
+  return mmf_wait(c->m, 8, word8(c), 20000000);
+}
+static int op_wake(inject_ctx *c) { return mmf_wake(c->m, 8, INT_MAX); }
+
+/* A thread that waits until the word at 8 changes from the value it had
+ * (c->bytes). Its calls are not the operation's: only the arming
+ * thread's calls count. */
+typedef struct waiter {
+  inject_ctx *c;
+  test_thread thread;
+  atomic_int done;
+} waiter;
+
+static void *wait_for_change(void *arg) {
+  waiter *w = arg;
+  while (word8(w->c) == (uint32_t)w->c->bytes)
+    (void)mmf_wait(w->c->m, 8, (uint32_t)w->c->bytes, 30000000000);
+  atomic_store(&w->done, 1);
+  return NULL;
+}
+/* End the waiter: a wake that failed left it asleep, so change the word
+ * and wake it for real until it is gone. */
+static void finish_waiter(inject_ctx *c) {
+  waiter *w = c->aux;
+  set_word8(c, (uint32_t)c->bytes + 1);
+  while (!atomic_load(&w->done)) {
+    ASSERT_OK(mmf_wake(c->m, 8, INT_MAX));
+    test_sleep_ms(10);
+  }
+  test_thread_join(w->thread);
+  free(w);
+  c->aux = NULL;
+}
+static void release_waiter(inject_ctx *c) {
+  if (c->aux != NULL)
+    finish_waiter(c);
+}
+static void setup_waiter(inject_ctx *c) {
+  inject_setup_write_map(c);
+  c->bytes = word8(c);
+  waiter *w = calloc(1, sizeof *w);
+  ASSERT_TRUE(w != NULL);
+  w->c = c;
+  w->thread = test_thread_start(wait_for_change, w);
+  c->aux = w;
+  c->release = release_waiter;
+  test_sleep_ms(50); /* most likely asleep by now; either way it ends */
+}
+static int op_change_and_wake(inject_ctx *c) {
+  set_word8(c, (uint32_t)c->bytes + 1);
+  return mmf_wake(c->m, 8, INT_MAX);
+}
+static void verify_waiter_ends(inject_ctx *c, int rc) {
+  (void)rc;
+  finish_waiter(c);
+  set_word8(c, (uint32_t)c->bytes);
+  check_usable(c, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The window cursor and the scans                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Five granularity units and a bit, walked in windows of two units. */
+static uint64_t windows_size(void) {
+  return 5 * (uint64_t)mmf_granularity() + 123;
+}
+static void setup_windows_file(inject_ctx *c) {
+  write_pattern(inject_file(), windows_size());
+  c->fsize0 = windows_size();
+}
+static void setup_windows_fifo(inject_ctx *c) {
+  test_fifo_start(&c->fifo, "fifo", windows_size());
+  c->fifo_live = true;
+}
+
+/* A close that fails after everything else worked: what it reports, and
+ * no OS error to compare (the handle is gone). */
+static int closed(inject_ctx *c, int rc, int close_rc) {
+  if (rc == 0 && close_rc != 0) {
+    c->os_error = -1;
+    return close_rc;
+  }
+  return rc;
+}
+
+/* Open a cursor with windows of two units, walk every span checking its
+ * bytes, close. c->bytes: the bytes walked. */
+static int window_walk(inject_ctx *c, const char *path) {
+  mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
+  mmf_window *w = NULL;
+  void *p = NULL;
+  size_t n = 0;
+  o.budget = 2 * mmf_granularity();
+  int rc = mmf_window_open(&w, path, &o);
+  if (rc != 0) {
+    ASSERT_NULL(w);
+    c->os_error = mmf_window_last_os_error(NULL);
+    return rc;
+  }
+  c->bytes = 0;
+  while ((rc = mmf_window_next(w, &p, &n)) == 0 && n > 0) {
+    ASSERT_PAT(p, c->bytes, n);
+    c->bytes += n;
+  }
+  if (rc != 0) {
+    ASSERT_NULL(p);
+    ASSERT_EQ_U(n, 0);
+    c->os_error = mmf_window_last_os_error(w);
+  }
+  return closed(c, rc, mmf_window_close(w));
+}
+static int op_window_file(inject_ctx *c) {
+  return window_walk(c, inject_file());
+}
+static int op_window_fifo(inject_ctx *c) {
+  return window_walk(c, c->fifo.path);
+}
+static void verify_walked(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, windows_size());
+}
+
+/* The lines of a file: the pattern has a '\n' wherever it has one. */
+static uint64_t pattern_newlines(void) {
+  static uint64_t lines = UINT64_MAX;
+  if (lines == UINT64_MAX) {
+    lines = 0;
+    for (uint64_t off = 0; off < windows_size(); off++)
+      lines += pat(off) == '\n';
+  }
+  return lines;
+}
+
+static int count_newlines(inject_ctx *c, const char *path, int io) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.io = io;
+  o.budget = 2 * mmf_granularity();
+  c->bytes = 12345;
+  int rc = mmf_count_byte_path(path, &o, '\n', &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+static int op_count_mapped(inject_ctx *c) {
+  return count_newlines(c, inject_file(), MMF_SCAN_MAP);
+}
+static int op_count_read(inject_ctx *c) {
+  return count_newlines(c, inject_file(), MMF_SCAN_READ);
+}
+static int op_count_fifo(inject_ctx *c) {
+  return count_newlines(c, c->fifo.path, MMF_SCAN_AUTO);
+}
+/* On failure the count is what was counted before it: a lower bound. */
+static void verify_count(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, pattern_newlines());
+  else
+    ASSERT_LE_U(c->bytes, pattern_newlines());
+}
+
+/* Find the bytes at an odd offset past the first window, from a
+ * descriptor, starting the scan at 7. */
+static int op_find_fd(inject_ctx *c) {
+  unsigned char needle[16];
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.offset = 7;
+  o.budget = 2 * mmf_granularity();
+  fill_pat(needle, windows_size() - 100, sizeof needle);
+  int fd = test_open(inject_file(), O_RDONLY);
+  c->bytes = 12345;
+  int rc = mmf_find_fd(fd, &o, needle, sizeof needle, &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  close(fd);
+  return rc;
+}
+static void verify_found(inject_ctx *c, int rc) {
+  if (rc != 0) {
+    ASSERT_EQ_U(c->bytes, MMF_NPOS);
+    return;
+  }
+  /* The first occurrence: at the place it was taken from, or before. */
+  ASSERT_LE_U(c->bytes, windows_size() - 100);
+  unsigned char got[16], want[16];
+  read_at(inject_file(), c->bytes, got, sizeof got);
+  fill_pat(want, windows_size() - 100, sizeof want);
+  ASSERT_MEMEQ(got, want, sizeof got);
+}
+
+/* Every line of the file through an iterator. */
+static int op_lines(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  mmf_lines *it = NULL;
+  const char *line = NULL;
+  size_t n = 0;
+  o.budget = 2 * mmf_granularity();
+  o.flags = MMF_SCAN_SPLIT_LONG;
+  int rc = mmf_lines_open(&it, inject_file(), &o);
+  if (rc != 0) {
+    ASSERT_NULL(it);
+    c->os_error = mmf_lines_last_os_error(NULL);
+    return rc;
+  }
+  c->bytes = 0;
+  while ((rc = mmf_lines_next(it, &line, &n)) == 0 && line != NULL)
+    c->bytes += n;
+  if (rc != 0) {
+    ASSERT_NULL(line);
+    ASSERT_EQ_U(n, 0);
+    c->os_error = mmf_lines_last_os_error(it);
+  }
+  return closed(c, rc, mmf_lines_close(it));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The table                                                                 */
+/* ------------------------------------------------------------------------ */
+
+const inject_case inject_cases[] = {
+    {"open READ", "open", INJ_OPENS, 0, inject_setup_file, op_open_read,
+     verify_whole},
+    {"open COPY", "open", INJ_OPENS, 0, inject_setup_file, op_open_copy,
+     verify_whole},
+    {"open WRITE", "open", INJ_OPENS, 0, inject_setup_file, op_open_write,
+     verify_whole},
+    {"open READ POPULATE|SEQUENTIAL|HUGE|LOCKED", "open", INJ_OPENS, 0,
+     inject_setup_file, op_open_flags, verify_whole},
+    {"open COPY RANDOM|LOCKED", "open", INJ_OPENS, 0, inject_setup_file,
+     op_open_copy_flags, verify_whole},
+    {"open_fd READ", "open", INJ_OPENS, 0, inject_setup_file, op_open_fd_read,
+     verify_whole},
+    {"open_fd WRITE", "open", INJ_OPENS, 0, inject_setup_file, op_open_fd_write,
+     verify_whole},
+    {"open READ at offset", "open", INJ_OPENS, 0, inject_setup_file,
+     op_open_offset, verify_offset},
+    {"open WRITE growing", "open", INJ_OPENS, 0, inject_setup_file,
+     op_open_grow, verify_grow},
+    {"open WRITE PREALLOCATE", "open", INJ_OPENS, 0, inject_setup_file,
+     op_open_prealloc, verify_prealloc},
+    {"open WRITE offset past size", "open", INJ_OPENS, MMF_ERANGE,
+     inject_setup_file, op_open_grow_erange, verify_unchanged_file},
+    {"open WRITE CREATE", "open", INJ_OPENS, 0, setup_missing, op_open_create,
+     verify_create},
+    {"open empty file", "open", INJ_OPENS, 0, setup_empty, op_open_empty,
+     verify_empty},
+    {"open directory", "open", INJ_OPENS, MMF_EISDIR, inject_setup_nothing,
+     op_open_dir, NULL},
+    {"open large placed", "open", INJ_OPENS, 0, setup_big, op_open_big,
+     verify_big},
+    {"open FIFO", "fallback", INJ_OPENS, 0, setup_fifo, op_open_fifo,
+     verify_fifo},
+    {"open FIFO at offset", "fallback", INJ_OPENS, 0, setup_fifo,
+     op_open_fifo_offset, verify_fifo_offset},
+    {"open_fd pipe", "fallback", INJ_OPENS, 0, inject_setup_nothing,
+     op_open_pipe, verify_pipe},
+    {"anon private", "anon", INJ_OPENS, 0, inject_setup_nothing,
+     op_anon_private, verify_anon},
+    {"anon SHARED|POPULATE", "anon", INJ_OPENS, 0, inject_setup_nothing,
+     op_anon_shared, verify_anon},
+    {"anon SHARED|POPULATE|LOCKED", "anon", INJ_OPENS, 0, inject_setup_nothing,
+     op_anon_shared_locked, verify_anon},
+    {"anon HUGE 4 MiB", "anon", INJ_OPENS, 0, inject_setup_nothing,
+     op_anon_huge, verify_anon},
+    {"anon HUGE|LOCKED 4 MiB", "anon", INJ_OPENS, 0, inject_setup_nothing,
+     op_anon_huge_locked, verify_anon},
+    {"resize WRITE grow", "resize", INJ_HANDLE, 0, inject_setup_write_map,
+     op_resize_grow, verify_resize_grow},
+    {"resize WRITE shrink", "resize", INJ_HANDLE, 0, inject_setup_write_map,
+     op_resize_shrink, verify_resize_shrink},
+    {"resize WRITE to 0 and back", "resize", INJ_HANDLE, 0,
+     inject_setup_write_map, op_resize_zero_and_back,
+     verify_resize_zero_and_back},
+    {"resize WRITE LOCKED grow", "resize", INJ_HANDLE, 0, setup_locked_map,
+     op_resize_grow, verify_resize_grow},
+    {"resize WRITE PREALLOCATE grow", "resize", INJ_HANDLE, 0,
+     setup_prealloc_map, op_resize_grow, verify_resize_grow},
+    {"resize READ grow", "resize", INJ_HANDLE, 0, setup_read_map,
+     op_resize_read_grow, verify_resize_read_grow},
+    {"resize COPY grow", "resize", INJ_HANDLE, 0, setup_copy_map,
+     op_resize_copy_grow, verify_resize_copy_grow},
+    {"resize anon", "resize", INJ_HANDLE, 0, setup_anon_map, op_resize_anon,
+     verify_resize_anon},
+    {"flush ASYNC", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_flush_async, inject_verify_handle},
+    {"flush SYNC", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_flush_sync, inject_verify_handle},
+    {"flush FULL", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_flush_full, inject_verify_handle},
+    {"flush FULL of a created file", "control", INJ_HANDLE, 0,
+     setup_created_map, op_flush_full_created, verify_flush_created},
+    {"advise every advice", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_advise_all, inject_verify_handle},
+    {"protect", "control", INJ_HANDLE, 0, inject_setup_write_map, op_protect,
+     verify_protect},
+    {"lock and unlock", "control", INJ_HANDLE, 0, inject_setup_write_map,
+     op_lock, inject_verify_handle},
+    {"resident", "control", INJ_HANDLE, 0, inject_setup_write_map, op_resident,
+     verify_resident},
+    {"wait with timeout", "share", INJ_SHARED, MMF_ETIMEDOUT,
+     inject_setup_write_map, op_wait_timeout, inject_verify_handle},
+    {"wake, nobody waiting", "share", INJ_SHARED, 0, inject_setup_write_map,
+     op_wake, inject_verify_handle},
+    {"wake a waiting thread", "share", INJ_SHARED, 0, setup_waiter,
+     op_change_and_wake, verify_waiter_ends},
+    {"window over a file", "window", INJ_CALL, 0, setup_windows_file,
+     op_window_file, verify_walked},
+    {"window over a FIFO", "window", INJ_CALL, 0, setup_windows_fifo,
+     op_window_fifo, verify_walked},
+    {"count lines, mapped", "scan", INJ_CALL, 0, setup_windows_file,
+     op_count_mapped, verify_count},
+    {"count lines, read", "scan", INJ_CALL, 0, setup_windows_file,
+     op_count_read, verify_count},
+    {"count lines of a FIFO", "scan", INJ_CALL, 0, setup_windows_fifo,
+     op_count_fifo, verify_count},
+    {"find from a descriptor", "scan", INJ_CALL, 0, setup_windows_file,
+     op_find_fd, verify_found},
+    {"lines of a file", "scan", INJ_CALL, 0, setup_windows_file, op_lines,
+     NULL},
+    {"close", "close", INJ_CLOSES, 0, inject_setup_write_map, op_close,
+     verify_unchanged_file},
+    {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,
+     op_close, verify_unchanged_file},
+    {"close fallback copy", "close", INJ_CLOSES, 0, setup_fallback_map,
+     op_close, NULL},
+};
+
+const int inject_n_cases = (int)(sizeof inject_cases / sizeof inject_cases[0]);

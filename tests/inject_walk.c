@@ -1,0 +1,243 @@
+/*
+ * inject_walk.c - the failure-injection walk (see inject_walk.h): arming
+ * the wrappers, one run in a child process, the walk over N, the counts.
+ */
+#include "inject_walk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "os/os.h"
+
+/* ------------------------------------------------------------------------ */
+/* Arming                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static const inject_backend *backend;
+static _Thread_local int armed; /* in the thread that armed the walk */
+static int profile;             /* 0: A, 1: B */
+static int target;              /* fail the target-th call; 0: never */
+static int calls_made;          /* calls seen while armed */
+static int hit_call;            /* the call that failed, or -1 */
+static int hit_err;             /* with which error */
+static int memory_kept;
+
+static const char *const profile_names[2] = {"A", "B"};
+
+void inject_arm(const inject_backend *b, int prof, int n) {
+  backend = b;
+  profile = prof;
+  target = n;
+  calls_made = 0;
+  hit_call = -1;
+  hit_err = 0;
+  armed = 1;
+}
+
+void inject_disarm(void) { armed = 0; }
+
+bool inject_hit(void) { return hit_call >= 0; }
+
+int inject_failed_call(void) { return hit_call; }
+
+int inject_calls_made(void) { return calls_made; }
+
+const inject_backend *inject_current(void) { return backend; }
+
+int inject_check(int call) {
+  if (!armed)
+    return 0;
+  calls_made++;
+  if (target == 0 || calls_made != target)
+    return 0;
+  hit_call = call;
+  hit_err = backend->calls[call].err[profile];
+  return hit_err;
+}
+
+void inject_memory_kept(void) { memory_kept = 1; }
+
+/* ------------------------------------------------------------------------ */
+/* One run                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Case i of the portable ones followed by the backend's. */
+static const inject_case *case_at(const inject_backend *b, int i) {
+  return i < inject_n_cases ? &inject_cases[i] : &b->cases[i - inject_n_cases];
+}
+
+static void teardown(inject_ctx *c) {
+  /* What the setup made may still use the map (a waiting thread). */
+  if (c->release != NULL) {
+    c->release(c);
+    c->release = NULL;
+  }
+  int rc = mmf_close(c->m);
+  c->m = NULL;
+  if (rc != 0 && rc != MMF_EPOISONED && !memory_kept)
+    FAIL("close after the run: %s", mmf_errname(rc));
+  if (c->fifo_live) {
+    test_fifo_stop(&c->fifo);
+    c->fifo_live = false;
+  }
+}
+
+/* The run's marker file: '1' once the operation returned with its call
+ * failed, '0' once it returned without making that many calls. */
+static const char *marker(void) { return test_path("inject.run"); }
+
+/* One run of case w with call n failing, and every check; the mapping
+ * count only when check_maps. Writes the marker once the operation has
+ * returned. */
+static void run_checked(const inject_backend *b, const inject_case *w, int prof,
+                        int n, bool check_maps) {
+  inject_ctx c;
+  const int fds = count_open_fds();
+  const int maps = count_mappings();
+  memset(&c, 0, sizeof c);
+  w->setup(&c);
+  memory_kept = 0;
+  inject_arm(b, prof, n);
+  int rc = w->op(&c);
+  inject_disarm();
+  const bool hit = inject_hit();
+  const int err = hit_err;
+  write_file(marker(), hit ? "1" : "0", 1);
+  test_context("%s [%s], call %d (%s) failing with %s, result %s", w->name,
+               profile_names[prof], n, hit ? b->calls[hit_call].name : "none",
+               hit ? b->error_text(err) : "nothing", mmf_errname(rc));
+
+  if (!test_is_mmf_error(rc) && rc != 0)
+    FAIL("returned %d, not an MMF code", rc);
+  if (!hit && rc != w->expect)
+    FAIL("with no failure injected got %s, expected %s", mmf_errname(rc),
+         mmf_errname(w->expect));
+  if (hit && rc != w->expect) {
+    int want = mmf__os_error(err);
+    if (rc != want)
+      FAIL("got %s, expected %s (or %s if the call is optional)",
+           mmf_errname(rc), mmf_errname(want), mmf_errname(w->expect));
+    int os = w->kind == INJ_HANDLE ? mmf_last_os_error(c.m)
+             : w->kind == INJ_CALL ? c.os_error
+                                   : mmf_last_os_error(NULL);
+    /* A failed close leaves no handle to ask (INJ_CALL: os_error -1). */
+    if (w->kind != INJ_CLOSES && !(w->kind == INJ_CALL && c.os_error == -1) &&
+        os != err)
+      FAIL("mmf_last_os_error is %d (%s), expected %d", os, b->error_text(os),
+           err);
+  }
+  if (w->kind == INJ_OPENS && rc != 0 && c.m != NULL)
+    FAIL("failed but *out is %p, not NULL", (void *)c.m);
+  if ((w->kind == INJ_HANDLE || w->kind == INJ_SHARED) && c.m == NULL)
+    FAIL("handle lost");
+  if (w->verify)
+    w->verify(&c, rc);
+  teardown(&c);
+
+  int fds2 = count_open_fds();
+  if (fds2 != fds)
+    FAIL("%d descriptors or handles before, %d after close", fds, fds2);
+  /* A failed unmap or free leaves its memory, by the OS's decision. */
+  int maps2 = count_mappings();
+  if (check_maps && !memory_kept && maps2 != maps)
+    FAIL("%d mappings before, %d after close", maps, maps2);
+  test_context_clear();
+}
+
+/* argv: case index, profile name, n. Exits 0 when every check held. */
+int inject_step(const inject_backend *b, int argc, char **argv) {
+  ASSERT_EQ(argc, 4);
+  const inject_case *w = case_at(b, atoi(argv[1]));
+  const int prof = argv[2][0] == 'B';
+  const int n = atoi(argv[3]);
+  inject_ctx c;
+  backend = b;
+  b->install();
+  /* The operation once without injection, so that one-time allocations
+   * (stdio's, the C runtime's, the library's) are made before the counts. */
+  memset(&c, 0, sizeof c);
+  w->setup(&c);
+  (void)w->op(&c);
+  teardown(&c);
+  /* Then twice with call n failing, the mappings counted only the second
+   * time: the first time a path allocates, AddressSanitizer records its
+   * allocation sites in mappings of its own. A failed unmap leaves its
+   * memory (and on Windows a file that cannot be recreated): then the
+   * first run is the one. */
+  run_checked(b, w, prof, n, false);
+  if (!memory_kept)
+    run_checked(b, w, prof, n, true);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The walk                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Walk case i with one profile; returns the number of failure paths, and
+ * adds the runs that failed a check to *failed. */
+static int walk(const inject_backend *b, int i, int prof, int *failed) {
+  const inject_case *w = case_at(b, i);
+  inject_ctx c;
+  /* The baseline, without injection: how many calls the operation makes
+   * bounds the walk. */
+  memset(&c, 0, sizeof c);
+  w->setup(&c);
+  inject_arm(b, prof, 0);
+  int rc = w->op(&c);
+  inject_disarm();
+  if (rc != w->expect)
+    FAIL("%s: without injection got %s, expected %s", w->name, mmf_errname(rc),
+         mmf_errname(w->expect));
+  if (w->verify)
+    w->verify(&c, rc);
+  teardown(&c);
+  const int calls = calls_made;
+
+  char idx[16], num[16];
+  snprintf(idx, sizeof idx, "%d", i);
+  for (int n = 1; n <= 4 * calls + 100; n++) {
+    snprintf(num, sizeof num, "%d", n);
+    test_unlink(marker());
+    /* Names the run if it dies of a signal (test_wait fails then). */
+    test_context("%s [%s], call %d", w->name, profile_names[prof], n);
+    int st = test_run_child("inject_step", idx, profile_names[prof], num, NULL);
+    test_context_clear();
+    char got = '?';
+    if (test_exists(marker()) && file_size(marker()) == 1)
+      read_at(marker(), 0, &got, 1);
+    if (st != 0)
+      ++*failed;
+    if (got == '0')
+      return n - 1;
+    if (got != '1') {
+      fprintf(stderr,
+              "  %s [%s] call %d: the run ended before the "
+              "operation returned\n",
+              w->name, profile_names[prof], n);
+      return n - 1;
+    }
+  }
+  FAIL("%s [%s]: the operation made more calls than without injection", w->name,
+       profile_names[prof]);
+}
+
+void inject_walk(const inject_backend *b, const char *group) {
+  int total = 0, failed = 0, cases = 0;
+  backend = b;
+  b->install();
+  for (int i = 0; i < inject_n_cases + b->n_cases; i++) {
+    if (strcmp(case_at(b, i)->group, group) != 0)
+      continue;
+    int pa = walk(b, i, 0, &failed);
+    int pb = walk(b, i, 1, &failed);
+    test_note("%-45s %3d + %3d paths", case_at(b, i)->name, pa, pb);
+    total += pa + pb;
+    cases++;
+  }
+  b->restore();
+  test_note("%d failure paths walked in %d cases, %d failed a check", total,
+            cases, failed);
+  ASSERT_GT(total, 0);
+  ASSERT_EQ(failed, 0);
+}
