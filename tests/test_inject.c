@@ -97,7 +97,17 @@
   X(int, -1, clock_gettime, (clockid_t clock, struct timespec * ts),           \
     (clock, ts), EINVAL, EFAULT)                                               \
   X(int, -1, nanosleep, (const struct timespec *req, struct timespec *rem),    \
-    (req, rem), EINVAL, EFAULT)
+    (req, rem), EINVAL, EFAULT)                                                \
+  /* These return the error. A failed join means the thread was not one to     \
+   * wait for: the wrapper waits for it first, so that none is left. */        \
+  X(int, inject_err_, thread_create,                                           \
+    (pthread_t * t, void *(*fn)(void *), void *arg), (t, fn, arg), EAGAIN,     \
+    EPERM)                                                                     \
+  X(int, (mmf__sys_real.thread_join(t), inject_err_), thread_join,             \
+    (pthread_t t), (t), EINVAL, ESRCH)                                         \
+  X(int, inject_err_, thread_sigmask,                                          \
+    (int how, const sigset_t *set, sigset_t *old), (how, set, old), EINVAL,    \
+    EFAULT)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -309,6 +319,14 @@ TEST(inject_scan_paths) {
   SKIP(NOT_ON_WINDOWS);
 #else
   inject_walk(&posix, "scan");
+#endif
+}
+
+TEST(inject_thread_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "threads");
 #endif
 }
 

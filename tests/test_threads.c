@@ -10,6 +10,8 @@
  */
 #include "test.h"
 
+#include "os/os.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -713,5 +715,54 @@ TEST(workers_take_no_asynchronous_signals) {
   ASSERT_FALSE(faults_blocked);
   if (!sigismember(&mine, SIGINT))
     ASSERT_TRUE(sigint_open);
+#endif
+}
+
+#if !defined(_WIN32)
+/* A join that reports failure without waiting, keeping the thread for the
+ * test to join; workers that start late. */
+static pthread_t unjoined[8];
+static int n_unjoined;
+static int refuse_join(pthread_t t) {
+  unjoined[n_unjoined++] = t;
+  return ESRCH;
+}
+static _Atomic int woke;
+static int late_start(int how, const sigset_t *set, sigset_t *old) {
+  test_sleep_ms(20);
+  woke++;
+  return mmf__sys_real.thread_sigmask(how, set, old);
+}
+#endif
+
+TEST(failed_join_still_waits_for_the_workers) {
+  /* The joins fail without waiting while the workers have not even
+   * started: the call returns the join's error (ESRCH), with the count
+   * of every piece, and only after every worker woke and finished with
+   * the call's memory (without the wait it returns 20 ms before they
+   * wake). */
+#ifdef _WIN32
+  SKIP("the POSIX join is the one wrapped here");
+#else
+  const char *path = test_path("f");
+  size_t n = 4000;
+  unsigned char *c = random_text(n);
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t v = SENTINEL;
+  write_file(path, c, n);
+  mmf__scan_split_unit = 16;
+  o.threads = 4;
+  o.length = n;
+  mmf__sys.thread_join = refuse_join;
+  mmf__sys.thread_sigmask = late_start;
+  ASSERT_ERR(mmf_count_byte_path(path, &o, 'a', &v), mmf__os_error(ESRCH));
+  mmf__sys = mmf__sys_real;
+  ASSERT_EQ(mmf_last_os_error(NULL), ESRCH);
+  ASSERT_EQ_U(v, ref_count(c, n, 'a'));
+  ASSERT_GT(n_unjoined, 0);
+  ASSERT_EQ(woke, n_unjoined);
+  for (int i = 0; i < n_unjoined; i++)
+    ASSERT_EQ(pthread_join(unjoined[i], NULL), 0);
+  free(c);
 #endif
 }

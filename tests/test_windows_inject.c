@@ -106,7 +106,12 @@
   X(BOOL, FALSE, ReleaseSemaphore, (HANDLE h, LONG n, LPLONG previous),        \
     (h, n, previous), ERROR_TOO_MANY_POSTS, ERROR_INVALID_HANDLE)              \
   X(DWORD, WAIT_FAILED, WaitForSingleObject, (HANDLE h, DWORD ms), (h, ms),    \
-    ERROR_INVALID_HANDLE, ERROR_NOT_ENOUGH_MEMORY)
+    ERROR_INVALID_HANDLE, ERROR_NOT_ENOUGH_MEMORY)                             \
+  X(HANDLE, NULL, CreateThread,                                                \
+    (LPSECURITY_ATTRIBUTES sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,        \
+     LPVOID arg, DWORD flags, LPDWORD id),                                     \
+    (sa, stack, fn, arg, flags, id), ERROR_NOT_ENOUGH_MEMORY,                  \
+    ERROR_MAX_THRDS_REACHED)
 
 enum win_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -260,6 +265,14 @@ TEST(win_inject_scan_paths) {
   SKIP(NOT_HERE);
 #else
   inject_walk(&win, "scan");
+#endif
+}
+
+TEST(win_inject_thread_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk(&win, "threads");
 #endif
 }
 

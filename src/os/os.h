@@ -459,5 +459,7 @@ int mmf__os_thread_start(mmf__thread *t, void (*fn)(void *arg), void *arg,
 /* Wait until t has ended and release it. A failure still leaves no thread
  * behind (it means t was not a thread this process could wait for). */
 int mmf__os_thread_join(mmf__thread *t, int *oserr);
+/* Let another thread run (a wait for workers whose join failed). */
+void mmf__os_thread_yield(void);
 
 #endif /* MMF_OS_H */
