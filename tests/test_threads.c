@@ -799,3 +799,68 @@ TEST(failed_join_still_waits_for_the_workers) {
   free(c);
 #endif
 }
+
+#if !defined(_WIN32)
+/* Drop the file's pages from the page cache (written back first), and
+ * the fraction of it still resident afterwards. */
+static double evict(const char *path) {
+  mmf_map *m = NULL;
+  uint64_t bytes = 0, size;
+  int fd = test_open(path, O_RDONLY);
+  ASSERT_TRUE(fd >= 0);
+  ASSERT_EQ(fdatasync(fd), 0);
+  ASSERT_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  close(fd);
+  ASSERT_OK(mmf_open(&m, path, MMF_READ, NULL));
+  size = mmf_size(m);
+  ASSERT_OK(mmf_resident(m, 0, 0, &bytes));
+  mmf_close(m);
+  return size ? (double)bytes / (double)size : 0;
+}
+#endif
+
+TEST(evicted_file_same_results) {
+  /* A file dropped from the page cache before every scan (cold input:
+   * every piece faults or reads from the device, several at once): every
+   * op with 1, 2 and 4 threads, mapped, read and auto, equals the
+   * reference. The eviction is checked (the control: right after
+   * writing, the file is resident); where the file system keeps files in
+   * memory (tmpfs) the test skips. */
+#ifdef _WIN32
+  SKIP("no way to drop one file from the Windows cache");
+#else
+  const char *path = test_path("cold");
+  size_t n = (size_t)(20 * MIB) + 77;
+  unsigned char *c = random_text(n);
+  results ref;
+  double before, after;
+  write_file(path, c, n);
+  reference(c, n, &ref);
+  {
+    mmf_map *m = NULL;
+    uint64_t bytes = 0;
+    ASSERT_OK(mmf_open(&m, path, MMF_READ, NULL));
+    ASSERT_OK(mmf_resident(m, 0, 0, &bytes));
+    mmf_close(m);
+    before = (double)bytes / (double)n;
+  }
+  after = evict(path);
+  test_note("resident after writing %.0f%%, after eviction %.0f%%",
+            before * 100, after * 100);
+  if (after > 0.5)
+    SKIP("the file system keeps the file in memory");
+  ASSERT_TRUE(before > 0.5);
+  for (unsigned t = 1; t <= 4; t *= 2)
+    for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+      mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+      results got;
+      o.io = io;
+      o.threads = t;
+      test_context("%u threads, io %d", t, io);
+      ASSERT_TRUE(evict(path) < 0.5);
+      scan_all(path, &o, &got);
+      assert_same(&got, &ref);
+    }
+  free(c);
+#endif
+}
