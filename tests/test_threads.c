@@ -359,11 +359,11 @@ static void warm_up_threads(void) {
   mmf__scan_split_unit = unit;
 }
 
-#if !defined(_WIN32)
 /* The most threads counted by a worker as it starts (it sets its mask
  * through the call table first thing): the negative control of "no
  * thread outlives the call", which shows that the count sees workers. */
 static _Atomic int most_threads;
+#if !defined(_WIN32)
 static int count_at_start(int how, const sigset_t *set, sigset_t *old) {
   int n = count_threads(), m = most_threads;
   while (n > m && !atomic_compare_exchange_weak(&most_threads, &m, n))
