@@ -326,7 +326,7 @@ TEST(inject_thread_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);
 #else
-  inject_walk(&posix, "threads");
+  inject_walk(&posix, INJECT_THREADS_GROUP);
 #endif
 }
 

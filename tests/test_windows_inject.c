@@ -272,7 +272,7 @@ TEST(win_inject_thread_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
 #else
-  inject_walk(&win, "threads");
+  inject_walk(&win, INJECT_THREADS_GROUP);
 #endif
 }
 
