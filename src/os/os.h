@@ -87,6 +87,16 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
 int mmf__os_skip(mmf__file f, uint64_t n, int *oserr);
 /* The current position of f (the one read() and write() use). */
 int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr);
+/*
+ * Positioned reads from several threads at once on one f. POSIX pread
+ * leaves the position alone. A positioned ReadFile moves it, and
+ * mmf__os_read puts it back, but two threads that do so at once can put
+ * back each other's moved position. So a scan on several threads keeps
+ * the position before (1 if there is one to put back; POSIX: 0, with no
+ * call made) and sets it back after all of them.
+ */
+int mmf__os_keep_position(mmf__file f, uint64_t *pos);
+void mmf__os_put_position(mmf__file f, uint64_t pos);
 /* Whether f's size is a promise. Files of pseudo filesystems (Linux /proc
  * and /sys) report a size that is a guess: reading may end before it. */
 int mmf__os_size_is_exact(mmf__file f);

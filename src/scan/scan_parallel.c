@@ -335,7 +335,8 @@ int mmf__scan_split(mmf__src *s, const mmf__scan_job *j, unsigned threads,
   mmf__thread *th;
   unsigned workers, started = 0, i;
   size_t k;
-  int rc, oserr = 0, jerr = 0, joserr = 0;
+  uint64_t pos;
+  int rc, oserr = 0, jerr = 0, joserr = 0, kept;
   memset(&sp, 0, sizeof sp);
   sp.parent = s;
   sp.job = j;
@@ -362,6 +363,7 @@ int mmf__scan_split(mmf__src *s, const mmf__scan_job *j, unsigned threads,
   /* A thread the system refuses is no error: the others take its
    * pieces. */
   atomic_init(&sp.running, 0);
+  kept = mmf__os_keep_position(s->file, &pos);
   for (i = 1; i < workers; i++) {
     atomic_fetch_add(&sp.running, 1);
     if (mmf__os_thread_start(&th[started], started_worker, &sp, NULL) != 0) {
@@ -380,6 +382,8 @@ int mmf__scan_split(mmf__src *s, const mmf__scan_job *j, unsigned threads,
   }
   while (atomic_load(&sp.running) != 0)
     mmf__os_thread_yield();
+  if (kept)
+    mmf__os_put_position(s->file, pos);
   rc = combine(&sp, total, last, &oserr);
   if (!rc && jerr) {
     rc = jerr;
