@@ -276,14 +276,6 @@ void fill_pat(void *buf, uint64_t off, size_t n) {
 /* Build and children                                                        */
 /* ------------------------------------------------------------------------ */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
 bool test_under_asan(void) {
 #ifdef TEST_ASAN
   return true;

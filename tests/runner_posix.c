@@ -321,16 +321,20 @@ static int scan_maps(const char *needle) {
   return lines;
 }
 
-/* AddressSanitizer's: releases the blocks waiting in its quarantine. NULL
- * (weak, not linked) in other builds. */
-extern void __sanitizer_purge_allocator(void) __attribute__((weak));
+#if defined(TEST_ASAN)
+/* AddressSanitizer's: releases the blocks waiting in its quarantine. (Not
+ * a weak reference for other builds: Mach-O links no undefined weak
+ * symbol without a library that has it.) */
+void __sanitizer_purge_allocator(void);
+#endif
 
 int count_mappings(void) {
   /* AddressSanitizer keeps freed blocks in a quarantine before reusing
    * them, large ones still mapped, so a buffer the library freed would
    * count until the quarantine overflows. */
-  if (__sanitizer_purge_allocator != NULL)
-    __sanitizer_purge_allocator();
+#if defined(TEST_ASAN)
+  __sanitizer_purge_allocator();
+#endif
   return scan_maps(NULL);
 }
 
