@@ -2,21 +2,23 @@
  * fuzz_scan_path.c - the whole-input scans over a file (mmf_count_byte_path,
  * mmf_count_lines_path, mmf_find_path, mmf_count_matches_path, and their
  * map forms mmf_count_lines, mmf_count_matches, mmf_find, mmf_count_byte)
- * with a fuzzed range, budget and io mode, against naive loops over the
- * same bytes: a match that straddles a buffer or window boundary must be
- * found and counted once.
+ * with a fuzzed range, budget, io mode and number of threads, against naive
+ * loops over the same bytes: a match that straddles a buffer or window boundary
+ * must be found and counted once.
  *
  * Input: flags (byte: bits 0-1 io, bit 2 a range, bit 3 repeat the
- * content), budget in granularity units (byte; 0: default), the byte to
- * count (byte), needle length (byte), range offset and length (u32 each,
- * reduced to the file), repeat count (byte), the needle, then the file's
- * content.
+ * content, bits 4-5 threads, bit 6 split into pieces of a page, so that
+ * small files are split over the threads at all), budget in granularity units
+ * (byte; 0: default), the byte to count (byte), needle length (byte), range
+ * offset and length (u32 each, reduced to the file), repeat count (byte), the
+ * needle, then the file's content.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "mmf.h"
+#include "scan/scan_job.h"
 
 /* Past the 256 KiB first read of a whole-input scan (source.c). */
 #define MAX_FILE ((size_t)320 << 10)
@@ -99,6 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   o.io = flags & 3;
+  o.threads = (flags >> 4) & 3;
+  mmf__scan_split_unit = (flags & 64) ? 4096 : MMF__HUGE_ALIGN;
   if (units)
     o.budget = (uint64_t)(2 + units % 16) * mmf_granularity();
   if (flags & 4) {
