@@ -13,7 +13,6 @@
  * needle, then the file's content.
  */
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 
 #ifdef _WIN32
@@ -49,34 +48,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t repeat = fuzz_u8(&in);
   const uint8_t *x, *content;
   m = fuzz_bytes(&in, m, &x);
-  size_t n = fuzz_bytes(&in, in.n, &content), fsize;
-  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  size_t n = fuzz_bytes(&in, in.n, &content);
+  fuzz_scan_file f;
   mmf_matches *it = NULL;
   uint64_t pos = 7;
-  int want, rc, fd = -1;
+  int rc, fd = -1;
 
   if (m == 0)
     return 0; /* MMF_EINVAL: the scan targets check it */
-  uint8_t *file = fuzz_repeat(
-      content, n, (flags & 8) ? 1 + (size_t)repeat * 16 : 1, MAX_FILE, &fsize);
-  const char *path = fuzz_write_file("matches.in", file, fsize);
-  if (!path) {
-    free(file);
+  if (!fuzz_scan_file_make(&f, "matches.in", content, n, flags, units, repeat,
+                           offset, length, MAX_FILE)) {
+    fuzz_scan_file_free(&f);
     return 0;
   }
-  o.io = flags & 3;
-  if (units)
-    o.budget = (uint64_t)(2 + units % 16) * mmf_granularity();
-  if (flags & 4) {
-    o.offset = offset % (fsize + 2);
-    o.length = length % (fsize + 2);
-  }
+  const char *path = f.path;
+  mmf_scan_options o = f.o;
+  const int want = f.rc;
   if (flags & 16)
     o.flags |= MMF_SCAN_LINE_NUMBERS;
-  want = o.io == 3 ? MMF_EINVAL
-         : o.offset > fsize || (o.length && o.length > fsize - o.offset)
-             ? MMF_ERANGE
-             : 0;
 
   if (flags & 32) {
     fd = open(path, O_RDONLY);
@@ -98,8 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(pos == MMF_NPOS);
       FUZZ_CHECK_RC(mmf_matches_next(it, &pos), want); /* latched */
     } else {
-      const uint8_t *p = file + o.offset;
-      size_t len = (size_t)(o.length ? o.length : fsize - o.offset);
+      const uint8_t *p = f.range;
+      size_t len = f.range_len;
       size_t at = 0, counted = 0;
       uint64_t newlines = 0; /* in p[0, counted) */
       for (;;) {
@@ -125,6 +114,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (fd >= 0)
     close(fd);
-  free(file);
+  fuzz_scan_file_free(&f);
   return 0;
 }
