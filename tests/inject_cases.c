@@ -862,6 +862,90 @@ static int op_count_lines_threads(inject_ctx *c) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* The log                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A directory of its own for every run of the operation (each run is a
+ * process of its own, forked with the same count). */
+static const char *fresh_log_dir(void) {
+  static char dir[512];
+  static int runs;
+  char name[48];
+  snprintf(name, sizeof name, "log-%lu-%d", (unsigned long)getpid(), ++runs);
+  snprintf(dir, sizeof dir, "%s", test_path(name));
+  return dir;
+}
+
+/* A failure of one log call: its OS error, from the handle it failed on
+ * (NULL for an open). */
+static int log_failed(inject_ctx *c, const mmf_log *log, int rc) {
+  c->os_error = mmf_log_last_os_error(log);
+  return rc;
+}
+
+/* Segments of 64 KiB, so that three records of 30000 bytes roll over to a
+ * second one; the records committed, read back by a reader, the first
+ * segment trimmed. c->bytes: the records read. */
+#define LOG_RECORD 30000
+static int log_walk(inject_ctx *c, mmf_log *w, const char *dir) {
+  unsigned char rec[LOG_RECORD];
+  mmf_log *r = NULL;
+  const void *got = NULL;
+  size_t len = 0;
+  uint64_t seq = 0;
+  int rc = 0;
+  fill_pat(rec, 0, sizeof rec);
+  for (int i = 0; i < 3 && rc == 0; i++)
+    rc = mmf_log_append(w, rec, sizeof rec, NULL);
+  if (rc == 0)
+    rc = mmf_log_commit(w, MMF_FLUSH_SYNC);
+  if (rc != 0)
+    return log_failed(c, w, rc);
+  rc = mmf_log_open(&r, dir, MMF_READ, NULL);
+  if (rc != 0) {
+    ASSERT_NULL(r);
+    return log_failed(c, NULL, rc);
+  }
+  c->bytes = 0;
+  /* Reading on into the next segment: one that cannot be opened because
+   * it is not there is damage to the reader. */
+  c->instead = MMF_ECORRUPT;
+  while ((rc = mmf_log_next(r, &got, &len, &seq, 0)) == 0) {
+    ASSERT_EQ_U(len, sizeof rec);
+    ASSERT_MEMEQ(got, rec, sizeof rec);
+    c->bytes++;
+  }
+  if (rc == MMF_EAGAIN)
+    rc = 0; /* the end */
+  else
+    (void)log_failed(c, r, rc);
+  if (rc != MMF_ECORRUPT)
+    c->instead = 0;
+  rc = closed(c, rc, mmf_log_close(r));
+  if (rc == 0 && (rc = mmf_log_trim(w, 2)) != 0)
+    (void)log_failed(c, w, rc);
+  return rc;
+}
+static int op_log(inject_ctx *c) {
+  mmf_log_options lo = MMF_LOG_OPTIONS_INIT;
+  mmf_log *w = NULL;
+  const char *dir = fresh_log_dir();
+  lo.segment_size = 64 * 1024;
+  lo.flags = MMF_CREATE;
+  int rc = mmf_log_open(&w, dir, MMF_WRITE, &lo);
+  if (rc != 0) {
+    ASSERT_NULL(w);
+    return log_failed(c, NULL, rc);
+  }
+  rc = log_walk(c, w, dir);
+  return closed(c, rc, mmf_log_close(w));
+}
+static void verify_log(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, 3);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The table                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -975,6 +1059,8 @@ const inject_case inject_cases[] = {
      op_count_matches_threads, verify_count_matches},
     {"count lines, 2 threads, mapped", "scan", INJ_CALL, 0, setup_split_file,
      op_count_lines_threads, verify_count},
+    {"log: write, roll over, read, trim", "log", INJ_CALL, 0,
+     inject_setup_nothing, op_log, verify_log},
     {"close", "close", INJ_CLOSES, 0, inject_setup_write_map, op_close,
      verify_unchanged_file},
     {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,

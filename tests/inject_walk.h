@@ -79,7 +79,12 @@ typedef struct inject_ctx {
   uint64_t fsize0; /* file size before the operation */
   uint64_t bytes;  /* an out-parameter of the operation */
   int os_error;    /* INJ_CALL: the OS error the operation reported */
-  test_fifo fifo;  /* a stream the setup started (fifo_live) */
+  /* A code the operation may return for a failed call instead of the OS
+   * error's own, by design (0: none); set by the operation before the
+   * call that may: the log takes a segment that cannot be found where
+   * one must be for damage, MMF_ECORRUPT. */
+  int instead;
+  test_fifo fifo; /* a stream the setup started (fifo_live) */
   bool fifo_live;
   /* Something else the setup made, and how to undo it after the run. */
   void *aux;

@@ -102,7 +102,29 @@
   X(int, -1, clock_gettime, (clockid_t clock, struct timespec * ts),           \
     (clock, ts), EINVAL, EFAULT)                                               \
   X(int, -1, nanosleep, (const struct timespec *req, struct timespec *rem),    \
-    (req, rem), EINVAL, EFAULT)
+    (req, rem), EINVAL, EFAULT)                                                \
+  /* The log's files and directory. */                                         \
+  X(ssize_t, -1, pwrite, (int fd, const void *buf, size_t n, off_t off),       \
+    (fd, buf, n, off), EIO, ENOSPC)                                            \
+  X(int, -1, fdatasync, (int fd), (fd), EIO, ENOSPC)                           \
+  X(int, -1, mkdir, (const char *path, mode_t mode), (path, mode), EACCES,     \
+    ENOSPC)                                                                    \
+  X(int, -1, rename, (const char *from, const char *to), (from, to), EIO,      \
+    EACCES)                                                                    \
+  X(DIR *, NULL, opendir, (const char *path), (path), EMFILE, EACCES)          \
+  /* NULL with errno set: an error, not the end. */                            \
+  X(struct dirent *, NULL, readdir, (DIR * d), (d), EIO, EOVERFLOW)            \
+  /* EAGAIN would say another process holds the lock. */                       \
+  X(int, -1, lock_nowait, (int fd), (fd), ENOLCK, EIO)                         \
+  /* Sharing. */                                                               \
+  X(int, -1, shm_open, (const char *name, int flags, mode_t mode),             \
+    (name, flags, mode), EMFILE, EACCES)                                       \
+  X(int, -1, fcntl_lock, (int fd, int cmd, struct flock *fl), (fd, cmd, fl),   \
+    ENOLCK, EDEADLK)                                                           \
+  /* The scans' workers; returns the error. */                                 \
+  X(int, inject_err_, thread_create,                                           \
+    (pthread_t * t, void *(*fn)(void *arg), void *arg), (t, fn, arg), EAGAIN,  \
+    ENOMEM)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -328,6 +350,14 @@ TEST(inject_share_paths) {
   SKIP(NOT_ON_WINDOWS);
 #else
   inject_walk(&posix, "share");
+#endif
+}
+
+TEST(inject_log_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "log");
 #endif
 }
 
