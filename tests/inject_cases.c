@@ -865,13 +865,19 @@ static int op_count_lines_threads(inject_ctx *c) {
 /* The log                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* A directory of its own for every run of the operation (each run is a
- * process of its own, forked with the same count). */
+/* A directory of its own for every run of the operation. Runs are
+ * processes of their own, one after the other, and process ids come back
+ * (soon under Wine): the count is kept in a file. */
 static const char *fresh_log_dir(void) {
   static char dir[512];
-  static int runs;
-  char name[48];
-  snprintf(name, sizeof name, "log-%lu-%d", (unsigned long)getpid(), ++runs);
+  const char *counter = test_path("log.count");
+  uint32_t runs = 0;
+  char name[32];
+  if (test_exists(counter))
+    read_at(counter, 0, &runs, sizeof runs);
+  runs++;
+  write_file(counter, &runs, sizeof runs);
+  snprintf(name, sizeof name, "log%lu", (unsigned long)runs);
   snprintf(dir, sizeof dir, "%s", test_path(name));
   return dir;
 }
