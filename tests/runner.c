@@ -114,6 +114,7 @@ void runner_end(int code) {
   fflush(stderr);
   if (!test_in_main_process())
     runner_os_exit_child(code);
+  runner_os_end_children();
   remove_tmp_dir();
   exit(code);
 }

@@ -87,4 +87,10 @@ void runner_os_decode_status(int st, int *code, int *sig);
 /* A short name for a signal number, for messages. */
 const char *runner_os_signal_name(int sig);
 
+/* End every child the test's process started and has not waited for (a
+ * test that fails while a helper waits for its release would otherwise
+ * leave the helper running, holding CTest's output pipe open until the
+ * test's timeout). Called as the test's process ends. */
+void runner_os_end_children(void);
+
 #endif /* MMF_RUNNER_H */
