@@ -11,8 +11,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "scan/scan_job.h"
 
 #define FSIZE INJ_FSIZE
 #define MIB INJ_MIB
@@ -560,6 +563,55 @@ static void verify_waiter_ends(inject_ctx *c, int rc) {
   check_usable(c, 0);
 }
 
+/* A robust mutex in anonymous shared memory, locked and unlocked. */
+static void setup_mutex_map(inject_ctx *c) {
+  ASSERT_OK(mmf_anon(&c->m, 4096, MMF_SHARED));
+}
+static int op_mutex(inject_ctx *c) {
+  int rc = mmf_mutex_lock(c->m, 64, -1);
+  if (rc == 0)
+    rc = mmf_mutex_unlock(c->m, 64);
+  return rc;
+}
+/* Whatever failed, the mutex is unlocked and can be taken again. */
+static void verify_mutex(inject_ctx *c, int rc) {
+  (void)rc;
+  ASSERT_OK(mmf_mutex_lock(c->m, 64, 0));
+  ASSERT_OK(mmf_mutex_unlock(c->m, 64));
+}
+
+/* A named region of this process's own. */
+static const char *region(void) {
+  static char name[64];
+  snprintf(name, sizeof name, "mmf-inject-%lu", (unsigned long)getpid());
+  return name;
+}
+static void remove_region(inject_ctx *c) {
+  (void)c;
+  (void)mmf_shm_unlink(region());
+}
+static void setup_no_region(inject_ctx *c) {
+  (void)mmf_shm_unlink(region());
+  c->release = remove_region;
+}
+static int op_shm_create(inject_ctx *c) {
+  return mmf_shm_open(
+      &c->m, region(), MMF_WRITE,
+      &(mmf_options){.flags = MMF_CREATE | MMF_EXCLUSIVE, .size = 3 * 4096});
+}
+/* A region the call created is removed again when it fails. */
+static void verify_shm_create(inject_ctx *c, int rc) {
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 3 * 4096);
+    ASSERT_STREQ(mmf_shm_name(c->m), region());
+    ASSERT_ZERO(mmf_data(c->m), 3 * 4096);
+    return;
+  }
+  mmf_map *again = NULL;
+  ASSERT_EQ(mmf_shm_open(&again, region(), MMF_READ, NULL), MMF_ENOENT);
+  ASSERT_NULL(again);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The window cursor and the scans                                           */
 /* ------------------------------------------------------------------------ */
@@ -716,6 +768,189 @@ static int op_lines(inject_ctx *c) {
   return closed(c, rc, mmf_lines_close(it));
 }
 
+/* The occurrences of a needle taken from the pattern, counted over the
+ * pattern in memory: what every scan of the walks' file must find. */
+#define NEEDLE_AT 1000
+#define NEEDLE_LEN 2
+static void needle(unsigned char *n) { fill_pat(n, NEEDLE_AT, NEEDLE_LEN); }
+static uint64_t pattern_matches(void) {
+  static uint64_t count = UINT64_MAX;
+  if (count == UINT64_MAX) {
+    size_t n = (size_t)windows_size();
+    unsigned char *p = malloc(n), x[NEEDLE_LEN];
+    ASSERT_TRUE(p != NULL);
+    fill_pat(p, 0, n);
+    needle(x);
+    ASSERT_OK(mmf_count_matches_mem(p, n, x, sizeof x, &count, NULL));
+    free(p);
+  }
+  return count;
+}
+
+/* Every occurrence through the match iterator, with line numbers: in
+ * order, each one the needle. c->bytes: how many. */
+static int op_matches(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  mmf_matches *it = NULL;
+  unsigned char x[NEEDLE_LEN], got[NEEDLE_LEN];
+  uint64_t pos = 0, prev = 0;
+  o.budget = 2 * mmf_granularity();
+  o.flags = MMF_SCAN_LINE_NUMBERS;
+  needle(x);
+  int rc = mmf_matches_open(&it, inject_file(), &o, x, sizeof x);
+  if (rc != 0) {
+    ASSERT_NULL(it);
+    c->os_error = mmf_matches_last_os_error(NULL);
+    return rc;
+  }
+  c->bytes = 0;
+  while ((rc = mmf_matches_next(it, &pos)) == 0 && pos != MMF_NPOS) {
+    ASSERT_TRUE(c->bytes == 0 || pos >= prev + NEEDLE_LEN);
+    fill_pat(got, pos, sizeof got);
+    ASSERT_MEMEQ(got, x, sizeof x);
+    prev = pos;
+    c->bytes++;
+  }
+  if (rc != 0)
+    c->os_error = mmf_matches_last_os_error(it);
+  return closed(c, rc, mmf_matches_close(it));
+}
+static void verify_matches(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, pattern_matches());
+}
+
+/* Scans split over threads: pieces of one page, so that the walks' small
+ * file is split at all. */
+static void restore_split_unit(inject_ctx *c) {
+  (void)c;
+  mmf__scan_split_unit = MMF__HUGE_ALIGN;
+}
+static void setup_split_file(inject_ctx *c) {
+  setup_windows_file(c);
+  mmf__scan_split_unit = 4096;
+  c->release = restore_split_unit;
+}
+static int op_count_matches_threads(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  unsigned char x[NEEDLE_LEN];
+  o.io = MMF_SCAN_READ;
+  o.threads = 3;
+  needle(x);
+  c->bytes = 12345;
+  int rc = mmf_count_matches_path(inject_file(), &o, x, sizeof x, &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+static void verify_count_matches(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, pattern_matches());
+  else
+    ASSERT_LE_U(c->bytes, pattern_matches());
+}
+static int op_count_lines_threads(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.io = MMF_SCAN_MAP;
+  o.threads = 2;
+  o.budget = 2 * mmf_granularity();
+  c->bytes = 12345;
+  int rc = mmf_count_byte_path(inject_file(), &o, '\n', &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The log                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A directory of its own for every run of the operation. Runs are
+ * processes of their own, one after the other, and process ids come back
+ * (soon under Wine): the count is kept in a file. */
+static const char *fresh_log_dir(void) {
+  static char dir[512];
+  const char *counter = test_path("log.count");
+  uint32_t runs = 0;
+  char name[32];
+  if (test_exists(counter))
+    read_at(counter, 0, &runs, sizeof runs);
+  runs++;
+  write_file(counter, &runs, sizeof runs);
+  snprintf(name, sizeof name, "log%lu", (unsigned long)runs);
+  snprintf(dir, sizeof dir, "%s", test_path(name));
+  return dir;
+}
+
+/* A failure of one log call: its OS error, from the handle it failed on
+ * (NULL for an open). */
+static int log_failed(inject_ctx *c, const mmf_log *log, int rc) {
+  c->os_error = mmf_log_last_os_error(log);
+  return rc;
+}
+
+/* Segments of 64 KiB, so that three records of 30000 bytes roll over to a
+ * second one; the records committed, read back by a reader, the first
+ * segment trimmed. c->bytes: the records read. */
+#define LOG_RECORD 30000
+static int log_walk(inject_ctx *c, mmf_log *w, const char *dir) {
+  unsigned char rec[LOG_RECORD];
+  mmf_log *r = NULL;
+  const void *got = NULL;
+  size_t len = 0;
+  uint64_t seq = 0;
+  int rc = 0;
+  fill_pat(rec, 0, sizeof rec);
+  for (int i = 0; i < 3 && rc == 0; i++)
+    rc = mmf_log_append(w, rec, sizeof rec, NULL);
+  if (rc == 0)
+    rc = mmf_log_commit(w, MMF_FLUSH_SYNC);
+  if (rc != 0)
+    return log_failed(c, w, rc);
+  rc = mmf_log_open(&r, dir, MMF_READ, NULL);
+  if (rc != 0) {
+    ASSERT_NULL(r);
+    return log_failed(c, NULL, rc);
+  }
+  c->bytes = 0;
+  /* Reading on into the next segment: one that cannot be opened because
+   * it is not there is damage to the reader. */
+  c->instead = MMF_ECORRUPT;
+  while ((rc = mmf_log_next(r, &got, &len, &seq, 0)) == 0) {
+    ASSERT_EQ_U(len, sizeof rec);
+    ASSERT_MEMEQ(got, rec, sizeof rec);
+    c->bytes++;
+  }
+  if (rc == MMF_EAGAIN)
+    rc = 0; /* the end */
+  else
+    (void)log_failed(c, r, rc);
+  if (rc != MMF_ECORRUPT)
+    c->instead = 0;
+  rc = closed(c, rc, mmf_log_close(r));
+  if (rc == 0 && (rc = mmf_log_trim(w, 2)) != 0)
+    (void)log_failed(c, w, rc);
+  return rc;
+}
+static int op_log(inject_ctx *c) {
+  mmf_log_options lo = MMF_LOG_OPTIONS_INIT;
+  mmf_log *w = NULL;
+  const char *dir = fresh_log_dir();
+  lo.segment_size = 64 * 1024;
+  lo.flags = MMF_CREATE;
+  int rc = mmf_log_open(&w, dir, MMF_WRITE, &lo);
+  if (rc != 0) {
+    ASSERT_NULL(w);
+    return log_failed(c, NULL, rc);
+  }
+  rc = log_walk(c, w, dir);
+  return closed(c, rc, mmf_log_close(w));
+}
+static void verify_log(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, 3);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The table                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -806,6 +1041,10 @@ const inject_case inject_cases[] = {
      op_wake, inject_verify_handle},
     {"wake a waiting thread", "share", INJ_SHARED, 0, setup_waiter,
      op_change_and_wake, verify_waiter_ends},
+    {"mutex lock and unlock", "share", INJ_SHARED, 0, setup_mutex_map, op_mutex,
+     verify_mutex},
+    {"shm create", "share", INJ_OPENS, 0, setup_no_region, op_shm_create,
+     verify_shm_create},
     {"window over a file", "window", INJ_CALL, 0, setup_windows_file,
      op_window_file, verify_walked},
     {"window over a FIFO", "window", INJ_CALL, 0, setup_windows_fifo,
@@ -820,6 +1059,14 @@ const inject_case inject_cases[] = {
      op_find_fd, verify_found},
     {"lines of a file", "scan", INJ_CALL, 0, setup_windows_file, op_lines,
      NULL},
+    {"matches of a file, with lines", "scan", INJ_CALL, 0, setup_windows_file,
+     op_matches, verify_matches},
+    {"count matches, 3 threads, read", "scan", INJ_CALL, 0, setup_split_file,
+     op_count_matches_threads, verify_count_matches},
+    {"count lines, 2 threads, mapped", "scan", INJ_CALL, 0, setup_split_file,
+     op_count_lines_threads, verify_count},
+    {"log: write, roll over, read, trim", "log", INJ_CALL, 0,
+     inject_setup_nothing, op_log, verify_log},
     {"close", "close", INJ_CLOSES, 0, inject_setup_write_map, op_close,
      verify_unchanged_file},
     {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,

@@ -22,6 +22,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__has_include)
+#if __has_include(<malloc.h>) /* not on macOS */
+#include <malloc.h>
+#endif
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -97,7 +102,29 @@
   X(int, -1, clock_gettime, (clockid_t clock, struct timespec * ts),           \
     (clock, ts), EINVAL, EFAULT)                                               \
   X(int, -1, nanosleep, (const struct timespec *req, struct timespec *rem),    \
-    (req, rem), EINVAL, EFAULT)
+    (req, rem), EINVAL, EFAULT)                                                \
+  /* The log's files and directory. */                                         \
+  X(ssize_t, -1, pwrite, (int fd, const void *buf, size_t n, off_t off),       \
+    (fd, buf, n, off), EIO, ENOSPC)                                            \
+  X(int, -1, fdatasync, (int fd), (fd), EIO, ENOSPC)                           \
+  X(int, -1, mkdir, (const char *path, mode_t mode), (path, mode), EACCES,     \
+    ENOSPC)                                                                    \
+  X(int, -1, rename, (const char *from, const char *to), (from, to), EIO,      \
+    EACCES)                                                                    \
+  X(DIR *, NULL, opendir, (const char *path), (path), EMFILE, EACCES)          \
+  /* NULL with errno set: an error, not the end. */                            \
+  X(struct dirent *, NULL, readdir, (DIR * d), (d), EIO, EOVERFLOW)            \
+  /* EAGAIN would say another process holds the lock. */                       \
+  X(int, -1, lock_nowait, (int fd), (fd), ENOLCK, EIO)                         \
+  /* Sharing. */                                                               \
+  X(int, -1, shm_open, (const char *name, int flags, mode_t mode),             \
+    (name, flags, mode), EMFILE, EACCES)                                       \
+  X(int, -1, fcntl_lock, (int fd, int cmd, struct flock *fl), (fd, cmd, fl),   \
+    ENOLCK, EDEADLK)                                                           \
+  /* The scans' workers; returns the error. */                                 \
+  X(int, inject_err_, thread_create,                                           \
+    (pthread_t * t, void *(*fn)(void *arg), void *arg), (t, fn, arg), EAGAIN,  \
+    ENOMEM)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -126,6 +153,12 @@ POSIX_CALLS(X)
 
 /* Entries the OS lacks (mremap outside Linux) stay NULL. */
 static void install_wrappers(void) {
+#ifdef M_ARENA_MAX
+  /* glibc gives a thread that finds the heap busy an arena of its own,
+   * a mapping that stays: one arena, so that the walks' mapping count
+   * after a scan split over threads sees only the library's maps. */
+  (void)mallopt(M_ARENA_MAX, 1);
+#endif
 #define X(type, fail, name, params, args, ea, eb)                              \
   if (mmf__sys_real.name != NULL)                                              \
     mmf__sys.name = w_##name;
@@ -317,6 +350,14 @@ TEST(inject_share_paths) {
   SKIP(NOT_ON_WINDOWS);
 #else
   inject_walk(&posix, "share");
+#endif
+}
+
+TEST(inject_log_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "log");
 #endif
 }
 
@@ -588,5 +629,31 @@ TEST(injection_fails_calls) {
   ASSERT_ERR(rc, MMF_EMFILE); /* open fails with EMFILE in profile A */
   ASSERT_NULL(m);
   restore_real();
+#endif
+}
+
+/* The allocation profile fails allocations, and its count of the blocks
+ * the library holds sees one that is not freed (a handle still open looks
+ * just like a leak), so the walks above can find both. */
+TEST(injection_fails_allocations) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  mmf_map *m = NULL;
+  inject_install(&posix);
+  const long live = inject_blocks_live();
+  inject_arm(&posix, INJECT_ALLOC, 1);
+  int rc = mmf_anon(&m, 4096, 0);
+  inject_disarm();
+  ASSERT_TRUE(inject_hit());
+  ASSERT_EQ(inject_failed_call(), 1); /* the handle's calloc */
+  ASSERT_ERR(rc, MMF_ENOMEM);
+  ASSERT_NULL(m);
+  ASSERT_EQ(mmf_last_os_error(NULL), 0);
+  ASSERT_OK(mmf_anon(&m, 4096, 0));
+  ASSERT_EQ(inject_blocks_live(), live + 1);
+  ASSERT_OK(mmf_close(m));
+  ASSERT_EQ(inject_blocks_live(), live);
+  inject_restore(&posix);
 #endif
 }

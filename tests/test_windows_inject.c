@@ -271,6 +271,14 @@ TEST(win_inject_share_paths) {
 #endif
 }
 
+TEST(win_inject_log_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk(&win, "log");
+#endif
+}
+
 TEST(win_inject_close_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
