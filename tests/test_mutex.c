@@ -13,6 +13,8 @@
 #include <limits.h>
 
 #ifndef _WIN32
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -480,6 +482,47 @@ static void *lock_blocked(void *arg) {
   return NULL;
 }
 
+#if defined(__linux__)
+/* A process-shared pthread mutex without robustness, in memory shared
+ * with a fork()ed child that locks it and is killed: what a timed lock
+ * then returns. */
+static int hold_plain(void *arg) {
+  pthread_mutex_t *mu = arg;
+  if (pthread_mutex_lock(mu) != 0)
+    return 3;
+  atomic_store((_Atomic uint32_t *)(mu + 1), 1);
+  for (;;)
+    pause();
+}
+static int plain_mutex_after_holder_killed(void) {
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_anon(&m, 4096, MMF_SHARED));
+  pthread_mutex_t *mu = mmf_data(m);
+  pthread_mutexattr_t a;
+  ASSERT_EQ(pthread_mutexattr_init(&a), 0);
+  ASSERT_EQ(pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED), 0);
+  ASSERT_EQ(pthread_mutex_init(mu, &a), 0);
+  pthread_mutexattr_destroy(&a);
+  pid_t pid = start_child(hold_plain, mu);
+  while (atomic_load((_Atomic uint32_t *)(mu + 1)) == 0)
+    test_sleep_ms(1);
+  kill(pid, SIGKILL);
+  (void)wait_child(pid);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += 200000000;
+  if (ts.tv_nsec >= 1000000000) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000;
+  }
+  int rc = pthread_mutex_timedlock(mu, &ts);
+  if (rc == 0)
+    pthread_mutex_unlock(mu);
+  ASSERT_OK(mmf_close(m));
+  return rc;
+}
+#endif
+
 static uint32_t rnd(uint32_t *s) {
   *s ^= *s << 13;
   *s ^= *s >> 17;
@@ -532,6 +575,13 @@ TEST(kill_holder_100_times) {
   test_note("100 kills: EOWNERDEAD 100 times; detection median %.2f ms, "
             "worst %.2f ms",
             t[49] / 1e6, t[99] / 1e6);
+#if defined(__linux__)
+  /* The negative control: an ordinary process-shared mutex whose holder
+   * is killed stays locked for ever (a timed lock times out). */
+  ASSERT_EQ(plain_mutex_after_holder_killed(), ETIMEDOUT);
+  test_note("control: a plain process-shared pthread mutex of a killed "
+            "holder still times out after 200 ms");
+#endif
 }
 
 /*
