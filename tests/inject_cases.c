@@ -615,8 +615,15 @@ int inject_op_mutex_unlock(inject_ctx *c) {
 }
 
 void inject_verify_not_recoverable(inject_ctx *c, int rc) {
-  if (rc == 0)
-    ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, 0), MMF_ENOTRECOVERABLE);
+  /* An unlock that failed before it let go leaves the mutex ours (Windows:
+   * the kernel object and its handle): the retry lets go. One that failed
+   * after (waking the sleepers) has let go: the retry is not the owner's. */
+  if (rc != 0) {
+    int r = mmf_mutex_unlock(c->m, INJ_MUTEX);
+    if (r != MMF_EPERM)
+      ASSERT_OK(r);
+  }
+  ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, 0), MMF_ENOTRECOVERABLE);
   put_pattern_back(c);
   check_usable(c, 0);
 }
