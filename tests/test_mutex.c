@@ -307,6 +307,9 @@ TEST(blocked_locker_uses_no_cpu) {
   int64_t cpu = sh_cpu_ns() - cpu0, wall = sh_now_ns() - t0;
   test_note("blocked %.0f ms, used %.3f ms of CPU", wall / 1e6, cpu / 1e6);
   sh_assert_sleeper_cpu(cpu);
+  /* The negative control: a locker that spins shows up in the same
+   * measurement. */
+  sh_assert_spinner_charged(sh_word(m, MUTEX));
   atomic_store(sh_word(m, RELEASE), 1);
   ASSERT_EQ(test_wait(holder), 0);
   ASSERT_OK(mmf_close(m));
