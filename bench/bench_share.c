@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -45,6 +44,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The kernel's futex operations, written out: musl's toolchain has no
+ * kernel headers (<linux/futex.h>). */
+#ifndef FUTEX_WAIT
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#endif
 
 #include "mmf.h"
 

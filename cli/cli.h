@@ -127,6 +127,9 @@ int cli_has_control(const char *name);
 /* Numbers (cli_num.c)                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* The value of a hex digit (decimal and octal digits included), or -1. */
+int cli_hex_digit(char c);
+
 /*
  * Parse a size or offset the way util-linux tools (hexdump -s/-n) do: a
  * decimal number, 0x... hexadecimal, 0... octal, optionally followed by
@@ -258,6 +261,16 @@ uint64_t cli_window_budget(void);
 /* ------------------------------------------------------------------------ */
 
 typedef struct cli_progress cli_progress;
+
+/*
+ * The options of touch, evict and lock: -q and -h. Returns -1 when the
+ * command goes on with the files at argv[optind..] (at least one), else
+ * the exit status (after --help, a bad option or no FILE). more_help, if
+ * not NULL, prints what follows the usage text.
+ */
+int cli_cache_options(const char *cmd, const char *usage,
+                      void (*more_help)(void), int argc, char **argv,
+                      int *quiet);
 
 /* Open a regular file (looked at first: a FIFO is refused, not waited
  * on). Prints the error and returns CLI_ERROR on failure. */

@@ -3,10 +3,39 @@
  * files, walking them window by window, touching pages, counting resident
  * pages.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "cli.h"
+
+int cli_cache_options(const char *cmd, const char *usage,
+                      void (*more_help)(void), int argc, char **argv,
+                      int *quiet) {
+  static const struct option longs[] = {{"quiet", no_argument, NULL, 'q'},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
+  int c;
+  *quiet = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
+    switch (c) {
+    case 'q':
+      *quiet = 1;
+      break;
+    case 'h':
+      fputs(usage, stdout);
+      if (more_help != NULL)
+        more_help();
+      return cli_finish_output(CLI_OK);
+    default:
+      return cli_bad_option(cmd, c, argv);
+    }
+  }
+  if (optind >= argc)
+    return cli_usage_error(cmd, "missing FILE");
+  return -1;
+}
 
 int cli_open_regular(const char *path, int writable, cli_file *f) {
   uint64_t size;

@@ -9,14 +9,14 @@
 
 #include "cli.h"
 
-static int digit_value(char c) {
+int cli_hex_digit(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
     return c - 'a' + 10;
   if (c >= 'A' && c <= 'F')
     return c - 'A' + 10;
-  return 99;
+  return -1;
 }
 
 /* The multiplier of a suffix ("", "K", "KiB", "KB", ...), or 0. */
@@ -65,7 +65,7 @@ int cli_parse_size(const char *s, uint64_t max, uint64_t *out,
     base = 8;
     p++;
   }
-  for (; (d = digit_value(*p)) < (int)base; p++) {
+  for (; (d = cli_hex_digit(*p)) >= 0 && d < (int)base; p++) {
     any = 1;
     if (v > (UINT64_MAX - (uint64_t)d) / base) {
       *why = "too large";

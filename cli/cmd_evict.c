@@ -27,28 +27,13 @@ static const char usage[] =
     "  -h, --help   show this help\n";
 
 int cmd_evict(int argc, char **argv) {
-  static const struct option longs[] = {{"quiet", no_argument, NULL, 'q'},
-                                        {"help", no_argument, NULL, 'h'},
-                                        {NULL, 0, NULL, 0}};
   uint64_t ps = mmf_page_size(), pages = 0, left = 0;
   double start = cli_os_now();
-  int c, i, quiet = 0, files = 0, status = CLI_OK;
+  int i, quiet, opts, files = 0, status = CLI_OK;
   char h[32];
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
-    switch (c) {
-    case 'q':
-      quiet = 1;
-      break;
-    case 'h':
-      fputs(usage, stdout);
-      return cli_finish_output(CLI_OK);
-    default:
-      return cli_bad_option("evict", c, argv);
-    }
-  }
-  if (optind >= argc)
-    return cli_usage_error("evict", "missing FILE");
+  opts = cli_cache_options("evict", usage, NULL, argc, argv, &quiet);
+  if (opts >= 0)
+    return opts;
   for (i = optind; i < argc; i++) {
     cli_file f;
     uint64_t resident = 0;

@@ -69,31 +69,20 @@ static int lock_file(const char *path, mmf_map **out, uint64_t *size) {
   return CLI_OK;
 }
 
+/* What --help adds: the platform's signals and limit. */
+static void lock_more_help(void) {
+  printf("Interrupted by: %s.\nLocking is bounded by %s%s.\n",
+         cli_os_interrupts, cli_os_memlock_name, cli_os_memlock_hint);
+}
+
 int cmd_lock(int argc, char **argv) {
-  static const struct option longs[] = {{"quiet", no_argument, NULL, 'q'},
-                                        {"help", no_argument, NULL, 'h'},
-                                        {NULL, 0, NULL, 0}};
   uint64_t ps = mmf_page_size(), pages = 0, size;
   mmf_map **maps;
-  int c, i, n, quiet = 0, status = CLI_OK;
+  int i, n, quiet, opts, status = CLI_OK;
   char h[32];
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
-    switch (c) {
-    case 'q':
-      quiet = 1;
-      break;
-    case 'h':
-      fputs(usage, stdout);
-      printf("Interrupted by: %s.\nLocking is bounded by %s%s.\n",
-             cli_os_interrupts, cli_os_memlock_name, cli_os_memlock_hint);
-      return cli_finish_output(CLI_OK);
-    default:
-      return cli_bad_option("lock", c, argv);
-    }
-  }
-  if (optind >= argc)
-    return cli_usage_error("lock", "missing FILE");
+  opts = cli_cache_options("lock", usage, lock_more_help, argc, argv, &quiet);
+  if (opts >= 0)
+    return opts;
   n = argc - optind;
   maps = calloc((size_t)n, sizeof *maps);
   if (!maps)

@@ -31,16 +31,6 @@ static const char usage[] =
     "Without --grow, bytes past the end of FILE are an error and FILE is\n"
     "left unchanged. FILE must be a regular file.\n";
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Decode hex digits into a new buffer; -1 on a bad digit or odd count. */
 static int parse_hex(const char *s, unsigned char **out, size_t *n) {
   size_t len = strlen(s), k = 0;
@@ -53,7 +43,7 @@ static int parse_hex(const char *s, unsigned char **out, size_t *n) {
   for (; *s; s++) {
     if (*s == ' ' || *s == ':' || *s == '\t' || *s == '\n')
       continue;
-    v = hex_value(*s);
+    v = cli_hex_digit(*s);
     if (v < 0) {
       free(b);
       return -1;

@@ -28,28 +28,13 @@ static int touch_window(void *ctx, mmf_map *m, uint64_t off) {
 }
 
 int cmd_touch(int argc, char **argv) {
-  static const struct option longs[] = {{"quiet", no_argument, NULL, 'q'},
-                                        {"help", no_argument, NULL, 'h'},
-                                        {NULL, 0, NULL, 0}};
   uint64_t ps = mmf_page_size(), pages = 0;
   double start = cli_os_now();
-  int c, i, quiet = 0, files = 0, status = CLI_OK;
+  int i, quiet, opts, files = 0, status = CLI_OK;
   char h[32];
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
-    switch (c) {
-    case 'q':
-      quiet = 1;
-      break;
-    case 'h':
-      fputs(usage, stdout);
-      return cli_finish_output(CLI_OK);
-    default:
-      return cli_bad_option("touch", c, argv);
-    }
-  }
-  if (optind >= argc)
-    return cli_usage_error("touch", "missing FILE");
+  opts = cli_cache_options("touch", usage, NULL, argc, argv, &quiet);
+  if (opts >= 0)
+    return opts;
   for (i = optind; i < argc; i++) {
     touch_ctx t;
     cli_file f;

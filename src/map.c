@@ -20,18 +20,24 @@
   (MMF_CREATE | MMF_PREALLOCATE | MMF_SYNC_ON_CLOSE | MMF_TRUNCATE)
 #define ANON_FLAGS (MMF_SHARED | MMF_POPULATE | MMF_HUGE | MMF_LOCKED)
 
-static int check_open_args(int mode, const mmf_options *o) {
-  int rc;
+int mmf__check_mode_flags(int mode, unsigned flags, unsigned allowed) {
   if (mode != MMF_READ && mode != MMF_WRITE && mode != MMF_COPY)
     return MMF_EINVAL;
-  if (o->flags & ~(unsigned)OPEN_FLAGS)
+  if (flags & ~allowed)
     return MMF_EINVAL;
-  if (mode != MMF_WRITE && (o->flags & WRITE_ONLY_FLAGS))
+  if (mode != MMF_WRITE && (flags & WRITE_ONLY_FLAGS))
     return MMF_EINVAL;
-  if ((o->flags & MMF_EXCLUSIVE) && !(o->flags & MMF_CREATE))
+  if ((flags & MMF_EXCLUSIVE) && !(flags & MMF_CREATE))
     return MMF_EINVAL;
-  if ((o->flags & MMF_SEQUENTIAL) && (o->flags & MMF_RANDOM))
+  if ((flags & MMF_SEQUENTIAL) && (flags & MMF_RANDOM))
     return MMF_EINVAL;
+  return 0;
+}
+
+static int check_open_args(int mode, const mmf_options *o) {
+  int rc = mmf__check_mode_flags(mode, o->flags, OPEN_FLAGS);
+  if (rc)
+    return rc;
   rc = mmf__input_check_range(o->offset, o->length);
   if (rc)
     return rc;

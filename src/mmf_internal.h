@@ -68,6 +68,12 @@ static inline int mmf__access_of(int mode) {
 int mmf__map_file(mmf_map **out, mmf__file f, int mode, const mmf_options *o,
                   const char *created_path);
 
+/* The mode and flag rules every open shares: one of the three modes,
+ * only flags in allowed, write-only flags only with MMF_WRITE,
+ * MMF_EXCLUSIVE only with MMF_CREATE, not both access hints.
+ * MMF_EINVAL or 0. */
+int mmf__check_mode_flags(int mode, unsigned flags, unsigned allowed);
+
 /* Fail with code on m, remembering the raw OS error behind it. */
 int mmf__fail(mmf_map *m, int code, int oserr);
 

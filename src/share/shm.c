@@ -18,7 +18,6 @@
 #define SHM_FLAGS                                                              \
   (MMF_CREATE | MMF_EXCLUSIVE | MMF_POPULATE | MMF_SEQUENTIAL | MMF_RANDOM |   \
    MMF_HUGE | MMF_LOCKED | MMF_PREALLOCATE)
-#define WRITE_ONLY_FLAGS (MMF_CREATE | MMF_PREALLOCATE)
 
 /* 1 to 200 bytes of letters, digits, '.', '_' and '-', not "." or "..":
  * what every OS takes as a name of its own (no '/', no '\\', no case or
@@ -40,15 +39,7 @@ static int check_args(const char *name, int mode, const mmf_options *o,
   *create_size = o->size ? o->size : o->length;
   if (!name || !valid_name(name))
     return MMF_EINVAL;
-  if (mode != MMF_READ && mode != MMF_WRITE && mode != MMF_COPY)
-    return MMF_EINVAL;
-  if (o->flags & ~(unsigned)SHM_FLAGS)
-    return MMF_EINVAL;
-  if (mode != MMF_WRITE && (o->flags & WRITE_ONLY_FLAGS))
-    return MMF_EINVAL;
-  if ((o->flags & MMF_EXCLUSIVE) && !(o->flags & MMF_CREATE))
-    return MMF_EINVAL;
-  if ((o->flags & MMF_SEQUENTIAL) && (o->flags & MMF_RANDOM))
+  if (mmf__check_mode_flags(mode, o->flags, SHM_FLAGS))
     return MMF_EINVAL;
   if ((o->flags & MMF_CREATE) && *create_size == 0)
     return MMF_EINVAL;

@@ -6,9 +6,14 @@
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
-for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev \
-  virtio_pci virtio_blk; do
-  /bin/busybox insmod "/modules/$m.ko" 2>/dev/null
+# Which of these needs which changes between kernel versions (6.1.0-57's
+# virtio needs virtio_ring's symbols, older ones the other way round):
+# three passes load them in any order of dependence.
+for pass in 1 2 3; do
+  for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev \
+    virtio_pci virtio_blk; do
+    /bin/busybox insmod "/modules/$m.ko" 2>/dev/null
+  done
 done
 level=sync
 for arg in $(/bin/busybox cat /proc/cmdline); do
