@@ -321,16 +321,22 @@ static int scan_maps(const char *needle) {
   return lines;
 }
 
+#if !defined(__APPLE__)
 /* AddressSanitizer's: releases the blocks waiting in its quarantine. NULL
- * (weak, not linked) in other builds. */
+ * (weak, not linked) in other builds. Not on macOS, whose cross link
+ * refuses a weak reference to a symbol nothing defines (and which has no
+ * /proc/self/maps to count anyway). */
 extern void __sanitizer_purge_allocator(void) __attribute__((weak));
+#endif
 
 int count_mappings(void) {
   /* AddressSanitizer keeps freed blocks in a quarantine before reusing
    * them, large ones still mapped, so a buffer the library freed would
    * count until the quarantine overflows. */
+#if !defined(__APPLE__)
   if (__sanitizer_purge_allocator != NULL)
     __sanitizer_purge_allocator();
+#endif
   return scan_maps(NULL);
 }
 
