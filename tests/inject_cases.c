@@ -563,53 +563,282 @@ static void verify_waiter_ends(inject_ctx *c, int rc) {
   check_usable(c, 0);
 }
 
-/* A robust mutex in anonymous shared memory, locked and unlocked. */
-static void setup_mutex_map(inject_ctx *c) {
-  ASSERT_OK(mmf_anon(&c->m, 4096, MMF_SHARED));
-}
-static int op_mutex(inject_ctx *c) {
-  int rc = mmf_mutex_lock(c->m, 64, -1);
-  if (rc == 0)
-    rc = mmf_mutex_unlock(c->m, 64);
-  return rc;
-}
-/* Whatever failed, the mutex is unlocked and can be taken again. */
-static void verify_mutex(inject_ctx *c, int rc) {
-  (void)rc;
-  ASSERT_OK(mmf_mutex_lock(c->m, 64, 0));
-  ASSERT_OK(mmf_mutex_unlock(c->m, 64));
+/* ------------------------------------------------------------------------ */
+/* Sharing: the robust mutex                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The mutex lives at INJ_MUTEX of the pattern file: zeroed by the setup,
+ * the pattern put back by the checks (so check_usable sees the file). */
+static void put_pattern_back(inject_ctx *c) {
+  fill_pat((unsigned char *)mmf_data(c->m) + INJ_MUTEX, INJ_MUTEX, 64);
 }
 
-/* A named region of this process's own. */
-static const char *region(void) {
+void inject_setup_mutex_map(inject_ctx *c) {
+  inject_setup_write_map(c);
+  memset((unsigned char *)mmf_data(c->m) + INJ_MUTEX, 0, 64);
+}
+
+static int op_mutex_lock_unlock(inject_ctx *c) {
+  int rc = mmf_mutex_lock(c->m, INJ_MUTEX, -1);
+  if (rc == 0)
+    rc = mmf_mutex_unlock(c->m, INJ_MUTEX);
+  return rc;
+}
+
+void inject_verify_mutex(inject_ctx *c, int rc) {
+  /* Whatever happened, a later lock and unlock work: taking over from a
+   * dead owner, or still owning it after an unlock that failed. */
+  (void)rc;
+  int r = mmf_mutex_lock(c->m, INJ_MUTEX, 0);
+  if (r == MMF_EOWNERDEAD)
+    r = mmf_mutex_consistent(c->m, INJ_MUTEX);
+  if (r == MMF_EDEADLK)
+    r = 0;
+  ASSERT_OK(r);
+  ASSERT_OK(mmf_mutex_unlock(c->m, INJ_MUTEX));
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+
+int inject_op_mutex_take_over(inject_ctx *c) {
+  int rc = mmf_mutex_lock(c->m, INJ_MUTEX, -1);
+  if (rc == MMF_EOWNERDEAD) {
+    int r = mmf_mutex_consistent(c->m, INJ_MUTEX);
+    if (r == 0)
+      r = mmf_mutex_unlock(c->m, INJ_MUTEX);
+    if (r)
+      return r;
+  }
+  return rc;
+}
+
+int inject_op_mutex_unlock(inject_ctx *c) {
+  return mmf_mutex_unlock(c->m, INJ_MUTEX);
+}
+
+void inject_verify_not_recoverable(inject_ctx *c, int rc) {
+  /* An unlock that failed before it let go leaves the mutex ours (Windows:
+   * the kernel object and its handle): the retry lets go. One that failed
+   * after (waking the sleepers) has let go: the retry is not the owner's. */
+  if (rc != 0) {
+    int r = mmf_mutex_unlock(c->m, INJ_MUTEX);
+    if (r != MMF_EPERM)
+      ASSERT_OK(r);
+  }
+  ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, 0), MMF_ENOTRECOVERABLE);
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+
+/* A holder: another process that maps the file (argv[1]) and takes the
+ * mutex (argv[2] "mutex") or a lock on the whole file ("file"), says so
+ * by creating the file argv[3], and holds on until it is killed. Its
+ * calls are its own: the walk fails only the step's. */
+TEST_CHILD(inject_holder) {
+  mmf_map *m = NULL;
+  ASSERT_EQ(argc, 4);
+  ASSERT_OK(mmf_open(&m, argv[1], MMF_WRITE, NULL));
+  if (strcmp(argv[2], "mutex") == 0)
+    ASSERT_OK(mmf_mutex_lock(m, INJ_MUTEX, -1));
+  else
+    ASSERT_OK(mmf_lock_file(m, 0, 0, MMF_LOCK_EXCLUSIVE));
+  write_file(argv[3], "held", 4);
+  for (;;)
+    test_sleep_ms(1000);
+}
+
+typedef struct holder {
+  test_proc proc;
+} holder;
+
+static void release_holder(inject_ctx *c) {
+  holder *h = c->aux;
+  if (h == NULL)
+    return;
+  test_kill(h->proc);
+  free(h);
+  c->aux = NULL;
+}
+
+static void start_holder(inject_ctx *c, const char *what) {
+  const char *held = test_path("inject.held");
+  holder *h = calloc(1, sizeof *h);
+  ASSERT_TRUE(h != NULL);
+  test_unlink(held);
+  h->proc = test_spawn("inject_holder",
+                       (const char *[]){inject_file(), what, held, NULL});
+  c->aux = h;
+  c->release = release_holder;
+  for (int i = 0; !test_exists(held); i++) {
+    if (i == 60000)
+      FAIL("the holder did not take the %s lock in 60 s", what);
+    test_sleep_ms(1);
+  }
+}
+
+static void setup_mutex_held(inject_ctx *c) {
+  inject_setup_mutex_map(c);
+  start_holder(c, "mutex");
+}
+static int op_mutex_try_held(inject_ctx *c) {
+  return mmf_mutex_lock(c->m, INJ_MUTEX, 0);
+}
+static int op_mutex_timed_held(inject_ctx *c) {
+  return mmf_mutex_lock(c->m, INJ_MUTEX, 3000000);
+}
+/* The holder killed: the mutex is taken over from it. */
+static void verify_holder_killed(inject_ctx *c, int rc) {
+  release_holder(c);
+  inject_verify_mutex(c, rc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sharing: file locks                                                       */
+/* ------------------------------------------------------------------------ */
+
+int inject_op_lock_file(inject_ctx *c) {
+  int rc = mmf_lock_file(c->m, 10, 100, MMF_LOCK_EXCLUSIVE);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 10, 100);
+  if (rc == 0)
+    rc = mmf_lock_file(c->m, 0, 0, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 0, 0);
+  return rc;
+}
+
+void inject_verify_lock_file(inject_ctx *c, int rc) {
+  (void)rc;
+  /* Whatever was left locked, the map can lock it all again. */
+  (void)mmf_unlock_file(c->m, 0, 0);
+  (void)mmf_unlock_file(c->m, 10, 100);
+  ASSERT_OK(mmf_lock_file(c->m, 0, 0, MMF_LOCK_EXCLUSIVE | MMF_LOCK_NOWAIT));
+  ASSERT_OK(mmf_unlock_file(c->m, 0, 0));
+  check_usable(c, 0);
+}
+
+static void setup_file_lock_held(inject_ctx *c) {
+  inject_setup_write_map(c);
+  start_holder(c, "file");
+}
+static int op_lock_file_busy(inject_ctx *c) {
+  return mmf_lock_file(c->m, 1, 1, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+}
+static void verify_file_lock_busy(inject_ctx *c, int rc) {
+  (void)rc;
+  release_holder(c);
+  check_usable(c, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sharing: named shared memory                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A name of the run's own (walks run in parallel). */
+static const char *shm_name(void) {
   static char name[64];
   snprintf(name, sizeof name, "mmf-inject-%lu", (unsigned long)getpid());
   return name;
 }
-static void remove_region(inject_ctx *c) {
-  (void)c;
-  (void)mmf_shm_unlink(region());
+
+/* A map kept open beside the operation's: a Windows region lives only
+ * while it is mapped. */
+static void release_shm(inject_ctx *c) {
+  if (c->aux != NULL)
+    ASSERT_OK(mmf_close(c->aux));
+  c->aux = NULL;
+  (void)mmf_shm_unlink(shm_name());
 }
-static void setup_no_region(inject_ctx *c) {
-  (void)mmf_shm_unlink(region());
-  c->release = remove_region;
+static void setup_no_shm(inject_ctx *c) {
+  (void)mmf_shm_unlink(shm_name());
+  c->release = release_shm;
 }
+static void setup_shm(inject_ctx *c) {
+  mmf_map *keep = NULL;
+  setup_no_shm(c);
+  ASSERT_OK(mmf_shm_open(&keep, shm_name(), MMF_WRITE,
+                         &(mmf_options){.size = FSIZE, .flags = MMF_CREATE}));
+  fill_pat(mmf_data(keep), 0, FSIZE);
+  c->aux = keep;
+}
+
 static int op_shm_create(inject_ctx *c) {
   return mmf_shm_open(
-      &c->m, region(), MMF_WRITE,
-      &(mmf_options){.flags = MMF_CREATE | MMF_EXCLUSIVE, .size = 3 * 4096});
+      &c->m, shm_name(), MMF_WRITE,
+      &(mmf_options){.size = 3 * 4096 + 5,
+                     .flags = MMF_CREATE | MMF_EXCLUSIVE | MMF_PREALLOCATE});
 }
-/* A region the call created is removed again when it fails. */
+/* A failed create leaves no region behind. */
 static void verify_shm_create(inject_ctx *c, int rc) {
+  mmf_map *m = NULL;
   if (rc == 0) {
-    ASSERT_EQ_U(mmf_size(c->m), 3 * 4096);
-    ASSERT_STREQ(mmf_shm_name(c->m), region());
-    ASSERT_ZERO(mmf_data(c->m), 3 * 4096);
+    ASSERT_EQ_U(mmf_size(c->m), 3 * 4096 + 5);
+    ASSERT_ZERO(mmf_data(c->m), 3 * 4096 + 5);
+  } else {
+    ASSERT_ERR(mmf_shm_open(&m, shm_name(), MMF_READ, NULL), MMF_ENOENT);
+  }
+}
+
+static int op_shm_open(inject_ctx *c) {
+  return mmf_shm_open(&c->m, shm_name(), MMF_READ,
+                      &(mmf_options){.offset = 4096 + 7});
+}
+static void verify_shm_open(inject_ctx *c, int rc) {
+  if (rc == 0)
+    inject_check_bytes(c, 4096 + 7, FSIZE - 4096 - 7);
+}
+
+static int op_shm_unlink(inject_ctx *c) {
+  (void)c;
+  return mmf_shm_unlink(shm_name());
+}
+/* Unlinked, the name is gone; a Windows region lives on with its map. */
+static void verify_shm_unlink(inject_ctx *c, int rc) {
+  mmf_map *m = NULL;
+  (void)c;
+  if (rc != 0)
+    return;
+  if (!inject_current()->shm_lives_with_maps) {
+    ASSERT_ERR(mmf_shm_open(&m, shm_name(), MMF_READ, NULL), MMF_ENOENT);
     return;
   }
-  mmf_map *again = NULL;
-  ASSERT_EQ(mmf_shm_open(&again, region(), MMF_READ, NULL), MMF_ENOENT);
-  ASSERT_NULL(again);
+  ASSERT_OK(mmf_shm_open(&m, shm_name(), MMF_READ, NULL));
+  ASSERT_PAT(mmf_data(m), 0, FSIZE);
+  ASSERT_OK(mmf_close(m));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Negative controls: what the walk must catch                               */
+/* ------------------------------------------------------------------------ */
+
+/* An open that, when it fails, leaves a descriptor (handle) open. */
+static int leaked_fd = -1;
+static void release_leak(inject_ctx *c) {
+  (void)c;
+  leaked_fd = -1; /* left open: that is the leak the walk must see */
+}
+static void setup_leak(inject_ctx *c) {
+  inject_setup_file(c);
+  c->release = release_leak;
+}
+static int op_open_leaking(inject_ctx *c) {
+  int rc = mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+  if (rc != 0)
+    leaked_fd = test_open(inject_file(), O_RDONLY);
+  return rc;
+}
+/* An open that, when it fails, leaves *out set. */
+static int op_open_out_set(inject_ctx *c) {
+  static char not_a_map;
+  int rc = mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+  if (rc != 0)
+    c->m = (mmf_map *)&not_a_map;
+  return rc;
+}
+/* An open that, when it fails, reports a code of its own. */
+static int op_open_wrong_code(inject_ctx *c) {
+  int rc = mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+  return rc != 0 ? MMF_ENOTRECOVERABLE : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1041,10 +1270,28 @@ const inject_case inject_cases[] = {
      op_wake, inject_verify_handle},
     {"wake a waiting thread", "share", INJ_SHARED, 0, setup_waiter,
      op_change_and_wake, verify_waiter_ends},
-    {"mutex lock and unlock", "share", INJ_SHARED, 0, setup_mutex_map, op_mutex,
-     verify_mutex},
-    {"shm create", "share", INJ_OPENS, 0, setup_no_region, op_shm_create,
+    {"mutex lock and unlock", "share", INJ_SHARED, 0, inject_setup_mutex_map,
+     op_mutex_lock_unlock, inject_verify_mutex},
+    {"mutex try, owner alive", "share", INJ_SHARED, MMF_ETIMEDOUT,
+     setup_mutex_held, op_mutex_try_held, verify_holder_killed},
+    {"mutex timed lock, owner alive", "share", INJ_SHARED, MMF_ETIMEDOUT,
+     setup_mutex_held, op_mutex_timed_held, verify_holder_killed},
+    {"lock_file", "share", INJ_SHARED, 0, inject_setup_write_map,
+     inject_op_lock_file, inject_verify_lock_file},
+    {"lock_file held elsewhere", "share", INJ_SHARED, MMF_EBUSY,
+     setup_file_lock_held, op_lock_file_busy, verify_file_lock_busy},
+    {"shm create", "share", INJ_OPENS, 0, setup_no_shm, op_shm_create,
      verify_shm_create},
+    {"shm open existing", "share", INJ_OPENS, 0, setup_shm, op_shm_open,
+     verify_shm_open},
+    {"shm unlink", "share", INJ_OPENS, 0, setup_shm, op_shm_unlink,
+     verify_shm_unlink},
+    {"leaks a descriptor on failure", "bad leak", INJ_OPENS, 0, setup_leak,
+     op_open_leaking, NULL},
+    {"leaves *out set on failure", "bad out", INJ_OPENS, 0, inject_setup_file,
+     op_open_out_set, NULL},
+    {"returns a wrong code on failure", "bad code", INJ_OPENS, 0,
+     inject_setup_file, op_open_wrong_code, NULL},
     {"window over a file", "window", INJ_CALL, 0, setup_windows_file,
      op_window_file, verify_walked},
     {"window over a FIFO", "window", INJ_CALL, 0, setup_windows_fifo,

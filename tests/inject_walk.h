@@ -142,6 +142,9 @@ typedef struct inject_backend {
    * placement fails (POSIX: yes; Windows maps at any address then, as
    * docs/windows.md says). */
   bool placement_survives_failure;
+  /* Whether a named region lives on, unlinked, while it is mapped
+   * (Windows: it lives exactly as long as its maps). */
+  bool shm_lives_with_maps;
 } inject_backend;
 
 /* For the wrappers: the OS error to fail this call with, or 0 to make the
@@ -168,6 +171,10 @@ int inject_step(const inject_backend *b, int argc, char **argv);
  * both profiles, print the paths each took and their total, and fail the
  * test if any run failed a check. */
 void inject_walk(const inject_backend *b, const char *group);
+/* The same, returning how many runs failed a check: the negative
+ * controls (group "bad ...": cases that leak, leave *out set or return the
+ * wrong code when their call fails) show that the walk finds them. */
+int inject_walk_failures(const inject_backend *b, const char *group);
 
 /* The profiles: 0 (A) and 1 (B) fail OS calls with their errors,
  * INJECT_ALLOC (M) fails allocations. */
@@ -224,5 +231,22 @@ void inject_verify_handle(inject_ctx *c, int rc);
  * file) has the new size; on failure map and file are as before, or the
  * map is poisoned. */
 void inject_verify_resize(inject_ctx *c, int rc, uint64_t new_size);
+
+/* The robust mutex at INJ_MUTEX of the pattern file: the map opened
+ * MMF_WRITE with the mutex's bytes zero; lock (taking over from a dead
+ * owner: consistent, unlock); unlock; after the operation a lock and
+ * unlock work (or the handle is poisoned); after an unlock that left the
+ * dead owner's data unrepaired, the mutex is not recoverable. */
+#define INJ_MUTEX 64
+void inject_setup_mutex_map(inject_ctx *c);
+int inject_op_mutex_take_over(inject_ctx *c);
+int inject_op_mutex_unlock(inject_ctx *c);
+void inject_verify_mutex(inject_ctx *c, int rc);
+void inject_verify_not_recoverable(inject_ctx *c, int rc);
+
+/* File locks: lock, unlock a range and the whole file; after it, the map
+ * can lock the whole file again. */
+int inject_op_lock_file(inject_ctx *c);
+void inject_verify_lock_file(inject_ctx *c, int rc);
 
 #endif /* MMF_INJECT_WALK_H */

@@ -74,6 +74,22 @@ static inline void sh_assert_sleeper_cpu(int64_t cpu_ns) {
 #endif
 }
 
+/* The negative control of a "blocked uses no CPU" test: the same
+ * measurement charges a spinner. Spins on the word w (stopping early if
+ * it changes) until it has used 50 ms of CPU (on a busy machine that
+ * takes longer than 50 ms of wall time), for at most 60 s. */
+static inline void sh_assert_spinner_charged(_Atomic uint32_t *w) {
+  const uint32_t v = atomic_load(w);
+  int64_t cpu0 = sh_cpu_ns(), t0 = sh_now_ns();
+  while (sh_cpu_ns() - cpu0 < 50 * 1000000 &&
+         sh_now_ns() - t0 < 60000 * (int64_t)1000000)
+    if (atomic_load(w) != v)
+      break;
+  int64_t cpu = sh_cpu_ns() - cpu0, wall = sh_now_ns() - t0;
+  test_note("spinning for %.0f ms used %.1f ms of CPU", wall / 1e6, cpu / 1e6);
+  ASSERT_GE(cpu, 50 * 1000000);
+}
+
 /*
  * What the OS under test offers (docs/sharing.md): tests of behaviour a
  * platform documents otherwise skip there with the reason.

@@ -124,7 +124,14 @@
   /* The scans' workers; returns the error. */                                 \
   X(int, inject_err_, thread_create,                                           \
     (pthread_t * t, void *(*fn)(void *arg), void *arg), (t, fn, arg), EAGAIN,  \
-    ENOMEM)
+    ENOMEM)                                                                    \
+  /* Who owns a mutex: these never fail on Linux, but the table allows it. */  \
+  X(pid_t, -1, gettid, (void), (), ENOSYS, EINVAL)                             \
+  X(pid_t, -1, getpid, (void), (), ENOSYS, EINVAL)                             \
+  /* A: the owner exists but is not ours to signal (alive). */                 \
+  X(int, -1, kill, (pid_t pid, int sig), (pid, sig), EPERM, EINVAL)            \
+  X(int, -1, flock, (int fd, int op), (fd, op), ENOLCK, EIO)                   \
+  X(int, -1, shm_unlink, (const char *name), (name), EIO, EACCES)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -260,6 +267,29 @@ static int op_wait_polling(inject_ctx *c) {
   return rc;
 }
 
+/* The mutex's recorded owner is a thread id no system hands out (pid_max
+ * is at most 2^22): dead, as kill(id, 0) tells (ESRCH). */
+static void setup_dead_owner(inject_ctx *c) {
+  inject_setup_mutex_map(c);
+  uint64_t w = 0x3FFFFFF0u | (uint64_t)1 << 32;
+  memcpy((unsigned char *)mmf_data(c->m) + INJ_MUTEX, &w, sizeof w);
+}
+/* Taken over from it without repair: the unlock makes the mutex not
+ * recoverable. */
+static void setup_owner_died(inject_ctx *c) {
+  setup_dead_owner(c);
+  ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, -1), MMF_EOWNERDEAD);
+}
+
+/* Systems without OFD locks lock whole files with flock(). */
+static int op_lock_file_flock(inject_ctx *c) {
+  int (*saved)(int, int, struct flock *) = mmf__sys.fcntl_lock;
+  mmf__sys.fcntl_lock = NULL;
+  int rc = inject_op_lock_file(c);
+  mmf__sys.fcntl_lock = saved;
+  return rc;
+}
+
 static const inject_case posix_cases[] = {
     {"open /proc/self/status", "fallback", INJ_OPENS, 0, inject_setup_nothing,
      op_open_proc, verify_proc},
@@ -271,6 +301,12 @@ static const inject_case posix_cases[] = {
      op_close, NULL},
     {"wait polling", "share", INJ_SHARED, MMF_ETIMEDOUT, inject_setup_write_map,
      op_wait_polling, inject_verify_handle},
+    {"mutex lock, owner dead", "share", INJ_SHARED, MMF_EOWNERDEAD,
+     setup_dead_owner, inject_op_mutex_take_over, inject_verify_mutex},
+    {"mutex unlock, not repaired", "share", INJ_SHARED, 0, setup_owner_died,
+     inject_op_mutex_unlock, inject_verify_not_recoverable},
+    {"lock_file with flock", "share", INJ_SHARED, 0, inject_setup_write_map,
+     op_lock_file_flock, inject_verify_lock_file},
 };
 
 static const inject_backend posix = {
@@ -283,6 +319,7 @@ static const inject_backend posix = {
     .n_cases = (int)(sizeof posix_cases / sizeof posix_cases[0]),
     .last_advice = MMF_ADV_HUGEPAGE,
     .placement_survives_failure = true,
+    .shm_lives_with_maps = false,
 };
 
 INJECT_STEP_CHILD(posix)
@@ -366,6 +403,19 @@ TEST(inject_close_paths) {
   SKIP(NOT_ON_WINDOWS);
 #else
   inject_walk(&posix, "close");
+#endif
+}
+
+/* The walk can fail: cases that leak a descriptor, leave *out set or
+ * return a wrong code when a call fails are caught (the negative control
+ * of every walk above; their runs print the failures they are meant to). */
+TEST(inject_catches_bad_cases) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  ASSERT_GT(inject_walk_failures(&posix, "bad leak"), 0);
+  ASSERT_GT(inject_walk_failures(&posix, "bad out"), 0);
+  ASSERT_GT(inject_walk_failures(&posix, "bad code"), 0);
 #endif
 }
 
