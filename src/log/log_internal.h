@@ -186,6 +186,12 @@ int mmf__log_seg_read_word(const char *dir, uint64_t base, uint64_t off,
 int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
                         uint64_t prev_end, mmf__log_seg *s, int *oserr);
 
+/* Open segment base (its header already checked into h) for mode
+ * (MMF_READ or MMF_WRITE) into *f, checking that the file still has the
+ * size the header says. */
+int mmf__log_seg_open(const char *dir, uint64_t base, const mmf__log_head *h,
+                      int mode, mmf__file *f, int *oserr);
+
 /* Map segment base (its header already checked into h) for mode
  * (MMF_READ or MMF_WRITE) into *s. */
 int mmf__log_seg_map(const char *dir, uint64_t base, const mmf__log_head *h,

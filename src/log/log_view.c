@@ -15,7 +15,6 @@
  */
 #include <string.h>
 
-#include "os/alloc.h"
 #include "input.h"
 #include "log/log_internal.h"
 
@@ -41,26 +40,14 @@ void mmf__log_view_close(mmf_log *r) {
 
 int mmf__log_view_open(mmf_log *r, uint64_t base, const mmf__log_head *h,
                        int *oserr) {
-  char *path = mmf__log_seg_path(r->dir, base);
   mmf__file f;
   mmf_map head;
-  uint64_t fsize;
-  int rc, created, kind;
-  if (!path)
-    return MMF_ENOMEM;
-  rc = mmf__os_open(path, 0, &f, &created, oserr);
-  mmf__alloc.free(path);
+  int rc = mmf__log_seg_open(r->dir, base, h, MMF_READ, &f, oserr);
   if (rc)
     return rc;
-  /* A segment cut short since its header was read would fault. */
-  rc = mmf__os_stat(f, &kind, &fsize, oserr);
-  if (!rc && fsize != h->segment_size)
-    rc = MMF_ECORRUPT;
-  if (!rc) {
-    blank(&head, f);
-    rc = mmf__window_map(&head, MMF__MAP_READ, 0, MMF__LOG_HEADER,
-                         MMF__LOG_HEADER, 0, oserr);
-  }
+  blank(&head, f);
+  rc = mmf__window_map(&head, MMF__MAP_READ, 0, MMF__LOG_HEADER,
+                       MMF__LOG_HEADER, 0, oserr);
   if (rc) {
     mmf__os_close(&f);
     return rc; /* the segment read so far stays */
