@@ -1,11 +1,13 @@
 /*
  * log_reader.c - reading records in order: next, seek.
  *
- * A reader holds one segment mapped read-only and an offset in it. The
- * commit word at the offset is loaded with acquire ordering, so once it is
- * non-zero the frame bytes the writer stored before it are visible; the
- * frame is then checked whole (length, sequence number, salt, CRC) before
- * it is handed out. A reader never writes to the log.
+ * A reader holds one segment open read-only, seen through a window
+ * (log_view.c), and an offset in it. The commit word at the offset is
+ * loaded with acquire ordering, so once it is non-zero the frame bytes the
+ * writer stored before it are visible; the window is widened to hold the
+ * whole frame if it does not, and the frame is then checked whole
+ * (length, sequence number, salt, CRC) before it is handed out. A reader
+ * never writes to the log.
  */
 #include <stdlib.h>
 #include <string.h>
