@@ -1,9 +1,9 @@
 /*
  * crc32c_arm.c - CRC-32C with the ARMv8 CRC32 instructions (crc32cx: 8
  * bytes per instruction), on 64-bit ARM. Built with -march=armv8-a+crc
- * (cmake/simd.cmake; Apple's arm64 targets have the instructions by
- * default). Without them the variant is left out and the table version
- * runs. Used only where the backend says the CPU has them
+ * (cmake/simd.cmake; Apple clang's arm64 default CPU has the instructions
+ * without a flag). A compiler that targets a CPU without them leaves the
+ * variant out, and the table version runs. Used only where the backend says the CPU has them
  * (mmf__os_cpu_arm_crc32): the instructions are optional in ARMv8.0.
  */
 #include "log/crc32c.h"
