@@ -3,8 +3,9 @@
  * bytes per instruction), on 64-bit ARM. Built with -march=armv8-a+crc
  * (cmake/simd.cmake; Apple clang's arm64 default CPU has the instructions
  * without a flag). A compiler that targets a CPU without them leaves the
- * variant out, and the table version runs. Used only where the backend says the CPU has them
- * (mmf__os_cpu_arm_crc32): the instructions are optional in ARMv8.0.
+ * variant out, and the table version runs. Used only where the backend
+ * says the CPU has them (mmf__os_cpu_arm_crc32): the instructions are
+ * optional in ARMv8.0.
  */
 #include "log/crc32c.h"
 
