@@ -10,6 +10,15 @@
  */
 #include "share_helpers.h"
 
+/* A ThreadSanitizer build (gcc: __SANITIZE_THREAD__, clang: the feature). */
+#if defined(__SANITIZE_THREAD__)
+#define MUTEX_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MUTEX_TEST_TSAN 1
+#endif
+#endif
+
 #include <limits.h>
 
 #ifndef _WIN32
@@ -214,6 +223,12 @@ static uint64_t four_threads_add(int n, bool lock) {
  * updates. */
 TEST(threads_lose_no_update) {
   ASSERT_EQ_U(four_threads_add(ROUNDS / 10, true), 4 * (uint64_t)(ROUNDS / 10));
+#if defined(MUTEX_TEST_TSAN)
+  /* The control is a data race on purpose, which ThreadSanitizer reports
+   * as it should: the other legs run it. */
+  test_note("the unlocked control is left out under ThreadSanitizer");
+  return;
+#endif
   for (int run = 0; run < 5; run++)
     if (four_threads_add(CONTROL_ROUNDS, false) < 4 * (uint64_t)CONTROL_ROUNDS)
       return;
