@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
     }
   }
   double mmf = median(t[0]), boost = median(t[1]), rob = median(t[2]);
-  std::printf("\n## Uncontended lock + unlock against Boost.Interprocess "
+  std::printf("\n### Uncontended lock + unlock against Boost.Interprocess "
               "(ns per pair, median of %d runs of %d)\n\n",
               runs, kOps);
   std::printf("| mutex | ns | vs Boost |\n|---|---|---|\n");

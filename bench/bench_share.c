@@ -140,7 +140,7 @@ static void bench_mutex(void) {
     }
   double mmf = median(t[0], runs), rob = median(t[1], runs),
          pl = median(t[2], runs);
-  printf("\n## Uncontended lock + unlock (ns per pair, median of %d runs of "
+  printf("\n### Uncontended lock + unlock (ns per pair, median of %d runs of "
          "%d)\n\n",
          runs, MUTEX_OPS);
   printf("| mutex | ns | vs robust pthread |\n|---|---|---|\n");
@@ -258,7 +258,7 @@ static void bench_pingpong(void) {
     m[h] = median(med[h], runs);
     p[h] = median(p99[h], runs);
   }
-  printf("\n## Cross-process ping-pong (round trip, µs; medians of %d runs "
+  printf("\n### Cross-process ping-pong (round trip, µs; medians of %d runs "
          "of %d trips)\n\n",
          runs, TRIPS);
   printf("| method | median | p99 | median vs futex |\n|---|---|---|---|\n");
@@ -315,7 +315,7 @@ static void bench_filelock(void) {
                          : time_fcntl(fd, F_SETLK);
     }
   double a = median(t[0], runs), b = median(t[1], runs), c = median(t[2], runs);
-  printf("\n## File lock + unlock of 100 bytes (ns per pair, median of %d "
+  printf("\n### File lock + unlock of 100 bytes (ns per pair, median of %d "
          "runs of %d)\n\n",
          runs, LOCK_OPS);
   printf("| lock | ns | vs raw OFD |\n|---|---|---|\n");
@@ -399,7 +399,7 @@ static void bench_death(void) {
   }
   qsort(blocked_ms, DEATHS, sizeof(double), cmp_double);
   qsort(after_ms, DEATHS, sizeof(double), cmp_double);
-  printf("\n## Owner death: SIGKILL to MMF_EOWNERDEAD (ms, %d kills each)\n\n",
+  printf("\n### Owner death: SIGKILL to MMF_EOWNERDEAD (ms, %d kills each)\n\n",
          DEATHS);
   printf("| locker | median | worst |\n|---|---|---|\n");
   printf("| blocked in mmf_mutex_lock when the holder dies (zombie until "

@@ -51,20 +51,24 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "<!-- sharing:end -->"
 } >"$work/section.md"
 
-# Replace the marked section of a file (or append it).
+# Replace the marked section of a file (or append it) with the section
+# file given (default: the whole section).
 splice() {
   f=$1
+  sec=${2:-$work/section.md}
   if [ -f "$f" ] && grep -q '^<!-- sharing:begin' "$f"; then
-    awk -v sec="$work/section.md" '
+    awk -v sec="$sec" '
       /^<!-- sharing:begin/ { while ((getline l < sec) > 0) print l; skip = 1; next }
       /^<!-- sharing:end/ { skip = 0; next }
       !skip' "$f" >"$f.new"
     mv "$f.new" "$f"
   else
-    { echo; cat "$work/section.md"; } >>"$f"
+    { echo; cat "$sec"; } >>"$f"
   fi
 }
 splice "$outdir/BENCHMARKS.md"
-splice "$outdir/sharing.md"
+# docs/sharing.md has its own "Measured" heading above the section.
+grep -v '^## Sharing between processes' "$work/section.md" >"$work/doc.md"
+splice "$outdir/sharing.md" "$work/doc.md"
 cat "$work/section.md"
 echo "share.sh: wrote $outdir/BENCHMARKS.md and $outdir/sharing.md" >&2

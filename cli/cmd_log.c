@@ -27,7 +27,7 @@ static const char usage[] =
     "          a record; the log is created if missing\n"
     "  cat     write every record, each followed by a newline\n"
     "  tail    write the last records; with -f, go on writing records as\n"
-    "          they are committed, until interrupted\n"
+    "          they are committed, until interrupted or the log is removed\n"
     "  check   read and check every frame; report the first bad one\n"
     "  info    segments, segment size, first and next record number\n"
     "\n"
@@ -126,7 +126,20 @@ static void print_record(const log_opts *o, const void *rec, size_t len,
   putchar(o->zero ? '\0' : '\n');
 }
 
-/* Write records until the end of the log (or, following, forever). */
+/* How long a follower sleeps before it checks that its log still exists. */
+#define FOLLOW_CHECK_NS (1000 * 1000000ll)
+
+/* A follower's log is gone when its directory, or every segment in it, is:
+ * a follower left behind by whoever removed it ends instead of sleeping
+ * for ever on a file nothing will write again. */
+static int still_there(mmf_log *r) {
+  uint64_t segs = 0;
+  int rc = mmf_log_info(r, NULL, NULL, &segs);
+  return rc ? rc : segs ? 0 : MMF_ENOENT;
+}
+
+/* Write records until the end of the log (or, following, until the log is
+ * removed). */
 static int print_records(mmf_log *r, const log_opts *o) {
   const void *rec;
   size_t len;
@@ -138,7 +151,15 @@ static int print_records(mmf_log *r, const log_opts *o) {
       /* Hand what we have to the reader of our output before sleeping. */
       if (fflush(stdout) != 0)
         return MMF_EIO;
-      rc = mmf_log_next(r, &rec, &len, &seq, -1);
+      /* Sleeps in the kernel until a commit or the timeout; never a
+       * loop that does not sleep. */
+      rc = mmf_log_next(r, &rec, &len, &seq, FOLLOW_CHECK_NS);
+      if (rc == MMF_EAGAIN) {
+        rc = still_there(r);
+        if (rc)
+          return rc;
+        continue;
+      }
     }
     if (rc == MMF_EAGAIN)
       return 0;

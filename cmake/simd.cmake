@@ -46,3 +46,16 @@ if(_mmf_simd_x86 AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang"
         "-mavx512f;-mavx512bw;-mavx512vbmi2;-mbmi;-mpopcnt")
   endif()
 endif()
+
+# The log's CRC-32C with the ARMv8 CRC32 instructions
+# (src/log/crc32c_arm.c), used only where the backend says the CPU has them
+# (src/os/posix/cpu_posix.c). No flag for Apple targets: Apple clang's
+# arm64 default CPU has the instructions, and Zig (the macOS leg) refuses
+# -march; where the default CPU lacks them the variant is left out.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$"
+   AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang"
+   AND NOT CMAKE_C_COMPILER_FRONTEND_VARIANT STREQUAL "MSVC"
+   AND NOT APPLE)
+  set_source_files_properties("${_mmf_simd_src}/../log/crc32c_arm.c"
+    PROPERTIES COMPILE_OPTIONS "-march=armv8-a+crc")
+endif()

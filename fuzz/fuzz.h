@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmf.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The unread rest of a fuzz input. */
@@ -47,6 +49,33 @@ size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p);
  */
 uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
                      size_t *size);
+
+/*
+ * The file a whole-input scan target works on, and the options it scans
+ * it with, from what the target read of its input: content repeated
+ * (flags bit 3: 1 + repeat * 16 times) up to max bytes, written to the
+ * scratch file name; io from flags bits 0-1 (3 is no mode), a budget of 2
+ * to 17 granularity units (units 0: the default), and with flags bit 2
+ * the range offset and length reduced to the file. rc is what a scan of
+ * that range must return (0, MMF_EINVAL, MMF_ERANGE), and when 0 range
+ * and range_len are the bytes it covers. Returns 0 when the file could
+ * not be written (skip the input); fuzz_scan_file_free() in any case.
+ */
+typedef struct fuzz_scan_file {
+  uint8_t *bytes;
+  size_t size;
+  const char *path;
+  mmf_scan_options o;
+  int rc;
+  const uint8_t *range;
+  size_t range_len;
+} fuzz_scan_file;
+
+int fuzz_scan_file_make(fuzz_scan_file *f, const char *name,
+                        const uint8_t *content, size_t n, uint8_t flags,
+                        uint8_t units, uint8_t repeat, uint64_t offset,
+                        uint64_t length, size_t max);
+void fuzz_scan_file_free(fuzz_scan_file *f);
 
 /* The oracle for byte-string searches: the non-overlapping occurrences
  * of x[0, m) in h[0, n), taken left to right, and the offset of the first

@@ -2,21 +2,23 @@
  * fuzz_scan_path.c - the whole-input scans over a file (mmf_count_byte_path,
  * mmf_count_lines_path, mmf_find_path, mmf_count_matches_path, and their
  * map forms mmf_count_lines, mmf_count_matches, mmf_find, mmf_count_byte)
- * with a fuzzed range, budget and io mode, against naive loops over the
- * same bytes: a match that straddles a buffer or window boundary must be
- * found and counted once.
+ * with a fuzzed range, budget, io mode and number of threads, against naive
+ * loops over the same bytes: a match that straddles a buffer or window boundary
+ * must be found and counted once.
  *
  * Input: flags (byte: bits 0-1 io, bit 2 a range, bit 3 repeat the
- * content), budget in granularity units (byte; 0: default), the byte to
- * count (byte), needle length (byte), range offset and length (u32 each,
- * reduced to the file), repeat count (byte), the needle, then the file's
- * content.
+ * content, bits 4-5 threads, bit 6 split into pieces of a page, so that
+ * small files are split over the threads at all), budget in granularity units
+ * (byte; 0: default), the byte to count (byte), needle length (byte), range
+ * offset and length (u32 each, reduced to the file), repeat count (byte), the
+ * needle, then the file's content.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "mmf.h"
+#include "scan/scan_job.h"
 
 /* Past the 256 KiB first read of a whole-input scan (source.c). */
 #define MAX_FILE ((size_t)320 << 10)
@@ -84,47 +86,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t repeat = fuzz_u8(&in);
   const uint8_t *x, *content;
   m = fuzz_bytes(&in, m, &x);
-  size_t n = fuzz_bytes(&in, in.n, &content), fsize;
-  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  size_t n = fuzz_bytes(&in, in.n, &content);
+  fuzz_scan_file f;
   expect e;
-  uint8_t *file;
 
   /* A large file from a small input: the content repeated. */
-  file = fuzz_repeat(content, n, (flags & 8) ? 1 + (size_t)repeat * 16 : 1,
-                     MAX_FILE, &fsize);
-  const char *path = fuzz_write_file("scan.in", file, fsize);
-  if (!path) {
-    free(file);
+  if (!fuzz_scan_file_make(&f, "scan.in", content, n, flags, units, repeat,
+                           offset, length, MAX_FILE)) {
+    fuzz_scan_file_free(&f);
     return 0;
   }
-
-  o.io = flags & 3;
-  if (units)
-    o.budget = (uint64_t)(2 + units % 16) * mmf_granularity();
-  if (flags & 4) {
-    o.offset = offset % (fsize + 2);
-    o.length = length % (fsize + 2);
-  }
+  f.o.threads = (flags >> 4) & 3;
+  mmf__scan_split_unit = (flags & 64) ? 4096 : MMF__HUGE_ALIGN;
   memset(&e, 0, sizeof e);
-  if (o.io == 3) {
-    e.rc = MMF_EINVAL;
-  } else if (o.offset > fsize || (o.length && o.length > fsize - o.offset)) {
-    e.rc = MMF_ERANGE;
-  } else {
-    const uint8_t *p = file + o.offset;
-    size_t len = (size_t)(o.length ? o.length : fsize - o.offset);
+  e.rc = f.rc;
+  if (f.rc == 0) {
+    const uint8_t *p = f.range;
+    size_t len = f.range_len;
     e.bytes = naive_count_byte(p, len, c);
     e.lines = naive_count_byte(p, len, '\n') + (len > 0 && p[len - 1] != '\n');
     size_t first;
     e.matches = fuzz_matches(p, len, x, m, &first);
     /* An input offset, or MMF_NPOS. */
-    e.first = first == SIZE_MAX ? MMF_NPOS : o.offset + first;
+    e.first = first == SIZE_MAX ? MMF_NPOS : f.o.offset + first;
   }
-  check_path(path, &o, c, x, m, &e);
+  check_path(f.path, &f.o, c, x, m, &e);
   /* The map forms over the same range of a whole-file map, whose map
    * offsets are file offsets. */
-  if (o.io != 3)
-    check_map(path, o.offset, o.length, c, x, m, &e);
-  free(file);
+  if (f.o.io != 3)
+    check_map(f.path, f.o.offset, f.o.length, c, x, m, &e);
+  fuzz_scan_file_free(&f);
   return 0;
 }

@@ -48,6 +48,40 @@ uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
   return p;
 }
 
+int fuzz_scan_file_make(fuzz_scan_file *f, const char *name,
+                        const uint8_t *content, size_t n, uint8_t flags,
+                        uint8_t units, uint8_t repeat, uint64_t offset,
+                        uint64_t length, size_t max) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  memset(f, 0, sizeof *f);
+  f->bytes = fuzz_repeat(content, n, (flags & 8) ? 1 + (size_t)repeat * 16 : 1,
+                         max, &f->size);
+  f->path = fuzz_write_file(name, f->bytes, f->size);
+  o.io = flags & 3;
+  if (units)
+    o.budget = (uint64_t)(2 + units % 16) * mmf_granularity();
+  if (flags & 4) {
+    o.offset = offset % (f->size + 2);
+    o.length = length % (f->size + 2);
+  }
+  f->o = o;
+  if (o.io == 3) {
+    f->rc = MMF_EINVAL;
+  } else if (o.offset > f->size ||
+             (o.length && o.length > f->size - o.offset)) {
+    f->rc = MMF_ERANGE;
+  } else {
+    f->range = f->bytes + o.offset;
+    f->range_len = (size_t)(o.length ? o.length : f->size - o.offset);
+  }
+  return f->path != NULL;
+}
+
+void fuzz_scan_file_free(fuzz_scan_file *f) {
+  free(f->bytes);
+  f->bytes = NULL;
+}
+
 /*
  * Knuth-Morris-Pratt: linear whatever the input (a naive search is
  * quadratic on the inputs that matter most, "aaa...ab"), and nothing like

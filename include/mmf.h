@@ -1636,9 +1636,14 @@ MMF_API int mmf_count_matches_mem(const void *p, size_t n, const void *needle,
  * handles (a writer and readers) may live in one process.
  *
  * Address space. The writer maps the segment it appends to (and up to two
- * rolled ones waiting for a sync); a reader maps one segment at a time. So
- * a 32-bit process needs segment_size bytes of address space per handle,
- * which the default of 64 MiB keeps small.
+ * rolled ones waiting for a sync), so a 32-bit writer needs segment_size
+ * bytes of address space, which the default of 64 MiB keeps small. A
+ * reader maps the header page of the segment it reads and a window over
+ * its frames: the whole segment where the walk budget allows (1 GiB in a
+ * 64-bit process, 64 MiB in a 32-bit one), smaller where the address
+ * space is short (RLIMIT_AS, a crowded 32-bit process), down to the frame
+ * at hand; only a record the address space cannot hold at all is
+ * MMF_ENOMEM from mmf_log_next() or mmf_log_seek().
  *
  * Windows: the same files and bytes (a log written on one OS is read on
  * the other). A segment a reader still maps cannot be removed by
@@ -1739,7 +1744,8 @@ MMF_API int mmf_log_commit(mmf_log *w, int level);
  * the reader's position, or the next segment, fails its checks: nothing is
  * consumed, so a later call looks again; see "Readers" above),
  * MMF_ETRUNCATED or MMF_EIO (a segment file was cut or cannot be read;
- * the reader stays where it was), MMF_EMFILE, MMF_ENOMEM. *rec, *len and
+ * the reader stays where it was), MMF_EMFILE, MMF_ENOMEM (also: no room
+ * in the address space for the window the record needs). *rec, *len and
  * *seq are NULL and 0 on failure.
  */
 MMF_API int mmf_log_next(mmf_log *r, const void **rec, size_t *len,
@@ -1754,7 +1760,8 @@ MMF_API int mmf_log_next(mmf_log *r, const void **rec, size_t *len,
  *
  * Returns 0, or MMF_EINVAL (NULL r), MMF_EACCES (a writer), MMF_ERANGE
  * (seq was trimmed away, or lies past the end), MMF_ECORRUPT (a frame on
- * the way fails its checks), MMF_EIO, MMF_ENOMEM, MMF_EMFILE.
+ * the way fails its checks), MMF_ETRUNCATED, MMF_EIO, MMF_ENOMEM (also:
+ * no room in the address space for a window), MMF_EMFILE.
  */
 MMF_API int mmf_log_seek(mmf_log *r, uint64_t seq);
 

@@ -53,6 +53,7 @@ for t in "$@"; do
   # build large files from small inputs themselves).
   case $t in
   cli_num) max_len=64 ;;
+  shm_name) max_len=512 ;;
   scan_kernels | cli) max_len=8192 ;;
   *) max_len=16384 ;;
   esac

@@ -42,19 +42,24 @@ void mmf__window_drop(mmf_map *win) {
 
 int mmf__window_map(mmf_map *win, int access, uint64_t start, size_t len,
                     size_t min_len, unsigned flags, int *oserr) {
-  size_t gran = mmf__os_granularity();
+  size_t gran = mmf__os_granularity(), less;
   void *base;
   int rc;
   mmf__window_drop(win);
   for (;;) {
     rc = mmf__os_map_file(win->file, access, start, len,
                           flags & (MMF_POPULATE | MMF_HUGE), &base, oserr);
-    if (rc != MMF_ENOMEM || len / 2 < min_len || len / 2 < gran)
+    if (rc != MMF_ENOMEM || len / 2 < gran)
       break;
     /* The address space is short (RLIMIT_AS): a smaller window walks the
-     * file as well, in more steps. */
-    len /= 2;
-    len -= len % gran;
+     * file as well, in more steps. The last try is min_len itself: halving
+     * past it would give up on a window that might still fit. */
+    less = len / 2 - len / 2 % gran;
+    if (less < min_len)
+      less = min_len;
+    if (less >= len)
+      break;
+    len = less;
   }
   if (rc)
     return rc;

@@ -11,8 +11,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "scan/scan_job.h"
 
 #define FSIZE INJ_FSIZE
 #define MIB INJ_MIB
@@ -561,6 +564,284 @@ static void verify_waiter_ends(inject_ctx *c, int rc) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Sharing: the robust mutex                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The mutex lives at INJ_MUTEX of the pattern file: zeroed by the setup,
+ * the pattern put back by the checks (so check_usable sees the file). */
+static void put_pattern_back(inject_ctx *c) {
+  fill_pat((unsigned char *)mmf_data(c->m) + INJ_MUTEX, INJ_MUTEX, 64);
+}
+
+void inject_setup_mutex_map(inject_ctx *c) {
+  inject_setup_write_map(c);
+  memset((unsigned char *)mmf_data(c->m) + INJ_MUTEX, 0, 64);
+}
+
+static int op_mutex_lock_unlock(inject_ctx *c) {
+  int rc = mmf_mutex_lock(c->m, INJ_MUTEX, -1);
+  if (rc == 0)
+    rc = mmf_mutex_unlock(c->m, INJ_MUTEX);
+  return rc;
+}
+
+void inject_verify_mutex(inject_ctx *c, int rc) {
+  /* Whatever happened, a later lock and unlock work: taking over from a
+   * dead owner, or still owning it after an unlock that failed. */
+  (void)rc;
+  int r = mmf_mutex_lock(c->m, INJ_MUTEX, 0);
+  if (r == MMF_EOWNERDEAD)
+    r = mmf_mutex_consistent(c->m, INJ_MUTEX);
+  if (r == MMF_EDEADLK)
+    r = 0;
+  ASSERT_OK(r);
+  ASSERT_OK(mmf_mutex_unlock(c->m, INJ_MUTEX));
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+
+int inject_op_mutex_take_over(inject_ctx *c) {
+  int rc = mmf_mutex_lock(c->m, INJ_MUTEX, -1);
+  if (rc == MMF_EOWNERDEAD) {
+    int r = mmf_mutex_consistent(c->m, INJ_MUTEX);
+    if (r == 0)
+      r = mmf_mutex_unlock(c->m, INJ_MUTEX);
+    if (r)
+      return r;
+  }
+  return rc;
+}
+
+int inject_op_mutex_unlock(inject_ctx *c) {
+  return mmf_mutex_unlock(c->m, INJ_MUTEX);
+}
+
+void inject_verify_not_recoverable(inject_ctx *c, int rc) {
+  /* An unlock that failed before it let go leaves the mutex ours (Windows:
+   * the kernel object and its handle): the retry lets go. One that failed
+   * after (waking the sleepers) has let go: the retry is not the owner's. */
+  if (rc != 0) {
+    int r = mmf_mutex_unlock(c->m, INJ_MUTEX);
+    if (r != MMF_EPERM)
+      ASSERT_OK(r);
+  }
+  ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, 0), MMF_ENOTRECOVERABLE);
+  put_pattern_back(c);
+  check_usable(c, 0);
+}
+
+/* A holder: another process that maps the file (argv[1]) and takes the
+ * mutex (argv[2] "mutex") or a lock on the whole file ("file"), says so
+ * by creating the file argv[3], and holds on until it is killed. Its
+ * calls are its own: the walk fails only the step's. */
+TEST_CHILD(inject_holder) {
+  mmf_map *m = NULL;
+  ASSERT_EQ(argc, 4);
+  ASSERT_OK(mmf_open(&m, argv[1], MMF_WRITE, NULL));
+  if (strcmp(argv[2], "mutex") == 0)
+    ASSERT_OK(mmf_mutex_lock(m, INJ_MUTEX, -1));
+  else
+    ASSERT_OK(mmf_lock_file(m, 0, 0, MMF_LOCK_EXCLUSIVE));
+  write_file(argv[3], "held", 4);
+  for (;;)
+    test_sleep_ms(1000);
+}
+
+typedef struct holder {
+  test_proc proc;
+} holder;
+
+static void release_holder(inject_ctx *c) {
+  holder *h = c->aux;
+  if (h == NULL)
+    return;
+  test_kill(h->proc);
+  free(h);
+  c->aux = NULL;
+}
+
+static void start_holder(inject_ctx *c, const char *what) {
+  const char *held = test_path("inject.held");
+  holder *h = calloc(1, sizeof *h);
+  ASSERT_TRUE(h != NULL);
+  test_unlink(held);
+  h->proc = test_spawn("inject_holder",
+                       (const char *[]){inject_file(), what, held, NULL});
+  c->aux = h;
+  c->release = release_holder;
+  for (int i = 0; !test_exists(held); i++) {
+    if (i == 60000)
+      FAIL("the holder did not take the %s lock in 60 s", what);
+    test_sleep_ms(1);
+  }
+}
+
+static void setup_mutex_held(inject_ctx *c) {
+  inject_setup_mutex_map(c);
+  start_holder(c, "mutex");
+}
+static int op_mutex_try_held(inject_ctx *c) {
+  return mmf_mutex_lock(c->m, INJ_MUTEX, 0);
+}
+static int op_mutex_timed_held(inject_ctx *c) {
+  return mmf_mutex_lock(c->m, INJ_MUTEX, 3000000);
+}
+/* The holder killed: the mutex is taken over from it. */
+static void verify_holder_killed(inject_ctx *c, int rc) {
+  release_holder(c);
+  inject_verify_mutex(c, rc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sharing: file locks                                                       */
+/* ------------------------------------------------------------------------ */
+
+int inject_op_lock_file(inject_ctx *c) {
+  int rc = mmf_lock_file(c->m, 10, 100, MMF_LOCK_EXCLUSIVE);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 10, 100);
+  if (rc == 0)
+    rc = mmf_lock_file(c->m, 0, 0, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+  if (rc == 0)
+    rc = mmf_unlock_file(c->m, 0, 0);
+  return rc;
+}
+
+void inject_verify_lock_file(inject_ctx *c, int rc) {
+  (void)rc;
+  /* Whatever was left locked, the map can lock it all again. */
+  (void)mmf_unlock_file(c->m, 0, 0);
+  (void)mmf_unlock_file(c->m, 10, 100);
+  ASSERT_OK(mmf_lock_file(c->m, 0, 0, MMF_LOCK_EXCLUSIVE | MMF_LOCK_NOWAIT));
+  ASSERT_OK(mmf_unlock_file(c->m, 0, 0));
+  check_usable(c, 0);
+}
+
+static void setup_file_lock_held(inject_ctx *c) {
+  inject_setup_write_map(c);
+  start_holder(c, "file");
+}
+static int op_lock_file_busy(inject_ctx *c) {
+  return mmf_lock_file(c->m, 1, 1, MMF_LOCK_SHARED | MMF_LOCK_NOWAIT);
+}
+static void verify_file_lock_busy(inject_ctx *c, int rc) {
+  (void)rc;
+  release_holder(c);
+  check_usable(c, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sharing: named shared memory                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A name of the run's own (walks run in parallel). */
+static const char *shm_name(void) {
+  static char name[64];
+  snprintf(name, sizeof name, "mmf-inject-%lu", (unsigned long)getpid());
+  return name;
+}
+
+/* A map kept open beside the operation's: a Windows region lives only
+ * while it is mapped. */
+static void release_shm(inject_ctx *c) {
+  if (c->aux != NULL)
+    ASSERT_OK(mmf_close(c->aux));
+  c->aux = NULL;
+  (void)mmf_shm_unlink(shm_name());
+}
+static void setup_no_shm(inject_ctx *c) {
+  (void)mmf_shm_unlink(shm_name());
+  c->release = release_shm;
+}
+static void setup_shm(inject_ctx *c) {
+  mmf_map *keep = NULL;
+  setup_no_shm(c);
+  ASSERT_OK(mmf_shm_open(&keep, shm_name(), MMF_WRITE,
+                         &(mmf_options){.size = FSIZE, .flags = MMF_CREATE}));
+  fill_pat(mmf_data(keep), 0, FSIZE);
+  c->aux = keep;
+}
+
+static int op_shm_create(inject_ctx *c) {
+  return mmf_shm_open(
+      &c->m, shm_name(), MMF_WRITE,
+      &(mmf_options){.size = 3 * 4096 + 5,
+                     .flags = MMF_CREATE | MMF_EXCLUSIVE | MMF_PREALLOCATE});
+}
+/* A failed create leaves no region behind. */
+static void verify_shm_create(inject_ctx *c, int rc) {
+  mmf_map *m = NULL;
+  if (rc == 0) {
+    ASSERT_EQ_U(mmf_size(c->m), 3 * 4096 + 5);
+    ASSERT_ZERO(mmf_data(c->m), 3 * 4096 + 5);
+  } else {
+    ASSERT_ERR(mmf_shm_open(&m, shm_name(), MMF_READ, NULL), MMF_ENOENT);
+  }
+}
+
+static int op_shm_open(inject_ctx *c) {
+  return mmf_shm_open(&c->m, shm_name(), MMF_READ,
+                      &(mmf_options){.offset = 4096 + 7});
+}
+static void verify_shm_open(inject_ctx *c, int rc) {
+  if (rc == 0)
+    inject_check_bytes(c, 4096 + 7, FSIZE - 4096 - 7);
+}
+
+static int op_shm_unlink(inject_ctx *c) {
+  (void)c;
+  return mmf_shm_unlink(shm_name());
+}
+/* Unlinked, the name is gone; a Windows region lives on with its map. */
+static void verify_shm_unlink(inject_ctx *c, int rc) {
+  mmf_map *m = NULL;
+  (void)c;
+  if (rc != 0)
+    return;
+  if (!inject_current()->shm_lives_with_maps) {
+    ASSERT_ERR(mmf_shm_open(&m, shm_name(), MMF_READ, NULL), MMF_ENOENT);
+    return;
+  }
+  ASSERT_OK(mmf_shm_open(&m, shm_name(), MMF_READ, NULL));
+  ASSERT_PAT(mmf_data(m), 0, FSIZE);
+  ASSERT_OK(mmf_close(m));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Negative controls: what the walk must catch                               */
+/* ------------------------------------------------------------------------ */
+
+/* An open that, when it fails, leaves a descriptor (handle) open. */
+static int leaked_fd = -1;
+static void release_leak(inject_ctx *c) {
+  (void)c;
+  leaked_fd = -1; /* left open: that is the leak the walk must see */
+}
+static void setup_leak(inject_ctx *c) {
+  inject_setup_file(c);
+  c->release = release_leak;
+}
+static int op_open_leaking(inject_ctx *c) {
+  int rc = mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+  if (rc != 0)
+    leaked_fd = test_open(inject_file(), O_RDONLY);
+  return rc;
+}
+/* An open that, when it fails, leaves *out set. */
+static int op_open_out_set(inject_ctx *c) {
+  static char not_a_map;
+  int rc = mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+  if (rc != 0)
+    c->m = (mmf_map *)&not_a_map;
+  return rc;
+}
+/* An open that, when it fails, reports a code of its own. */
+static int op_open_wrong_code(inject_ctx *c) {
+  int rc = mmf_open(&c->m, inject_file(), MMF_READ, NULL);
+  return rc != 0 ? MMF_ENOTRECOVERABLE : 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The window cursor and the scans                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -781,6 +1062,189 @@ static void verify_pairs(inject_ctx *c, int rc) {
     ASSERT_LE_U(c->bytes, pattern_pairs());
 }
 
+/* The occurrences of a needle taken from the pattern, counted over the
+ * pattern in memory: what every scan of the walks' file must find. */
+#define NEEDLE_AT 1000
+#define NEEDLE_LEN 2
+static void needle(unsigned char *n) { fill_pat(n, NEEDLE_AT, NEEDLE_LEN); }
+static uint64_t pattern_matches(void) {
+  static uint64_t count = UINT64_MAX;
+  if (count == UINT64_MAX) {
+    size_t n = (size_t)windows_size();
+    unsigned char *p = malloc(n), x[NEEDLE_LEN];
+    ASSERT_TRUE(p != NULL);
+    fill_pat(p, 0, n);
+    needle(x);
+    ASSERT_OK(mmf_count_matches_mem(p, n, x, sizeof x, &count, NULL));
+    free(p);
+  }
+  return count;
+}
+
+/* Every occurrence through the match iterator, with line numbers: in
+ * order, each one the needle. c->bytes: how many. */
+static int op_matches(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  mmf_matches *it = NULL;
+  unsigned char x[NEEDLE_LEN], got[NEEDLE_LEN];
+  uint64_t pos = 0, prev = 0;
+  o.budget = 2 * mmf_granularity();
+  o.flags = MMF_SCAN_LINE_NUMBERS;
+  needle(x);
+  int rc = mmf_matches_open(&it, inject_file(), &o, x, sizeof x);
+  if (rc != 0) {
+    ASSERT_NULL(it);
+    c->os_error = mmf_matches_last_os_error(NULL);
+    return rc;
+  }
+  c->bytes = 0;
+  while ((rc = mmf_matches_next(it, &pos)) == 0 && pos != MMF_NPOS) {
+    ASSERT_TRUE(c->bytes == 0 || pos >= prev + NEEDLE_LEN);
+    fill_pat(got, pos, sizeof got);
+    ASSERT_MEMEQ(got, x, sizeof x);
+    prev = pos;
+    c->bytes++;
+  }
+  if (rc != 0)
+    c->os_error = mmf_matches_last_os_error(it);
+  return closed(c, rc, mmf_matches_close(it));
+}
+static void verify_matches(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, pattern_matches());
+}
+
+/* Scans split over threads: pieces of one page, so that the walks' small
+ * file is split at all. */
+static void restore_split_unit(inject_ctx *c) {
+  (void)c;
+  mmf__scan_split_unit = MMF__HUGE_ALIGN;
+}
+static void setup_split_file(inject_ctx *c) {
+  setup_windows_file(c);
+  mmf__scan_split_unit = 4096;
+  c->release = restore_split_unit;
+}
+static int op_count_matches_threads(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  unsigned char x[NEEDLE_LEN];
+  o.io = MMF_SCAN_READ;
+  o.threads = 3;
+  needle(x);
+  c->bytes = 12345;
+  int rc = mmf_count_matches_path(inject_file(), &o, x, sizeof x, &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+static void verify_count_matches(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, pattern_matches());
+  else
+    ASSERT_LE_U(c->bytes, pattern_matches());
+}
+static int op_count_lines_threads(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.io = MMF_SCAN_MAP;
+  o.threads = 2;
+  o.budget = 2 * mmf_granularity();
+  c->bytes = 12345;
+  int rc = mmf_count_byte_path(inject_file(), &o, '\n', &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The log                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A directory of its own for every run of the operation. Runs are
+ * processes of their own, one after the other, and process ids come back
+ * (soon under Wine): the count is kept in a file. */
+static const char *fresh_log_dir(void) {
+  static char dir[512];
+  const char *counter = test_path("log.count");
+  uint32_t runs = 0;
+  char name[32];
+  if (test_exists(counter))
+    read_at(counter, 0, &runs, sizeof runs);
+  runs++;
+  write_file(counter, &runs, sizeof runs);
+  snprintf(name, sizeof name, "log%lu", (unsigned long)runs);
+  snprintf(dir, sizeof dir, "%s", test_path(name));
+  return dir;
+}
+
+/* A failure of one log call: its OS error, from the handle it failed on
+ * (NULL for an open). */
+static int log_failed(inject_ctx *c, const mmf_log *log, int rc) {
+  c->os_error = mmf_log_last_os_error(log);
+  return rc;
+}
+
+/* Segments of 64 KiB, so that three records of 30000 bytes roll over to a
+ * second one; the records committed, read back by a reader, the first
+ * segment trimmed. c->bytes: the records read. */
+#define LOG_RECORD 30000
+static int log_walk(inject_ctx *c, mmf_log *w, const char *dir) {
+  unsigned char rec[LOG_RECORD];
+  mmf_log *r = NULL;
+  const void *got = NULL;
+  size_t len = 0;
+  uint64_t seq = 0;
+  int rc = 0;
+  fill_pat(rec, 0, sizeof rec);
+  for (int i = 0; i < 3 && rc == 0; i++)
+    rc = mmf_log_append(w, rec, sizeof rec, NULL);
+  if (rc == 0)
+    rc = mmf_log_commit(w, MMF_FLUSH_SYNC);
+  if (rc != 0)
+    return log_failed(c, w, rc);
+  rc = mmf_log_open(&r, dir, MMF_READ, NULL);
+  if (rc != 0) {
+    ASSERT_NULL(r);
+    return log_failed(c, NULL, rc);
+  }
+  c->bytes = 0;
+  /* Reading on into the next segment: one that cannot be opened because
+   * it is not there is damage to the reader. */
+  c->instead = MMF_ECORRUPT;
+  while ((rc = mmf_log_next(r, &got, &len, &seq, 0)) == 0) {
+    ASSERT_EQ_U(len, sizeof rec);
+    ASSERT_MEMEQ(got, rec, sizeof rec);
+    c->bytes++;
+  }
+  if (rc == MMF_EAGAIN)
+    rc = 0; /* the end */
+  else
+    (void)log_failed(c, r, rc);
+  if (rc != MMF_ECORRUPT)
+    c->instead = 0;
+  rc = closed(c, rc, mmf_log_close(r));
+  if (rc == 0 && (rc = mmf_log_trim(w, 2)) != 0)
+    (void)log_failed(c, w, rc);
+  return rc;
+}
+static int op_log(inject_ctx *c) {
+  mmf_log_options lo = MMF_LOG_OPTIONS_INIT;
+  mmf_log *w = NULL;
+  const char *dir = fresh_log_dir();
+  lo.segment_size = 64 * 1024;
+  lo.flags = MMF_CREATE;
+  int rc = mmf_log_open(&w, dir, MMF_WRITE, &lo);
+  if (rc != 0) {
+    ASSERT_NULL(w);
+    return log_failed(c, NULL, rc);
+  }
+  rc = log_walk(c, w, dir);
+  return closed(c, rc, mmf_log_close(w));
+}
+static void verify_log(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, 3);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The table                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -871,6 +1335,28 @@ const inject_case inject_cases[] = {
      op_wake, inject_verify_handle},
     {"wake a waiting thread", "share", INJ_SHARED, 0, setup_waiter,
      op_change_and_wake, verify_waiter_ends},
+    {"mutex lock and unlock", "share", INJ_SHARED, 0, inject_setup_mutex_map,
+     op_mutex_lock_unlock, inject_verify_mutex},
+    {"mutex try, owner alive", "share", INJ_SHARED, MMF_ETIMEDOUT,
+     setup_mutex_held, op_mutex_try_held, verify_holder_killed},
+    {"mutex timed lock, owner alive", "share", INJ_SHARED, MMF_ETIMEDOUT,
+     setup_mutex_held, op_mutex_timed_held, verify_holder_killed},
+    {"lock_file", "share", INJ_SHARED, 0, inject_setup_write_map,
+     inject_op_lock_file, inject_verify_lock_file},
+    {"lock_file held elsewhere", "share", INJ_SHARED, MMF_EBUSY,
+     setup_file_lock_held, op_lock_file_busy, verify_file_lock_busy},
+    {"shm create", "share", INJ_OPENS, 0, setup_no_shm, op_shm_create,
+     verify_shm_create},
+    {"shm open existing", "share", INJ_OPENS, 0, setup_shm, op_shm_open,
+     verify_shm_open},
+    {"shm unlink", "share", INJ_OPENS, 0, setup_shm, op_shm_unlink,
+     verify_shm_unlink},
+    {"leaks a descriptor on failure", "bad leak", INJ_OPENS, 0, setup_leak,
+     op_open_leaking, NULL},
+    {"leaves *out set on failure", "bad out", INJ_OPENS, 0, inject_setup_file,
+     op_open_out_set, NULL},
+    {"returns a wrong code on failure", "bad code", INJ_OPENS, 0,
+     inject_setup_file, op_open_wrong_code, NULL},
     {"window over a file", "window", INJ_CALL, 0, setup_windows_file,
      op_window_file, verify_walked},
     {"window over a FIFO", "window", INJ_CALL, 0, setup_windows_fifo,
@@ -893,6 +1379,14 @@ const inject_case inject_cases[] = {
      op_threads_find, verify_found},
     {"count matches over threads", INJECT_THREADS_GROUP, INJ_CALL, 0,
      setup_windows_file, op_threads_matches, verify_pairs},
+    {"matches of a file, with lines", "scan", INJ_CALL, 0, setup_windows_file,
+     op_matches, verify_matches},
+    {"count matches, 3 threads, read", "scan", INJ_CALL, 0, setup_split_file,
+     op_count_matches_threads, verify_count_matches},
+    {"count lines, 2 threads, mapped", "scan", INJ_CALL, 0, setup_split_file,
+     op_count_lines_threads, verify_count},
+    {"log: write, roll over, read, trim", "log", INJ_CALL, 0,
+     inject_setup_nothing, op_log, verify_log},
     {"close", "close", INJ_CLOSES, 0, inject_setup_write_map, op_close,
      verify_unchanged_file},
     {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,

@@ -4,10 +4,12 @@
  */
 #include "inject_walk.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/alloc.h"
 #include "os/os.h"
 
 /* ------------------------------------------------------------------------ */
@@ -23,7 +25,13 @@ static int hit_call;            /* the call that failed, or -1 */
 static int hit_err;             /* with which error */
 static int memory_kept;
 
-static const char *const profile_names[2] = {"A", "B"};
+static const char *const profile_names[INJECT_PROFILES] = {"A", "B", "M"};
+
+/* The allocations of the table os/alloc.h, for the allocation profile:
+ * their names (hit_call in that profile), and the blocks the library
+ * holds, from every thread (a worker may free what the caller took). */
+static const char *const alloc_names[] = {"malloc", "calloc", "realloc"};
+static atomic_long blocks_live;
 
 void inject_arm(const inject_backend *b, int prof, int n) {
   backend = b;
@@ -46,7 +54,7 @@ int inject_calls_made(void) { return calls_made; }
 const inject_backend *inject_current(void) { return backend; }
 
 int inject_check(int call) {
-  if (!armed)
+  if (!armed || profile == INJECT_ALLOC)
     return 0;
   calls_made++;
   if (target == 0 || calls_made != target)
@@ -57,6 +65,76 @@ int inject_check(int call) {
 }
 
 void inject_memory_kept(void) { memory_kept = 1; }
+
+/* ------------------------------------------------------------------------ */
+/* The allocation profile                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Whether this allocation (which: its index in alloc_names) is the one to
+ * fail. Counted like the OS calls of the other profiles: only in the
+ * thread that armed the walk. */
+static bool alloc_fails(int which) {
+  if (!armed || profile != INJECT_ALLOC)
+    return false;
+  calls_made++;
+  if (target == 0 || calls_made != target)
+    return false;
+  hit_call = which;
+  hit_err = 0;
+  return true;
+}
+
+static void *w_malloc(size_t n) {
+  void *p = alloc_fails(0) ? NULL : mmf__alloc_real.malloc(n);
+  if (p != NULL)
+    atomic_fetch_add(&blocks_live, 1);
+  return p;
+}
+static void *w_calloc(size_t count, size_t size) {
+  void *p = alloc_fails(1) ? NULL : mmf__alloc_real.calloc(count, size);
+  if (p != NULL)
+    atomic_fetch_add(&blocks_live, 1);
+  return p;
+}
+/* A failed realloc keeps the old block: the count changes only when a
+ * block is born. */
+static void *w_realloc(void *old, size_t n) {
+  void *p = alloc_fails(2) ? NULL : mmf__alloc_real.realloc(old, n);
+  if (p != NULL && old == NULL)
+    atomic_fetch_add(&blocks_live, 1);
+  return p;
+}
+static void w_free(void *p) {
+  if (p != NULL)
+    atomic_fetch_sub(&blocks_live, 1);
+  mmf__alloc_real.free(p);
+}
+
+/* Both tables through the wrappers; installed before the library's first
+ * allocation of a run, so every block it frees was counted. */
+void inject_install(const inject_backend *b) {
+  backend = b;
+  b->install();
+  mmf__alloc.malloc = w_malloc;
+  mmf__alloc.calloc = w_calloc;
+  mmf__alloc.realloc = w_realloc;
+  mmf__alloc.free = w_free;
+}
+
+void inject_restore(const inject_backend *b) {
+  b->restore();
+  mmf__alloc = mmf__alloc_real;
+}
+
+long inject_blocks_live(void) { return atomic_load(&blocks_live); }
+
+/* The name of the call that failed in this run, for messages. */
+static const char *hit_name(const inject_backend *b) {
+  if (hit_call < 0)
+    return "none";
+  return profile == INJECT_ALLOC ? alloc_names[hit_call]
+                                 : b->calls[hit_call].name;
+}
 
 /* ------------------------------------------------------------------------ */
 /* One run                                                                   */
@@ -96,6 +174,7 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
   const int fds = count_open_fds();
   const bool file_maps = strcmp(w->group, INJECT_THREADS_GROUP) == 0;
   const int maps = file_maps ? count_mappings_of(test_dir()) : count_mappings();
+  const long blocks = atomic_load(&blocks_live);
   memset(&c, 0, sizeof c);
   w->setup(&c);
   memory_kept = 0;
@@ -106,8 +185,11 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
   const int err = hit_err;
   write_file(marker(), hit ? "1" : "0", 1);
   test_context("%s [%s], call %d (%s) failing with %s, result %s", w->name,
-               profile_names[prof], n, hit ? b->calls[hit_call].name : "none",
-               hit ? b->error_text(err) : "nothing", mmf_errname(rc));
+               profile_names[prof], n, hit_name(b),
+               !hit                   ? "nothing"
+               : prof == INJECT_ALLOC ? "no memory"
+                                      : b->error_text(err),
+               mmf_errname(rc));
 
   if (!test_is_mmf_error(rc) && rc != 0)
     FAIL("returned %d, not an MMF code", rc);
@@ -115,8 +197,9 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
     FAIL("with no failure injected got %s, expected %s", mmf_errname(rc),
          mmf_errname(w->expect));
   if (hit && rc != w->expect) {
-    int want = mmf__os_error(err);
-    if (rc != want)
+    /* A failed allocation is MMF_ENOMEM with no OS error behind it. */
+    int want = prof == INJECT_ALLOC ? MMF_ENOMEM : mmf__os_error(err);
+    if (rc != want && !(c.instead != 0 && rc == c.instead))
       FAIL("got %s, expected %s (or %s if the call is optional)",
            mmf_errname(rc), mmf_errname(want), mmf_errname(w->expect));
     int os = w->kind == INJ_HANDLE ? mmf_last_os_error(c.m)
@@ -143,6 +226,9 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
   int maps2 = file_maps ? count_mappings_of(test_dir()) : count_mappings();
   if (check_maps && !memory_kept && maps2 != maps)
     FAIL("%d mappings before, %d after close", maps, maps2);
+  long blocks2 = atomic_load(&blocks_live);
+  if (blocks2 != blocks)
+    FAIL("%ld blocks allocated before, %ld after close", blocks, blocks2);
   test_context_clear();
 }
 
@@ -150,11 +236,10 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
 int inject_step(const inject_backend *b, int argc, char **argv) {
   ASSERT_EQ(argc, 4);
   const inject_case *w = case_at(b, atoi(argv[1]));
-  const int prof = argv[2][0] == 'B';
+  const int prof = argv[2][0] == 'B' ? 1 : argv[2][0] == 'M' ? INJECT_ALLOC : 0;
   const int n = atoi(argv[3]);
   inject_ctx c;
-  backend = b;
-  b->install();
+  inject_install(b);
   /* The operation once without injection, so that one-time allocations
    * (stdio's, the C runtime's, the library's) are made before the counts. */
   memset(&c, 0, sizeof c);
@@ -224,22 +309,29 @@ static int walk(const inject_backend *b, int i, int prof, int *failed) {
        profile_names[prof]);
 }
 
-void inject_walk(const inject_backend *b, const char *group) {
-  int total = 0, failed = 0, cases = 0;
-  backend = b;
-  b->install();
+int inject_walk_failures(const inject_backend *b, const char *group) {
+  int total = 0, allocs = 0, failed = 0, cases = 0;
+  inject_install(b);
   for (int i = 0; i < inject_n_cases + b->n_cases; i++) {
     if (strcmp(case_at(b, i)->group, group) != 0)
       continue;
     int pa = walk(b, i, 0, &failed);
     int pb = walk(b, i, 1, &failed);
-    test_note("%-45s %3d + %3d paths", case_at(b, i)->name, pa, pb);
+    int pm = walk(b, i, INJECT_ALLOC, &failed);
+    test_note("%-45s %3d + %3d paths, %2d allocations", case_at(b, i)->name, pa,
+              pb, pm);
     total += pa + pb;
+    allocs += pm;
     cases++;
   }
-  b->restore();
-  test_note("%d failure paths walked in %d cases, %d failed a check", total,
-            cases, failed);
+  inject_restore(b);
+  test_note("%d failure paths and %d failing allocations walked in %d cases, "
+            "%d failed a check",
+            total, allocs, cases, failed);
   ASSERT_GT(total, 0);
-  ASSERT_EQ(failed, 0);
+  return failed;
+}
+
+void inject_walk(const inject_backend *b, const char *group) {
+  ASSERT_EQ(inject_walk_failures(b, group), 0);
 }

@@ -1,6 +1,7 @@
 /*
  * inject_walk.h - walk every error path of the public functions by making
- * the backend's OS calls fail, one at a time.
+ * the backend's OS calls fail, one at a time, and then the library's
+ * allocations, one at a time.
  *
  * Every OS call of a backend goes through its table mmf__sys
  * (src/os/posix/sys_posix.h, src/os/win/sys_win.h). A backend's test
@@ -24,7 +25,12 @@
  * Each case is walked with two error profiles, so paths that depend on the
  * error (mmap ENODEV falls back to reading, mremap ENOMEM moves the map;
  * ERROR_FILE_INVALID from CreateFileMapping falls back to reading) are
- * walked too. Each run is a child process of its own (a TEST_CHILD, so
+ * walked too. A third profile, M, fails the N-th allocation through the
+ * library's table (src/os/alloc.h) instead, on every backend alike: the
+ * result is MMF_ENOMEM with no OS error (mmf_last_os_error 0) or what the
+ * operation returns without injection (the allocation was optional), and
+ * every block the library allocated (in any thread) is freed once the
+ * handles are closed. Each run is a child process of its own (a TEST_CHILD, so
  * Windows can run it too), so a failed check ends only that run and the
  * walk goes on to list every failing path; the walk prints how many paths
  * each case took and the total. A run does the operation once without
@@ -73,7 +79,12 @@ typedef struct inject_ctx {
   uint64_t fsize0; /* file size before the operation */
   uint64_t bytes;  /* an out-parameter of the operation */
   int os_error;    /* INJ_CALL: the OS error the operation reported */
-  test_fifo fifo;  /* a stream the setup started (fifo_live) */
+  /* A code the operation may return for a failed call instead of the OS
+   * error's own, by design (0: none); set by the operation before the
+   * call that may: the log takes a segment that cannot be found where
+   * one must be for damage, MMF_ECORRUPT. */
+  int instead;
+  test_fifo fifo; /* a stream the setup started (fifo_live) */
   bool fifo_live;
   /* Something else the setup made, and how to undo it after the run. */
   void *aux;
@@ -138,6 +149,9 @@ typedef struct inject_backend {
    * placement fails (POSIX: yes; Windows maps at any address then, as
    * docs/windows.md says). */
   bool placement_survives_failure;
+  /* Whether a named region lives on, unlinked, while it is mapped
+   * (Windows: it lives exactly as long as its maps). */
+  bool shm_lives_with_maps;
 } inject_backend;
 
 /* For the wrappers: the OS error to fail this call with, or 0 to make the
@@ -164,13 +178,31 @@ int inject_step(const inject_backend *b, int argc, char **argv);
  * both profiles, print the paths each took and their total, and fail the
  * test if any run failed a check. */
 void inject_walk(const inject_backend *b, const char *group);
+/* The same, returning how many runs failed a check: the negative
+ * controls (group "bad ...": cases that leak, leave *out set or return the
+ * wrong code when their call fails) show that the walk finds them. */
+int inject_walk_failures(const inject_backend *b, const char *group);
+
+/* The profiles: 0 (A) and 1 (B) fail OS calls with their errors,
+ * INJECT_ALLOC (M) fails allocations. */
+#define INJECT_ALLOC 2
+#define INJECT_PROFILES 3
+
+/* For tests of the wrappers themselves: route the backend's table and the
+ * allocation table through the wrappers, and back; the blocks the library
+ * holds (counted from the install on). */
+void inject_install(const inject_backend *b);
+void inject_restore(const inject_backend *b);
+long inject_blocks_live(void);
 
 /* Arm by hand, for tests of the wrappers themselves: fail the target-th
- * call (0: none) with the errors of profile 0 (A) or 1 (B). */
+ * call (0: none) with the errors of profile 0 (A) or 1 (B), or the
+ * target-th allocation (INJECT_ALLOC). */
 void inject_arm(const inject_backend *b, int profile, int target);
 void inject_disarm(void);
-/* Whether the armed run failed a call, which one (its id, or -1), and the
- * calls it counted. */
+/* Whether the armed run failed a call, which one (its id, or -1; in the
+ * allocation profile 0 malloc, 1 calloc, 2 realloc), and the calls it
+ * counted. */
 bool inject_hit(void);
 int inject_failed_call(void);
 int inject_calls_made(void);
@@ -206,5 +238,22 @@ void inject_verify_handle(inject_ctx *c, int rc);
  * file) has the new size; on failure map and file are as before, or the
  * map is poisoned. */
 void inject_verify_resize(inject_ctx *c, int rc, uint64_t new_size);
+
+/* The robust mutex at INJ_MUTEX of the pattern file: the map opened
+ * MMF_WRITE with the mutex's bytes zero; lock (taking over from a dead
+ * owner: consistent, unlock); unlock; after the operation a lock and
+ * unlock work (or the handle is poisoned); after an unlock that left the
+ * dead owner's data unrepaired, the mutex is not recoverable. */
+#define INJ_MUTEX 64
+void inject_setup_mutex_map(inject_ctx *c);
+int inject_op_mutex_take_over(inject_ctx *c);
+int inject_op_mutex_unlock(inject_ctx *c);
+void inject_verify_mutex(inject_ctx *c, int rc);
+void inject_verify_not_recoverable(inject_ctx *c, int rc);
+
+/* File locks: lock, unlock a range and the whole file; after it, the map
+ * can lock the whole file again. */
+int inject_op_lock_file(inject_ctx *c);
+void inject_verify_lock_file(inject_ctx *c, int rc);
 
 #endif /* MMF_INJECT_WALK_H */

@@ -114,6 +114,7 @@ void runner_end(int code) {
   fflush(stderr);
   if (!test_in_main_process())
     runner_os_exit_child(code);
+  runner_os_end_children();
   remove_tmp_dir();
   exit(code);
 }
@@ -274,14 +275,6 @@ void fill_pat(void *buf, uint64_t off, size_t n) {
 /* ------------------------------------------------------------------------ */
 /* Build and children                                                        */
 /* ------------------------------------------------------------------------ */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
 
 bool test_under_asan(void) {
 #ifdef TEST_ASAN

@@ -19,6 +19,16 @@
 
 #include "test.h"
 
+/* An AddressSanitizer build (gcc says __SANITIZE_ADDRESS__, clang
+ * __has_feature): both runner files need to know. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+
 #ifndef PATH_MAX
 #define PATH_MAX 4096
 #endif
@@ -86,5 +96,11 @@ void runner_os_decode_status(int st, int *code, int *sig);
 
 /* A short name for a signal number, for messages. */
 const char *runner_os_signal_name(int sig);
+
+/* End every child the test's process started and has not waited for (a
+ * test that fails while a helper waits for its release would otherwise
+ * leave the helper running, holding CTest's output pipe open until the
+ * test's timeout). Called as the test's process ends. */
+void runner_os_end_children(void);
 
 #endif /* MMF_RUNNER_H */

@@ -321,16 +321,20 @@ static int scan_maps(const char *needle) {
   return lines;
 }
 
-/* AddressSanitizer's: releases the blocks waiting in its quarantine. NULL
- * (weak, not linked) in other builds. */
-extern void __sanitizer_purge_allocator(void) __attribute__((weak));
+#if defined(TEST_ASAN)
+/* AddressSanitizer's: releases the blocks waiting in its quarantine. (Not
+ * a weak reference for other builds: Mach-O links no undefined weak
+ * symbol without a library that has it.) */
+void __sanitizer_purge_allocator(void);
+#endif
 
 int count_mappings(void) {
   /* AddressSanitizer keeps freed blocks in a quarantine before reusing
    * them, large ones still mapped, so a buffer the library freed would
    * count until the quarantine overflows. */
-  if (__sanitizer_purge_allocator != NULL)
-    __sanitizer_purge_allocator();
+#if defined(TEST_ASAN)
+  __sanitizer_purge_allocator();
+#endif
   return scan_maps(NULL);
 }
 
@@ -468,6 +472,38 @@ bool test_blocked_fault_hangs(void) {
 /* Child processes                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* The children started and not yet waited for, with the process that
+ * started them (a forked child inherits the list but owns none of it). */
+#define MAX_LIVE_CHILDREN 256
+static struct { pid_t pid, parent; } live[MAX_LIVE_CHILDREN];
+
+static void child_started(pid_t pid) {
+  for (int i = 0; i < MAX_LIVE_CHILDREN; i++)
+    if (live[i].pid == 0) {
+      live[i].pid = pid;
+      live[i].parent = getpid();
+      return;
+    }
+}
+
+static void child_ended(pid_t pid) {
+  for (int i = 0; i < MAX_LIVE_CHILDREN; i++)
+    if (live[i].pid == pid && live[i].parent == getpid())
+      live[i].pid = 0;
+}
+
+void runner_os_end_children(void) {
+  int st;
+  for (int i = 0; i < MAX_LIVE_CHILDREN; i++) {
+    if (live[i].pid == 0 || live[i].parent != getpid())
+      continue;
+    kill(live[i].pid, SIGKILL);
+    while (waitpid(live[i].pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    live[i].pid = 0;
+  }
+}
+
 pid_t start_child(int (*fn)(void *arg), void *arg) {
   fflush(stdout);
   fflush(stderr);
@@ -476,6 +512,7 @@ pid_t start_child(int (*fn)(void *arg), void *arg) {
     FAIL("fork: %s", strerror(errno));
   if (pid == 0)
     _exit(fn(arg));
+  child_started(pid);
   return pid;
 }
 
@@ -485,6 +522,7 @@ int wait_child(pid_t pid) {
     if (errno != EINTR)
       FAIL("waitpid %ld: %s", (long)pid, strerror(errno));
   }
+  child_ended(pid);
   return st;
 }
 
@@ -551,6 +589,7 @@ void test_kill(test_proc p) {
   kill((pid_t)p.id, SIGKILL);
   while (waitpid((pid_t)p.id, &st, 0) < 0 && errno == EINTR) {
   }
+  child_ended((pid_t)p.id);
 }
 
 /* ------------------------------------------------------------------------ */

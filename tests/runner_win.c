@@ -821,6 +821,35 @@ static HANDLE start_self(const char *const *args, int n) {
   return pi.hProcess;
 }
 
+/* The children started and not yet waited for (their process handles). */
+#define MAX_LIVE_CHILDREN 256
+static HANDLE live[MAX_LIVE_CHILDREN];
+
+static void child_started(HANDLE h) {
+  for (int i = 0; i < MAX_LIVE_CHILDREN; i++)
+    if (live[i] == NULL) {
+      live[i] = h;
+      return;
+    }
+}
+
+static void child_ended(HANDLE h) {
+  for (int i = 0; i < MAX_LIVE_CHILDREN; i++)
+    if (live[i] == h)
+      live[i] = NULL;
+}
+
+void runner_os_end_children(void) {
+  for (int i = 0; i < MAX_LIVE_CHILDREN; i++) {
+    if (live[i] == NULL)
+      continue;
+    TerminateProcess(live[i], 137);
+    WaitForSingleObject(live[i], INFINITE);
+    CloseHandle(live[i]);
+    live[i] = NULL;
+  }
+}
+
 test_proc test_spawn(const char *name, const char *const *args) {
   if (runner_find_child(name) == NULL)
     FAIL("test_spawn: no child named %s", name);
@@ -838,11 +867,13 @@ test_proc test_spawn(const char *name, const char *const *args) {
   HANDLE h = start_self(argv, n);
   if (h == NULL)
     FAIL("CreateProcess for child %s: %s", name, win_error(GetLastError()));
+  child_started(h);
   return (test_proc){(intptr_t)h};
 }
 
 int test_wait(test_proc p) {
   HANDLE h = (HANDLE)p.id;
+  child_ended(h);
   /* CTest's timeout would end only this process and leave the child. */
   if (WaitForSingleObject(h, RUNNER_TIMEOUT_S * 1000) != WAIT_OBJECT_0) {
     TerminateProcess(h, 124);
@@ -859,6 +890,7 @@ int test_wait(test_proc p) {
 
 void test_kill(test_proc p) {
   HANDLE h = (HANDLE)p.id;
+  child_ended(h);
   TerminateProcess(h, 137);
   WaitForSingleObject(h, INFINITE);
   CloseHandle(h);

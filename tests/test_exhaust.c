@@ -5,6 +5,9 @@
  * child process of its own, since the limit stays with the process; each
  * skips with the reason where the limit cannot be set or does not bind.
  *
+ * Descriptors: every call that opens something (maps, cursors, scans,
+ * iterators, shared memory, the log) at a limit that leaves none.
+ *
  * The address-space limit (RLIMIT_AS: the whole map refused, cursors and
  * scans in windows that fit) is tested where those walk:
  * test_scanapi.c scans_fit_a_short_address_space and test_window_big.c
@@ -107,6 +110,21 @@ static int with_no_descriptor_left(void *arg) {
   ASSERT_ERR(mmf_count_byte_path(path, NULL, 'x', &v), MMF_EMFILE);
   ASSERT_EQ_U(v, 0);
   ASSERT_ERR(mmf_count_lines_fd(fd, NULL, &v), MMF_EMFILE);
+  mmf_matches *mt = SENTINEL;
+  ASSERT_ERR(mmf_matches_open(&mt, path, NULL, "x", 1), MMF_EMFILE);
+  ASSERT_NULL(mt);
+  char region[64];
+  snprintf(region, sizeof region, "mmf-exhaust-%ld", (long)getpid());
+  m = SENTINEL;
+  ASSERT_ERR(mmf_shm_open(&m, region, MMF_WRITE,
+                          &(mmf_options){.size = 4096, .flags = MMF_CREATE}),
+             MMF_EMFILE);
+  ASSERT_NULL(m);
+  mmf_log *lg = SENTINEL;
+  mmf_log_options lo = MMF_LOG_OPTIONS_INIT;
+  lo.flags = MMF_CREATE;
+  ASSERT_ERR(mmf_log_open(&lg, test_path("log"), MMF_WRITE, &lo), MMF_EMFILE);
+  ASSERT_NULL(lg);
   /* Anonymous memory needs no descriptor. */
   m = SENTINEL;
   ASSERT_OK(mmf_anon(&m, 3 * 4096, 0));
@@ -115,11 +133,16 @@ static int with_no_descriptor_left(void *arg) {
   /* The limit lifted: nothing was left behind, and the same calls work. */
   ASSERT_OK(limit_fds(old));
   ASSERT_FALSE(test_exists(test_path("new")));
+  ASSERT_ERR(mmf_shm_open(&m, region, MMF_READ, NULL), MMF_ENOENT);
   ASSERT_EQ(count_open_fds(), fds);
   ASSERT_EQ(count_mappings(), maps);
   ASSERT_OK(mmf_open(&m, path, MMF_READ, NULL));
   ASSERT_OK(mmf_close(m));
   ASSERT_OK(mmf_count_byte_path(path, NULL, 'x', &v));
+  ASSERT_OK(mmf_matches_open(&mt, path, NULL, "x", 1));
+  ASSERT_OK(mmf_matches_close(mt));
+  ASSERT_OK(mmf_log_open(&lg, test_path("log"), MMF_WRITE, &lo));
+  ASSERT_OK(mmf_log_close(lg));
   close(fd);
   return 0;
 }

@@ -22,6 +22,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__has_include)
+#if __has_include(<malloc.h>) /* not on macOS */
+#include <malloc.h>
+#endif
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -98,6 +103,31 @@
     (clock, ts), EINVAL, EFAULT)                                               \
   X(int, -1, nanosleep, (const struct timespec *req, struct timespec *rem),    \
     (req, rem), EINVAL, EFAULT)                                                \
+  /* The log's files and directory. */                                         \
+  X(ssize_t, -1, pwrite, (int fd, const void *buf, size_t n, off_t off),       \
+    (fd, buf, n, off), EIO, ENOSPC)                                            \
+  X(int, -1, fdatasync, (int fd), (fd), EIO, ENOSPC)                           \
+  X(int, -1, mkdir, (const char *path, mode_t mode), (path, mode), EACCES,     \
+    ENOSPC)                                                                    \
+  X(int, -1, rename, (const char *from, const char *to), (from, to), EIO,      \
+    EACCES)                                                                    \
+  X(DIR *, NULL, opendir, (const char *path), (path), EMFILE, EACCES)          \
+  /* NULL with errno set: an error, not the end. */                            \
+  X(struct dirent *, NULL, readdir, (DIR * d), (d), EIO, EOVERFLOW)            \
+  /* EAGAIN would say another process holds the lock. */                       \
+  X(int, -1, lock_nowait, (int fd), (fd), ENOLCK, EIO)                         \
+  /* Sharing. */                                                               \
+  X(int, -1, shm_open, (const char *name, int flags, mode_t mode),             \
+    (name, flags, mode), EMFILE, EACCES)                                       \
+  X(int, -1, fcntl_lock, (int fd, int cmd, struct flock *fl), (fd, cmd, fl),   \
+    ENOLCK, EDEADLK)                                                           \
+  /* Who owns a mutex: these never fail on Linux, but the table allows it. */  \
+  X(pid_t, -1, gettid, (void), (), ENOSYS, EINVAL)                             \
+  X(pid_t, -1, getpid, (void), (), ENOSYS, EINVAL)                             \
+  /* A: the owner exists but is not ours to signal (alive). */                 \
+  X(int, -1, kill, (pid_t pid, int sig), (pid, sig), EPERM, EINVAL)            \
+  X(int, -1, flock, (int fd, int op), (fd, op), ENOLCK, EIO)                   \
+  X(int, -1, shm_unlink, (const char *name), (name), EIO, EACCES)              \
   /* These return the error. A failed join means the thread was not one to     \
    * wait for: the wrapper waits for it first, so that none is left. */        \
   X(int, inject_err_, thread_create,                                           \
@@ -136,6 +166,12 @@ POSIX_CALLS(X)
 
 /* Entries the OS lacks (mremap outside Linux) stay NULL. */
 static void install_wrappers(void) {
+#ifdef M_ARENA_MAX
+  /* glibc gives a thread that finds the heap busy an arena of its own,
+   * a mapping that stays: one arena, so that the walks' mapping count
+   * after a scan split over threads sees only the library's maps. */
+  (void)mallopt(M_ARENA_MAX, 1);
+#endif
 #define X(type, fail, name, params, args, ea, eb)                              \
   if (mmf__sys_real.name != NULL)                                              \
     mmf__sys.name = w_##name;
@@ -237,6 +273,29 @@ static int op_wait_polling(inject_ctx *c) {
   return rc;
 }
 
+/* The mutex's recorded owner is a thread id no system hands out (pid_max
+ * is at most 2^22): dead, as kill(id, 0) tells (ESRCH). */
+static void setup_dead_owner(inject_ctx *c) {
+  inject_setup_mutex_map(c);
+  uint64_t w = 0x3FFFFFF0u | (uint64_t)1 << 32;
+  memcpy((unsigned char *)mmf_data(c->m) + INJ_MUTEX, &w, sizeof w);
+}
+/* Taken over from it without repair: the unlock makes the mutex not
+ * recoverable. */
+static void setup_owner_died(inject_ctx *c) {
+  setup_dead_owner(c);
+  ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, -1), MMF_EOWNERDEAD);
+}
+
+/* Systems without OFD locks lock whole files with flock(). */
+static int op_lock_file_flock(inject_ctx *c) {
+  int (*saved)(int, int, struct flock *) = mmf__sys.fcntl_lock;
+  mmf__sys.fcntl_lock = NULL;
+  int rc = inject_op_lock_file(c);
+  mmf__sys.fcntl_lock = saved;
+  return rc;
+}
+
 static const inject_case posix_cases[] = {
     {"open /proc/self/status", "fallback", INJ_OPENS, 0, inject_setup_nothing,
      op_open_proc, verify_proc},
@@ -248,6 +307,12 @@ static const inject_case posix_cases[] = {
      op_close, NULL},
     {"wait polling", "share", INJ_SHARED, MMF_ETIMEDOUT, inject_setup_write_map,
      op_wait_polling, inject_verify_handle},
+    {"mutex lock, owner dead", "share", INJ_SHARED, MMF_EOWNERDEAD,
+     setup_dead_owner, inject_op_mutex_take_over, inject_verify_mutex},
+    {"mutex unlock, not repaired", "share", INJ_SHARED, 0, setup_owner_died,
+     inject_op_mutex_unlock, inject_verify_not_recoverable},
+    {"lock_file with flock", "share", INJ_SHARED, 0, inject_setup_write_map,
+     op_lock_file_flock, inject_verify_lock_file},
 };
 
 static const inject_backend posix = {
@@ -260,6 +325,7 @@ static const inject_backend posix = {
     .n_cases = (int)(sizeof posix_cases / sizeof posix_cases[0]),
     .last_advice = MMF_ADV_HUGEPAGE,
     .placement_survives_failure = true,
+    .shm_lives_with_maps = false,
 };
 
 INJECT_STEP_CHILD(posix)
@@ -338,11 +404,32 @@ TEST(inject_share_paths) {
 #endif
 }
 
+TEST(inject_log_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk(&posix, "log");
+#endif
+}
+
 TEST(inject_close_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);
 #else
   inject_walk(&posix, "close");
+#endif
+}
+
+/* The walk can fail: cases that leak a descriptor, leave *out set or
+ * return a wrong code when a call fails are caught (the negative control
+ * of every walk above; their runs print the failures they are meant to). */
+TEST(inject_catches_bad_cases) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  ASSERT_GT(inject_walk_failures(&posix, "bad leak"), 0);
+  ASSERT_GT(inject_walk_failures(&posix, "bad out"), 0);
+  ASSERT_GT(inject_walk_failures(&posix, "bad code"), 0);
 #endif
 }
 
@@ -606,5 +693,31 @@ TEST(injection_fails_calls) {
   ASSERT_ERR(rc, MMF_EMFILE); /* open fails with EMFILE in profile A */
   ASSERT_NULL(m);
   restore_real();
+#endif
+}
+
+/* The allocation profile fails allocations, and its count of the blocks
+ * the library holds sees one that is not freed (a handle still open looks
+ * just like a leak), so the walks above can find both. */
+TEST(injection_fails_allocations) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  mmf_map *m = NULL;
+  inject_install(&posix);
+  const long live = inject_blocks_live();
+  inject_arm(&posix, INJECT_ALLOC, 1);
+  int rc = mmf_anon(&m, 4096, 0);
+  inject_disarm();
+  ASSERT_TRUE(inject_hit());
+  ASSERT_EQ(inject_failed_call(), 1); /* the handle's calloc */
+  ASSERT_ERR(rc, MMF_ENOMEM);
+  ASSERT_NULL(m);
+  ASSERT_EQ(mmf_last_os_error(NULL), 0);
+  ASSERT_OK(mmf_anon(&m, 4096, 0));
+  ASSERT_EQ(inject_blocks_live(), live + 1);
+  ASSERT_OK(mmf_close(m));
+  ASSERT_EQ(inject_blocks_live(), live);
+  inject_restore(&posix);
 #endif
 }

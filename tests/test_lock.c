@@ -130,12 +130,11 @@ static int try_elsewhere(const char *path, const char *mode, uint64_t off,
 /* No lost updates                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* With the negative control in the same run: without the lock the same
+ * children lose updates. */
 TEST(two_processes_lose_no_update_under_file_lock) {
   ASSERT_EQ_U(sh_two_adders("file_locker", test_path("f"), "add", ROUNDS),
               2 * (uint64_t)ROUNDS);
-}
-
-TEST(without_file_lock_updates_are_lost) {
   sh_expect_lost_updates("file_locker", test_path("f"), CONTROL_ROUNDS);
 }
 
@@ -234,7 +233,9 @@ TEST(ranges_are_file_ranges) {
 /* ------------------------------------------------------------------------ */
 
 /* An unrelated open() and close() of the same file in the process leaves
- * the map's lock in place. */
+ * the map's lock in place. The negative control, in the same run: a
+ * classic fcntl lock, owned by the process, is dropped by the same
+ * close() (POSIX; Windows has no such lock). */
 TEST(lock_survives_unrelated_close) {
   const char *path = test_path("f");
   mmf_map *m = map_rw(path);
@@ -245,29 +246,19 @@ TEST(lock_survives_unrelated_close) {
   ASSERT_EQ(try_elsewhere(path, "x", 0, 100), 16);
   ASSERT_OK(mmf_unlock_file(m, 0, 100));
   ASSERT_EQ(try_elsewhere(path, "x", 0, 100), 0);
-  ASSERT_OK(mmf_close(m));
-}
-
-/* The negative control: a classic fcntl lock, owned by the process, is
- * dropped by the same close(). */
-TEST(classic_fcntl_lock_is_lost_by_unrelated_close) {
-#ifdef _WIN32
-  SKIP("Windows has no fcntl locks");
-#else
-  const char *path = test_path("f");
-  mmf_map *m = map_rw(path);
+#ifndef _WIN32
   int held = test_open(path, O_RDWR);
   ASSERT_GE(held, 0);
   struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 100};
   ASSERT_EQ(fcntl(held, F_SETLK, &fl), 0);
   ASSERT_EQ(try_elsewhere(path, "x", 0, 100), 16);
-  int fd = test_open(path, O_RDONLY);
+  fd = test_open(path, O_RDONLY);
   close(fd);
   /* The lock is gone although `held` is still open. */
   ASSERT_EQ(try_elsewhere(path, "x", 0, 100), 0);
   close(held);
-  ASSERT_OK(mmf_close(m));
 #endif
+  ASSERT_OK(mmf_close(m));
 }
 
 /* kill -9 of the holder releases the lock. */

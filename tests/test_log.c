@@ -145,19 +145,47 @@ TEST(crc32c_variants_agree) {
    * anywhere: the hardware and the table versions agree bit for bit. */
   static unsigned char buf[1024];
   fill_pat(buf, 77, sizeof buf);
-  int hw = strcmp(mmf__crc32c_name(), "portable") != 0;
+  const char *name = mmf__crc32c_name();
+  mmf__crc32c_fn hw = strcmp(name, "sse4.2") == 0      ? mmf__crc32c_sse42
+                      : strcmp(name, "armv8-crc") == 0 ? mmf__crc32c_arm
+                                                       : NULL;
+  ASSERT_TRUE(hw != NULL || strcmp(name, "portable") == 0);
   for (size_t a = 0; a < 16; a++)
     for (size_t n = 0; n <= 600; n++) {
       uint32_t p = mmf__crc32c_portable(0, buf + a, n);
       ASSERT_EQ_U(mmf__crc32c(0, buf + a, n), p);
       if (hw)
-        ASSERT_EQ_U(mmf__crc32c_sse42(0, buf + a, n), p);
+        ASSERT_EQ_U(hw(0, buf + a, n), p);
       size_t cut = n / 3;
       ASSERT_EQ_U(
           mmf__crc32c(mmf__crc32c(0, buf + a, cut), buf + a + cut, n - cut), p);
     }
   if (!hw)
     test_note("no hardware CRC-32C here: only the table version ran");
+  else
+    test_note("%s and the table agree", name);
+}
+
+TEST(crc32c_hardware_is_used_where_the_cpu_has_it) {
+  /* The variant follows what the CPU runs: the ARMv8 instructions where
+   * the backend reports them (on Linux, the AT_HWCAP bit, read through
+   * the call table: a kernel that says "no CRC32" gets the table). */
+  const char *name = mmf__crc32c_name();
+  if (mmf__crc32c_arm && mmf__os_cpu_arm_crc32())
+    ASSERT_STREQ(name, "armv8-crc");
+  if (!mmf__crc32c_arm && !mmf__crc32c_sse42)
+    ASSERT_STREQ(name, "portable");
+#if defined(__linux__) && defined(__aarch64__)
+  ASSERT_TRUE(mmf__sys.hwcap != NULL);
+  unsigned long real = mmf__sys.hwcap();
+  test_note("AT_HWCAP 0x%lx: %s", real, name);
+  mmf__sys.hwcap = NULL;
+  ASSERT_EQ(mmf__os_cpu_arm_crc32(), 0);
+  mmf__sys = mmf__sys_real;
+  ASSERT_EQ(mmf__os_cpu_arm_crc32(), (real & (1ul << 7)) != 0);
+#else
+  test_note("variant %s; no AT_HWCAP on this CPU and OS", name);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */

@@ -807,12 +807,13 @@ static void counted_free(void *p) {
 
 TEST(every_allocation_failing_in_turn) {
   /* The k-th allocation of open, walk and close fails, for every k: the
-   * call that met it returns MMF_ENOMEM (open leaves *out NULL), and
-   * nothing stays allocated. Then a run with no failure left finds all. */
+   * call that met it returns MMF_ENOMEM (open leaves *out NULL) or gets
+   * over it with the whole answer, and nothing stays allocated. Then a run
+   * with no failure left finds all. */
   size_t n = (size_t)3 << 20, want_n;
   unsigned char *c = random_text(n);
   ref_match *want = ref_matches(c, n, 0, "aba", 3, &want_n);
-  int k, io, failures = 0;
+  int k, io, failures = 0, recovered = 0;
   write_file(test_path("f"), c, n);
   for (io = MMF_SCAN_AUTO, k = 1; io <= MMF_SCAN_READ; k++) {
     mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
@@ -848,10 +849,20 @@ TEST(every_allocation_failing_in_turn) {
       k = 0;
       continue;
     }
+    if (rc == 0) {
+      /* Met and got over: a window refused for want of memory is taken
+       * again smaller (Windows allocates while it maps). The answer must
+       * then be whole. */
+      ASSERT_EQ_U(got, want_n);
+      recovered++;
+      continue;
+    }
     ASSERT_ERR(rc, MMF_ENOMEM);
     failures++;
   }
-  test_note("%d allocations failed in turn", failures);
+  test_note("%d allocations failed in turn: %d calls said MMF_ENOMEM, %d got "
+            "over it",
+            failures + recovered, failures, recovered);
   free(want);
   free(c);
 }

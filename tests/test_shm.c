@@ -47,8 +47,10 @@ static mmf_map *create(const char *name, uint64_t size) {
  *                 (4: MMF_ENOENT).
  *   "wait"        open WRITE, raise word 64, wait on word 0 for a change
  *                 (exit 0), 3 on a timeout.
- *   "add N"       open WRITE, N times lock the mutex at 128 and add 1 to
- *                 the u64 at 256, unlock.
+ *   "add N"       open WRITE, raise word 64, wait for word 68 to be 1,
+ *                 then N times lock the mutex at 128 and add 1 to
+ *                 the u64 at 256, unlock ("add N none": the same without
+ *                 the lock, the negative control).
  */
 TEST_CHILD(shm_child) {
   ASSERT_GE(argc, 3);
@@ -80,12 +82,19 @@ TEST_CHILD(shm_child) {
   }
   if (strcmp(what, "add") == 0) {
     long n = strtol(argv[3], NULL, 10);
+    const bool lock = argc < 5;
     volatile uint64_t *c =
         (volatile uint64_t *)((unsigned char *)mmf_data(m) + 256);
+    /* Ready (word 64), then start together (word 68). */
+    atomic_fetch_add(sh_word(m, 64), 1);
+    while (atomic_load(sh_word(m, 68)) == 0)
+      test_sleep_ms(1);
     for (long i = 0; i < n; i++) {
-      ASSERT_OK(mmf_mutex_lock(m, 128, -1));
-      *c = *c + 1;
-      ASSERT_OK(mmf_mutex_unlock(m, 128));
+      if (lock)
+        ASSERT_OK(mmf_mutex_lock(m, 128, -1));
+      sh_slow_increment(c);
+      if (lock)
+        ASSERT_OK(mmf_mutex_unlock(m, 128));
     }
     return mmf_close(m) ? 1 : 0;
   }
@@ -391,6 +400,31 @@ TEST(shm_wait_wake_between_processes) {
   fresh(name);
 }
 
+/* Two processes add n each to a counter in a fresh region, under its
+ * mutex or (how "none") without; returns the total. */
+static uint64_t shm_two_adders(int n, const char *how) {
+  const char *name = shm_name("mutex");
+  mmf_map *m = create(name, 4096);
+  const char *lock[] = {name, "add", sh_num(n), NULL};
+  const char *none[] = {name, "add", sh_num(n), "none", NULL};
+  const bool locked = strcmp(how, "none") != 0;
+  test_proc a = test_spawn("shm_child", locked ? lock : none);
+  test_proc b = test_spawn("shm_child", locked ? lock : none);
+  sh_wait_for(m, 64, 2);
+  atomic_store(sh_word(m, 68), 1);
+  ASSERT_EQ(test_wait(a), 0);
+  ASSERT_EQ(test_wait(b), 0);
+  uint64_t total = *(uint64_t *)((unsigned char *)mmf_data(m) + 256);
+  test_note("2 x %d over shared memory, %s: total %" PRIu64 " (%" PRIu64
+            " lost)",
+            n, how, total, 2 * (uint64_t)n - total);
+  ASSERT_OK(mmf_close(m));
+  fresh(name);
+  return total;
+}
+
+/* With the negative control in the same run: without the mutex the same
+ * children lose updates. */
 TEST(shm_mutex_between_processes) {
   export_pid();
 #ifdef _WIN32
@@ -398,18 +432,11 @@ TEST(shm_mutex_between_processes) {
 #else
   const int n = 200000;
 #endif
-  const char *name = shm_name("mutex");
-  mmf_map *m = create(name, 4096);
-  test_proc a =
-      test_spawn("shm_child", (const char *[]){name, "add", sh_num(n), NULL});
-  test_proc b =
-      test_spawn("shm_child", (const char *[]){name, "add", sh_num(n), NULL});
-  ASSERT_EQ(test_wait(a), 0);
-  ASSERT_EQ(test_wait(b), 0);
-  ASSERT_EQ_U(*(uint64_t *)((unsigned char *)mmf_data(m) + 256),
-              2 * (uint64_t)n);
-  ASSERT_OK(mmf_close(m));
-  fresh(name);
+  ASSERT_EQ_U(shm_two_adders(n, "mutex"), 2 * (uint64_t)n);
+  for (int run = 0; run < 5; run++)
+    if (shm_two_adders(1000000, "none") < 2000000)
+      return;
+  FAIL("five runs without the mutex lost no update");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -107,6 +107,21 @@
     (h, n, previous), ERROR_TOO_MANY_POSTS, ERROR_INVALID_HANDLE)              \
   X(DWORD, WAIT_FAILED, WaitForSingleObject, (HANDLE h, DWORD ms), (h, ms),    \
     ERROR_INVALID_HANDLE, ERROR_NOT_ENOUGH_MEMORY)                             \
+  X(HANDLE, NULL, CreateMutexW,                                                \
+    (LPSECURITY_ATTRIBUTES sa, BOOL owned, LPCWSTR name), (sa, owned, name),   \
+    ERROR_NO_SYSTEM_RESOURCES, ERROR_ACCESS_DENIED)                            \
+  X(BOOL, FALSE, ReleaseMutex, (HANDLE h), (h), ERROR_NOT_OWNER,               \
+    ERROR_INVALID_HANDLE)                                                      \
+  X(BOOL, FALSE, LockFileEx,                                                   \
+    (HANDLE h, DWORD flags, DWORD reserved, DWORD low, DWORD high,             \
+     LPOVERLAPPED ov),                                                         \
+    (h, flags, reserved, low, high, ov), ERROR_NOT_ENOUGH_MEMORY,              \
+    ERROR_INVALID_HANDLE)                                                      \
+  X(BOOL, FALSE, UnlockFileEx,                                                 \
+    (HANDLE h, DWORD reserved, DWORD low, DWORD high, LPOVERLAPPED ov),        \
+    (h, reserved, low, high, ov), ERROR_NOT_LOCKED, ERROR_INVALID_HANDLE)      \
+  X(BOOL, FALSE, GetSectionSize, (HANDLE section, ULONGLONG * size),           \
+    (section, size), ERROR_ACCESS_DENIED, ERROR_CALL_NOT_IMPLEMENTED)          \
   X(HANDLE, NULL, CreateThread,                                                \
     (LPSECURITY_ATTRIBUTES sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,        \
      LPVOID arg, DWORD flags, LPDWORD id),                                     \
@@ -168,9 +183,31 @@ static int op_open_nul(inject_ctx *c) {
   return rc;
 }
 
+/* The mutex's owner was a thread that ended holding it: the kernel
+ * object is abandoned. */
+static void *lock_and_end(void *arg) {
+  inject_ctx *c = arg;
+  ASSERT_OK(mmf_mutex_lock(c->m, INJ_MUTEX, -1));
+  return NULL;
+}
+static void setup_abandoned(inject_ctx *c) {
+  inject_setup_mutex_map(c);
+  test_thread_join(test_thread_start(lock_and_end, c));
+}
+/* Taken over from it without repair: the unlock makes the mutex not
+ * recoverable. */
+static void setup_owner_ended(inject_ctx *c) {
+  setup_abandoned(c);
+  ASSERT_ERR(mmf_mutex_lock(c->m, INJ_MUTEX, -1), MMF_EOWNERDEAD);
+}
+
 static const inject_case win_cases[] = {
     {"open NUL", "fallback", INJ_OPENS, 0, inject_setup_nothing, op_open_nul,
      NULL},
+    {"mutex lock, owner ended", "share", INJ_SHARED, MMF_EOWNERDEAD,
+     setup_abandoned, inject_op_mutex_take_over, inject_verify_mutex},
+    {"mutex unlock, not repaired", "share", INJ_SHARED, 0, setup_owner_ended,
+     inject_op_mutex_unlock, inject_verify_not_recoverable},
 };
 
 static const inject_backend win = {
@@ -186,6 +223,8 @@ static const inject_backend win = {
     /* A failed placement call leaves the map at any address
      * (docs/windows.md). */
     .placement_survives_failure = false,
+    /* A region ends with its last map, not when unlinked. */
+    .shm_lives_with_maps = true,
 };
 
 INJECT_STEP_CHILD(win)
@@ -284,11 +323,32 @@ TEST(win_inject_share_paths) {
 #endif
 }
 
+TEST(win_inject_log_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk(&win, "log");
+#endif
+}
+
 TEST(win_inject_close_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
 #else
   inject_walk(&win, "close");
+#endif
+}
+
+/* The walk can fail: cases that leak a handle, leave *out set or return
+ * a wrong code when a call fails are caught (the negative control of
+ * every walk above; their runs print the failures they are meant to). */
+TEST(win_inject_catches_bad_cases) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  ASSERT_GT(inject_walk_failures(&win, "bad leak"), 0);
+  ASSERT_GT(inject_walk_failures(&win, "bad out"), 0);
+  ASSERT_GT(inject_walk_failures(&win, "bad code"), 0);
 #endif
 }
 

@@ -7,6 +7,7 @@
  * bit by bit for that call rather than wait or race on the tables.
  */
 #include "log/crc32c.h"
+#include "os/os.h"
 
 #include <stdatomic.h>
 
@@ -101,8 +102,12 @@ static mmf__crc32c_fn choose(void) {
   mmf__crc32c_fn f = atomic_load_explicit(&chosen, memory_order_relaxed);
   if (f)
     return f;
-  f = mmf__crc32c_sse42 && cpu_has_sse42() ? mmf__crc32c_sse42
-                                           : mmf__crc32c_portable;
+  if (mmf__crc32c_sse42 && cpu_has_sse42())
+    f = mmf__crc32c_sse42;
+  else if (mmf__crc32c_arm && mmf__os_cpu_arm_crc32())
+    f = mmf__crc32c_arm;
+  else
+    f = mmf__crc32c_portable;
   atomic_store_explicit(&chosen, f, memory_order_relaxed);
   return f;
 }
@@ -112,5 +117,8 @@ uint32_t mmf__crc32c(uint32_t crc, const void *p, size_t n) {
 }
 
 const char *mmf__crc32c_name(void) {
-  return choose() == mmf__crc32c_portable ? "portable" : "sse4.2";
+  mmf__crc32c_fn f = choose();
+  return f == mmf__crc32c_portable ? "portable"
+         : f == mmf__crc32c_arm    ? "armv8-crc"
+                                   : "sse4.2";
 }

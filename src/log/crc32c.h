@@ -25,8 +25,9 @@ uint32_t mmf__crc32c_portable(uint32_t crc, const void *p, size_t n);
  * compiled without the instruction set; see cmake/simd.cmake). Call one
  * only where mmf__crc32c_name() says the CPU has it. */
 extern const mmf__crc32c_fn mmf__crc32c_sse42;
+extern const mmf__crc32c_fn mmf__crc32c_arm;
 
-/* "sse4.2" or "portable": the variant mmf__crc32c() uses. */
+/* "sse4.2", "armv8-crc" or "portable": the variant mmf__crc32c() uses. */
 const char *mmf__crc32c_name(void);
 
 #endif /* MMF_CRC32C_H */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "mmf.h"
+#include "mmf_internal.h"
 #include "os/os.h"
 
 /* ---- Segment header: the first MMF__LOG_HEADER bytes of a segment ---- */
@@ -185,6 +186,12 @@ int mmf__log_seg_read_word(const char *dir, uint64_t base, uint64_t off,
 int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
                         uint64_t prev_end, mmf__log_seg *s, int *oserr);
 
+/* Open segment base (its header already checked into h) for mode
+ * (MMF_READ or MMF_WRITE) into *f, checking that the file still has the
+ * size the header says. */
+int mmf__log_seg_open(const char *dir, uint64_t base, const mmf__log_head *h,
+                      int mode, mmf__file *f, int *oserr);
+
 /* Map segment base (its header already checked into h) for mode
  * (MMF_READ or MMF_WRITE) into *s. */
 int mmf__log_seg_map(const char *dir, uint64_t base, const mmf__log_head *h,
@@ -207,10 +214,14 @@ struct mmf_log {
   size_t nsegs, cap;
   uint64_t next_seq; /* writer: next record to append */
   int latched;       /* writer: code of the failed commit, or 0 */
-  /* Reader. */
-  mmf__log_seg cur; /* the segment read; map NULL before the first */
-  uint64_t pos;     /* offset of the next frame in cur */
-  uint64_t seq;     /* sequence number of the next record */
+  /* Reader: the segment read (cur.map is &head, NULL before the first),
+   * seen through two internal maps of one open file (log_view.c). */
+  mmf__log_seg cur;
+  mmf_map head;  /* the header page: the commit counter readers sleep on */
+  mmf_map win;   /* a window over the frames; base NULL when none */
+  size_t budget; /* address space a window may take */
+  uint64_t pos;  /* offset of the next frame in cur */
+  uint64_t seq;  /* sequence number of the next record */
 };
 
 /* The writer's segment being appended to. */
@@ -241,6 +252,18 @@ int mmf__log_push(mmf_log *w, const mmf__log_seg *s);
  * (log_wait.c). */
 void mmf__log_wake(mmf__log_seg *s);
 int mmf__log_wait(mmf__log_seg *s, uint32_t seen, int64_t timeout_ns);
+
+/* ---- A reader's view of its segment (log_view.c) ---- */
+
+/* Make segment base (its header already checked into h) the one reader r
+ * reads: its header page mapped, no window yet. On failure the segment
+ * read so far stays. */
+int mmf__log_view_open(mmf_log *r, uint64_t base, const mmf__log_head *h,
+                       int *oserr);
+/* Make r's window hold bytes [lo, hi) of its segment (hi <= its size). */
+int mmf__log_view_reach(mmf_log *r, uint64_t lo, uint64_t hi, int *oserr);
+/* Unmap r's segment, if any. */
+void mmf__log_view_close(mmf_log *r);
 
 /* A new salt for a segment: different for every segment made anywhere,
  * with overwhelming likelihood. */

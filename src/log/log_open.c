@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "os/alloc.h"
+#include "input.h"
 #include "log/log_internal.h"
 #include "mmf_internal.h"
 
@@ -55,8 +56,7 @@ static void free_handle(mmf_log *log) {
   for (i = 0; i < log->nsegs; i++)
     (void)mmf__log_seg_unmap(&log->segs[i]);
   mmf__alloc.free(log->segs);
-  if (log->cur.map)
-    (void)mmf__log_seg_unmap(&log->cur);
+  mmf__log_view_close(log);
   mmf__os_close(&log->lock);
   mmf__alloc.free(log->dir);
   mmf__alloc.free(log);
@@ -113,9 +113,13 @@ static int open_reader(mmf_log *r, int *oserr) {
     return rc;
   if (n == 0)
     return MMF_ENOENT;
-  rc = mmf__log_seg_read_head(r->dir, bases[0], &h, oserr);
+  /* The default walk budget: windows of the whole segment where the
+   * address space allows it (see log_view.c). */
+  rc = mmf__input_budget(0, &r->budget);
   if (!rc)
-    rc = mmf__log_seg_map(r->dir, bases[0], &h, MMF_READ, &r->cur, oserr);
+    rc = mmf__log_seg_read_head(r->dir, bases[0], &h, oserr);
+  if (!rc)
+    rc = mmf__log_view_open(r, bases[0], &h, oserr);
   mmf__alloc.free(bases);
   if (rc)
     return rc;

@@ -1,11 +1,13 @@
 /*
  * log_reader.c - reading records in order: next, seek.
  *
- * A reader holds one segment mapped read-only and an offset in it. The
- * commit word at the offset is loaded with acquire ordering, so once it is
- * non-zero the frame bytes the writer stored before it are visible; the
- * frame is then checked whole (length, sequence number, salt, CRC) before
- * it is handed out. A reader never writes to the log.
+ * A reader holds one segment open read-only, seen through a window
+ * (log_view.c), and an offset in it. The commit word at the offset is
+ * loaded with acquire ordering, so once it is non-zero the frame bytes the
+ * writer stored before it are visible; the window is widened to hold the
+ * whole frame if it does not, and the frame is then checked whole
+ * (length, sequence number, salt, CRC) before it is handed out. A reader
+ * never writes to the log.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +16,82 @@
 #include "log/log_internal.h"
 #include "mmf_internal.h"
 
+/* A frame that reaches past the window: look again with a wider one. */
+#define FRAME_FURTHER 3
+
 typedef struct look_job {
-  mmf__log_seg *s;
-  uint64_t off, seq;
-  uint32_t counter; /* the commit counter, loaded before the word */
+  const unsigned char *p; /* the frame's bytes in the window */
+  uint64_t room;          /* segment bytes from the frame on */
+  uint64_t avail;         /* window bytes from the frame on */
+  uint64_t seq;
+  uint32_t salt;
   int state;
   uint64_t fsize, len;
 } look_job;
 
 static int look(void *ctx) {
   look_job *j = ctx;
-  mmf__log_seg *s = j->s;
   uint32_t word = 0;
-  j->counter = atomic_load_explicit(mmf__log_word(s->base + MMF__LOG_H_COMMITS),
-                                    memory_order_acquire);
-  if (s->size - j->off >= MMF__LOG_TAIL)
-    word = atomic_load_explicit(mmf__log_word(s->base + j->off),
+  if (j->room >= MMF__LOG_TAIL)
+    word = atomic_load_explicit(mmf__log_word((unsigned char *)j->p),
                                 memory_order_acquire);
-  j->state = mmf__log_frame_check(s->base, s->size, j->off, word, j->seq,
-                                  s->salt, &j->fsize, &j->len);
+  /* A frame size the segment has room for, beyond the window: the window
+   * must hold the whole frame before the check reads it. */
+  if (word > j->avail && word <= j->room - MMF__LOG_TAIL) {
+    j->state = FRAME_FURTHER;
+    j->fsize = word;
+    return 0;
+  }
+  j->state = mmf__log_frame_check(j->p, j->room, 0, word, j->seq, j->salt,
+                                  &j->fsize, &j->len);
   return 0;
 }
 
-/* Look at the frame at the reader's position (guarded: a segment cut
- * under the reader is an error code, not a SIGBUS). */
-static int look_here(mmf_log *r, look_job *j) {
-  int rc;
+/* Look at the frame of record seq at offset off of the reader's segment,
+ * moving the window as the frame needs (guarded: a segment cut under the
+ * reader is an error code, not a SIGBUS). Returns an mmf__frame_state or
+ * an error code; for MMF__FRAME_OK, j->p points at the frame. */
+static int look_at(mmf_log *r, uint64_t off, uint64_t seq, look_job *j) {
+  uint64_t need = MMF__LOG_TAIL;
+  int rc, tries, oserr = 0;
   memset(j, 0, sizeof *j);
-  j->s = &r->cur;
-  j->off = r->pos;
-  j->seq = r->seq;
-  rc = mmf_guard(r->cur.map, look, j);
-  if (rc)
-    return mmf__log_fail(r, rc, mmf_last_os_error(r->cur.map));
-  return j->state;
+  j->room = r->cur.size - off;
+  j->seq = seq;
+  j->salt = r->cur.salt;
+  if (j->room < MMF__LOG_TAIL)
+    return MMF__FRAME_SEALED; /* no room for a frame: nothing to read */
+  /* Twice at most: the second window holds the frame the first one saw
+   * begin; a size that changed meanwhile is no log's doing. */
+  for (tries = 0; tries < 2; tries++) {
+    rc = mmf__log_view_reach(r, off, off + need, &oserr);
+    if (rc)
+      return mmf__log_fail(r, rc, oserr);
+    j->p = r->win.data + (size_t)(off - r->win.offset);
+    j->avail = r->win.offset + r->win.size - off;
+    rc = r->win.poisoned ? r->win.poisoned
+                         : mmf__guarded_follow(&r->win, 0, look, j);
+    if (rc)
+      return mmf__log_fail(r, rc, r->win.os_error);
+    if (j->state != FRAME_FURTHER)
+      return j->state;
+    need = j->fsize;
+  }
+  return mmf__log_fail(r, MMF_ECORRUPT, 0);
+}
+
+/* Load the commit counter of the reader's segment (guarded, as the header
+ * page is a map of a file that could be cut). */
+typedef struct counter_job {
+  const unsigned char *p;
+  uint32_t value;
+} counter_job;
+
+static int load_counter(void *ctx) {
+  counter_job *j = ctx;
+  j->value = atomic_load_explicit(
+      mmf__log_word((unsigned char *)j->p + MMF__LOG_H_COMMITS),
+      memory_order_acquire);
+  return 0;
 }
 
 /* Replace the reader's segment by segment base, positioned at its first
@@ -56,7 +100,6 @@ static int look_here(mmf_log *r, look_job *j) {
  * a segment before it seals the one before it. */
 static int open_segment(mmf_log *r, uint64_t base, int follows) {
   mmf__log_head h;
-  mmf__log_seg s;
   int rc, oserr = 0;
   rc = mmf__log_seg_read_head(r->dir, base, &h, &oserr);
   if (rc == MMF_ENOENT)
@@ -66,11 +109,9 @@ static int open_segment(mmf_log *r, uint64_t base, int follows) {
       (h.segment_size != r->segment_size || (follows && h.prev_end != r->pos)))
     rc = MMF_ECORRUPT;
   if (!rc)
-    rc = mmf__log_seg_map(r->dir, base, &h, MMF_READ, &s, &oserr);
+    rc = mmf__log_view_open(r, base, &h, &oserr);
   if (rc)
     return mmf__log_fail(r, rc, oserr);
-  (void)mmf__log_seg_unmap(&r->cur);
-  r->cur = s;
   r->pos = MMF__LOG_HEADER;
   r->seq = base;
   return 0;
@@ -101,8 +142,9 @@ int mmf_log_next(mmf_log *r, const void **rec, size_t *len, uint64_t *seq,
   if (timeout_ns > 0)
     deadline = mmf__os_now_ns() + (uint64_t)timeout_ns;
   for (;;) {
+    counter_job c;
     int64_t left = -1;
-    rc = look_here(r, &j);
+    rc = look_at(r, r->pos, r->seq, &j);
     if (rc == MMF__FRAME_OK)
       break;
     if (rc == MMF__FRAME_SEALED) {
@@ -119,14 +161,23 @@ int mmf_log_next(mmf_log *r, const void **rec, size_t *len, uint64_t *seq,
     }
     if (timeout_ns == 0 || left == 0)
       return MMF_EAGAIN;
-    /* Sleeps only while the counter still holds what look() loaded
-     * before the word: a commit in between does not get lost. After a
-     * wake, a timeout or a spurious return, look again. */
-    rc = mmf__log_wait(&r->cur, j.counter, left);
+    /* The counter first, then the word again, then sleep only while the
+     * counter still holds what was loaded: a commit after the load bumps
+     * it, and the sleep returns at once. After a wake, a timeout or a
+     * spurious return, look again. */
+    c.p = r->cur.base;
+    rc = r->head.poisoned ? r->head.poisoned
+                          : mmf__guarded_follow(&r->head, 0, load_counter, &c);
+    if (rc)
+      return mmf__log_fail(r, rc, r->head.os_error);
+    rc = look_at(r, r->pos, r->seq, &j);
+    if (rc != MMF__FRAME_EMPTY)
+      continue;
+    rc = mmf__log_wait(&r->cur, c.value, left);
     if (rc && rc != MMF_EAGAIN)
       return mmf__log_fail(r, rc, 0);
   }
-  *rec = r->cur.base + r->pos + MMF__LOG_FRAME;
+  *rec = j.p + MMF__LOG_FRAME;
   *len = (size_t)j.len;
   if (seq)
     *seq = r->seq;
@@ -144,16 +195,10 @@ static int walk_to(mmf_log *r, uint64_t seq) {
   for (;;) {
     if (at == seq)
       break;
-    memset(&j, 0, sizeof j);
-    j.s = &r->cur;
-    j.off = pos;
-    j.seq = at;
-    rc = mmf_guard(r->cur.map, look, &j);
-    if (rc)
-      return mmf__log_fail(r, rc, mmf_last_os_error(r->cur.map));
-    if (j.state == MMF_ECORRUPT)
-      return MMF_ECORRUPT;
-    if (j.state != MMF__FRAME_OK) {
+    rc = look_at(r, pos, at, &j);
+    if (rc < 0)
+      return rc;
+    if (rc != MMF__FRAME_OK) {
       /* The end of the records (here, or this segment is sealed and the
        * next one, whose base would be seq, does not exist yet). */
       if (seq != MMF_LOG_END)

@@ -216,29 +216,35 @@ static int map_seg(mmf__file f, int mode, const mmf__log_head *h,
   return 0;
 }
 
-int mmf__log_seg_map(const char *dir, uint64_t base, const mmf__log_head *h,
-                     int mode, mmf__log_seg *s, int *oserr) {
+int mmf__log_seg_open(const char *dir, uint64_t base, const mmf__log_head *h,
+                      int mode, mmf__file *f, int *oserr) {
   char *path = mmf__log_seg_path(dir, base);
-  mmf__file f;
   uint64_t fsize;
   int rc, created, kind;
-  memset(s, 0, sizeof *s);
+  f->h = MMF__NO_FILE;
   if (!path)
     return MMF_ENOMEM;
-  rc = mmf__os_open(path, mode == MMF_WRITE ? MMF__OPEN_WRITE : 0, &f, &created,
+  rc = mmf__os_open(path, mode == MMF_WRITE ? MMF__OPEN_WRITE : 0, f, &created,
                     oserr);
   mmf__alloc.free(path);
   if (rc)
     return rc;
   /* A segment cut short since its header was read would fault. */
-  rc = mmf__os_stat(f, &kind, &fsize, oserr);
+  rc = mmf__os_stat(*f, &kind, &fsize, oserr);
   if (!rc && fsize != h->segment_size)
     rc = MMF_ECORRUPT;
-  if (rc) {
-    mmf__os_close(&f);
-    return rc;
-  }
-  return map_seg(f, mode, h, s, oserr);
+  if (rc)
+    mmf__os_close(f);
+  return rc;
+}
+
+int mmf__log_seg_map(const char *dir, uint64_t base, const mmf__log_head *h,
+                     int mode, mmf__log_seg *s, int *oserr) {
+  mmf__file f;
+  int rc;
+  memset(s, 0, sizeof *s);
+  rc = mmf__log_seg_open(dir, base, h, mode, &f, oserr);
+  return rc ? rc : map_seg(f, mode, h, s, oserr);
 }
 
 int mmf__log_seg_unmap(mmf__log_seg *s) {

@@ -44,6 +44,9 @@ size_t mmf__os_page_size(void);
 size_t mmf__os_granularity(void);
 /* Physical memory in bytes (0 when unknown). */
 uint64_t mmf__os_physical_memory(void);
+/* Whether the CPU runs the ARMv8 CRC32 instructions, as far as the OS
+ * tells (the instructions are optional in ARMv8.0): 0 on other CPUs. */
+int mmf__os_cpu_arm_crc32(void);
 /* Nanoseconds of a monotonic clock (for timeouts; the origin is
  * arbitrary). */
 uint64_t mmf__os_now_ns(void);

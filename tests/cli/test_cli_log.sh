@@ -46,16 +46,74 @@ test_log_check_finds_damage() {
     fail "cat wrote something else than the records before the damage"
 }
 
+# Followers never outlive their case, however it ends: a failed check, an
+# early return (run.sh's cleanup_background kills them) or a signal from a
+# test timeout (the traps); each is killed and then reaped, so none is left
+# running in a directory that is about to be removed.
+FOLLOWERS=""
+stop_followers() {
+  for p in $FOLLOWERS; do
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  FOLLOWERS=""
+}
+
+# follow DIR OUT ERR: `mmf log tail -f -n 1 DIR` in the background, its pid
+# in FOLLOWER.
+follow() {
+  trap stop_followers EXIT
+  trap 'stop_followers; exit 143' HUP INT TERM
+  $MMF log tail -f -n 1 "$1" >"$2" 2>"$3" &
+  FOLLOWER=$!
+  FOLLOWERS="$FOLLOWERS $FOLLOWER"
+  BG_PIDS="$BG_PIDS $FOLLOWER"
+}
+
 test_log_tail_follows() {
   skip_under_wine "a background follower started from the host"
   printf 'first\n' | $MMF log append l || return 1
-  bg sh -c "exec $MMF log tail -f -n 1 l >follow.out"
+  follow l follow.out follow.err
   wait_for_file follow.out '^first$' || return 1
   seq 1 500 | $MMF log append -b 3 -l async l || return 1
   wait_for_file follow.out '^500$' || return 1
-  cleanup_background
+  stop_followers
   { echo first; seq 1 500; } | cmp -s - follow.out ||
     fail "tail -f wrote something else"
+}
+
+test_log_tail_ends_when_its_log_is_removed() {
+  skip_under_wine "background followers started from the host"
+  printf 'first\n' | $MMF log append gone || return 1
+  printf 'first\n' | $MMF log append kept || return 1
+  follow kept kept.out kept.err
+  kept=$FOLLOWER
+  follow gone gone.out gone.err
+  gone=$FOLLOWER
+  wait_for_file kept.out '^first$' || return 1
+  wait_for_file gone.out '^first$' || return 1
+  rm -rf gone
+  # The follower checks once a second that its log is there: five seconds
+  # are plenty.
+  n=50
+  while [ "$n" -gt 0 ] && kill -0 "$gone" 2>/dev/null; do
+    sleep 0.1
+    n=$((n - 1))
+  done
+  if kill -0 "$gone" 2>/dev/null; then
+    fail "tail -f still runs 5 s after its log was removed"
+    return 1
+  fi
+  wait "$gone"
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "tail -f of a removed log ended with status $rc"
+  grep -q 'gone: No such file or directory' gone.err ||
+    { cat gone.err >&2; fail "no error naming the removed log"; }
+  # The control: the follower of the log still there still follows.
+  kill -0 "$kept" 2>/dev/null || fail "tail -f of a log still there ended"
+  printf 'second\n' | $MMF log append kept || return 1
+  wait_for_file kept.out '^second$' || return 1
+  stop_followers
 }
 
 test_log_errors() {

@@ -73,9 +73,13 @@ if "$cc" -x "$lang" -std="$std" -Wall -Wextra -pedantic -Werror $flags \
   exit 1
 fi
 set +x
+# A Windows compiler names the program consumer.exe, which Wine must be
+# given by that name.
+prog=./consumer
+[ -f consumer.exe ] && prog=./consumer.exe
 # shellcheck disable=SC2086
-out=$($emulator ./consumer) || {
-  echo "FAIL: ./consumer exited with $?: $out"
+out=$($emulator $prog) || {
+  echo "FAIL: $prog exited with $?: $out"
   exit 1
 }
 echo "$out"

@@ -11,7 +11,7 @@
  *
  * Linux. The id is the owner's thread id (TID, below 2^22), the tag the
  * low 32 bits of the thread's start time (clock ticks since boot, from
- * /proc/TID/stat) mixed with a hash of this boot's id. /proc/TID/stat
+ * /proc/TID/task/TID/stat) mixed with a hash of this boot's id. That file
  * tells a waiter all it needs: no such entry, a state of Z (zombie) or X
  * (dead), or another start time means the owner is gone. A TID the kernel
  * hands out again is therefore never taken for the dead owner: the kernel
@@ -95,13 +95,18 @@ static int read_small(const char *path, char *buf, size_t n) {
   return e;
 }
 
-/* The state (field 3) and start time (field 22) of /proc/ID/stat. 0 or an
- * errno value. The command name (field 2) may hold spaces and ')': the
- * fields are counted from the last ')'. */
+/* The state (field 3) and start time (field 22) of thread ID, from
+ * /proc/ID/task/ID/stat: the same bytes as /proc/ID/stat, but a path an
+ * emulator does not stand in for (qemu-user writes its own /proc/PID/stat
+ * for the process it runs, with a start time of 0, so the owner's own tag
+ * would never match what other processes read). 0 or an errno value. The
+ * command name (field 2) may hold spaces and ')': the fields are counted
+ * from the last ')'. */
 static int task_stat(uint32_t id, char *state, uint64_t *start) {
   char path[64], buf[1024], *p;
   int e, field;
-  snprintf(path, sizeof path, "/proc/%u/stat", (unsigned)id);
+  snprintf(path, sizeof path, "/proc/%u/task/%u/stat", (unsigned)id,
+           (unsigned)id);
   e = read_small(path, buf, sizeof buf);
   if (e)
     return e;

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #if defined(__linux__)
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 /* The futex operations, from the kernel's ABI (<linux/futex.h>, which
@@ -217,6 +218,13 @@ static int sys_thread_create(pthread_t *t, void *(*fn)(void *arg), void *arg) {
 
 static int sys_thread_join(pthread_t t) { return pthread_join(t, NULL); }
 
+#if defined(__linux__)
+static unsigned long sys_hwcap(void) { return getauxval(AT_HWCAP); }
+#define MMF__HWCAP sys_hwcap
+#else
+#define MMF__HWCAP NULL
+#endif
+
 /* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_ENTRIES                                                       \
   {                                                                            \
@@ -236,6 +244,7 @@ static int sys_thread_join(pthread_t t) { return pthread_join(t, NULL); }
     .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = sys_shm_open,   \
     .shm_unlink = shm_unlink, .thread_create = sys_thread_create,              \
     .thread_join = sys_thread_join, .thread_sigmask = pthread_sigmask,         \
+    .hwcap = MMF__HWCAP,                                                       \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;

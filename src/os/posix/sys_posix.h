@@ -87,6 +87,9 @@ typedef struct mmf__syscalls {
   int (*thread_create)(pthread_t *t, void *(*fn)(void *arg), void *arg);
   int (*thread_join)(pthread_t t);
   int (*thread_sigmask)(int how, const sigset_t *set, sigset_t *old);
+  /* The CPU's features as the kernel reports them: getauxval(AT_HWCAP)
+   * (NULL where the OS has no auxiliary vector). */
+  unsigned long (*hwcap)(void);
 } mmf__syscalls;
 
 /* The live table. */
