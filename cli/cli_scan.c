@@ -75,6 +75,8 @@ void cli_scan_options(const cli_source *s, mmf_scan_options *o) {
     o->io = MMF_SCAN_READ;
   else if (io && strcmp(io, "map") == 0)
     o->io = MMF_SCAN_MAP;
+  else if (io && strcmp(io, "direct") == 0)
+    o->io = MMF_SCAN_DIRECT;
 }
 
 int cli_count_byte(const cli_source *s, int byte, uint64_t *count, int *oserr) {

@@ -1135,8 +1135,21 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  *    file costs open, read, close, as in a read() loop (and, like one,
  *    ends where read() finds the end if the file is cut meanwhile); the
  *    rest of a large one is then mapped.
+ *    A range of 64 MiB or more most of which is not in the page cache
+ *    (a cold file: fewer than half of 32 pages spread over it are
+ *    resident, as mincore tells) is read around the cache instead, as
+ *    MMF_SCAN_DIRECT says; the look costs about 30 us.
  *  - MMF_SCAN_READ: always read into a buffer.
  *  - MMF_SCAN_MAP: always map regular files.
+ *  - MMF_SCAN_DIRECT: read regular files around the page cache, in 4 MiB
+ *    aligned reads (Linux and the BSDs: O_DIRECT; macOS: F_NOCACHE), one
+ *    in flight per thread (see "Several threads"). Where the OS or the
+ *    file system refuses (Windows, for now; a file system without
+ *    O_DIRECT; a file whose size is a guess; a needle longer than 1 MiB),
+ *    the file is read through the cache as with MMF_SCAN_READ. Line
+ *    iterators read as with MMF_SCAN_READ. The scan holds a second
+ *    descriptor of the file (opened again by path, or on Linux through
+ *    /proc/self/fd for a descriptor) while it runs.
  * Where the address space is short (RLIMIT_AS, `ulimit -v`), a mapped scan
  * takes smaller windows, or reads, instead of failing.
  * Streams (pipes, FIFOs, terminals, character devices, sockets) and files
@@ -1221,9 +1234,10 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
 
 /* Values of mmf_scan_options.io. */
 enum mmf_scan_io {
-  MMF_SCAN_AUTO = 0, /* read small files, map large ones */
-  MMF_SCAN_READ = 1, /* read() into a buffer, whatever the size */
-  MMF_SCAN_MAP = 2   /* map regular files, whatever the size */
+  MMF_SCAN_AUTO = 0,  /* read small files, map large ones */
+  MMF_SCAN_READ = 1,  /* read() into a buffer, whatever the size */
+  MMF_SCAN_MAP = 2,   /* map regular files, whatever the size */
+  MMF_SCAN_DIRECT = 3 /* read regular files around the page cache */
 };
 
 /*

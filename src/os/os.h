@@ -113,6 +113,34 @@ int mmf__os_sync_parent_dir(const char *path, int *oserr);
 /* Whether the filesystem holding f has no free blocks left. */
 int mmf__os_fs_full(mmf__file f);
 
+/*
+ * Reading around the page cache (the scans' direct engine, src/scan/
+ * source_direct.c). A cold file read through the cache is copied twice
+ * and paced by readahead; read around it, several large reads in flight
+ * reach what the device gives.
+ *
+ * open_uncached: a new descriptor of the same file as `like` (by path
+ * when path is not NULL, and then checked to be the file `like` is),
+ * whose reads bypass the cache: Linux and the BSDs O_DIRECT, macOS
+ * F_NOCACHE. Its reads must start at file offsets, land at addresses and
+ * ask for lengths that are multiples of *align (reading past the end
+ * still ends with a short count). MMF_ENOTSUP where the OS has none
+ * (Windows here: it reads through the cache, see docs/windows.md) or the
+ * file cannot be opened again by descriptor alone; the file system's own
+ * refusal (Linux EINVAL) is its code. The caller then reads through the
+ * cache.
+ *
+ * cached: how much of [off, off + len) of f the page cache holds, from
+ * `samples` (>= 2) pages spread evenly over it, the first and the last
+ * among them: *hits of them are resident. Cheap (one map of the range, no
+ * page touched, one residency call per sample); in a 32-bit process only
+ * the first 512 MiB are looked at. MMF_ENOTSUP where the OS cannot tell.
+ */
+int mmf__os_open_uncached(const char *path, mmf__file like, mmf__file *f,
+                          size_t *align, int *oserr);
+int mmf__os_cached(mmf__file f, uint64_t off, uint64_t len, unsigned samples,
+                   unsigned *hits, int *oserr);
+
 /* Linux maps a page-cache folio of up to 2 MiB with one page-table entry
  * when the address is congruent to the file offset modulo this. */
 #define MMF__HUGE_ALIGN ((uint64_t)2 << 20)

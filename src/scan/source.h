@@ -17,6 +17,10 @@
  *    line iterators over mapped files use it, so lines across windows and
  *    lines longer than the limit behave exactly as the cursor's records.
  *
+ *  - direct (source_direct.c): large aligned reads around the page cache
+ *    (O_DIRECT) into a buffer of its own. Cold files: chosen when most of
+ *    a large range is not in the page cache, or forced (MMF_SCAN_DIRECT).
+ *
  * The engine can change once while a scan runs: a whole-input scan by path
  * starts reading (source.c, "small files") and maps the rest when the file
  * turns out large; a file the OS refuses to map is read instead. Where the
@@ -82,6 +86,7 @@ typedef struct mmf__engine {
 extern const mmf__engine mmf__read_engine;
 extern const mmf__engine mmf__windows_engine;
 extern const mmf__engine mmf__cursor_engine;
+extern const mmf__engine mmf__direct_engine;
 
 /* Where the scan stands in its input, whatever engine reads it. */
 typedef struct mmf__src_at {
@@ -105,6 +110,15 @@ typedef struct mmf__src_buffer {
                       (the small-file read of source.c) */
 } mmf__src_buffer;
 
+/* The direct engine's buffer: an anonymous map, whose first `room` bytes
+ * take what a caller keeps, and whose reads land at buf + room, an
+ * address aligned as the uncached descriptor needs. */
+typedef struct mmf__src_direct {
+  unsigned char *buf;
+  size_t len, room;
+  int cached; /* the uncached reads were refused: read through s->file */
+} mmf__src_direct;
+
 struct mmf__src {
   const mmf__engine *engine;
   mmf__file file;   /* read and windows engines; the cursor has its own */
@@ -122,6 +136,11 @@ struct mmf__src {
                          none; offset its file offset); for every engine
                          the home of the OS error */
   mmf_window *cursor; /* cursor engine */
+  /* Direct engine: the uncached descriptor (the parent's, in a part) and
+   * the alignment its reads need. */
+  mmf__file uncached;
+  size_t align;
+  mmf__src_direct dr;
   /* Last, and not cleared by mmf__src_open: the first bytes of a small
    * file, read before anything is allocated. */
   unsigned char small[8192];
@@ -185,6 +204,17 @@ int mmf__src_start_reading(mmf__src *s, int positioned, uint64_t range);
  * read on (positioned, or from where a stream is) into a buffer of the
  * usual size, with those bytes in front, still to be handed out. */
 int mmf__src_keep_reading(mmf__src *s, int positioned);
+
+/*
+ * Switch s (a FILE range of known, exact size) to the direct engine from
+ * at.next: a part uses its parent's uncached descriptor; a whole source
+ * opens one (by path, else through s->file) and sets s->io to
+ * MMF_SCAN_DIRECT, so that the parts of a split read the same way.
+ * MMF_ENOTSUP where there is none (the OS or the file system refuses,
+ * the file's size is a guess, the caller keeps too much): s->io is then
+ * MMF_SCAN_READ and the caller reads through the cache instead.
+ */
+int mmf__src_open_direct(mmf__src *s, const char *path);
 
 /* Switch s to the cursor engine over the input (path, or fd), at at.next. */
 int mmf__src_start_cursor(mmf__src *s, const char *path, int fd);

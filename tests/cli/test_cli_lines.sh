@@ -13,7 +13,7 @@ test_shapes_small_windows() {
   # granularity units: MMF_CLI_WINDOW below that is raised to it), mapped
   # and read: every file but the smallest spans several.
   make_shapes
-  for io in map read; do
+  for io in map read direct; do
     for w in $(pick "4096 1 20000" "1"); do
       for f in $SHAPES; do
         same_output "wc -l $f" \
@@ -325,7 +325,7 @@ test_threads_one_large_file() {
   while [ $i -lt 20 ]; do cat random.txt >>large; i=$((i + 1)); done
   truncate -s 17M large || return 1
   printf 'end' >>large
-  for io in auto map read; do
+  for io in auto map read direct; do
     for j in 1 2 4; do
       same_output "wc -l large" "MMF_CLI_IO=$io \$MMF lines -j $j large" ||
         return 1

@@ -225,6 +225,16 @@ static unsigned long sys_hwcap(void) { return getauxval(AT_HWCAP); }
 #define MMF__HWCAP NULL
 #endif
 
+#if defined(__APPLE__) && defined(F_NOCACHE) && defined(F_GETPATH)
+static int sys_nocache(int fd) { return fcntl(fd, F_NOCACHE, 1); }
+static int sys_fd_path(int fd, char *buf) { return fcntl(fd, F_GETPATH, buf); }
+#define MMF__NOCACHE sys_nocache
+#define MMF__FD_PATH sys_fd_path
+#else
+#define MMF__NOCACHE NULL
+#define MMF__FD_PATH NULL
+#endif
+
 /* Designated, so that a new entry is one line wherever it goes. */
 #define MMF__SYS_ENTRIES                                                       \
   {                                                                            \
@@ -244,7 +254,7 @@ static unsigned long sys_hwcap(void) { return getauxval(AT_HWCAP); }
     .fcntl_lock = MMF__FCNTL_LOCK, .flock = flock, .shm_open = sys_shm_open,   \
     .shm_unlink = shm_unlink, .thread_create = sys_thread_create,              \
     .thread_join = sys_thread_join, .thread_sigmask = pthread_sigmask,         \
-    .hwcap = MMF__HWCAP,                                                       \
+    .hwcap = MMF__HWCAP, .nocache = MMF__NOCACHE, .fd_path = MMF__FD_PATH,     \
   }
 
 const mmf__syscalls mmf__sys_real = MMF__SYS_ENTRIES;

@@ -90,6 +90,12 @@ typedef struct mmf__syscalls {
   /* The CPU's features as the kernel reports them: getauxval(AT_HWCAP)
    * (NULL where the OS has no auxiliary vector). */
   unsigned long (*hwcap)(void);
+  /* Reading around the page cache where open() has no O_DIRECT (macOS):
+   * nocache turns caching off for the open file (fcntl F_NOCACHE),
+   * fd_path gives the path of an open file (fcntl F_GETPATH, into a
+   * buffer of PATH_MAX bytes). NULL elsewhere. */
+  int (*nocache)(int fd);
+  int (*fd_path)(int fd, char *buf);
 } mmf__syscalls;
 
 /* The live table. */
