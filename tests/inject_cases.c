@@ -935,6 +935,40 @@ static int op_count_read(inject_ctx *c) {
 static int op_count_fifo(inject_ctx *c) {
   return count_newlines(c, c->fifo.path, MMF_SCAN_AUTO);
 }
+/* The direct engine (reads around the page cache): forced; and chosen by
+ * MMF_SCAN_AUTO for a file the setup dropped from the cache (the size
+ * threshold lowered to a page), after its look at what is resident. A
+ * range, so that the scan does not read the file's start first. */
+extern uint64_t mmf__scan_cold_min;
+static int op_count_direct(inject_ctx *c) {
+  return count_newlines(c, inject_file(), MMF_SCAN_DIRECT);
+}
+static void restore_cold_min(inject_ctx *c) {
+  (void)c;
+  mmf__scan_cold_min = (uint64_t)64 << 20;
+}
+static void setup_cold_file(inject_ctx *c) {
+  setup_windows_file(c);
+#ifndef _WIN32
+  int fd = test_open(inject_file(), O_RDONLY);
+  ASSERT_TRUE(fd >= 0);
+  ASSERT_EQ(fdatasync(fd), 0);
+  ASSERT_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  close(fd);
+#endif
+  mmf__scan_cold_min = 4096;
+  c->release = restore_cold_min;
+}
+static int op_count_cold(inject_ctx *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  o.length = windows_size();
+  c->bytes = 12345;
+  int rc = mmf_count_byte_path(inject_file(), &o, '\n', &c->bytes);
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+
 /* On failure the count is what was counted before it: a lower bound. */
 static void verify_count(inject_ctx *c, int rc) {
   if (rc == 0)
@@ -1038,6 +1072,9 @@ static int op_threads_find(inject_ctx *c) {
 }
 static int op_threads_matches(inject_ctx *c) {
   return threaded_scan(c, 2, MMF_SCAN_READ);
+}
+static int op_threads_direct(inject_ctx *c) {
+  return threaded_scan(c, 2, MMF_SCAN_DIRECT);
 }
 
 /* Non-overlapping occurrences of the first 2 bytes of the needle. */
@@ -1379,6 +1416,12 @@ const inject_case inject_cases[] = {
      op_threads_find, verify_found},
     {"count matches over threads", INJECT_THREADS_GROUP, INJ_CALL, 0,
      setup_windows_file, op_threads_matches, verify_pairs},
+    {"count matches over threads, direct", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_windows_file, op_threads_direct, verify_pairs},
+    {"count lines, direct", "scan", INJ_CALL, 0, setup_windows_file,
+     op_count_direct, verify_count},
+    {"count lines of a cold file", "scan", INJ_CALL, 0, setup_cold_file,
+     op_count_cold, verify_count},
     {"matches of a file, with lines", "scan", INJ_CALL, 0, setup_windows_file,
      op_matches, verify_matches},
     {"count matches, 3 threads, read", "scan", INJ_CALL, 0, setup_split_file,

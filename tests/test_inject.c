@@ -137,7 +137,10 @@
     (pthread_t t), (t), EINVAL, ESRCH)                                         \
   X(int, inject_err_, thread_sigmask,                                          \
     (int how, const sigset_t *set, sigset_t *old), (how, set, old), EINVAL,    \
-    EFAULT)
+    EFAULT)                                                                    \
+  /* Uncached reads where open() has no O_DIRECT (NULL elsewhere). */          \
+  X(int, -1, nocache, (int fd), (fd), EINVAL, ENOTSUP)                         \
+  X(int, -1, fd_path, (int fd, char *buf), (fd, buf), EBADF, ENOTSUP)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,

@@ -852,7 +852,7 @@ TEST(bad_arguments) {
   EXPECT_EINVAL_CLEARED(mmf_count_matches_fd(-1, NULL, "a", 1, &v), 0);
   EXPECT_EINVAL_CLEARED(mmf_count_matches_path(NULL, NULL, "a", 1, &v), 0);
   /* Options. */
-  o.io = 3;
+  o.io = MMF_SCAN_DIRECT + 1;
   EXPECT_EINVAL_CLEARED(mmf_count_byte_path(test_path("f"), &o, '\n', &v), 0);
   o.io = -1;
   EXPECT_EINVAL_CLEARED(mmf_count_byte_path(test_path("f"), &o, '\n', &v), 0);

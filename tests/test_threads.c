@@ -460,7 +460,7 @@ static ssize_t cutting_pread(int fd, void *buf, size_t n, off_t off) {
 
 TEST(truncated_inside_a_worker) {
   /* The file is cut while the workers run, every time: each op with 2, 4
-   * and 8 threads, mapped and read, returns MMF_ETRUNCATED with a count
+   * and 8 threads, mapped, read and direct, returns MMF_ETRUNCATED with a count
    * below the total (at most what lay before 8 MiB and a piece), and no
    * descriptor, mapping or thread is left behind. */
 #ifdef _WIN32
@@ -475,7 +475,7 @@ TEST(truncated_inside_a_worker) {
   int fds = count_open_fds(), maps = count_mappings_of(test_dir());
   cut_path = test_path("f");
   for (unsigned t = 2; t <= 8; t *= 2)
-    for (int io = MMF_SCAN_READ; io <= MMF_SCAN_MAP; io++)
+    for (int io = MMF_SCAN_READ; io <= MMF_SCAN_DIRECT; io++)
       for (int op = 0; op < 3; op++) {
         mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
         uint64_t v = SENTINEL;
@@ -827,7 +827,7 @@ static double evict(const char *path) {
 TEST(evicted_file_same_results) {
   /* A file dropped from the page cache before every scan (cold input:
    * every piece faults or reads from the device, several at once): every
-   * op with 1, 2 and 4 threads, mapped, read and auto, equals the
+   * op with 1, 2 and 4 threads, mapped, read, direct and auto, equals the
    * reference. The eviction is checked (the control: right after
    * writing, the file is resident); where the file system keeps files in
    * memory (tmpfs) the test skips. */
@@ -856,7 +856,7 @@ TEST(evicted_file_same_results) {
     SKIP("the file system keeps the file in memory");
   ASSERT_TRUE(before > 0.5);
   for (unsigned t = 1; t <= 4; t *= 2)
-    for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++) {
+    for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_DIRECT; io++) {
       mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
       results got;
       o.io = io;

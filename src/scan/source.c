@@ -180,7 +180,8 @@ static int start_file(mmf__src *s, const char *path, int fd,
     use_map = 0;
   if (range > 0 && want == MMF__SRC_BYTES &&
       (o->io == MMF_SCAN_DIRECT ||
-       (use_map && o->io == MMF_SCAN_AUTO && is_cold(s, o->offset, range)))) {
+       (o->io == MMF_SCAN_AUTO && s->keep_max <= s->limit / 2 &&
+        is_cold(s, o->offset, range)))) {
     if (mmf__src_open_direct(s, path) == 0)
       return 0;
     use_map = 0; /* no uncached reads: read through the cache */

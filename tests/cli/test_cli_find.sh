@@ -135,17 +135,19 @@ test_system_files() {
 
 test_truncated_while_finding() {
   # The file is cut while the library walks its mapping: the occurrence
-  # before the cut is printed, then the error; exit 2, never SIGBUS. The
-  # same for -c (the library's count).
+  # before the cut is printed (if the search reached it before the cut),
+  # then the error; exit 2, never SIGBUS. The same for -c (the library's
+  # count). Mapped on purpose (MMF_CLI_IO=map): the sparse file is not in
+  # the page cache, so by default it would be read around the cache.
   printf '....x' >head
   make_sparse_tail f head || skip "cannot make a 64 GiB sparse file here"
-  cut_while_scanning f $MMF find x f || return 1
+  cut_while_scanning f env MMF_CLI_IO=map $MMF find x f || return 1
   [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
   grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)" ||
     return 1
-  [ "$(cat out)" = 4 ] || fail "output: '$(cat out)'" || return 1
+  case $(cat out) in 4 | "") ;; *) fail "output: '$(cat out)'" || return 1 ;; esac
   make_sparse_tail f head || return 1
-  cut_while_scanning f $MMF find -c x f || return 1
+  cut_while_scanning f env MMF_CLI_IO=map $MMF find -c x f || return 1
   [ "$rc" -eq 2 ] || { cat err >&2; fail "-c: exit $rc, expected 2"; return 1; }
   grep -q "^mmf: f: file was truncated" err || fail "-c: $(cat err)"
 }
