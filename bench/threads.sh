@@ -8,9 +8,11 @@
 # Environment: MMF_BENCH_DIR (default /tmp), MMF_BENCH_RUNS (default 7).
 #
 #  1. bench_files threads: the 2 GiB file counted in process with
-#     mmf_scan_options.threads 1 and 2, hot, against a raw count by two
-#     threads over one whole-file mmap with the AVX2 kernel; and cold
-#     (evicted before every run) against a read() loop.
+#     mmf_scan_options.threads 1 and 2, hot (read right before every run,
+#     checked resident; fincore confirms it once more after), against a
+#     raw count by two threads over one whole-file mmap with the AVX2
+#     kernel; and cold (evicted before every run) against a read() loop,
+#     with mmf forced to read through the cache (READ, MAP) beside.
 #  2. Cold, whole process: `mmf lines -j 1` and `-j 2` against fio
 #     (O_DIRECT sequential reads, iodepth 32, 1 MiB blocks), `wc -l` and
 #     `cat >/dev/null`, the file evicted (mmf evict: posix_fadvise
@@ -39,7 +41,7 @@ for t in "$bf" "$mmf"; do
     exit 2
   }
 done
-for t in fio wc cat rg awk; do
+for t in fio wc cat rg awk fincore; do
   command -v "$t" >/dev/null 2>&1 || {
     log "$t not found"
     exit 2
@@ -53,6 +55,10 @@ trap 'rm -rf "$work"' EXIT
 log "bench_files threads"
 "$bf" --dir "$dir" --runs "$runs" threads | tee "$work/bf.out" |
   grep -v '^[RP] ' >&2
+# The hot cases ran on a resident file: read it once more and let fincore
+# (the kernel's own count, not mmf's) say how much of it the cache holds.
+"$mmf" touch "$file" >/dev/null 2>&1
+hot_fincore=$(fincore -b -n -o RES,SIZE "$file" | awk '{ printf "%.1f%%", 100 * $1 / $2 }')
 
 # time_rounds OUT PREPARE NAME=CMD...: every CMD once per round, rotating
 # the order, PREPARE right before each; "round name seconds" lines.
@@ -133,12 +139,17 @@ In process, 2 GiB, $runs rounds:
 |---|---|---|---|
 | hot, raw 2 threads mmap + AVX2 | $(ms "$(res threads-hot "raw 2 threads mmap avx2")") | $(gbs "$(res threads-hot "raw 2 threads mmap avx2")" "$size") | — |
 | hot, mmf 2 threads | $(ms "$(res threads-hot "mmf 2 threads")") | $(gbs "$(res threads-hot "mmf 2 threads")" "$size") | $(x "$(pair threads-hot "mmf 2 threads" "raw 2 threads mmap avx2")") of the raw count |
-| hot, mmf 1 thread | $(ms "$(res threads-hot-1v2 "mmf 1 thread")") | $(gbs "$(res threads-hot-1v2 "mmf 1 thread")" "$size") | — |
-| hot, mmf 2 threads | $(ms "$(res threads-hot-1v2 "mmf 2 threads")") | $(gbs "$(res threads-hot-1v2 "mmf 2 threads")" "$size") | $(x "$(pair threads-hot-1v2 "mmf 2 threads" "mmf 1 thread")") of one thread |
+| hot, mmf 1 thread | $(ms "$(res threads-hot "mmf 1 thread")") | $(gbs "$(res threads-hot "mmf 1 thread")" "$size") | $(x "$(pair threads-hot "mmf 1 thread" "raw 2 threads mmap avx2")") of the raw count; 2 threads $(x "$(pair threads-hot "mmf 2 threads" "mmf 1 thread")") of it |
 | cold, read() loop 256K | $(ms "$(res threads-cold "read() loop 256K")") | $(gbs "$(res threads-cold "read() loop 256K")" "$size") | — |
 | cold, mmf 1 thread | $(ms "$(res threads-cold "mmf 1 thread")") | $(gbs "$(res threads-cold "mmf 1 thread")" "$size") | $(x "$(pair threads-cold "mmf 1 thread" "read() loop 256K")") of read() |
 | cold, mmf 2 threads | $(ms "$(res threads-cold "mmf 2 threads")") | $(gbs "$(res threads-cold "mmf 2 threads")" "$size") | $(x "$(pair threads-cold "mmf 2 threads" "read() loop 256K")") of read() |
 | cold, mmf 2 threads READ | $(ms "$(res threads-cold "mmf 2 threads READ")") | $(gbs "$(res threads-cold "mmf 2 threads READ")" "$size") | $(x "$(pair threads-cold "mmf 2 threads READ" "read() loop 256K")") of read() |
+| cold, mmf 2 threads MAP | $(ms "$(res threads-cold "mmf 2 threads MAP")") | $(gbs "$(res threads-cold "mmf 2 threads MAP")" "$size") | $(x "$(pair threads-cold "mmf 2 threads MAP" "read() loop 256K")") of read() |
+
+The hot file was resident before every hot run (bench_files checks it);
+fincore afterwards: $hot_fincore of it in the page cache. Cold, mmf
+reads around the page cache by itself (MMF_SCAN_AUTO finds the file out
+of the cache); READ and MAP force the cached ways for comparison.
 
 Cold 2 GiB, whole process, evicted before every run, $runs interleaved
 rounds (ratio: the peer's time over mmf -j 2's, per round):

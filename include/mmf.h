@@ -1138,7 +1138,8 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  *    A range of 64 MiB or more most of which is not in the page cache
  *    (a cold file: fewer than half of 32 pages spread over it are
  *    resident, as mincore tells) is read around the cache instead, as
- *    MMF_SCAN_DIRECT says; the look costs about 30 us.
+ *    MMF_SCAN_DIRECT says; the look costs about 20 us. Windows does not
+ *    look (docs/windows.md).
  *  - MMF_SCAN_READ: always read into a buffer.
  *  - MMF_SCAN_MAP: always map regular files.
  *  - MMF_SCAN_DIRECT: read regular files around the page cache, in 4 MiB
@@ -1204,7 +1205,8 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  * pieces stop early. Streams, /proc files and shorter ranges are scanned
  * by the calling thread alone. Threads pay off where one core is the
  * limit: a hot file (two cores read memory faster than one) and a cold
- * one (several reads in flight); docs/BENCHMARKS.md has the figures.
+ * one (several reads in flight: read around the cache, each thread keeps
+ * one 4 MiB read in flight); docs/BENCHMARKS.md has the figures.
  *
  * Errors shared by every function below that takes a path or descriptor:
  * MMF_EINVAL (a NULL path or out-pointer, a negative descriptor, unknown

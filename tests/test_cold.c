@@ -15,11 +15,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#ifndef _WIN32
-#include <sys/mman.h>
 #include <unistd.h>
 
+#ifndef _WIN32
 #include "os/posix/sys_posix.h"
 #endif
 
@@ -30,12 +28,11 @@
 extern uint64_t mmf__scan_split_unit;
 extern uint64_t mmf__scan_cold_min;
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Du;
-static uint64_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
+/* A linear congruential generator: the text only needs to look random. */
+static uint64_t lcg = 0x2545F4914F6CDD1Du;
+static unsigned rnd16(void) {
+  lcg = lcg * 6364136223846793005u + 1442695040888963407u;
+  return (unsigned)(lcg >> 60);
 }
 
 /* Text of 'a', 'b' and '\n', with the needles planted across every 4 KiB
@@ -48,7 +45,7 @@ static unsigned char *cold_text(size_t n) {
   unsigned char *p = malloc(n ? n : 1);
   ASSERT_TRUE(p != NULL);
   for (size_t i = 0; i < n; i++) {
-    unsigned r = (unsigned)(rnd() % 16);
+    unsigned r = rnd16();
     p[i] = r < 10 ? 'a' : r < 14 ? 'b' : '\n';
   }
   for (size_t at = 4096, k = 0; at < n; at += at % CHUNK ? 4096 * 97 : 4096) {
