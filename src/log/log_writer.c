@@ -33,12 +33,10 @@
 
 int mmf__log_push(mmf_log *w, const mmf__log_seg *s) {
   if (w->nsegs == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 4;
-    mmf__log_seg *p = mmf__alloc.realloc(w->segs, cap * sizeof *p);
+    mmf__log_seg *p = mmf__grow(w->segs, &w->cap, sizeof *p, 4);
     if (!p)
       return MMF_ENOMEM;
     w->segs = p;
-    w->cap = cap;
   }
   w->segs[w->nsegs++] = *s;
   return 0;
