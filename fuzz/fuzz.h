@@ -54,10 +54,10 @@ uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
  * The file a whole-input scan target works on, and the options it scans
  * it with, from what the target read of its input: content repeated
  * (flags bit 3: 1 + repeat * 16 times) up to max bytes, written to the
- * scratch file name; io from flags bits 0-1 (3 is no mode), a budget of 2
+ * scratch file name; io from flags bits 0-1 (every mode), a budget of 2
  * to 17 granularity units (units 0: the default), and with flags bit 2
  * the range offset and length reduced to the file. rc is what a scan of
- * that range must return (0, MMF_EINVAL, MMF_ERANGE), and when 0 range
+ * that range must return (0 or MMF_ERANGE), and when 0 range
  * and range_len are the bytes it covers. Returns 0 when the file could
  * not be written (skip the input); fuzz_scan_file_free() in any case.
  */

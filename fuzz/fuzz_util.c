@@ -65,10 +65,7 @@ int fuzz_scan_file_make(fuzz_scan_file *f, const char *name,
     o.length = length % (f->size + 2);
   }
   f->o = o;
-  if (o.io == 3) {
-    f->rc = MMF_EINVAL;
-  } else if (o.offset > f->size ||
-             (o.length && o.length > f->size - o.offset)) {
+  if (o.offset > f->size || (o.length && o.length > f->size - o.offset)) {
     f->rc = MMF_ERANGE;
   } else {
     f->range = f->bytes + o.offset;
