@@ -112,6 +112,13 @@ typedef struct inject_case {
   void (*verify)(inject_ctx *c, int rc); /* after the operation, unarmed */
 } inject_case;
 
+/* The group whose cases start threads: after close, the walk counts only
+ * the mappings of the test's files there, since the C library keeps what
+ * ended threads leave (glibc: cached stacks, a malloc arena per thread
+ * that allocated while others ran), more of it whenever more threads
+ * happened to be alive at once than in any run before. */
+#define INJECT_THREADS_GROUP "threads"
+
 /* The portable cases (inject_cases.c), walked on every backend. */
 extern const inject_case inject_cases[];
 extern const int inject_n_cases;

@@ -201,6 +201,14 @@ int mmf__os_skip(mmf__file f, uint64_t n, int *oserr) {
   return 0;
 }
 
+int mmf__os_keep_position(mmf__file f, uint64_t *pos) {
+  (void)f;
+  *pos = 0;
+  return 0; /* pread does not move it */
+}
+
+void mmf__os_put_position(mmf__file f, uint64_t pos) { (void)f, (void)pos; }
+
 int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
   off_t at = mmf__sys.lseek((int)f.h, 0, SEEK_CUR);
   *pos = 0;
