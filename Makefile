@@ -26,8 +26,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
 # A test that hangs must not hang the whole run; tests with their own
-# TIMEOUT keep it.
-CTEST_FLAGS := --output-on-failure -j$(JOBS) --timeout 600
+# TIMEOUT keep it. CTEST_ARGS adds options in every leg (the leg scripts
+# read it too), e.g. CTEST_ARGS="-R test_log". (Not --repeat: the example
+# journal's tests are a chain of fixtures, write then verify, that runs
+# once per ctest run.)
+CTEST_FLAGS := --output-on-failure -j$(JOBS) --timeout 600 $(CTEST_ARGS)
 
 # Sanitizer runtime settings: leaks are errors, UB stops the test with a
 # stack trace.
