@@ -1229,8 +1229,9 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  *
  * Threads and descriptors. Every function here may be called from
  * several threads at once; a line iterator (mmf_lines) is used by one
- * thread at a time. A scan holds one descriptor (close-on-exec) while it
- * runs, shared by its threads, and none afterwards; nothing leaks on any
+ * thread at a time. A scan holds one descriptor (close-on-exec; two
+ * while it reads around the cache) while it runs, shared by its threads,
+ * and none afterwards; nothing leaks on any
  * error path.
  */
 
