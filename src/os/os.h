@@ -187,7 +187,9 @@ int mmf__os_error(int oserr);
  * exception handler) that looks for the innermost frame of the faulting thread
  * whose range holds the address, fills its fault record, makes that frame the
  * top, and jumps to it with MMF__LONGJMP; frames inside it are abandoned.
- * Faults no frame claims go to whatever the program had before.
+ * Faults no frame claims go to whatever the program had before. (A second,
+ * frameless way for a few atomics is described below, "Guarded atomics
+ * without a frame".)
  */
 enum mmf__fault_kind {
   MMF__FAULT_NONE = 0,

@@ -40,7 +40,10 @@
  * state survives the object (which dies with its last handle).
  *
  * Every access to the bytes is guarded: a region cut under the map is an
- * error code, never SIGBUS.
+ * error code, never SIGBUS. The uncontended lock and unlock are each one
+ * call to a tiny routine of the backend whose faults the handler knows by
+ * the instruction's address (os.h, "Guarded atomics without a frame"), no
+ * frame to arm; the rest, and builds without those routines, arm frames.
  */
 #include <limits.h>
 #include <stdatomic.h>
