@@ -732,14 +732,21 @@ TEST(mutex_in_shared_anonymous_memory_across_fork) {
 #endif
 }
 
+/* A new file map of two allocation granules, for cutting the second. */
+static mmf_map *two_granules(const char *path) {
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_open(
+      &m, path, MMF_WRITE,
+      &(mmf_options){.size = 2 * mmf_granularity(), .flags = MMF_CREATE}));
+  return m;
+}
+
 /* A mutex in a page cut off the file: an error code, never SIGBUS. */
 TEST(mutex_in_truncated_page) {
   test_need_truncate_mapped();
   const uint64_t g = mmf_granularity();
   const char *path = test_path("m");
-  mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
-                     &(mmf_options){.size = 2 * g, .flags = MMF_CREATE}));
+  mmf_map *m = two_granules(path);
   test_truncate_mapped(path, g);
   ASSERT_ERR(mmf_mutex_lock(m, g + 64, -1), MMF_ETRUNCATED);
   ASSERT_ERR(mmf_mutex_lock(m, g + 64, -1), MMF_ERANGE);
@@ -766,9 +773,7 @@ TEST(uncontended_lock_and_unlock_in_truncated_page) {
   test_need_truncate_mapped();
   const uint64_t g = mmf_granularity();
   const char *path = test_path("m");
-  mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
-                     &(mmf_options){.size = 2 * g, .flags = MMF_CREATE}));
+  mmf_map *m = two_granules(path);
   /* Learn the thread's owner id and ready the guard: the fast way. */
   ASSERT_OK(mmf_mutex_lock(m, 64, -1));
   ASSERT_OK(mmf_mutex_unlock(m, 64));
@@ -780,8 +785,7 @@ TEST(uncontended_lock_and_unlock_in_truncated_page) {
 
   /* Held when the page goes: the unlock. */
   const char *path2 = test_path("m2");
-  ASSERT_OK(mmf_open(&m, path2, MMF_WRITE,
-                     &(mmf_options){.size = 2 * g, .flags = MMF_CREATE}));
+  m = two_granules(path2);
   ASSERT_OK(mmf_mutex_lock(m, g + 64, -1));
   test_truncate_mapped(path2, g);
   ASSERT_ERR(mmf_mutex_unlock(m, g + 64), MMF_ETRUNCATED);

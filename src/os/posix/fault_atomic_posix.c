@@ -53,140 +53,156 @@ extern const int32_t mmf__fault_atomic_sites[];
 
 _Thread_local mmf__fault MMF__TLS_MODEL mmf__fault_atomic_record;
 
+/*
+ * Each architecture defines ACQUIRE and RELEASE, the routines' bodies
+ * (labels 10-19 in the first, 20-29 in the second; 19 and 29 the
+ * fixups), and SITES, the listed instructions with their fixups.
+ */
 #if defined(__x86_64__)
 
-__asm__(".text\n"
-        /* (record %rdi, word %rsi, desired %rdx, info %rcx) */
-        BEGIN(mmf__fault_acquire) "  xorl %eax, %eax\n"
-                                  "10: lock cmpxchgq %rdx, (%rsi)\n"
-                                  "  jne 12f\n"
-                                  "11: movq %rcx, 8(%rsi)\n"
-                                  "  movl $1, %eax\n"
-                                  "  ret\n"
-                                  "12: xorl %eax, %eax\n"
-                                  "  ret\n"
-                                  "19: movl $-1, %eax\n"
-                                  "  ret\n"
-        /* (record %rdi, word %rsi, expected %rdx) */
-        BEGIN(mmf__fault_release) "20: movq (%rsi), %rax\n"
-                                  "  cmpq %rdx, %rax\n"
-                                  "  jne 23f\n"
-                                  "21: movq $0, 8(%rsi)\n"
-                                  "  xorl %ecx, %ecx\n"
-                                  "22: lock cmpxchgq %rcx, (%rsi)\n"
-                                  "  sete %al\n"
-                                  "  movzbl %al, %eax\n"
-                                  "  ret\n"
-                                  "23: xorl %eax, %eax\n"
-                                  "  ret\n"
-                                  "29: movl $-1, %eax\n"
-                                  "  ret\n"
-                                  ".p2align 2\n" BEGIN(mmf__fault_atomic_sites)
-                                      SITE(10, 19) SITE(11, 19) SITE(20, 29)
-                                          SITE(21, 29)
-                                              SITE(22, 29) ".long 0, 0\n");
+/* (record %rdi, word %rsi, desired %rdx, info %rcx); changes only %rax. */
+#define ACQUIRE                                                                \
+  "  xorl %eax, %eax\n"                                                        \
+  "10: lock cmpxchgq %rdx, (%rsi)\n"                                           \
+  "  jne 12f\n"                                                                \
+  "11: movq %rcx, 8(%rsi)\n"                                                   \
+  "  movl $1, %eax\n"                                                          \
+  "  ret\n"                                                                    \
+  "12: xorl %eax, %eax\n"                                                      \
+  "  ret\n"                                                                    \
+  "19: movl $-1, %eax\n"                                                       \
+  "  ret\n"
+
+/* (record %rdi, word %rsi, expected %rdx); changes only %rax and %rcx, as
+ * os.h's inline call declares. */
+#define RELEASE                                                                \
+  "20: movq (%rsi), %rax\n"                                                    \
+  "  cmpq %rdx, %rax\n"                                                        \
+  "  jne 23f\n"                                                                \
+  "21: movq $0, 8(%rsi)\n"                                                     \
+  "  xorl %ecx, %ecx\n"                                                        \
+  "22: lock cmpxchgq %rcx, (%rsi)\n"                                           \
+  "  sete %al\n"                                                               \
+  "  movzbl %al, %eax\n"                                                       \
+  "  ret\n"                                                                    \
+  "23: xorl %eax, %eax\n"                                                      \
+  "  ret\n"                                                                    \
+  "29: movl $-1, %eax\n"                                                       \
+  "  ret\n"
+
+#define SITES SITE(10, 19) SITE(11, 19) SITE(20, 29) SITE(21, 29) SITE(22, 29)
 
 #elif defined(__i386__)
 
-__asm__(".text\n"
-        /* (record, word, desired lo/hi, info lo/hi) on the stack */
-        BEGIN(mmf__fault_acquire) "  pushl %ebx\n"
-                                  "  pushl %esi\n"
-                                  "  pushl %edi\n"
-                                  "  movl 16(%esp), %edi\n"
-                                  "  movl 20(%esp), %esi\n"
-                                  "  movl 24(%esp), %ebx\n"
-                                  "  movl 28(%esp), %ecx\n"
-                                  "  xorl %eax, %eax\n"
-                                  "  xorl %edx, %edx\n"
-                                  "10: lock cmpxchg8b (%esi)\n"
-                                  "  jne 13f\n"
-                                  "  movl 32(%esp), %eax\n"
-                                  "  movl 36(%esp), %edx\n"
-                                  "11: movl %eax, 8(%esi)\n"
-                                  "12: movl %edx, 12(%esi)\n"
-                                  "  movl $1, %eax\n"
-                                  "  jmp 18f\n"
-                                  "13: xorl %eax, %eax\n"
-                                  "  jmp 18f\n"
-                                  "19: movl $-1, %eax\n"
-                                  "18: popl %edi\n"
-                                  "  popl %esi\n"
-                                  "  popl %ebx\n"
-                                  "  ret\n"
-        /* (record, word, expected lo/hi) on the stack */
-        BEGIN(mmf__fault_release) "  pushl %ebx\n"
-                                  "  pushl %esi\n"
-                                  "  pushl %edi\n"
-                                  "  movl 16(%esp), %edi\n"
-                                  "  movl 20(%esp), %esi\n"
-                                  "  movl 24(%esp), %eax\n"
-                                  "  movl 28(%esp), %edx\n"
-                                  "  movl %eax, %ebx\n"
-                                  "  movl %edx, %ecx\n"
-                                  "20: lock cmpxchg8b (%esi)\n"
-                                  "  jne 24f\n"
-                                  "21: movl $0, 8(%esi)\n"
-                                  "22: movl $0, 12(%esi)\n"
-                                  "  xorl %ebx, %ebx\n"
-                                  "  xorl %ecx, %ecx\n"
-                                  "23: lock cmpxchg8b (%esi)\n"
-                                  "  sete %al\n"
-                                  "  movzbl %al, %eax\n"
-                                  "  jmp 28f\n"
-                                  "24: xorl %eax, %eax\n"
-                                  "  jmp 28f\n"
-                                  "29: movl $-1, %eax\n"
-                                  "28: popl %edi\n"
-                                  "  popl %esi\n"
-                                  "  popl %ebx\n"
-                                  "  ret\n"
-                                  ".p2align 2\n" BEGIN(mmf__fault_atomic_sites)
-                                      SITE(10, 19) SITE(11, 19) SITE(12, 19)
-                                          SITE(20, 29) SITE(21, 29) SITE(22, 29)
-                                              SITE(23, 29) ".long 0, 0\n");
+/* (record, word, desired lo/hi, info lo/hi) on the stack */
+#define ACQUIRE                                                                \
+  "  pushl %ebx\n"                                                             \
+  "  pushl %esi\n"                                                             \
+  "  pushl %edi\n"                                                             \
+  "  movl 16(%esp), %edi\n"                                                    \
+  "  movl 20(%esp), %esi\n"                                                    \
+  "  movl 24(%esp), %ebx\n"                                                    \
+  "  movl 28(%esp), %ecx\n"                                                    \
+  "  xorl %eax, %eax\n"                                                        \
+  "  xorl %edx, %edx\n"                                                        \
+  "10: lock cmpxchg8b (%esi)\n"                                                \
+  "  jne 13f\n"                                                                \
+  "  movl 32(%esp), %eax\n"                                                    \
+  "  movl 36(%esp), %edx\n"                                                    \
+  "11: movl %eax, 8(%esi)\n"                                                   \
+  "12: movl %edx, 12(%esi)\n"                                                  \
+  "  movl $1, %eax\n"                                                          \
+  "  jmp 18f\n"                                                                \
+  "13: xorl %eax, %eax\n"                                                      \
+  "  jmp 18f\n"                                                                \
+  "19: movl $-1, %eax\n"                                                       \
+  "18: popl %edi\n"                                                            \
+  "  popl %esi\n"                                                              \
+  "  popl %ebx\n"                                                              \
+  "  ret\n"
+
+/* (record, word, expected lo/hi) on the stack */
+#define RELEASE                                                                \
+  "  pushl %ebx\n"                                                             \
+  "  pushl %esi\n"                                                             \
+  "  pushl %edi\n"                                                             \
+  "  movl 16(%esp), %edi\n"                                                    \
+  "  movl 20(%esp), %esi\n"                                                    \
+  "  movl 24(%esp), %eax\n"                                                    \
+  "  movl 28(%esp), %edx\n"                                                    \
+  "  movl %eax, %ebx\n"                                                        \
+  "  movl %edx, %ecx\n"                                                        \
+  "20: lock cmpxchg8b (%esi)\n"                                                \
+  "  jne 24f\n"                                                                \
+  "21: movl $0, 8(%esi)\n"                                                     \
+  "22: movl $0, 12(%esi)\n"                                                    \
+  "  xorl %ebx, %ebx\n"                                                        \
+  "  xorl %ecx, %ecx\n"                                                        \
+  "23: lock cmpxchg8b (%esi)\n"                                                \
+  "  sete %al\n"                                                               \
+  "  movzbl %al, %eax\n"                                                       \
+  "  jmp 28f\n"                                                                \
+  "24: xorl %eax, %eax\n"                                                      \
+  "  jmp 28f\n"                                                                \
+  "29: movl $-1, %eax\n"                                                       \
+  "28: popl %edi\n"                                                            \
+  "  popl %esi\n"                                                              \
+  "  popl %ebx\n"                                                              \
+  "  ret\n"
+
+#define SITES                                                                  \
+  SITE(10, 19)                                                                 \
+  SITE(11, 19) SITE(12, 19) SITE(20, 29) SITE(21, 29) SITE(22, 29) SITE(23, 29)
 
 #elif defined(__aarch64__)
 
-/* A load-exclusive / store-exclusive loop: both instructions can fault
- * (the page can go between them), so both are listed. */
-__asm__(".text\n"
-        /* (record x0, word x1, desired x2, info x3) */
-        BEGIN(mmf__fault_acquire) "10: ldaxr x4, [x1]\n"
-                                  "  cbnz x4, 13f\n"
-                                  "11: stxr w5, x2, [x1]\n"
-                                  "  cbnz w5, 10b\n"
-                                  "12: str x3, [x1, #8]\n"
-                                  "  mov w0, #1\n"
-                                  "  ret\n"
-                                  "13: clrex\n"
-                                  "  mov w0, #0\n"
-                                  "  ret\n"
-                                  "19: mov w0, #-1\n"
-                                  "  ret\n"
-        /* (record x0, word x1, expected x2) */
-        BEGIN(mmf__fault_release) "20: ldr x3, [x1]\n"
-                                  "  cmp x3, x2\n"
-                                  "  b.ne 25f\n"
-                                  "21: str xzr, [x1, #8]\n"
-                                  "22: ldxr x3, [x1]\n"
-                                  "  cmp x3, x2\n"
-                                  "  b.ne 24f\n"
-                                  "23: stlxr w4, xzr, [x1]\n"
-                                  "  cbnz w4, 22b\n"
-                                  "  mov w0, #1\n"
-                                  "  ret\n"
-                                  "24: clrex\n"
-                                  "25: mov w0, #0\n"
-                                  "  ret\n"
-                                  "29: mov w0, #-1\n"
-                                  "  ret\n"
-                                  ".p2align 2\n" BEGIN(mmf__fault_atomic_sites)
-                                      SITE(10, 19) SITE(11, 19) SITE(12, 19)
-                                          SITE(20, 29) SITE(21, 29) SITE(22, 29)
-                                              SITE(23, 29) ".long 0, 0\n");
+/* (record x0, word x1, desired x2, info x3). A load-exclusive /
+ * store-exclusive loop: both can fault (the page can go between them),
+ * so both are listed. */
+#define ACQUIRE                                                                \
+  "10: ldaxr x4, [x1]\n"                                                       \
+  "  cbnz x4, 13f\n"                                                           \
+  "11: stxr w5, x2, [x1]\n"                                                    \
+  "  cbnz w5, 10b\n"                                                           \
+  "12: str x3, [x1, #8]\n"                                                     \
+  "  mov w0, #1\n"                                                             \
+  "  ret\n"                                                                    \
+  "13: clrex\n"                                                                \
+  "  mov w0, #0\n"                                                             \
+  "  ret\n"                                                                    \
+  "19: mov w0, #-1\n"                                                          \
+  "  ret\n"
+
+/* (record x0, word x1, expected x2) */
+#define RELEASE                                                                \
+  "20: ldr x3, [x1]\n"                                                         \
+  "  cmp x3, x2\n"                                                             \
+  "  b.ne 25f\n"                                                               \
+  "21: str xzr, [x1, #8]\n"                                                    \
+  "22: ldxr x3, [x1]\n"                                                        \
+  "  cmp x3, x2\n"                                                             \
+  "  b.ne 24f\n"                                                               \
+  "23: stlxr w4, xzr, [x1]\n"                                                  \
+  "  cbnz w4, 22b\n"                                                           \
+  "  mov w0, #1\n"                                                             \
+  "  ret\n"                                                                    \
+  "24: clrex\n"                                                                \
+  "25: mov w0, #0\n"                                                           \
+  "  ret\n"                                                                    \
+  "29: mov w0, #-1\n"                                                          \
+  "  ret\n"
+
+#define SITES                                                                  \
+  SITE(10, 19)                                                                 \
+  SITE(11, 19) SITE(12, 19) SITE(20, 29) SITE(21, 29) SITE(22, 29) SITE(23, 29)
 
 #endif
+
+/* One statement, so that the table's labels refer back into the same
+ * piece of assembly. */
+__asm__(".text\n" BEGIN(mmf__fault_acquire) ACQUIRE BEGIN(mmf__fault_release)
+            RELEASE ".p2align 2\n" BEGIN(mmf__fault_atomic_sites) SITES
+        ".long 0, 0\n");
 
 static uintptr_t at_offset(int32_t off) {
   return (uintptr_t)mmf__fault_atomic_sites + (uintptr_t)(intptr_t)off;
