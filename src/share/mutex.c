@@ -492,44 +492,29 @@ static int unlock_object(mutex_ref *r, int *oserr) {
 /* The public calls                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* A lock that was not had at once: the waits, the dead owners, or the
- * backend's objects. Out of line, so that the uncontended call does not
+/* A lock (or unlock) that was not done at once: the waits, the dead
+ * owners, the backend's objects, or (without the routines) the guarded
+ * steps themselves. Out of line, so that the uncontended call does not
  * pay for this one's frame. */
-static NOINLINE int lock_slow(mmf_map *m, void *p, int64_t timeout_ns) {
+static NOINLINE int slow(mmf_map *m, void *p, int unlocking,
+                         int64_t timeout_ns) {
   const mmf__owner *me = mmf__os_owner_self();
   mutex_ref r;
   int rc, oserr = 0;
-  refer(m, p, &r);
-  if (mmf__os_mutex_objects()) {
-    rc = lock_object(&r, me, timeout_ns, &oserr);
-  } else {
 #if !MMF__FAULT_ATOMICS
-    rc = try_once(m, p, me);
-    if (rc == 1)
-      return 0;
-    if (rc == 0)
-#endif
-      rc = lock_bytes(&r, me, timeout_ns, &oserr);
+  if (!mmf__os_mutex_objects()) {
+    rc = unlocking ? release_once(m, p, me) : try_once(m, p, me);
+    if (rc != 0)
+      return rc == 1 ? 0 : mmf__share_fail(rc, 0);
   }
-  return mmf__share_fail(rc, oserr);
-}
-
-static NOINLINE int unlock_slow(mmf_map *m, void *p) {
-  const mmf__owner *me = mmf__os_owner_self();
-  mutex_ref r;
-  int rc, oserr = 0;
+#endif
   refer(m, p, &r);
-  if (mmf__os_mutex_objects()) {
-    rc = unlock_object(&r, &oserr);
-  } else {
-#if !MMF__FAULT_ATOMICS
-    rc = release_once(m, p, me);
-    if (rc == 1)
-      return 0;
-    if (rc == 0)
-#endif
-      rc = unlock_bytes(&r, me, &oserr);
-  }
+  if (mmf__os_mutex_objects())
+    rc = unlocking ? unlock_object(&r, &oserr)
+                   : lock_object(&r, me, timeout_ns, &oserr);
+  else
+    rc = unlocking ? unlock_bytes(&r, me, &oserr)
+                   : lock_bytes(&r, me, timeout_ns, &oserr);
   return mmf__share_fail(rc, oserr);
 }
 
@@ -554,7 +539,7 @@ int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns) {
       return faulted(m);
   }
 #endif
-  return lock_slow(m, p, timeout_ns);
+  return slow(m, p, 0, timeout_ns);
 }
 
 int mmf_mutex_unlock(mmf_map *m, uint64_t off) {
@@ -572,7 +557,7 @@ int mmf_mutex_unlock(mmf_map *m, uint64_t off) {
       return faulted(m);
   }
 #endif
-  return unlock_slow(m, p);
+  return slow(m, p, 1, 0);
 }
 
 int mmf_mutex_consistent(mmf_map *m, uint64_t off) {
