@@ -88,6 +88,10 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
  * device allows it (/dev/zero); MMF_ENOTSUP where it does not (pipes,
  * sockets, terminals): the caller then reads and discards. */
 int mmf__os_skip(mmf__file f, uint64_t n, int *oserr);
+/* An offset at or after from past which every byte of f, up to size,
+ * reads as zero without being read (a hole or an unwritten extent); size
+ * where the system cannot tell. Never fails: it only saves reading. */
+uint64_t mmf__os_data_end(mmf__file f, uint64_t from, uint64_t size);
 /* The current position of f (the one read() and write() use). */
 int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr);
 /* Whether f's size is a promise. Files of pseudo filesystems (Linux /proc

@@ -210,6 +210,36 @@ int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
   return 0;
 }
 
+/* Holes, and on most file systems allocated-but-unwritten extents that
+ * nothing has written through the page cache, read as zeros; SEEK_DATA
+ * and SEEK_HOLE find them without reading a byte. Where the file system
+ * cannot tell (the generic answer is one stretch of data up to the end)
+ * or a call fails, the answer is size: every byte may be data. A file
+ * with very many stretches is not worth walking: size as well. */
+uint64_t mmf__os_data_end(mmf__file f, uint64_t from, uint64_t size) {
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+  uint64_t end = from, at = from;
+  int stretches = 0;
+  if (size > (uint64_t)INT64_MAX)
+    return size;
+  while (at < size) {
+    off_t data = mmf__sys.lseek((int)f.h, (off_t)at, SEEK_DATA), hole;
+    if (data < 0)
+      return errno == ENXIO ? end : size; /* ENXIO: no data after at */
+    hole = mmf__sys.lseek((int)f.h, data, SEEK_HOLE);
+    if (hole < 0 || hole <= data || ++stretches > 64)
+      return size;
+    at = (uint64_t)hole;
+    end = at < size ? at : size;
+  }
+  return end;
+#else
+  (void)f;
+  (void)from;
+  return size;
+#endif
+}
+
 /*
  * Growing a file past RLIMIT_FSIZE makes the kernel send SIGXFSZ, whose
  * default action kills the process: a library must not kill its caller.
