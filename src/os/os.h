@@ -476,7 +476,9 @@ static inline const mmf__owner *mmf__os_owner_self(void) {
   return mmf__owner_self.id ? &mmf__owner_self : mmf__os_owner_learn();
 }
 /* The calling thread if it is known already, else NULL (without a call:
- * for the uncontended lock, whose every other call is a tail call). */
+ * for the uncontended lock, whose every other call is a tail call). Once
+ * known, the fault guard is ready in the thread too: learning the owner
+ * readies it (mmf__guard_thread_ready). */
 static inline const mmf__owner *mmf__os_owner_known(void) {
   return mmf__owner_self.id ? &mmf__owner_self : NULL;
 }

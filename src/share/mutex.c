@@ -521,7 +521,7 @@ static NOINLINE int slow(mmf_map *m, void *p, int unlocking,
 /*
  * The public calls keep the uncontended case to the checks and one
  * routine. The first lock of a thread (its owner id not yet learnt, the
- * guard not yet ready in it) goes the slow way, which learns both.
+ * guard not yet ready in it) goes the slow way, which readies both.
  */
 int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns) {
   void *p;
@@ -529,8 +529,8 @@ int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns) {
   if (rc)
     return mmf__share_fail(rc, 0);
 #if MMF__FAULT_ATOMICS
-  const mmf__owner *me = mmf__os_owner_known();
-  if (me && mmf__guard_thread_ready()) {
+  const mmf__owner *me = mmf__os_owner_known(); /* and the guard ready */
+  if (me) {
     rc = mmf__fault_acquire_call(&mmf__fault_atomic_record, p, word_of(me, 0),
                                  info_of(me));
     if (rc == 1)
@@ -548,8 +548,8 @@ int mmf_mutex_unlock(mmf_map *m, uint64_t off) {
   if (rc)
     return mmf__share_fail(rc, 0);
 #if MMF__FAULT_ATOMICS
-  const mmf__owner *me = mmf__os_owner_known();
-  if (me && mmf__guard_thread_ready()) {
+  const mmf__owner *me = mmf__os_owner_known(); /* and the guard ready */
+  if (me) {
     rc = mmf__fault_release_call(&mmf__fault_atomic_record, p, word_of(me, 0));
     if (rc == 1)
       return 0;

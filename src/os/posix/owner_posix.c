@@ -246,6 +246,10 @@ int mmf__os_owner_gone(uint32_t id, uint32_t tag, uint32_t ns) {
 #endif
 
 const mmf__owner *mmf__os_owner_learn(void) {
+  /* The uncontended lock and unlock take a known owner for a ready guard
+   * too (one check instead of two), so ready it first; it cannot fail on
+   * POSIX. */
+  (void)mmf__os_guard_thread_init();
   (void)pthread_once(&fork_hook_once, install_fork_hook);
   learn_self();
   return &mmf__owner_self;
