@@ -755,11 +755,13 @@ TEST(mutex_in_truncated_page) {
   ASSERT_OK(mmf_close(m));
 }
 
+#ifndef _WIN32
 /* Touch the mutex's lock word at arg without any guard: the control that
  * shows the page really faults. */
 static int touch_word(void *arg) {
   return (int)(atomic_load((_Atomic uint64_t *)arg) & 1);
 }
+#endif
 
 /*
  * The uncontended lock and unlock of a thread that has locked before take
