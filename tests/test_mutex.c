@@ -10,6 +10,8 @@
  */
 #include "share_helpers.h"
 
+#include "os/os.h"
+
 /* A ThreadSanitizer build (gcc: __SANITIZE_THREAD__, clang: the feature). */
 #if defined(__SANITIZE_THREAD__)
 #define MUTEX_TEST_TSAN 1
@@ -730,20 +732,245 @@ TEST(mutex_in_shared_anonymous_memory_across_fork) {
 #endif
 }
 
+/* A new file map of two allocation granules, for cutting the second. */
+static mmf_map *two_granules(const char *path) {
+  mmf_map *m = NULL;
+  ASSERT_OK(mmf_open(
+      &m, path, MMF_WRITE,
+      &(mmf_options){.size = 2 * mmf_granularity(), .flags = MMF_CREATE}));
+  return m;
+}
+
 /* A mutex in a page cut off the file: an error code, never SIGBUS. */
 TEST(mutex_in_truncated_page) {
   test_need_truncate_mapped();
   const uint64_t g = mmf_granularity();
   const char *path = test_path("m");
-  mmf_map *m = NULL;
-  ASSERT_OK(mmf_open(&m, path, MMF_WRITE,
-                     &(mmf_options){.size = 2 * g, .flags = MMF_CREATE}));
+  mmf_map *m = two_granules(path);
   test_truncate_mapped(path, g);
   ASSERT_ERR(mmf_mutex_lock(m, g + 64, -1), MMF_ETRUNCATED);
   ASSERT_ERR(mmf_mutex_lock(m, g + 64, -1), MMF_ERANGE);
   ASSERT_OK(mmf_mutex_lock(m, 64, -1));
   ASSERT_OK(mmf_mutex_unlock(m, 64));
   ASSERT_OK(mmf_close(m));
+}
+
+#ifndef _WIN32
+/* Touch the mutex's lock word at arg without any guard: the control that
+ * shows the page really faults. */
+static int touch_word(void *arg) {
+  return (int)(atomic_load((_Atomic uint64_t *)arg) & 1);
+}
+#endif
+
+/*
+ * The uncontended lock and unlock of a thread that has locked before take
+ * the fast way (on most builds tiny assembly routines whose faults the
+ * handler recognises by their address; in ThreadSanitizer builds and with
+ * MMF_FRAME_GUARD a frame): a page cut under them is MMF_ETRUNCATED there
+ * too, for the lock and for the unlock, and the control shows that the
+ * same bytes read without the guard kill with SIGBUS.
+ */
+TEST(uncontended_lock_and_unlock_in_truncated_page) {
+  test_need_truncate_mapped();
+  const uint64_t g = mmf_granularity();
+  const char *path = test_path("m");
+  mmf_map *m = two_granules(path);
+  /* Learn the thread's owner id and ready the guard: the fast way. */
+  ASSERT_OK(mmf_mutex_lock(m, 64, -1));
+  ASSERT_OK(mmf_mutex_unlock(m, 64));
+  test_truncate_mapped(path, g);
+  ASSERT_ERR(mmf_mutex_lock(m, g + 64, -1), MMF_ETRUNCATED);
+  ASSERT_OK(mmf_mutex_lock(m, 64, -1));
+  ASSERT_OK(mmf_mutex_unlock(m, 64));
+  ASSERT_OK(mmf_close(m));
+
+  /* Held when the page goes: the unlock. */
+  const char *path2 = test_path("m2");
+  m = two_granules(path2);
+  ASSERT_OK(mmf_mutex_lock(m, g + 64, -1));
+  test_truncate_mapped(path2, g);
+  ASSERT_ERR(mmf_mutex_unlock(m, g + 64), MMF_ETRUNCATED);
+#ifndef _WIN32
+  ASSERT_SIGNALED(run_crashing_child(touch_word, (char *)mmf_data(m) + g + 64),
+                  SIGBUS);
+#endif
+  ASSERT_OK(mmf_close(m));
+}
+
+/* The handler claims a fault only at a listed instruction and only at the
+ * 16 bytes the routine was given: the same instruction faulting anywhere
+ * else, or another instruction at those bytes, is not ours. */
+TEST(fault_atomics_claim_only_their_bytes) {
+#if !MMF__FAULT_ATOMICS
+  SKIP("this build guards the mutex with frames (no routines to list)");
+#else
+  const uintptr_t base = (uintptr_t)1 << 20;
+  uintptr_t site;
+  int n;
+  for (n = 0; (site = mmf__fault_atomic_site(n)) != 0; n++) {
+    ASSERT_NE_U(mmf__fault_atomic_fixup(site, base, base), 0);
+    ASSERT_NE_U(mmf__fault_atomic_fixup(site, base + 15, base), 0);
+    ASSERT_EQ_U(mmf__fault_atomic_fixup(site, base + 16, base), 0);
+    ASSERT_EQ_U(mmf__fault_atomic_fixup(site, base - 1, base), 0);
+    ASSERT_EQ_U(mmf__fault_atomic_fixup(site, base + 4096, base), 0);
+    ASSERT_EQ_U(mmf__fault_atomic_fixup(site + 1, base, base), 0);
+  }
+  test_note("%d listed instructions", n);
+  ASSERT_GE(n, 5);
+  ASSERT_EQ_U(mmf__fault_atomic_site(-1), 0);
+#endif
+}
+
+#if MMF__FAULT_ATOMICS
+
+/* Called directly on a page the process may not touch, each routine
+ * returns "faulted" with the record filled, and the bytes stay as they
+ * were. */
+static int atomics_on_protected_page(void *arg) {
+  (void)arg;
+  mmf_map *m = NULL;
+  if (mmf_anon(&m, 2 * mmf_granularity(), MMF_SHARED) != 0)
+    return 10;
+  if (mmf_mutex_lock(m, 0, -1) || mmf_mutex_unlock(m, 0))
+    return 11; /* readies the guard */
+  _Atomic uint64_t *word = (_Atomic uint64_t *)mmf_data(m);
+  if (mmf_protect(m, 0, mmf_granularity(), MMF_PROT_NONE) != 0)
+    return 12;
+  mmf__fault f = {0, 0, 0, NULL};
+  if (mmf__fault_acquire(&f, word, 5, 6) != MMF__FAULT_ATOMIC_FAULTED)
+    return 13;
+  if (f.kind != MMF__FAULT_ACCESS && f.kind != MMF__FAULT_PAGE)
+    return 14;
+  if (f.addr != (void *)word)
+    return 15;
+  f.kind = MMF__FAULT_NONE;
+  if (mmf__fault_release(&f, word, 5) != MMF__FAULT_ATOMIC_FAULTED)
+    return 16;
+  if (f.kind == MMF__FAULT_NONE || f.addr != (void *)word)
+    return 17;
+  if (mmf_protect(m, 0, mmf_granularity(), MMF_PROT_WRITE) != 0)
+    return 18;
+  if (atomic_load(word) != 0)
+    return 19;
+  /* And on the bytes as they are now: the routines' plain results. */
+  if (mmf__fault_acquire(&f, word, 5, 6) != 1 || word[1] != 6)
+    return 20;
+  if (mmf__fault_acquire(&f, word, 7, 8) != 0 || atomic_load(word) != 5)
+    return 21;
+  if (mmf__fault_release(&f, word, 7) != 0 || word[1] != 6)
+    return 22;
+  if (mmf__fault_release(&f, word, 5) != 1 || word[0] != 0 || word[1] != 0)
+    return 23;
+  return mmf_close(m) == 0 ? 0 : 24;
+}
+
+#endif
+
+TEST(fault_atomics_return_faulted_on_a_protected_page) {
+#if !MMF__FAULT_ATOMICS
+  SKIP("this build guards the mutex with frames (no routines to call)");
+#else
+  ASSERT_EXITED(run_in_child(atomics_on_protected_page, NULL), 0);
+#endif
+}
+
+#if MMF__FAULT_ATOMICS && defined(__linux__) &&                                \
+    (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__))
+#define FAKE_CONTEXT 1
+#include <ucontext.h>
+#if defined(__x86_64__)
+#define UC_PC(c) ((c)->uc_mcontext.gregs[REG_RIP])
+#define UC_RECORD(c) ((c)->uc_mcontext.gregs[REG_RDI])
+#define UC_BYTES(c) ((c)->uc_mcontext.gregs[REG_RSI])
+#elif defined(__i386__)
+#define UC_PC(c) ((c)->uc_mcontext.gregs[REG_EIP])
+#define UC_RECORD(c) ((c)->uc_mcontext.gregs[REG_EDI])
+#define UC_BYTES(c) ((c)->uc_mcontext.gregs[REG_ESI])
+#else
+#define UC_PC(c) ((c)->uc_mcontext.pc)
+#define UC_RECORD(c) ((c)->uc_mcontext.regs[0])
+#define UC_BYTES(c) ((c)->uc_mcontext.regs[1])
+#endif
+#define UC_SET(field, v) ((field) = (__typeof__(field))(uintptr_t)(v))
+
+static volatile sig_atomic_t program_saw;
+
+static void program_handler(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)si;
+  (void)uc;
+  program_saw++;
+}
+
+/* Hand mmf's handler faults "at" a listed instruction through a made-up
+ * context, the program's own handler installed before mmf's: a fault at
+ * another address, or a signal sent at the right one, reaches the
+ * program's handler with the context untouched; only the fault at the
+ * bytes the routine was given is claimed. */
+static int faults_at_a_site(void *arg) {
+  struct sigaction sa, installed;
+  mmf_map *m = NULL;
+  ucontext_t uc;
+  siginfo_t si;
+  mmf__fault rec;
+  uint64_t bytes[2] = {0, 0};
+  const uintptr_t site = mmf__fault_atomic_site((int)(intptr_t)arg);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = program_handler;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSEGV, &sa, NULL) != 0)
+    return 10;
+  /* The first lock of the thread installs mmf's handler. */
+  if (mmf_anon(&m, mmf_granularity(), MMF_SHARED) != 0 ||
+      mmf_mutex_lock(m, 0, -1) != 0 || mmf_mutex_unlock(m, 0) != 0)
+    return 11;
+  if (sigaction(SIGSEGV, NULL, &installed) != 0 ||
+      !(installed.sa_flags & SA_SIGINFO) ||
+      installed.sa_sigaction == program_handler)
+    return 12;
+  /* What the handler reads of it: the registers set below (and, on x86,
+   * the page-fault error code, here 0: a read). */
+  memset(&uc, 0, sizeof uc);
+  memset(&rec, 0, sizeof rec);
+  memset(&si, 0, sizeof si);
+  si.si_signo = SIGSEGV;
+  si.si_code = SEGV_MAPERR;
+  UC_SET(UC_PC(&uc), site);
+  UC_SET(UC_RECORD(&uc), &rec);
+  UC_SET(UC_BYTES(&uc), bytes);
+
+  /* The same instruction, elsewhere. */
+  si.si_addr = (void *)((uintptr_t)bytes + 4096);
+  installed.sa_sigaction(SIGSEGV, &si, &uc);
+  if (program_saw != 1 || (uintptr_t)UC_PC(&uc) != site || rec.kind != 0)
+    return 20;
+  si.si_addr = bytes;
+  si.si_code = SI_USER; /* sent, not raised by the access */
+  installed.sa_sigaction(SIGSEGV, &si, &uc);
+  if (program_saw != 2 || (uintptr_t)UC_PC(&uc) != site || rec.kind != 0)
+    return 21;
+  si.si_code = SEGV_ACCERR; /* the access to the bytes given: ours */
+  installed.sa_sigaction(SIGSEGV, &si, &uc);
+  if (program_saw != 2 || (uintptr_t)UC_PC(&uc) == site ||
+      rec.kind != MMF__FAULT_ACCESS || rec.addr != (void *)bytes)
+    return 22;
+  return mmf_close(m) == 0 ? 0 : 23;
+}
+
+#endif
+
+TEST(fault_at_a_listed_instruction_elsewhere_is_not_claimed) {
+#if !defined(FAKE_CONTEXT)
+  SKIP("the made-up context is written for Linux on x86_64, i386 and "
+       "aarch64, in builds with the routines");
+#else
+  int n;
+  for (n = 0; mmf__fault_atomic_site(n) != 0; n++)
+    ASSERT_EXITED(run_in_child(faults_at_a_site, (void *)(intptr_t)n), 0);
+  ASSERT_GE(n, 5);
+#endif
 }
 
 /* ------------------------------------------------------------------------ */

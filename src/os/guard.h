@@ -20,6 +20,11 @@
  * Nothing the guarded code changes may be kept in a local variable that is
  * read after a fault, unless it is volatile: the jump restores only the
  * stack and frame pointers.
+ *
+ * Single atomics on a hot path (the robust mutex's uncontended lock and
+ * unlock) need no frame where the backend has them as routines whose
+ * instructions the handler finds in a table (os.h, "Guarded atomics
+ * without a frame"); elsewhere they use this pattern too.
  */
 #ifndef MMF_GUARD_H
 #define MMF_GUARD_H

@@ -229,7 +229,9 @@ int mmf__os_error(int oserr);
  * exception handler) that looks for the innermost frame of the faulting thread
  * whose range holds the address, fills its fault record, makes that frame the
  * top, and jumps to it with MMF__LONGJMP; frames inside it are abandoned.
- * Faults no frame claims go to whatever the program had before.
+ * Faults no frame claims go to whatever the program had before. (A second,
+ * frameless way for a few atomics is described below, "Guarded atomics
+ * without a frame".)
  */
 enum mmf__fault_kind {
   MMF__FAULT_NONE = 0,
@@ -332,6 +334,101 @@ static inline void mmf__guard_top_set(mmf__guard_frame *f) {
 #endif
 
 /*
+ * Guarded atomics without a frame, for the robust mutex's uncontended lock
+ * and unlock, where arming a frame (publish it, __builtin_setjmp, withdraw
+ * it) would cost more than the atomics themselves. Each is a tiny routine
+ * written in assembly (src/os/posix/fault_atomic_posix.c) whose loads and
+ * stores of the mutex's bytes sit at addresses listed in a table, like a
+ * kernel's exception table. The fault handler looks the faulting
+ * instruction up; if it is listed and the faulting address lies in the 16
+ * bytes the routine was given, it fills the fault record the routine was
+ * given and resumes the thread at the routine's fixup, which returns
+ * MMF__FAULT_ATOMIC_FAULTED. Any other fault at those instructions (another
+ * address) is not claimed: it goes on to the frames and to the program's
+ * own handler, as every unclaimed fault does.
+ *
+ * The caller must have made the guard ready in its thread first
+ * (mmf__guard_thread_ready), as for a frame.
+ *  - acquire: if the 64-bit word at word is 0, swap in desired (acquire
+ *    order) and store info in the 8 bytes after it: 1; else 0.
+ *  - release: if the word holds expected, store 0 in the 8 bytes after it
+ *    and swap the word from expected to 0 (release order): 1; else 0.
+ *
+ * MMF__FAULT_ATOMICS is 1 where the backend has the routines (x86_64,
+ * i386 and aarch64 on Linux and macOS, with GCC or Clang). Elsewhere, in
+ * ThreadSanitizer builds (which cannot see atomics done in assembly, so
+ * would take the mutex for no synchronisation at all) and with
+ * -DMMF_FRAME_GUARD (cmake -DMMF_FRAME_GUARD=ON) the mutex arms a frame.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define MMF__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MMF__TSAN 1
+#endif
+#endif
+#if (defined(__linux__) || defined(__APPLE__)) && !defined(MMF_FRAME_GUARD) && \
+    !defined(MMF__TSAN) && (defined(__GNUC__) || defined(__clang__)) &&        \
+    (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__))
+#define MMF__FAULT_ATOMICS 1
+#else
+#define MMF__FAULT_ATOMICS 0
+#endif
+#define MMF__FAULT_ATOMIC_FAULTED (-1)
+#if MMF__FAULT_ATOMICS
+/* Where the core has the routines record a fault: the calling thread's
+ * own record, read back right after the routine returned. */
+extern _Thread_local mmf__fault MMF__TLS_MODEL mmf__fault_atomic_record;
+int mmf__fault_acquire(mmf__fault *f, _Atomic uint64_t *word, uint64_t desired,
+                       uint64_t info);
+int mmf__fault_release(mmf__fault *f, _Atomic uint64_t *word,
+                       uint64_t expected);
+/*
+ * How the core calls them. On x86_64 the routines change only %rax, %rcx
+ * and the flags, so the call is made from inline assembly that says so:
+ * the caller then keeps its values in registers across it instead of
+ * saving them on the stack, which is a good part of an uncontended lock's
+ * cost. The stack pointer steps over the 128-byte red zone first, where a
+ * caller may keep data that the call's return address would overwrite.
+ */
+#if defined(__x86_64__)
+#if defined(__APPLE__)
+#define MMF__CALL(name) "call _" #name "\n\t"
+#else
+#define MMF__CALL(name) "call " #name "\n\t"
+#endif
+static inline int mmf__fault_acquire_call(mmf__fault *f, _Atomic uint64_t *word,
+                                          uint64_t desired, uint64_t info) {
+  int rc;
+  __asm__ __volatile__("leaq -128(%%rsp), %%rsp\n\t" MMF__CALL(
+                           mmf__fault_acquire) "leaq 128(%%rsp), %%rsp"
+                       : "=a"(rc)
+                       : "D"(f), "S"(word), "d"(desired), "c"(info)
+                       : "memory", "cc");
+  return rc;
+}
+static inline int mmf__fault_release_call(mmf__fault *f, _Atomic uint64_t *word,
+                                          uint64_t expected) {
+  int rc;
+  __asm__ __volatile__("leaq -128(%%rsp), %%rsp\n\t" MMF__CALL(
+                           mmf__fault_release) "leaq 128(%%rsp), %%rsp"
+                       : "=a"(rc)
+                       : "D"(f), "S"(word), "d"(expected)
+                       : "rcx", "memory", "cc");
+  return rc;
+}
+#else
+#define mmf__fault_acquire_call mmf__fault_acquire
+#define mmf__fault_release_call mmf__fault_release
+#endif
+/* The address of the i-th listed instruction (0 past the last), and where
+ * a fault at pc on address addr resumes when the routine was given the
+ * bytes at base (0: not ours). For the handler and the tests. */
+uintptr_t mmf__fault_atomic_site(int i);
+uintptr_t mmf__fault_atomic_fixup(uintptr_t pc, uintptr_t addr, uintptr_t base);
+#endif
+
+/*
  * Whether the guard works in the calling thread. It needs the handler,
  * installed once per process, and on POSIX a thread that does not block
  * SIGBUS and SIGSEGV: where they are blocked the kernel does not run any
@@ -405,8 +502,25 @@ typedef struct mmf__owner {
 
 /* The calling thread, as mutex bytes record it; computed once per thread
  * (and again in the child after fork). Never fails: what cannot be
- * learnt is 0. */
+ * learnt is 0. POSIX reads the thread's copy inline (one thread-local
+ * load on the uncontended lock) and calls mmf__os_owner_learn() to fill
+ * it the first time. */
+#if defined(_WIN32)
 const mmf__owner *mmf__os_owner_self(void);
+#else
+extern _Thread_local mmf__owner MMF__TLS_MODEL mmf__owner_self;
+const mmf__owner *mmf__os_owner_learn(void);
+static inline const mmf__owner *mmf__os_owner_self(void) {
+  return mmf__owner_self.id ? &mmf__owner_self : mmf__os_owner_learn();
+}
+/* The calling thread if it is known already, else NULL (without a call:
+ * for the uncontended lock, whose every other call is a tail call). Once
+ * known, the fault guard is ready in the thread too: learning the owner
+ * readies it (mmf__guard_thread_ready). */
+static inline const mmf__owner *mmf__os_owner_known(void) {
+  return mmf__owner_self.id ? &mmf__owner_self : NULL;
+}
+#endif
 
 /* Whether the owner recorded as (id, tag, ns) still runs: 0 when its
  * thread has exited (also when its process has, even unreaped), 1 when it
@@ -438,8 +552,13 @@ int mmf__os_monotonic_ns(int64_t *now, int *oserr);
  *    want of a name.
  *  - release: let go of what held found; it is forgotten even if the OS
  *    refuses (the thread no longer owns it, or never could again).
+ * A constant, so that the uncontended lock does not call to learn it.
  */
-int mmf__os_mutex_objects(void);
+#if defined(_WIN32)
+static inline int mmf__os_mutex_objects(void) { return 1; }
+#else
+static inline int mmf__os_mutex_objects(void) { return 0; }
+#endif
 int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
                           int *abandoned, void **held, int *oserr);
 int mmf__os_mutex_held(const mmf__place *p, void **held, int *oserr);

@@ -40,7 +40,10 @@
  * state survives the object (which dies with its last handle).
  *
  * Every access to the bytes is guarded: a region cut under the map is an
- * error code, never SIGBUS.
+ * error code, never SIGBUS. The uncontended lock and unlock are each one
+ * call to a tiny routine of the backend whose faults the handler knows by
+ * the instruction's address (os.h, "Guarded atomics without a frame"), no
+ * frame to arm; the rest, and builds without those routines, arm frames.
  */
 #include <limits.h>
 #include <stdatomic.h>
@@ -62,6 +65,12 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
 #define SPINS 40
 #define CHECK_FIRST_NS 1000000
 #define CHECK_MAX_NS 8000000
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
 typedef struct mutex_ref {
   mmf_map *m;
@@ -172,69 +181,95 @@ static int word_holds(void *ctx) {
   return rc ? rc : (uint32_t)w == c->expected;
 }
 
-static int find(mmf_map *m, uint64_t off, mutex_ref *r) {
-  int rc = mmf__share_bytes(m, off, MMF_MUTEX_SIZE, MMF_MUTEX_SIZE, &r->p);
-  if (rc)
-    return rc;
-  if (m->mode == MMF_READ)
-    return MMF_EACCES;
+/* The mutex's bytes at off of m, checked. */
+static int find(mmf_map *m, uint64_t off, void **p) {
+  int rc = mmf__share_bytes(m, off, MMF_MUTEX_SIZE, MMF_MUTEX_SIZE, p);
+  if (rc == 0 && m->mode == MMF_READ)
+    rc = MMF_EACCES;
+  return rc;
+}
+
+static void refer(mmf_map *m, void *p, mutex_ref *r) {
   r->m = m;
-  r->word = r->p;
-  r->info = (_Atomic uint64_t *)((unsigned char *)r->p + 8);
-  return 0;
+  r->p = p;
+  r->word = p;
+  r->info = (_Atomic uint64_t *)((unsigned char *)p + 8);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The bytes alone (POSIX)                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The uncontended lock: one compare-and-swap, the guard armed inline. 1
+/*
+ * The uncontended lock and unlock. Where the backend has guarded atomics
+ * without a frame (MMF__FAULT_ATOMICS, os.h) each is one call to a tiny
+ * routine, made from the public call itself, whose every other call is a
+ * tail call: so it saves no registers and needs no frame (a good part of
+ * what an uncontended lock costs). Elsewhere they arm a frame inline, once
+ * for their few accesses.
+ */
+#if MMF__FAULT_ATOMICS
+
+/* The code of the fault the last routine recorded. */
+static NOINLINE int faulted(mmf_map *m) {
+  return mmf__share_fail(mmf__fault_code(m, &mmf__fault_atomic_record, 1), 0);
+}
+
+#else
+
+/* One compare-and-swap of 0 for our word, then our process fields. 1
  * taken, 0 not, or a fault code. */
-static int try_once(mutex_ref *r, const mmf__owner *me) {
+static int try_once(mmf_map *m, void *p, const mmf__owner *me) {
+  _Atomic uint64_t *word = p;
+  _Atomic uint64_t *info = word + 1;
   mmf__guard_frame fr;
   mmf__fault fault;
   volatile int taken = 0;
   uint64_t expected = 0;
-  if (mmf__guard_prepare(&fr, &fault, r->p, MMF_MUTEX_SIZE) != 0)
+  if (mmf__guard_prepare(&fr, &fault, p, MMF_MUTEX_SIZE) != 0)
     return MMF_ENOMEM;
   if (MMF__SETJMP(fr.jump) == 0) {
     mmf__guard_enter(&fr);
-    if (atomic_compare_exchange_strong_explicit(
-            r->word, &expected, word_of(me, 0), memory_order_acquire,
-            memory_order_relaxed)) {
-      atomic_store_explicit(r->info, info_of(me), memory_order_relaxed);
+    if (atomic_compare_exchange_strong_explicit(word, &expected, word_of(me, 0),
+                                                memory_order_acquire,
+                                                memory_order_relaxed)) {
+      atomic_store_explicit(info, info_of(me), memory_order_relaxed);
       taken = 1;
     }
     mmf__guard_leave(&fr);
     return taken;
   }
   mmf__guard_leave(&fr);
-  return mmf__fault_code(r->m, &fault, 1);
+  return mmf__fault_code(m, &fault, 1);
 }
 
-/* The uncontended unlock: ours, no flags, nobody waiting: clear the
- * owner's process fields and swap the word for 0, the guard armed once.
- * 1 done, 0 not (the caller takes the slow path), or a fault code. */
-static int release_once(mutex_ref *r, const mmf__owner *me) {
+/* Ours, no flags, nobody waiting: clear our process fields and swap the
+ * word for 0. 1 done, 0 not (the caller takes the slow path), or a fault
+ * code. */
+static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
+  _Atomic uint64_t *word = p;
+  _Atomic uint64_t *info = word + 1;
   mmf__guard_frame fr;
   mmf__fault fault;
   volatile int done = 0;
   uint64_t expected = word_of(me, 0);
-  if (mmf__guard_prepare(&fr, &fault, r->p, MMF_MUTEX_SIZE) != 0)
+  if (mmf__guard_prepare(&fr, &fault, p, MMF_MUTEX_SIZE) != 0)
     return MMF_ENOMEM;
   if (MMF__SETJMP(fr.jump) == 0) {
     mmf__guard_enter(&fr);
-    if (atomic_load_explicit(r->word, memory_order_relaxed) == expected) {
-      atomic_store_explicit(r->info, 0, memory_order_relaxed);
+    if (atomic_load_explicit(word, memory_order_relaxed) == expected) {
+      atomic_store_explicit(info, 0, memory_order_relaxed);
       done = atomic_compare_exchange_strong_explicit(
-          r->word, &expected, 0, memory_order_release, memory_order_relaxed);
+          word, &expected, 0, memory_order_release, memory_order_relaxed);
     }
     mmf__guard_leave(&fr);
     return done;
   }
   mmf__guard_leave(&fr);
-  return mmf__fault_code(r->m, &fault, 1);
+  return mmf__fault_code(m, &fault, 1);
 }
+
+#endif
 
 /* Whether the holder recorded in w has died: 0 with *dead set, or a fault
  * code. */
@@ -457,43 +492,72 @@ static int unlock_object(mutex_ref *r, int *oserr) {
 /* The public calls                                                          */
 /* ------------------------------------------------------------------------ */
 
-int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns) {
+/* A lock (or unlock) that was not done at once: the waits, the dead
+ * owners, the backend's objects, or (without the routines) the guarded
+ * steps themselves. Out of line, so that the uncontended call does not
+ * pay for this one's frame. */
+static NOINLINE int slow(mmf_map *m, void *p, int unlocking,
+                         int64_t timeout_ns) {
+  const mmf__owner *me = mmf__os_owner_self();
   mutex_ref r;
-  const mmf__owner *me;
   int rc, oserr = 0;
-  rc = find(m, off, &r);
-  if (rc)
-    return mmf__share_fail(rc, 0);
-  me = mmf__os_owner_self();
-  if (mmf__os_mutex_objects()) {
-    rc = lock_object(&r, me, timeout_ns, &oserr);
-    return mmf__share_fail(rc, oserr);
+#if !MMF__FAULT_ATOMICS
+  if (!mmf__os_mutex_objects()) {
+    rc = unlocking ? release_once(m, p, me) : try_once(m, p, me);
+    if (rc != 0)
+      return rc == 1 ? 0 : mmf__share_fail(rc, 0);
   }
-  rc = try_once(&r, me);
-  if (rc == 1)
-    return 0; /* the common case: nothing else to do */
-  if (rc == 0)
-    rc = lock_bytes(&r, me, timeout_ns, &oserr);
+#endif
+  refer(m, p, &r);
+  if (mmf__os_mutex_objects())
+    rc = unlocking ? unlock_object(&r, &oserr)
+                   : lock_object(&r, me, timeout_ns, &oserr);
+  else
+    rc = unlocking ? unlock_bytes(&r, me, &oserr)
+                   : lock_bytes(&r, me, timeout_ns, &oserr);
   return mmf__share_fail(rc, oserr);
 }
 
-int mmf_mutex_unlock(mmf_map *m, uint64_t off) {
-  mutex_ref r;
-  int rc, oserr = 0;
-  rc = find(m, off, &r);
+/*
+ * The public calls keep the uncontended case to the checks and one
+ * routine. The first lock of a thread (its owner id not yet learnt, the
+ * guard not yet ready in it) goes the slow way, which readies both.
+ */
+int mmf_mutex_lock(mmf_map *m, uint64_t off, int64_t timeout_ns) {
+  void *p;
+  int rc = find(m, off, &p);
   if (rc)
     return mmf__share_fail(rc, 0);
-  if (mmf__os_mutex_objects()) {
-    rc = unlock_object(&r, &oserr);
-  } else {
-    const mmf__owner *me = mmf__os_owner_self();
-    rc = release_once(&r, me);
+#if MMF__FAULT_ATOMICS
+  const mmf__owner *me = mmf__os_owner_known(); /* and the guard ready */
+  if (me) {
+    rc = mmf__fault_acquire_call(&mmf__fault_atomic_record, p, word_of(me, 0),
+                                 info_of(me));
+    if (rc == 1)
+      return 0; /* the common case: nothing else to do */
+    if (rc == MMF__FAULT_ATOMIC_FAULTED)
+      return faulted(m);
+  }
+#endif
+  return slow(m, p, 0, timeout_ns);
+}
+
+int mmf_mutex_unlock(mmf_map *m, uint64_t off) {
+  void *p;
+  int rc = find(m, off, &p);
+  if (rc)
+    return mmf__share_fail(rc, 0);
+#if MMF__FAULT_ATOMICS
+  const mmf__owner *me = mmf__os_owner_known(); /* and the guard ready */
+  if (me) {
+    rc = mmf__fault_release_call(&mmf__fault_atomic_record, p, word_of(me, 0));
     if (rc == 1)
       return 0;
-    if (rc == 0)
-      rc = unlock_bytes(&r, me, &oserr);
+    if (rc == MMF__FAULT_ATOMIC_FAULTED)
+      return faulted(m);
   }
-  return mmf__share_fail(rc, oserr);
+#endif
+  return slow(m, p, 1, 0);
 }
 
 int mmf_mutex_consistent(mmf_map *m, uint64_t off) {
@@ -501,11 +565,12 @@ int mmf_mutex_consistent(mmf_map *m, uint64_t off) {
   const mmf__owner *me;
   mmf__place pl;
   uint64_t w;
-  void *held = NULL;
+  void *held = NULL, *p;
   int rc, ok = 0, oserr = 0;
-  rc = find(m, off, &r);
+  rc = find(m, off, &p);
   if (rc)
     return mmf__share_fail(rc, 0);
+  refer(m, p, &r);
   me = mmf__os_owner_self();
   mmf__share_place(m, r.p, &pl);
   if (mmf__os_mutex_objects()) {

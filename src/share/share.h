@@ -26,8 +26,7 @@ static inline int mmf__share_bytes(const mmf_map *m, uint64_t off, size_t size,
     return m->poisoned;
   if (off > m->size || size > m->size - off)
     return MMF_ERANGE;
-  if (((m->offset + off) & (align - 1)) != 0 ||
-      ((uintptr_t)(m->data + off) & (align - 1)) != 0)
+  if ((((m->offset + off) | (uintptr_t)(m->data + off)) & (align - 1)) != 0)
     return MMF_EINVAL;
   *p = m->data + off;
   return 0;

@@ -123,22 +123,78 @@ static void chain(int sig, siginfo_t *si, void *uc) {
     raise(sig);
 }
 
+static void describe(mmf__fault *fault, int sig, siginfo_t *si, void *uc) {
+  fault->kind = sig == SIGBUS ? MMF__FAULT_PAGE : MMF__FAULT_ACCESS;
+  fault->os_code = si->si_code;
+  fault->addr = si->si_addr;
+  fault->write = fault_was_write(uc);
+#if defined(__APPLE__)
+  if (sig == SIGBUS && access_denied(si->si_addr, fault->write))
+    fault->kind = MMF__FAULT_ACCESS;
+#endif
+}
+
+#if MMF__FAULT_ATOMICS
+/* The registers of the interrupted context that the guarded atomics
+ * leave for the handler (fault_atomic_posix.c): the faulting instruction,
+ * the fault record and the bytes the routine was given. */
+#if defined(__APPLE__) && defined(__x86_64__)
+#define CTX_PC(c) ((c)->uc_mcontext->__ss.__rip)
+#define CTX_RECORD(c) ((c)->uc_mcontext->__ss.__rdi)
+#define CTX_BYTES(c) ((c)->uc_mcontext->__ss.__rsi)
+#elif defined(__APPLE__) && defined(__aarch64__)
+#define CTX_PC(c) ((c)->uc_mcontext->__ss.__pc)
+#define CTX_RECORD(c) ((c)->uc_mcontext->__ss.__x[0])
+#define CTX_BYTES(c) ((c)->uc_mcontext->__ss.__x[1])
+#elif defined(__x86_64__)
+#define CTX_PC(c) ((c)->uc_mcontext.gregs[REG_RIP])
+#define CTX_RECORD(c) ((c)->uc_mcontext.gregs[REG_RDI])
+#define CTX_BYTES(c) ((c)->uc_mcontext.gregs[REG_RSI])
+#elif defined(__i386__)
+#define CTX_PC(c) ((c)->uc_mcontext.gregs[REG_EIP])
+#define CTX_RECORD(c) ((c)->uc_mcontext.gregs[REG_EDI])
+#define CTX_BYTES(c) ((c)->uc_mcontext.gregs[REG_ESI])
+#elif defined(__aarch64__)
+#define CTX_PC(c) ((c)->uc_mcontext.pc)
+#define CTX_RECORD(c) ((c)->uc_mcontext.regs[0])
+#define CTX_BYTES(c) ((c)->uc_mcontext.regs[1])
+#endif
+
+/* A fault inside one of the guarded atomics, at the bytes it was given:
+ * fill its record and resume the thread at the routine's fixup when the
+ * handler returns. 1 if claimed. */
+static int claim_atomic(int sig, siginfo_t *si, void *uc) {
+  ucontext_t *ctx = uc;
+  uintptr_t fixup;
+  if (!ctx)
+    return 0; /* a chaining handler that passed no context */
+  fixup =
+      mmf__fault_atomic_fixup((uintptr_t)CTX_PC(ctx), (uintptr_t)si->si_addr,
+                              (uintptr_t)CTX_BYTES(ctx));
+  if (!fixup)
+    return 0;
+  describe((mmf__fault *)(uintptr_t)CTX_RECORD(ctx), sig, si, uc);
+  CTX_PC(ctx) = (__typeof__(CTX_PC(ctx)))fixup;
+  return 1;
+}
+#endif
+
 static void on_fault(int sig, siginfo_t *si, void *uc) {
   const unsigned char *addr = si->si_addr;
   mmf__guard_frame *f;
   /* Only faults raised by the CPU for this thread's own access carry a
    * meaningful si_addr; kill() and sigqueue() (si_code <= 0) never match. */
   if (si->si_code > 0) {
+#if MMF__FAULT_ATOMICS
+    /* Innermost of all: no frame can be armed inside the routine. The
+     * kernel restores the mask from the context when the handler
+     * returns. */
+    if (claim_atomic(sig, si, uc))
+      return;
+#endif
     for (f = mmf__guard_top; f; f = f->outer) {
       if (addr >= f->lo && addr < f->hi) {
-        f->fault->kind = sig == SIGBUS ? MMF__FAULT_PAGE : MMF__FAULT_ACCESS;
-        f->fault->os_code = si->si_code;
-        f->fault->addr = si->si_addr;
-        f->fault->write = fault_was_write(uc);
-#if defined(__APPLE__)
-        if (sig == SIGBUS && access_denied(si->si_addr, f->fault->write))
-          f->fault->kind = MMF__FAULT_ACCESS;
-#endif
+        describe(f->fault, sig, si, uc);
         mmf__guard_top = f;
         restore_mask(sig, uc);
         MMF__LONGJMP(f->jump);

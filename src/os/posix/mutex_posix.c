@@ -9,8 +9,6 @@
  */
 #include "os/os.h"
 
-int mmf__os_mutex_objects(void) { return 0; }
-
 int mmf__os_mutex_acquire(const mmf__place *p, int64_t timeout_ns,
                           int *abandoned, void **held, int *oserr) {
   (void)p;

@@ -55,14 +55,16 @@
 #define ID_MASK 0x3FFFFFFFu
 
 /* The calling thread, filled on first use; cleared in the child after a
- * fork, where the one thread left has another TID. */
-static _Thread_local mmf__owner self MMF__TLS_MODEL;
-/* Set while self.ns could not be learnt: look again before judging. */
+ * fork, where the one thread left has another TID. os.h reads it inline
+ * (mmf__os_owner_self). */
+_Thread_local mmf__owner MMF__TLS_MODEL mmf__owner_self;
+/* Set while the thread's namespaces could not be learnt: look again
+ * before judging. */
 static _Thread_local int ns_retry MMF__TLS_MODEL;
 static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
 
 static void forget_self(void) {
-  memset(&self, 0, sizeof self);
+  memset(&mmf__owner_self, 0, sizeof mmf__owner_self);
   ns_retry = 0;
 }
 
@@ -175,12 +177,13 @@ static uint32_t namespaces(void) {
 static void learn_self(void) {
   char state;
   uint64_t start;
-  self.pid = (uint32_t)mmf__sys.getpid();
-  self.id = (uint32_t)mmf__sys.gettid() & ID_MASK;
-  if (!self.id)
-    self.id = self.pid & ID_MASK;
-  self.tag = task_stat(self.id, &state, &start) == 0 ? tag_of(start) : 0;
-  self.ns = namespaces();
+  mmf__owner_self.pid = (uint32_t)mmf__sys.getpid();
+  mmf__owner_self.id = (uint32_t)mmf__sys.gettid() & ID_MASK;
+  if (!mmf__owner_self.id)
+    mmf__owner_self.id = mmf__owner_self.pid & ID_MASK;
+  mmf__owner_self.tag =
+      task_stat(mmf__owner_self.id, &state, &start) == 0 ? tag_of(start) : 0;
+  mmf__owner_self.ns = namespaces();
 }
 
 int mmf__os_owner_alive(uint32_t id, uint32_t tag, uint32_t ns) {
@@ -222,10 +225,10 @@ static void learn_self(void) {
   do
     id = (atomic_fetch_add(&thread_serial, 1) + 1) & ID_MASK;
   while (!id);
-  self.id = id;
-  self.pid = (uint32_t)mmf__sys.getpid();
-  self.tag = self.pid;
-  self.ns = 0;
+  mmf__owner_self.id = id;
+  mmf__owner_self.pid = (uint32_t)mmf__sys.getpid();
+  mmf__owner_self.tag = mmf__owner_self.pid;
+  mmf__owner_self.ns = 0;
 }
 
 int mmf__os_owner_alive(uint32_t id, uint32_t tag, uint32_t ns) {
@@ -242,10 +245,12 @@ int mmf__os_owner_gone(uint32_t id, uint32_t tag, uint32_t ns) {
 
 #endif
 
-const mmf__owner *mmf__os_owner_self(void) {
-  if (!self.id) {
-    (void)pthread_once(&fork_hook_once, install_fork_hook);
-    learn_self();
-  }
-  return &self;
+const mmf__owner *mmf__os_owner_learn(void) {
+  /* The uncontended lock and unlock take a known owner for a ready guard
+   * too (one check instead of two), so ready it first; it cannot fail on
+   * POSIX. */
+  (void)mmf__os_guard_thread_init();
+  (void)pthread_once(&fork_hook_once, install_fork_hook);
+  learn_self();
+  return &mmf__owner_self;
 }

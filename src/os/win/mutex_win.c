@@ -65,8 +65,6 @@ static held_mutex *find(const wchar_t *name) {
   return NULL;
 }
 
-int mmf__os_mutex_objects(void) { return 1; }
-
 int mmf__os_mutex_held(const mmf__place *p, void **held, int *oserr) {
   wchar_t name[MMF__WIN_NAME_MAX];
   int rc = mmf__win_object_name(p, "mutex", "", name, oserr);
