@@ -305,6 +305,12 @@ TEST(timer_signal_handler_uses_mmf_during_guarded_reads) {
   if (test_under_asan())
     SKIP("AddressSanitizer's hook on longjmp takes a lock: a fault in a "
          "handler that interrupted another fault's jump deadlocks there");
+  /* qemu-user (known by its copy of /proc/self/stat) sometimes hangs
+   * here for good, both of its threads waiting on a futex: a timer
+   * signal that arrives while it delivers a fault signal (3 of 22 runs
+   * under load). Its own bug; the native legs run the test. */
+  if (test_proc_copied("/proc/self/stat"))
+    SKIP("qemu-user can hang delivering a timer signal during a fault's");
   struct itimerval every = {{0, 1000}, {0, 1000}}, off;
   unsigned char buf[64];
   long reads = 0, faults = 0, bad = 0;
