@@ -20,6 +20,8 @@
 #     round in rotating order.
 #  3. 10,000 files of 4 KiB, hot (read right before every run): `mmf lines`
 #     with -j 1 and -j 2 against `wc -l` and `rg -c ''`.
+#  4. A chart of the three (docs/threads.png, MMF_BENCH_OUT), where
+#     gnuplot is installed.
 # Medians over the rounds, and the median of the per-round ratios; only
 # figures of one run are compared.
 set -euo pipefail
@@ -29,6 +31,7 @@ build=${1:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 dir=${MMF_BENCH_DIR:-/tmp}
 runs=${MMF_BENCH_RUNS:-7}
+outdir=${MMF_BENCH_OUT:-$root/docs}
 bf=$build/bench/bench_files
 mmf=$build/cli/mmf
 file=$dir/mmf-bench.txt
@@ -127,11 +130,65 @@ pair() { awk -v c="$1" -v k="${2// /\~}" -v p="${3// /\~}" \
   '$1 == "P" && $2 == c && $3 == k && $4 == p { print $5 }' "$work/bf.out"; }
 c=$work/cold.txt
 m=$work/many.txt
+
+# The chart: GB/s hot and cold (higher is better), seconds for the small
+# files (lower is better).
+chart=""
+if command -v gnuplot >/dev/null 2>&1; then
+  {
+    echo "\"raw 2 threads\" $(gbs "$(res threads-hot "raw 2 threads mmap avx2")" "$size")"
+    echo "\"mmf 2 threads\" $(gbs "$(res threads-hot "mmf 2 threads")" "$size")"
+    echo "\"mmf 1 thread\" $(gbs "$(res threads-hot "mmf 1 thread")" "$size")"
+  } >"$work/hot.dat"
+  {
+    echo "\"mmf -j 2\" $(gbs "$(med "$c" mmf_j2)" "$size")"
+    echo "\"mmf -j 1\" $(gbs "$(med "$c" mmf_j1)" "$size")"
+    echo "\"fio O_DIRECT\" $(gbs "$(med "$c" fio)" "$size")"
+    echo "\"wc -l\" $(gbs "$(med "$c" wc)" "$size")"
+    echo "\"cat\" $(gbs "$(med "$c" cat)" "$size")"
+  } >"$work/cold.dat"
+  {
+    echo "\"mmf -j 2\" $(med "$m" mmf_j2)"
+    echo "\"mmf -j 1\" $(med "$m" mmf_j1)"
+    echo "\"wc -l\" $(med "$m" wc)"
+    echo "\"rg -c ''\" $(med "$m" rg)"
+  } >"$work/many.dat"
+  mkdir -p "$outdir"
+  gnuplot <<PLOT
+set terminal pngcairo size 1400,450 font "sans,10" noenhanced
+set output "$outdir/threads.png"
+set multiplot layout 1,3
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set xtics rotate by -30 scale 0
+set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
+set grid ytics
+unset key
+set title "hot 2 GiB, in process (GB/s, higher is better)"
+set ylabel "GB/s"
+plot "$work/hot.dat" using 2:xtic(1) linecolor rgb "#3070b0", \\
+  '' using 0:2:(sprintf("%.1f", \$2)) with labels offset 0,0.7 notitle
+set title "cold 2 GiB, whole process (GB/s, higher is better)"
+plot "$work/cold.dat" using 2:xtic(1) linecolor rgb "#b07030", \\
+  '' using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7 notitle
+set title "10,000 files of 4 KiB (seconds, lower is better)"
+set ylabel "s"
+plot "$work/many.dat" using 2:xtic(1) linecolor rgb "#30a050", \\
+  '' using 0:2:(sprintf("%.3f", \$2)) with labels offset 0,0.7 notitle
+unset multiplot
+PLOT
+  chart="![hot, cold and many small files](threads.png)"
+fi
+
 cat <<EOF
 
 ## Threads: one file on two cores, cold files, many files (bench/threads.sh)
 
 Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs.
+
+$chart
 
 In process, 2 GiB, $runs rounds:
 
