@@ -245,6 +245,19 @@ int count_open_fds(void) {
   return n - 1; /* the directory's own descriptor */
 }
 
+int count_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n;
+}
+
 int count_inheritable_fds(void) {
   int n = 0;
   for (int fd = 0; fd < 4096; fd++) {

@@ -20,6 +20,7 @@
 #include <windows.h>
 #include <io.h>
 #include <winioctl.h>
+#include <tlhelp32.h>
 
 /* ------------------------------------------------------------------------ */
 /* UTF-8 and UTF-16                                                          */
@@ -587,6 +588,24 @@ int count_open_fds(void) {
   if (GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0)
     return (int)n;
   return each_handle(any_handle);
+}
+
+int count_threads(void) {
+  const DWORD self = GetCurrentProcessId();
+  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+  THREADENTRY32 e;
+  int n = 0;
+  if (snap == INVALID_HANDLE_VALUE)
+    return -1;
+  e.dwSize = sizeof e;
+  if (Thread32First(snap, &e)) {
+    do {
+      n += e.th32OwnerProcessID == self;
+      e.dwSize = sizeof e;
+    } while (Thread32Next(snap, &e));
+  }
+  CloseHandle(snap);
+  return n;
 }
 
 int count_inheritable_fds(void) { return each_handle(inheritable_handle); }

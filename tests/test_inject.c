@@ -382,6 +382,14 @@ TEST(inject_scan_paths) {
 #endif
 }
 
+TEST(inject_thread_paths) {
+#ifdef _WIN32
+  SKIP(NOT_ON_WINDOWS);
+#else
+  inject_walk_threads(&posix, "threads");
+#endif
+}
+
 TEST(inject_share_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);

@@ -302,6 +302,14 @@ TEST(win_inject_scan_paths) {
 #endif
 }
 
+TEST(win_inject_thread_paths) {
+#ifndef _WIN32
+  SKIP(NOT_HERE);
+#else
+  inject_walk_threads(&win, "threads");
+#endif
+}
+
 TEST(win_inject_share_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
