@@ -21,6 +21,10 @@
  *   small      4 KiB files: mmf_count_byte_path against open+read+close
  *   cold       a file evicted with posix_fadvise(DONTNEED) before every
  *              run: read() loop, mmap, mmf_count_byte_path auto
+ *   threads    the 2 GiB file counted with mmf_scan_options.threads 1
+ *              and 2, hot against a raw count by two threads over one
+ *              whole-file mmap (AVX2), and cold (evicted before every
+ *              run) against a read() loop
  *   random     random 64-byte reads of the 2 GiB file: pread, mmf_read
  *   durable    durable writes: write()+fsync against MMF_WRITE +
  *              mmf_write + mmf_flush(MMF_FLUSH_SYNC)
@@ -46,6 +50,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -731,6 +736,87 @@ static void cmd_cold(uint64_t size) {
   unlink(path);
 }
 
+/* ---- Threads ------------------------------------------------------------- */
+
+/* The raw two-thread count: one whole-file mmap, each thread counts its
+ * half with the case's kernel; no guard, no placement, no pieces. */
+typedef struct half_count {
+  const mmf__scan_kernels *k;
+  const unsigned char *p;
+  size_t n;
+  uint64_t count;
+} half_count;
+
+static void *count_half(void *arg) {
+  half_count *h = arg;
+  h->count = h->k->count_byte(h->p, h->n, '\n');
+  return NULL;
+}
+
+static uint64_t run_raw_two_threads(const bcase *c) {
+  struct stat st;
+  half_count h[2];
+  pthread_t t;
+  unsigned char *p;
+  size_t n;
+  int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &st) != 0)
+    die_errno(c->path);
+  n = (size_t)st.st_size;
+  p = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    die_errno("mmap");
+  h[0] = (half_count){c->kernels, p, n / 2, 0};
+  h[1] = (half_count){c->kernels, p + n / 2, n - n / 2, 0};
+  if (pthread_create(&t, NULL, count_half, &h[1]) != 0)
+    die_errno("pthread_create");
+  count_half(&h[0]);
+  pthread_join(t, NULL);
+  munmap(p, n);
+  close(fd);
+  return h[0].count + h[1].count;
+}
+
+/* mmf_count_byte_path with arg threads (low byte) and io (arg >> 8). */
+static uint64_t run_mmf_threads(const bcase *c) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t n;
+  int rc;
+  o.threads = (unsigned)(c->arg & 0xff);
+  o.io = (int)(c->arg >> 8);
+  rc = mmf_count_byte_path(c->path, &o, '\n', &n);
+  if (rc)
+    die("mmf_count_byte_path", rc);
+  return n;
+}
+
+static void cmd_threads(void) {
+  const mmf__scan_kernels *avx2 = mmf__scan_kernels_for(MMF__SCAN_AVX2);
+  const mmf__scan_kernels *k = avx2 ? avx2 : mmf__scan_kernels_best();
+  bcase g[4];
+  if (!avx2)
+    fprintf(stderr, "bench_files: no AVX2 here; the raw count uses %s\n",
+            k->name);
+  g[0] = mk("raw 2 threads mmap avx2", run_raw_two_threads, big_path, BIG_SIZE,
+            0, k);
+  g[1] = mk("mmf 2 threads", run_mmf_threads, big_path, BIG_SIZE, 2, NULL);
+  run_cases("threads-hot", g, 2, prepare_warm);
+  paired("threads-hot", &g[1], &g[0]);
+  g[0] = mk("mmf 1 thread", run_mmf_threads, big_path, BIG_SIZE, 1, NULL);
+  run_cases("threads-hot-1v2", g, 2, prepare_warm);
+  paired("threads-hot-1v2", &g[1], &g[0]);
+
+  g[0] = mk("read() loop 256K", run_read_loop, big_path, BIG_SIZE, 0, NULL);
+  g[1] = mk("mmf 1 thread", run_mmf_threads, big_path, BIG_SIZE, 1, NULL);
+  g[2] = mk("mmf 2 threads", run_mmf_threads, big_path, BIG_SIZE, 2, NULL);
+  g[3] = mk("mmf 2 threads READ", run_mmf_threads, big_path, BIG_SIZE,
+            2 | (uint64_t)MMF_SCAN_READ << 8, NULL);
+  run_cases("threads-cold", g, 4, prepare_evict);
+  paired("threads-cold", &g[1], &g[0]);
+  paired("threads-cold", &g[2], &g[0]);
+  paired("threads-cold", &g[3], &g[0]);
+}
+
 /* ---- Random reads -------------------------------------------------------- */
 
 #define RANDOM_OPS 1000000
@@ -902,7 +988,8 @@ int main(int argc, char **argv) {
   }
   if (i >= argc || runs < 1 || runs > MAX_RUNS) {
     fprintf(stderr, "usage: bench_files [--dir D] [--runs N] [--cold-mib N] "
-                    "make|warm FILE|hot|breakeven|small|cold|random|durable\n");
+                    "make|warm FILE|hot|breakeven|small|cold|threads|random|"
+                    "durable\n");
     return 2;
   }
   snprintf(big_path, sizeof big_path, "%s/mmf-bench.txt", dir);
@@ -921,6 +1008,9 @@ int main(int argc, char **argv) {
     cmd_small();
   } else if (strcmp(argv[i], "cold") == 0) {
     cmd_cold(cold_mib * MIB);
+  } else if (strcmp(argv[i], "threads") == 0) {
+    make_file(big_path, BIG_SIZE);
+    cmd_threads();
   } else if (strcmp(argv[i], "random") == 0) {
     make_file(big_path, BIG_SIZE);
     cmd_random();

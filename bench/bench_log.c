@@ -18,8 +18,9 @@
  *    method the log could have used;
  *  - commit to visible in another process, the reader sleeping in
  *    mmf_log_next, against a raw futex wake of a sleeping process;
- *  - validation speed: a reader walking a 256 MiB log, and a writer's
- *    recovery of its last segment, against CRC-32C over the same bytes;
+ *  - validation speed: a reader walking a 256 MiB log against CRC-32C
+ *    over the same bytes; a writer's open that walks, checks and syncs
+ *    all of it (written with one ASYNC commit), and the open after it;
  *  - SQLite in WAL mode inserting the same records (synchronous=FULL
  *    against SYNC commits, OFF against ASYNC), per record and per 64.
  *
@@ -378,15 +379,16 @@ static double read_all(void) {
   return t;
 }
 
-/* The writer's open: recovery of the last segment (the others are marked
- * complete), so this times the walk of one segment. */
-static double recover_last(uint64_t *bytes) {
+/* The writer's open. Right after the big log was written with ASYNC
+ * commits no segment is marked complete, so the open walks, checks and
+ * syncs every segment (the bytes of the whole log); opened again, only the
+ * last segment, mostly unwritten, is walked. */
+static double open_writer(void) {
   mmf_log *w;
   double t = now();
   if (mmf_log_open(&w, logdir, MMF_WRITE, NULL) != 0)
     die("open writer", 1);
   t = now() - t;
-  *bytes = mmf_log_segment_size(w);
   mmf_log_close(w);
   return t;
 }
@@ -483,9 +485,8 @@ int main(int argc, char **argv) {
   double a64c[32], a64cr[32], a1kc[32], a1kcr[32];
   double s1[32], s1p[32], s1m[32], s1r[32], g64[32], g64p[32], g64r[32];
   double g1k[32], g1kp[32], g1kr[32], vis[32], visp[32], rd[32], rc[32],
-      crcp[32], rcv[32];
+      crcp[32], rcv[32], rcv2[32];
   double q1[32], q1m[32], q64[32], q64m[32], o1[32], o1m[32], o64[32], o64m[32];
-  uint64_t seg_bytes = 0;
   int have_sqlite = 0;
 
   fprintf(stderr, "bench_log: %d runs in %s, crc32c %s\n", runs, dir,
@@ -515,7 +516,8 @@ int main(int argc, char **argv) {
     visp[r] = raw_visible();
     make_big_log();
     rd[r] = read_all();
-    rcv[r] = recover_last(&seg_bytes);
+    rcv[r] = open_writer();
+    rcv2[r] = open_writer();
     crcp[r] = raw_crc(big_records * mmf__log_frame_size(1000));
     rc[r] = rd[r] / crcp[r];
 #ifdef MMF_HAVE_SQLITE
@@ -581,11 +583,12 @@ int main(int argc, char **argv) {
          "(CRC-32C alone) | %.2f | >= 1 GB/s |\n",
          (double)big / (1 << 20), (double)big / median(rd, runs) / 1e9,
          (double)big / median(crcp, runs) / 1e9, median(rc, runs));
-  printf("| writer open: recovery of the last segment (%.0f MiB, mostly "
-         "unwritten, so mostly the zero check) | %.2f GB/s | | | >= 1 GB/s "
-         "|\n",
-         (double)seg_bytes / (1 << 20),
-         (double)seg_bytes / median(rcv, runs) / 1e9);
+  printf("| writer open after ASYNC commits only: every segment walked, "
+         "checked and synced (%.0f MiB) | %.2f GB/s | | | >= 1 GB/s |\n",
+         (double)big / (1 << 20), (double)big / median(rcv, runs) / 1e9);
+  printf("| writer open of the same log again: its last segment walked "
+         "(mostly unwritten) | %.1f ms | | | |\n",
+         median(rcv2, runs) * 1e3);
   if (have_sqlite) {
     printf("\nAgainst SQLite %s in WAL mode, a table (id INTEGER PRIMARY "
            "KEY, v BLOB), 64-byte records:\n\n",

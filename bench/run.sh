@@ -27,7 +27,9 @@
 #     ratios.
 #  4. The write-up: machine (lscpu, kernel, load), method, tables with the
 #     goals, and a gnuplot chart.
-#  5. bench/share.sh: sharing between processes (mutex, ping-pong, file
+#  5. bench/threads.sh: one file on two cores, cold files against fio,
+#     10,000 small files; a section of its own in the write-up.
+#  6. bench/share.sh: sharing between processes (mutex, ping-pong, file
 #     locks, owner death), a section of its own in the write-up.
 #
 # Benchmarks are never part of `make check` or .ci/run: they take minutes
@@ -489,6 +491,9 @@ if [ -x "$bl" ]; then
 else
   log "bench_log not built: the log's section is left out"
 fi
+# Threads, cold files, many files: its own section (bench/threads.sh).
+log "bench/threads.sh"
+bash "$root/bench/threads.sh" "$build" >>"$md"
 log "wrote $md and $png"
 
 # Sharing between processes: its own section of the write-up.

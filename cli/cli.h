@@ -191,6 +191,26 @@ int cli_source_of(const char *arg, cli_source *s);
  */
 void cli_scan_options(const cli_source *s, mmf_scan_options *o);
 
+/*
+ * Threads per scan (-j, --threads): what cli_scan_options puts in
+ * mmf_scan_options.threads. 0 until a command sets it; at most
+ * CLI_MAX_THREADS. cli_get_threads parses the option's value (1 to
+ * CLI_MAX_THREADS), printing "mmf: CMD: invalid threads ..." otherwise.
+ */
+#define CLI_MAX_THREADS 64
+extern unsigned cli_scan_threads;
+int cli_get_threads(const char *cmd, const char *s, unsigned *out);
+
+/* The default of -j: the processors online, at most CLI_DEFAULT_THREADS
+ * (docs/mmf.1 says why). */
+#define CLI_DEFAULT_THREADS 8
+unsigned cli_default_threads(void);
+
+/* fn(i, ctx) for every i below n, on up to `threads` threads (the calling
+ * one among them), i taken in increasing order (cli_each.c). */
+void cli_for_each(size_t n, unsigned threads, void (*fn)(size_t i, void *ctx),
+                  void *ctx);
+
 /* mmf_count_byte_path or _fd over s. On failure *count is the count so
  * far and *oserr the raw OS error. */
 int cli_count_byte(const cli_source *s, int byte, uint64_t *count, int *oserr);

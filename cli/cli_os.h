@@ -131,4 +131,21 @@ int cli_os_list_dir(const char *dir, int (*fn)(const char *name, void *ctx),
 int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
                    uint64_t *ino);
 
+/*
+ * Threads for work on several inputs at once (cli_each.c). The record
+ * lives in the caller's memory from start to join. cli_os_thread_start
+ * runs fn(arg) on a new thread: 0, or an errno value with nothing
+ * started. cli_os_thread_join waits until it has ended.
+ */
+typedef struct cli_thread {
+  void (*fn)(void *arg);
+  void *arg;
+  uintptr_t h; /* pthread_t, or the thread's HANDLE */
+} cli_thread;
+int cli_os_thread_start(cli_thread *t, void (*fn)(void *arg), void *arg);
+void cli_os_thread_join(cli_thread *t);
+
+/* The processors online (at least 1). */
+unsigned cli_os_cpus(void);
+
 #endif /* MMF_CLI_OS_H */

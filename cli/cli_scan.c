@@ -43,11 +43,29 @@ int cli_source_of(const char *arg, cli_source *s) {
   return CLI_OK;
 }
 
+unsigned cli_scan_threads;
+
+int cli_get_threads(const char *cmd, const char *s, unsigned *out) {
+  uint64_t v;
+  if (cli_get_size(cmd, "threads", s, CLI_MAX_THREADS, &v))
+    return CLI_ERROR;
+  if (v == 0)
+    return cli_usage_error(cmd, "threads must be at least 1");
+  *out = (unsigned)v;
+  return CLI_OK;
+}
+
+unsigned cli_default_threads(void) {
+  unsigned n = cli_os_cpus();
+  return n > CLI_DEFAULT_THREADS ? CLI_DEFAULT_THREADS : n;
+}
+
 void cli_scan_options(const cli_source *s, mmf_scan_options *o) {
   const char *io = getenv("MMF_CLI_IO");
   uint64_t min = 2 * (uint64_t)mmf_granularity();
   memset(o, 0, sizeof *o);
   o->offset = s->start;
+  o->threads = cli_scan_threads;
   if (getenv("MMF_CLI_WINDOW")) { /* tests: tiny windows and buffers */
     o->budget = cli_window_budget();
     if (o->budget < min)

@@ -13,6 +13,9 @@
  * (mmf_matches_open), with line numbers from it when -n or --count-lines
  * asks. Both find occurrences across read() calls and windows, however
  * many reads of a slow pipe an occurrence's bytes arrive in.
+ *
+ * -j N splits a count (-c) of one file over N threads; offsets and line
+ * numbers come from the iterator, which walks in order on one thread.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -34,6 +37,8 @@ static const char usage[] =
     "  -n, --line-number      print LINE:OFFSET (lines count from 1)\n"
     "  -m, --max-count=NUM    stop after NUM occurrences in each file\n"
     "                         (with --count-lines: NUM lines)\n"
+    "  -j, --threads=N        count (-c) with N threads; default: the\n"
+    "                         processors online, at most 8\n"
     "  -h, --help             show this help\n"
     "\n"
     "With several files each line starts with FILE:. Exit status: 0 if\n"
@@ -129,15 +134,21 @@ int cmd_find(int argc, char **argv) {
       {"count-lines", no_argument, NULL, COUNT_LINES},
       {"line-number", no_argument, NULL, 'n'},
       {"max-count", required_argument, NULL, 'm'},
+      {"threads", required_argument, NULL, 'j'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   find_opts o;
   int c, i, nfiles, status = CLI_NONE, error = 0, missing = 0;
   memset(&o, 0, sizeof o);
   o.max = UINT64_MAX;
+  cli_scan_threads = cli_default_threads();
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":cnm:h", longs, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":cnm:j:h", longs, NULL)) != -1) {
     switch (c) {
+    case 'j':
+      if (cli_get_threads("find", optarg, &cli_scan_threads) != CLI_OK)
+        return CLI_ERROR;
+      break;
     case 'c':
       o.count_only = 1;
       break;

@@ -15,19 +15,29 @@
  * them is not a regular file. A file that fails to open gets an error and
  * no line; one that fails while being read (a directory, a truncated file)
  * gets an error and the count so far.
+ *
+ * -j N: one file is scanned by N threads (the library splits it); several
+ * files are counted N at a time, each by one thread, and printed in
+ * argument order once all are counted, errors with them, so the output
+ * is the same as with -j 1. Standard input among the files makes the run
+ * sequential (it is one stream, read where it stands).
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 static const char usage[] =
-    "Usage: mmf lines [FILE]...\n"
+    "Usage: mmf lines [OPTION]... [FILE]...\n"
     "Count the newline bytes of each FILE, as `wc -l` does, with the same\n"
     "output. With no FILE, or when FILE is -, read standard input.\n"
     "\n"
-    "  -h, --help   show this help\n"
+    "  -j, --threads=N   scan one FILE with N threads, or count N FILEs at\n"
+    "                    a time (output still in argument order); default:\n"
+    "                    the processors online, at most 8\n"
+    "  -h, --help        show this help\n"
     "\n"
     "Small files are read, large ones mapped and scanned at memory\n"
     "bandwidth; pipes and /proc files are read. Exit status: 0 if every\n"
@@ -69,38 +79,103 @@ static int counted_anyway(int rc) {
          rc != MMF_ELOOP && rc != MMF_ENAMETOOLONG && rc != MMF_EMFILE;
 }
 
+/* What counting one input gave. */
+typedef struct counted {
+  uint64_t lines;
+  int rc, oserr;
+  int described; /* cli_source_of succeeded */
+  cli_source src;
+} counted;
+
+static void count_one(const char *name, counted *r) {
+  r->described = cli_source_of(name, &r->src) == CLI_OK;
+  if (r->described)
+    r->rc = cli_count_byte(&r->src, '\n', &r->lines, &r->oserr);
+}
+
+/* Print one input's line or error; 0, or CLI_ERROR. */
+static int report(int width, const char *name, const counted *r,
+                  uint64_t *total) {
+  if (!r->described)
+    return CLI_ERROR;
+  if (r->rc) {
+    cli_fail_io(r->src.name, r->rc, r->oserr);
+    if (!counted_anyway(r->rc))
+      return CLI_ERROR;
+  }
+  print_count(width, r->lines, name);
+  *total += r->lines;
+  return r->rc ? CLI_ERROR : CLI_OK;
+}
+
+typedef struct many {
+  char **names;
+  counted *res;
+} many;
+
+static void count_nth(size_t i, void *ctx) {
+  many *m = ctx;
+  count_one(m->names[i], &m->res[i]);
+}
+
+static int reads_stdin(int nfiles, char **files) {
+  int i;
+  for (i = 0; i < nfiles; i++)
+    if (strcmp(files[i], "-") == 0)
+      return 1;
+  return 0;
+}
+
 int cmd_lines(int argc, char **argv) {
-  static const struct option longs[] = {{"help", no_argument, NULL, 'h'},
-                                        {NULL, 0, NULL, 0}};
+  static const struct option longs[] = {
+      {"threads", required_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   uint64_t total = 0;
+  unsigned threads = cli_default_threads();
   int c, i, nfiles, width, status = CLI_OK;
+  char **files;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-    if (c != 'h')
+  while ((c = getopt_long(argc, argv, ":j:h", longs, NULL)) != -1) {
+    switch (c) {
+    case 'j':
+      if (cli_get_threads("lines", optarg, &threads) != CLI_OK)
+        return CLI_ERROR;
+      break;
+    case 'h':
+      fputs(usage, stdout);
+      return cli_finish_output(CLI_OK);
+    default:
       return cli_bad_option("lines", c, argv);
-    fputs(usage, stdout);
-    return cli_finish_output(CLI_OK);
+    }
   }
   nfiles = argc - optind;
-  width = number_width(nfiles, argv + optind);
+  files = argv + optind;
+  width = number_width(nfiles, files);
+  if (nfiles > 1 && threads > 1 && !reads_stdin(nfiles, files)) {
+    many m;
+    m.names = files;
+    m.res = calloc((size_t)nfiles, sizeof *m.res);
+    if (m.res) {
+      cli_scan_threads = 1;
+      cli_for_each((size_t)nfiles, threads, count_nth, &m);
+      for (i = 0; i < nfiles; i++)
+        if (report(width, files[i], &m.res[i], &total) != CLI_OK)
+          status = CLI_ERROR;
+      free(m.res);
+      print_count(width, total, "total");
+      return cli_finish_output(status);
+    }
+    /* No memory for the results: one file after the other. */
+  }
+  cli_scan_threads = threads;
   for (i = 0; i < (nfiles ? nfiles : 1); i++) {
-    const char *name = nfiles ? argv[optind + i] : NULL;
-    cli_source src;
-    uint64_t lines = 0;
-    int rc, oserr;
-    if (cli_source_of(name, &src) != CLI_OK) {
+    const char *name = nfiles ? files[i] : NULL;
+    counted r;
+    memset(&r, 0, sizeof r);
+    count_one(name, &r);
+    if (report(width, name, &r, &total) != CLI_OK)
       status = CLI_ERROR;
-      continue;
-    }
-    rc = cli_count_byte(&src, '\n', &lines, &oserr);
-    if (rc) {
-      cli_fail_io(src.name, rc, oserr);
-      status = CLI_ERROR;
-      if (!counted_anyway(rc))
-        continue;
-    }
-    print_count(width, lines, name);
-    total += lines;
   }
   if (nfiles > 1)
     print_count(width, total, "total");

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,4 +275,35 @@ int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
            (unsigned)(((uint64_t)st.st_dev >> 12) & ~0xffu);
   *ino = (uint64_t)st.st_ino;
   return 0;
+}
+
+_Static_assert(sizeof(pthread_t) <= sizeof(uintptr_t),
+               "a pthread_t fits the thread record");
+
+static void *thread_main(void *arg) {
+  cli_thread *t = arg;
+  t->fn(t->arg);
+  return NULL;
+}
+
+int cli_os_thread_start(cli_thread *t, void (*fn)(void *arg), void *arg) {
+  pthread_t id;
+  int e;
+  t->fn = fn;
+  t->arg = arg;
+  e = pthread_create(&id, NULL, thread_main, t);
+  if (e == 0)
+    memcpy(&t->h, &id, sizeof id);
+  return e;
+}
+
+void cli_os_thread_join(cli_thread *t) {
+  pthread_t id;
+  memcpy(&id, &t->h, sizeof id);
+  (void)pthread_join(id, NULL);
+}
+
+unsigned cli_os_cpus(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1u : n > 4096 ? 4096u : (unsigned)n;
 }

@@ -542,3 +542,32 @@ int cli_os_file_id(const char *path, unsigned *major, unsigned *minor,
   *ino = 0;
   return ENOTSUP;
 }
+
+static DWORD WINAPI thread_main(LPVOID arg) {
+  cli_thread *t = arg;
+  t->fn(t->arg);
+  return 0;
+}
+
+int cli_os_thread_start(cli_thread *t, void (*fn)(void *arg), void *arg) {
+  HANDLE h;
+  t->fn = fn;
+  t->arg = arg;
+  h = CreateThread(NULL, 0, thread_main, t, 0, NULL);
+  if (!h)
+    return ENOMEM;
+  t->h = (uintptr_t)h;
+  return 0;
+}
+
+void cli_os_thread_join(cli_thread *t) {
+  HANDLE h = (HANDLE)t->h;
+  (void)WaitForSingleObject(h, INFINITE);
+  (void)CloseHandle(h);
+}
+
+unsigned cli_os_cpus(void) {
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  return si.dwNumberOfProcessors < 1 ? 1u : (unsigned)si.dwNumberOfProcessors;
+}

@@ -1181,7 +1181,9 @@ MMF_API int mmf_unlock_file(mmf_map *m, uint64_t off, uint64_t len);
  * "aa" in a long run of a's, the cut is dropped and one thread counts
  * across it). Every thread the call starts is joined before it returns:
  * none outlives it, and there is no pool; a thread the system refuses to
- * start is no error (the others take its pieces). The threads take no
+ * start is no error (the others take its pieces); a join the system
+ * refuses is the call's code, returned only once that thread has done
+ * with the call's memory. The threads take no
  * asynchronous signals (POSIX: they block all but SIGBUS, SIGSEGV,
  * SIGFPE and SIGILL), so handlers keep running on the program's own
  * threads. When pieces fail, the call returns the failure of the first

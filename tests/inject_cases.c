@@ -997,6 +997,71 @@ static int op_lines(inject_ctx *c) {
   return closed(c, rc, mmf_lines_close(it));
 }
 
+/* Scans split over 4 threads, the split unit lowered to 4 KiB so that
+ * the file splits in pieces of a few units. The walk fails the calling
+ * thread's calls: opening the scan, starting and joining the workers, and
+ * the pieces it takes itself (a worker's own calls, its signal mask on
+ * POSIX, are the thread tests' part). A thread the OS refuses is no
+ * error; a failed join is the call's code, with every worker done. */
+extern uint64_t mmf__scan_split_unit;
+
+static int threaded_scan(inject_ctx *c, int op, int io) {
+  mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+  uint64_t unit = mmf__scan_split_unit;
+  unsigned char needle[16];
+  int rc;
+  o.io = io;
+  o.threads = 4;
+  o.budget = 2 * mmf_granularity();
+  fill_pat(needle, windows_size() - 100, sizeof needle);
+  mmf__scan_split_unit = 4096;
+  c->bytes = 12345;
+  if (op == 0)
+    rc = mmf_count_byte_path(inject_file(), &o, '\n', &c->bytes);
+  else if (op == 1)
+    rc = mmf_find_path(inject_file(), &o, needle, sizeof needle, &c->bytes);
+  else
+    rc = mmf_count_matches_path(inject_file(), &o, needle, 2, &c->bytes);
+  mmf__scan_split_unit = unit;
+  if (rc != 0)
+    c->os_error = mmf_last_os_error(NULL);
+  return rc;
+}
+static int op_threads_count_read(inject_ctx *c) {
+  return threaded_scan(c, 0, MMF_SCAN_READ);
+}
+static int op_threads_count_mapped(inject_ctx *c) {
+  return threaded_scan(c, 0, MMF_SCAN_MAP);
+}
+static int op_threads_find(inject_ctx *c) {
+  return threaded_scan(c, 1, MMF_SCAN_AUTO);
+}
+static int op_threads_matches(inject_ctx *c) {
+  return threaded_scan(c, 2, MMF_SCAN_READ);
+}
+
+/* Non-overlapping occurrences of the first 2 bytes of the needle. */
+static uint64_t pattern_pairs(void) {
+  static uint64_t n = UINT64_MAX;
+  if (n == UINT64_MAX) {
+    unsigned char x[2];
+    fill_pat(x, windows_size() - 100, 2);
+    n = 0;
+    for (uint64_t off = 0; off + 1 < windows_size(); off++)
+      if (pat(off) == x[0] && pat(off + 1) == x[1]) {
+        n++;
+        off++;
+      }
+  }
+  return n;
+}
+static void verify_pairs(inject_ctx *c, int rc) {
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, pattern_pairs());
+  else
+    ASSERT_LE_U(c->bytes, pattern_pairs());
+}
+
 /* The occurrences of a needle taken from the pattern, counted over the
  * pattern in memory: what every scan of the walks' file must find. */
 #define NEEDLE_AT 1000
@@ -1390,12 +1455,20 @@ const inject_case inject_cases[] = {
      op_find_fd, verify_found},
     {"lines of a file", "scan", INJ_CALL, 0, setup_windows_file, op_lines,
      NULL},
+    {"count lines over threads, read", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_windows_file, op_threads_count_read, verify_count},
+    {"count lines over threads, mapped", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_windows_file, op_threads_count_mapped, verify_count},
+    {"find over threads", INJECT_THREADS_GROUP, INJ_CALL, 0, setup_windows_file,
+     op_threads_find, verify_found},
+    {"count matches over threads", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_windows_file, op_threads_matches, verify_pairs},
     {"matches of a file, with lines", "scan", INJ_CALL, 0, setup_windows_file,
      op_matches, verify_matches},
-    {"count matches, 3 threads, read", "threads", INJ_CALL, 0,
+    {"count matches, 3 threads, read", INJECT_THREADS_GROUP, INJ_CALL, 0,
      setup_split_file_small, op_count_matches_threads, verify_count_matches},
-    {"count lines, 2 threads, mapped", "threads", INJ_CALL, 0, setup_split_file,
-     op_count_lines_threads, verify_count},
+    {"count lines, 2 threads, mapped", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_split_file, op_count_lines_threads, verify_count},
     {"log: write, roll over, read, trim", "log", INJ_CALL, 0,
      inject_setup_nothing, op_log, verify_log},
     {"log: commits SYNC and FULL, recover, trim, seek", "log", INJ_CALL, 0,

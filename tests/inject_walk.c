@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "os/alloc.h"
 #include "os/os.h"
@@ -187,7 +188,8 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
                         int n, bool check_maps) {
   inject_ctx c;
   const int fds = count_open_fds();
-  const int maps = count_mappings();
+  const bool file_maps = strcmp(w->group, INJECT_THREADS_GROUP) == 0;
+  const int maps = file_maps ? count_mappings_of(test_dir()) : count_mappings();
   const long blocks = atomic_load(&blocks_live);
   const int threads = count_threads();
   memset(&c, 0, sizeof c);
@@ -238,7 +240,7 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
   if (fds2 != fds)
     FAIL("%d descriptors or handles before, %d after close", fds, fds2);
   /* A failed unmap or free leaves its memory, by the OS's decision. */
-  int maps2 = count_mappings();
+  int maps2 = file_maps ? count_mappings_of(test_dir()) : count_mappings();
   if (check_maps && !memory_kept && maps2 != maps)
     FAIL("%d mappings before, %d after close", maps, maps2);
   long blocks2 = atomic_load(&blocks_live);

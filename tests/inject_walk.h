@@ -31,10 +31,10 @@
  * operation returns without injection (the allocation was optional), and
  * every block the library allocated (in any thread) is freed once the
  * handles are closed. M counts the allocations of the calling thread only;
- * a fourth profile, T, for the group "threads" (operations that start
- * threads of the library: a scan split over threads, whose workers
- * allocate read buffers and the windows around their cuts; walked by
- * inject_walk_threads), counts those of every thread together, so the N-th
+ * a fourth profile, T, for the group INJECT_THREADS_GROUP (operations
+ * that start threads of the library: a scan split over threads, whose
+ * workers allocate read buffers and the windows around their cuts; walked
+ * by inject_walk_threads), counts those of every thread together, so the N-th
  * allocation fails whichever thread makes it (which one that is can differ from
  * run to run: every run must hold all the same), and checks as well that no
  * thread is left after the run. Each run is a child process of its own (a
@@ -119,6 +119,13 @@ typedef struct inject_case {
   void (*verify)(inject_ctx *c, int rc); /* after the operation, unarmed */
 } inject_case;
 
+/* The group whose cases start threads: after close, the walk counts only
+ * the mappings of the test's files there, since the C library keeps what
+ * ended threads leave (glibc: cached stacks, a malloc arena per thread
+ * that allocated while others ran), more of it whenever more threads
+ * happened to be alive at once than in any run before. */
+#define INJECT_THREADS_GROUP "threads"
+
 /* The portable cases (inject_cases.c), walked on every backend. */
 extern const inject_case inject_cases[];
 extern const int inject_n_cases;
@@ -180,7 +187,7 @@ int inject_step(const inject_backend *b, int argc, char **argv);
 void inject_walk(const inject_backend *b, const char *group);
 /* The same with profile T as well, and a check that the operations'
  * threads do allocate (the counter of allocations made in other threads
- * than the caller's is above 0): for the group "threads". */
+ * than the caller's is above 0): for INJECT_THREADS_GROUP. */
 void inject_walk_threads(const inject_backend *b, const char *group);
 /* The same, returning how many runs failed a check: the negative
  * controls (group "bad ...": cases that leak, leave *out set or return the

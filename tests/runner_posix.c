@@ -295,16 +295,8 @@ static bool sanitizer_line(const char *line) {
  * inode, no name) are not counted: file maps and placement reservations
  * (---p) still are, and the glibc Release legs count private anonymous
  * memory too; the library's own blocks are counted by its allocation
- * table instead.
- *
- * The C library's brk heap, under any C library, is made at its first
- * brk: in a process whose allocations were mmap'd so far, a path that
- * first allocates in the main thread adds the "[heap]" line (seen when a
- * piece of a split scan falls back to reading). */
+ * table instead. */
 static bool allocator_line(const char *line) {
-  size_t n = strlen(line);
-  if (n >= 6 && strcmp(line + n - 6, "[heap]") == 0)
-    return true;
 #if defined(__linux__)
 #if defined(__GLIBC__)
   if (!test_under_asan())
@@ -318,6 +310,7 @@ static bool allocator_line(const char *line) {
   return strcmp(perms, "rw-p") == 0 && inode == 0 &&
          (name < 0 || line[name] == '\0');
 #else
+  (void)line;
   return false;
 #endif
 }

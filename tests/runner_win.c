@@ -20,7 +20,6 @@
 #include <windows.h>
 #include <io.h>
 #include <winioctl.h>
-#include <tlhelp32.h>
 
 /* ------------------------------------------------------------------------ */
 /* UTF-8 and UTF-16                                                          */
@@ -590,23 +589,7 @@ int count_open_fds(void) {
   return each_handle(any_handle);
 }
 
-int count_threads(void) {
-  const DWORD self = GetCurrentProcessId();
-  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
-  THREADENTRY32 e;
-  int n = 0;
-  if (snap == INVALID_HANDLE_VALUE)
-    return -1;
-  e.dwSize = sizeof e;
-  if (Thread32First(snap, &e)) {
-    do {
-      n += e.th32OwnerProcessID == self;
-      e.dwSize = sizeof e;
-    } while (Thread32Next(snap, &e));
-  }
-  CloseHandle(snap);
-  return n;
-}
+int count_threads(void) { return -1; }
 
 int count_inheritable_fds(void) { return each_handle(inheritable_handle); }
 

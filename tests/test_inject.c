@@ -121,17 +121,23 @@
     (name, flags, mode), EMFILE, EACCES)                                       \
   X(int, -1, fcntl_lock, (int fd, int cmd, struct flock *fl), (fd, cmd, fl),   \
     ENOLCK, EDEADLK)                                                           \
-  /* The scans' workers; returns the error. */                                 \
-  X(int, inject_err_, thread_create,                                           \
-    (pthread_t * t, void *(*fn)(void *arg), void *arg), (t, fn, arg), EAGAIN,  \
-    ENOMEM)                                                                    \
   /* Who owns a mutex: these never fail on Linux, but the table allows it. */  \
   X(pid_t, -1, gettid, (void), (), ENOSYS, EINVAL)                             \
   X(pid_t, -1, getpid, (void), (), ENOSYS, EINVAL)                             \
   /* A: the owner exists but is not ours to signal (alive). */                 \
   X(int, -1, kill, (pid_t pid, int sig), (pid, sig), EPERM, EINVAL)            \
   X(int, -1, flock, (int fd, int op), (fd, op), ENOLCK, EIO)                   \
-  X(int, -1, shm_unlink, (const char *name), (name), EIO, EACCES)
+  X(int, -1, shm_unlink, (const char *name), (name), EIO, EACCES)              \
+  /* These return the error. A failed join means the thread was not one to     \
+   * wait for: the wrapper waits for it first, so that none is left. */        \
+  X(int, inject_err_, thread_create,                                           \
+    (pthread_t * t, void *(*fn)(void *), void *arg), (t, fn, arg), EAGAIN,     \
+    EPERM)                                                                     \
+  X(int, (mmf__sys_real.thread_join(t), inject_err_), thread_join,             \
+    (pthread_t t), (t), EINVAL, ESRCH)                                         \
+  X(int, inject_err_, thread_sigmask,                                          \
+    (int how, const sigset_t *set, sigset_t *old), (how, set, old), EINVAL,    \
+    EFAULT)
 
 enum posix_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -386,7 +392,7 @@ TEST(inject_thread_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);
 #else
-  inject_walk_threads(&posix, "threads");
+  inject_walk_threads(&posix, INJECT_THREADS_GROUP);
 #endif
 }
 

@@ -121,7 +121,12 @@
     (HANDLE h, DWORD reserved, DWORD low, DWORD high, LPOVERLAPPED ov),        \
     (h, reserved, low, high, ov), ERROR_NOT_LOCKED, ERROR_INVALID_HANDLE)      \
   X(BOOL, FALSE, GetSectionSize, (HANDLE section, ULONGLONG * size),           \
-    (section, size), ERROR_ACCESS_DENIED, ERROR_CALL_NOT_IMPLEMENTED)
+    (section, size), ERROR_ACCESS_DENIED, ERROR_CALL_NOT_IMPLEMENTED)          \
+  X(HANDLE, NULL, CreateThread,                                                \
+    (LPSECURITY_ATTRIBUTES sa, SIZE_T stack, LPTHREAD_START_ROUTINE fn,        \
+     LPVOID arg, DWORD flags, LPDWORD id),                                     \
+    (sa, stack, fn, arg, flags, id), ERROR_NOT_ENOUGH_MEMORY,                  \
+    ERROR_MAX_THRDS_REACHED)
 
 enum win_call {
 #define X(type, fail, name, params, args, ea, eb) C_##name,
@@ -306,7 +311,7 @@ TEST(win_inject_thread_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
 #else
-  inject_walk_threads(&win, "threads");
+  inject_walk_threads(&win, INJECT_THREADS_GROUP);
 #endif
 }
 

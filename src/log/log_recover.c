@@ -4,10 +4,10 @@
  *
  * Segments whose header carries the "complete" mark were synced whole
  * before the mark was written, so only the segments after the last
- * complete one are walked (normally the last one to three). Walking a
- * segment checks every frame; the walk stops at the first frame that is
- * not whole (commit word 0, or a frame that fails a check). That is the
- * cut:
+ * complete one are walked (normally the last one to three; log_writer.c
+ * says when more). Walking a segment checks every frame; the walk stops at
+ * the first frame that is not whole (commit word 0, or a frame that fails
+ * a check). That is the cut:
  *  - the bytes from the cut to the last non-zero byte of the segment are
  *    zeroed and synced, so no stale frame of an earlier run can follow
  *    the new records and pass for one of them (the frames carry the same
@@ -55,10 +55,13 @@ typedef struct zero_job {
 
 static int find_last_nonzero(void *ctx) {
   zero_job *j = ctx;
-  uint64_t at = j->s->size;
   const unsigned char *b = j->s->base;
-  /* Page by page from the end, counting zero bytes with the scan kernels
-   * (an unwritten tail is most of a new segment). */
+  /* The unwritten tail is most of a new segment. Where the file system
+   * knows it reads as zero it is skipped unread: touching it through the
+   * map faults in every page of it (64 MiB took about 0.25 s). What may
+   * hold data is read page by page from its end, counting zero bytes with
+   * the scan kernels. */
+  uint64_t at = mmf__os_data_end(j->s->map->file, j->from, j->s->size);
   while (at > j->from) {
     uint64_t lo = at - j->from > 4096 ? at - 4096 : j->from, zeros = 0, i;
     (void)mmf_count_byte_mem(b + lo, (size_t)(at - lo), 0, &zeros);

@@ -74,12 +74,10 @@ static int collect(void *ctx, const char *name) {
   if (!mmf__log_seg_name(name, &base))
     return 0;
   if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    uint64_t *b = mmf__alloc.realloc(l->bases, cap * sizeof *b);
+    uint64_t *b = mmf__grow(l->bases, &l->cap, sizeof *b, 16);
     if (!b)
       return MMF_ENOMEM;
     l->bases = b;
-    l->cap = cap;
   }
   l->bases[l->n++] = base;
   return 0;

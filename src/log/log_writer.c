@@ -13,8 +13,12 @@
  *
  * The writer keeps a short list of mapped segments: the one appended to,
  * and those rolled over that still need a publish or a sync. At most two
- * rolled segments wait for a sync; the oldest is synced at the next roll,
- * so recovery never has more than the last three segments to walk.
+ * published rolled segments wait for a sync; the oldest is synced at the
+ * next roll, so with a commit at least once per segment recovery has no
+ * more than the last three segments to walk. Segments rolled over before
+ * a commit cannot be synced and marked complete early (their frames are
+ * not published yet): a single commit spanning many segments leaves them
+ * all for recovery to walk and sync.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +33,10 @@
 
 int mmf__log_push(mmf_log *w, const mmf__log_seg *s) {
   if (w->nsegs == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 4;
-    mmf__log_seg *p = mmf__alloc.realloc(w->segs, cap * sizeof *p);
+    mmf__log_seg *p = mmf__grow(w->segs, &w->cap, sizeof *p, 4);
     if (!p)
       return MMF_ENOMEM;
     w->segs = p;
-    w->cap = cap;
   }
   w->segs[w->nsegs++] = *s;
   return 0;

@@ -39,3 +39,12 @@ char *mmf__strndup(const char *s, size_t n) {
   }
   return copy;
 }
+
+void *mmf__grow(void *items, size_t *cap, size_t elem, size_t first) {
+  size_t want = *cap ? *cap * 2 : first;
+  void *p = want <= SIZE_MAX / elem / 2 ? mmf__alloc.realloc(items, want * elem)
+                                        : NULL;
+  if (p)
+    *cap = want;
+  return p;
+}

@@ -44,6 +44,11 @@ extern const mmf__allocator mmf__alloc_real;
  * when out of memory. */
 char *mmf__strndup(const char *s, size_t n);
 
+/* The array items of *cap elements of size elem, full, made twice as
+ * large (first elements when it has none): the new array with *cap
+ * updated, or NULL with both left as they were. */
+void *mmf__grow(void *items, size_t *cap, size_t elem, size_t first);
+
 /* For code that reports an OS error through *oserr (the backends): an
  * allocation failed, which is MMF_ENOMEM with no OS error. */
 static inline int mmf__alloc_failed(int *oserr) {

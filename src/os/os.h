@@ -88,8 +88,22 @@ int mmf__os_read(mmf__file f, int64_t off, void *buf, size_t n, size_t *got,
  * device allows it (/dev/zero); MMF_ENOTSUP where it does not (pipes,
  * sockets, terminals): the caller then reads and discards. */
 int mmf__os_skip(mmf__file f, uint64_t n, int *oserr);
+/* An offset at or after from past which every byte of f, up to size,
+ * reads as zero without being read (a hole or an unwritten extent); size
+ * where the system cannot tell. Never fails: it only saves reading. */
+uint64_t mmf__os_data_end(mmf__file f, uint64_t from, uint64_t size);
 /* The current position of f (the one read() and write() use). */
 int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr);
+/*
+ * Positioned reads from several threads at once on one f. POSIX pread
+ * leaves the position alone. A positioned ReadFile moves it, and
+ * mmf__os_read puts it back, but two threads that do so at once can put
+ * back each other's moved position. So a scan on several threads keeps
+ * the position before (1 if there is one to put back; POSIX: 0, with no
+ * call made) and sets it back after all of them.
+ */
+int mmf__os_keep_position(mmf__file f, uint64_t *pos);
+void mmf__os_put_position(mmf__file f, uint64_t pos);
 /* Whether f's size is a promise. Files of pseudo filesystems (Linux /proc
  * and /sys) report a size that is a guess: reading may end before it. */
 int mmf__os_size_is_exact(mmf__file f);
@@ -462,5 +476,7 @@ int mmf__os_thread_start(mmf__thread *t, void (*fn)(void *arg), void *arg,
 /* Wait until t has ended and release it. A failure still leaves no thread
  * behind (it means t was not a thread this process could wait for). */
 int mmf__os_thread_join(mmf__thread *t, int *oserr);
+/* Let another thread run (a wait for workers whose join failed). */
+void mmf__os_thread_yield(void);
 
 #endif /* MMF_OS_H */

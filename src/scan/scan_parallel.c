@@ -71,6 +71,10 @@ typedef struct split {
   size_t budget;        /* each worker's address space */
   _Atomic size_t next;  /* the next piece to take */
   _Atomic size_t limit; /* pieces from here on are not wanted */
+  /* Started workers not yet done with this struct: the call returns only
+   * at 0, even when a join failed (a wait the OS refused is no proof
+   * that the thread has stopped using the caller's memory). */
+  _Atomic unsigned running;
   piece *pieces;
 } split;
 
@@ -290,6 +294,13 @@ static void worker(void *arg) {
     run_piece(sp, k);
 }
 
+/* A started worker: the last it does with sp is to say it is done. */
+static void started_worker(void *arg) {
+  split *sp = arg;
+  worker(sp);
+  atomic_fetch_sub(&sp->running, 1);
+}
+
 /* The pieces' results, in input order, as one thread would have them. */
 static int combine(split *sp, uint64_t *total, int *last, int *oserr) {
   const int find = sp->job->op == MMF__OP_FIND;
@@ -324,7 +335,8 @@ int mmf__scan_split(mmf__src *s, const mmf__scan_job *j, unsigned threads,
   mmf__thread *th;
   unsigned workers, started = 0, i;
   size_t k;
-  int rc, oserr = 0, jerr = 0, joserr = 0;
+  uint64_t pos;
+  int rc, oserr = 0, jerr = 0, joserr = 0, kept;
   memset(&sp, 0, sizeof sp);
   sp.parent = s;
   sp.job = j;
@@ -350,9 +362,14 @@ int mmf__scan_split(mmf__src *s, const mmf__scan_job *j, unsigned threads,
     sp.pieces[k].count = j->op == MMF__OP_FIND ? MMF_NPOS : 0;
   /* A thread the system refuses is no error: the others take its
    * pieces. */
+  atomic_init(&sp.running, 0);
+  kept = mmf__os_keep_position(s->file, &pos);
   for (i = 1; i < workers; i++) {
-    if (mmf__os_thread_start(&th[started], worker, &sp, NULL) != 0)
+    atomic_fetch_add(&sp.running, 1);
+    if (mmf__os_thread_start(&th[started], started_worker, &sp, NULL) != 0) {
+      atomic_fetch_sub(&sp.running, 1);
       break;
+    }
     started++;
   }
   worker(&sp);
@@ -363,6 +380,10 @@ int mmf__scan_split(mmf__src *s, const mmf__scan_job *j, unsigned threads,
       joserr = e;
     }
   }
+  while (atomic_load(&sp.running) != 0)
+    mmf__os_thread_yield();
+  if (kept)
+    mmf__os_put_position(s->file, pos);
   rc = combine(&sp, total, last, &oserr);
   if (!rc && jerr) {
     rc = jerr;

@@ -234,3 +234,31 @@ test_swapped_arguments_hint() {
     return 1
   fi
 }
+
+test_threads_count_as_grep() {
+  # -c with -j over a 17 MiB file (split over the threads) and small ones:
+  # grep -oaF | wc -l's count, and -j 1's output; self-overlapping
+  # strings ("aa", "aba") counted left to right across the split points.
+  make_shapes
+  awk 'BEGIN { srand(3); for (i = 0; i < 40000; i++) {
+      n = int(rand() * 80); s = "";
+      for (j = 0; j < n; j++) s = s (rand() < 0.7 ? "a" : "b");
+      print s } }' >ab.txt
+  : >large
+  while [ "$(wc -c <large)" -lt 17825792 ]; do cat ab.txt >>large; done
+  for s in a aa aaa aba abab; do
+    for j in 2 4; do
+      same_output "grep -oaF -- '$s' large | wc -l" \
+        "\$MMF find -j $j -c -- '$s' large" 1 || return 1
+      same_output "\$MMF find -c -- '$s' large random.txt crlf" \
+        "\$MMF find --threads=$j -c -- '$s' large random.txt crlf" 1 ||
+        return 1
+    done
+  done
+  # A string across lines (grep takes a newline as two patterns).
+  same_output "\$MMF find -c -- 'b
+a' large" "\$MMF find -j 3 -c -- 'b
+a' large" || return 1
+  same_output "grep -caF -- ab large" "\$MMF find -j 2 --count-lines ab large"
+  expect_error 2 "threads must be at least 1" $MMF find -j 0 -c a large
+}

@@ -169,14 +169,25 @@ test_truncated_while_counting() {
   # guard turns the fault into MMF_ETRUNCATED, and the tool prints the
   # error and, as wc does when a read fails, the count so far (the 8192
   # newlines of the first read; the rest of the file holds none). Exit 2,
-  # never SIGBUS.
+  # never SIGBUS. With threads the same, but the count so far is that of
+  # the pieces before the one that met the cut: at most those 8192.
   head -c 8192 /dev/zero | tr '\0' '\n' >head || return 1
   make_sparse_tail f head || skip "cannot make a 64 GiB sparse file here"
-  cut_while_scanning f $MMF lines f || return 1
-  [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
-  grep -q "^mmf: f: file was truncated" err || fail "message: $(cat err)" ||
-    return 1
-  [ "$(cat out)" = "8192 f" ] || fail "count so far: '$(cat out)'"
+  for j in 1 4; do
+    make_sparse_tail f head || return 1
+    cut_while_scanning f $MMF lines -j $j f || return 1
+    [ "$rc" -eq 2 ] || { cat err >&2; fail "exit $rc, expected 2"; return 1; }
+    grep -q "^mmf: f: file was truncated" err ||
+      fail "message: $(cat err)" || return 1
+    if [ $j -eq 1 ]; then
+      [ "$(cat out)" = "8192 f" ] || fail "count so far: '$(cat out)'" ||
+        return 1
+    else
+      n=$(sed -n 's/^\([0-9]*\) f$/\1/p' out)
+      [ -n "$n" ] && [ "$n" -le 8192 ] ||
+        fail "count so far with -j $j: '$(cat out)'" || return 1
+    fi
+  done
 }
 
 test_bad_options() {
@@ -262,4 +273,75 @@ test_small_address_space() {
     return 1
   expect_error 2 "big.bin: out of memory or address space" \
     sh -c "ulimit -v 100000; exec $MMF lock big.bin"
+}
+
+# Many files: sizes from 0 up, some without a trailing newline, and one
+# large enough (17 MiB) that -j splits it over threads.
+make_many() {
+  make_shapes
+  i=0
+  while [ $i -lt 60 ]; do
+    head -c $((i * i * 37)) random.txt >many$i
+    [ $((i % 3)) -eq 0 ] && printf 'tail' >>many$i
+    i=$((i + 1))
+  done
+  MANY="$SHAPES $(i=0; while [ $i -lt 60 ]; do printf 'many%d ' $i; i=$((i + 1)); done)"
+}
+
+test_threads_many_files_as_wc() {
+  # -j over many files: output in argument order, byte for byte wc -l's
+  # and -j 1's, with every number of threads.
+  make_many
+  for j in 1 2 3 8; do
+    same_output "wc -l $MANY" "\$MMF lines -j $j $MANY" || return 1
+    same_output "\$MMF lines -j 1 $MANY" "\$MMF lines --threads=$j $MANY" ||
+      return 1
+  done
+}
+
+test_threads_errors_in_order() {
+  # A missing file and a directory among them: the same stdout, stderr
+  # and exit status as -j 1, errors in argument order.
+  make_many
+  mkdir adir || return 1
+  args="many1 missing many2 adir many3 random.txt"
+  $MMF lines -j 1 $args >one.out 2>one.err
+  rc1=$?
+  $MMF lines -j 4 $args >four.out 2>four.err
+  rc4=$?
+  [ $rc1 -eq 2 ] && [ $rc4 -eq 2 ] ||
+    { fail "exit $rc1 and $rc4, expected 2"; return 1; }
+  cmp one.out four.out && cmp one.err four.err ||
+    { fail "-j 4 differs from -j 1"; return 1; }
+  same_output "wc -l $args 2>/dev/null" "\$MMF lines -j 4 $args 2>/dev/null" 2
+}
+
+test_threads_one_large_file() {
+  # One file of 17 MiB, split over 1 to 4 threads, mapped and read, with
+  # the last line unterminated.
+  make_shapes
+  i=0
+  : >large
+  while [ $i -lt 20 ]; do cat random.txt >>large; i=$((i + 1)); done
+  truncate -s 17M large || return 1
+  printf 'end' >>large
+  for io in auto map read; do
+    for j in 1 2 4; do
+      same_output "wc -l large" "MMF_CLI_IO=$io \$MMF lines -j $j large" ||
+        return 1
+    done
+  done
+}
+
+test_threads_stdin_among_files() {
+  # Standard input among the files: read where it stands, in order.
+  make_many
+  same_output "wc -l many5 - many7 <random.txt" \
+    "\$MMF lines -j 4 many5 - many7 <random.txt" || return 1
+}
+
+test_threads_bad_values() {
+  expect_error 2 "threads must be at least 1" $MMF lines -j 0 x || return 1
+  expect_error 2 "invalid threads" $MMF lines -j many x || return 1
+  expect_error 2 "invalid threads" $MMF lines --threads=65 x || return 1
 }

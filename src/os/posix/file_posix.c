@@ -201,6 +201,14 @@ int mmf__os_skip(mmf__file f, uint64_t n, int *oserr) {
   return 0;
 }
 
+int mmf__os_keep_position(mmf__file f, uint64_t *pos) {
+  (void)f;
+  *pos = 0;
+  return 0; /* pread does not move it */
+}
+
+void mmf__os_put_position(mmf__file f, uint64_t pos) { (void)f, (void)pos; }
+
 int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
   off_t at = mmf__sys.lseek((int)f.h, 0, SEEK_CUR);
   *pos = 0;
@@ -208,6 +216,36 @@ int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
     return fail(oserr, errno);
   *pos = (uint64_t)at;
   return 0;
+}
+
+/* Holes, and on most file systems allocated-but-unwritten extents that
+ * nothing has written through the page cache, read as zeros; SEEK_DATA
+ * and SEEK_HOLE find them without reading a byte. Where the file system
+ * cannot tell (the generic answer is one stretch of data up to the end)
+ * or a call fails, the answer is size: every byte may be data. A file
+ * with very many stretches is not worth walking: size as well. */
+uint64_t mmf__os_data_end(mmf__file f, uint64_t from, uint64_t size) {
+#if defined(SEEK_DATA) && defined(SEEK_HOLE)
+  uint64_t end = from, at = from;
+  int stretches = 0;
+  if (size > (uint64_t)INT64_MAX)
+    return size;
+  while (at < size) {
+    off_t data = mmf__sys.lseek((int)f.h, (off_t)at, SEEK_DATA), hole;
+    if (data < 0)
+      return errno == ENXIO ? end : size; /* ENXIO: no data after at */
+    hole = mmf__sys.lseek((int)f.h, data, SEEK_HOLE);
+    if (hole < 0 || hole <= data || ++stretches > 64)
+      return size;
+    at = (uint64_t)hole;
+    end = at < size ? at : size;
+  }
+  return end;
+#else
+  (void)f;
+  (void)from;
+  return size;
+#endif
 }
 
 /*

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 
@@ -62,3 +63,5 @@ int mmf__os_thread_join(mmf__thread *t, int *oserr) {
   e = mmf__sys.thread_join(id);
   return e ? fail(oserr, e) : 0;
 }
+
+void mmf__os_thread_yield(void) { (void)sched_yield(); }

@@ -327,6 +327,25 @@ int mmf__os_tell(mmf__file f, uint64_t *pos, int *oserr) {
   return 0;
 }
 
+/* A file extended with SetEndOfFile is allocated, not sparse, and mmf
+ * makes no sparse files: there are no ranges known to be zero to skip. */
+uint64_t mmf__os_data_end(mmf__file f, uint64_t from, uint64_t size) {
+  (void)f;
+  (void)from;
+  return size;
+}
+
+int mmf__os_keep_position(mmf__file f, uint64_t *pos) {
+  int oserr;
+  return mmf__os_tell(f, pos, &oserr) == 0;
+}
+
+void mmf__os_put_position(mmf__file f, uint64_t pos) {
+  LARGE_INTEGER at;
+  at.QuadPart = (LONGLONG)pos;
+  (void)SetFilePointerEx((HANDLE)f.h, at, NULL, FILE_BEGIN);
+}
+
 /* Windows has no pseudo filesystems that make sizes up. */
 int mmf__os_size_is_exact(mmf__file f) {
   (void)f;

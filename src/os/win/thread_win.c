@@ -39,3 +39,5 @@ int mmf__os_thread_join(mmf__thread *t, int *oserr) {
   (void)mmf__sys.CloseHandle(h);
   return rc;
 }
+
+void mmf__os_thread_yield(void) { (void)SwitchToThread(); }
