@@ -232,21 +232,10 @@ void test_sleep_ms(unsigned ms) {
   }
 }
 
-int count_open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  if (d == NULL)
-    FAIL("opendir /proc/self/fd: %s", strerror(errno));
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.')
-      n++;
-  closedir(d);
-  return n - 1; /* the directory's own descriptor */
-}
-
-int count_threads(void) {
-  DIR *d = opendir("/proc/self/task");
+/* The entries of a directory of /proc/self, or -1 when it cannot be
+ * opened. */
+static int count_entries(const char *dir) {
+  DIR *d = opendir(dir);
   if (d == NULL)
     return -1;
   int n = 0;
@@ -257,6 +246,15 @@ int count_threads(void) {
   closedir(d);
   return n;
 }
+
+int count_open_fds(void) {
+  int n = count_entries("/proc/self/fd");
+  if (n < 0)
+    FAIL("opendir /proc/self/fd: %s", strerror(errno));
+  return n - 1; /* the directory's own descriptor */
+}
+
+int count_threads(void) { return count_entries("/proc/self/task"); }
 
 int count_inheritable_fds(void) {
   int n = 0;
