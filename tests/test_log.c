@@ -1253,8 +1253,9 @@ static void inj_install(int target) {
   mmf__sys.lock_nowait = w_lock_nowait;
 }
 
-#endif
-
+/* Only the system-call walk below has a use for these (the allocation
+ * walk is the walker's case "log: commits SYNC and FULL, recover, trim,
+ * seek"). */
 static bool is_code(int rc) { return rc == 0 || test_is_mmf_error(rc); }
 
 /* The scenario: create a log, append across segments with SYNC commits,
@@ -1304,6 +1305,8 @@ static uint64_t inj_scenario(void) {
   }
   return promised;
 }
+
+#endif
 
 TEST(every_failing_call_is_a_code_and_loses_nothing_promised) {
 #ifdef _WIN32
