@@ -108,6 +108,7 @@ static int run(int argc, char **argv, buf *out) {
 /* What the checked commands must print                                      */
 /* ------------------------------------------------------------------------ */
 
+FUZZ_ORACLE
 static uint64_t count_byte(const uint8_t *p, size_t n, uint8_t c) {
   uint64_t k = 0;
   for (size_t i = 0; i < n; i++)
@@ -117,6 +118,7 @@ static uint64_t count_byte(const uint8_t *p, size_t n, uint8_t c) {
 
 /* find: every non-overlapping match up to max, as offsets or LINE:OFFSET,
  * or their count. Returns how many. */
+FUZZ_ORACLE
 static uint64_t expect_find(const uint8_t *f, size_t n, const char *x, size_t m,
                             uint64_t max, int count, int lines, buf *out) {
   uint64_t found = 0;
@@ -137,6 +139,7 @@ static uint64_t expect_find(const uint8_t *f, size_t n, const char *x, size_t m,
   return found;
 }
 
+FUZZ_ORACLE
 static void hexdump_line(buf *out, uint64_t addr, const uint8_t *b, size_t k) {
   buf_printf(out, "%08llx ", addr);
   for (size_t i = 0; i < 16; i++) {
@@ -156,6 +159,7 @@ static void hexdump_line(buf *out, uint64_t addr, const uint8_t *b, size_t k) {
 }
 
 /* dump -s skip -n len [-v]: hexdump -C over [skip, skip + len). */
+FUZZ_ORACLE
 static void expect_dump(const uint8_t *f, size_t n, uint64_t skip, uint64_t len,
                         int all, buf *out) {
   uint64_t at = skip < n ? skip : n;

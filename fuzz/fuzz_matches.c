@@ -1,10 +1,10 @@
 /*
  * fuzz_matches.c - the match iterator (mmf_matches_open, _open_fd, _next,
  * _line) over a file, with a fuzzed range, budget, io mode and needle,
- * against a naive walk over the same bytes: the same occurrences, in
- * order, each with the line it starts on, then MMF_NPOS for as long as it
- * is asked. An occurrence that straddles a buffer or window boundary must
- * be handed out once.
+ * against a reference search over the same bytes (fuzz_match_list): the same
+ * occurrences, in order, each with the line it starts on, then MMF_NPOS for as
+ * long as it is asked. An occurrence that straddles a buffer or window boundary
+ * must be handed out once.
  *
  * Input: flags (byte: bits 0-1 io, bit 2 a range, bit 3 repeat the
  * content, bit 4 line numbers, bit 5 from a descriptor), budget in
@@ -13,6 +13,7 @@
  * needle, then the file's content.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,15 +27,6 @@
 
 /* Past the 256 KiB first read of a whole-input scan (source.c). */
 #define MAX_FILE ((size_t)320 << 10)
-
-/* Where the first occurrence at or after from starts in p[0, n), or n. */
-static size_t naive_next(const uint8_t *p, size_t n, const uint8_t *x, size_t m,
-                         size_t from) {
-  for (size_t i = from; i + m <= n; i++)
-    if (memcmp(p + i, x, m) == 0)
-      return i;
-  return n;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_input in = {data, size};
@@ -85,23 +77,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK_RC(mmf_matches_next(it, &pos), want); /* latched */
     } else {
       const uint8_t *p = f.range;
-      size_t len = f.range_len;
-      size_t at = 0, counted = 0;
-      uint64_t newlines = 0; /* in p[0, counted) */
-      for (;;) {
-        size_t i = naive_next(p, len, x, m, at);
+      size_t len = f.range_len, counted = 0;
+      uint64_t k, count, newlines = 0; /* in p[0, counted) */
+      size_t *where = fuzz_match_list(p, len, x, m, &count);
+      for (k = 0; k < count; k++) {
+        size_t i = where[k];
         FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
-        if (i == len) {
-          FUZZ_CHECK(pos == MMF_NPOS);
-          break;
-        }
         FUZZ_CHECK(pos == o.offset + i);
         for (; counted < i; counted++)
           newlines += p[counted] == '\n';
         FUZZ_CHECK(mmf_matches_line(it) ==
                    ((o.flags & MMF_SCAN_LINE_NUMBERS) ? 1 + newlines : 0));
-        at = i + m;
       }
+      free(where);
+      FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
+      FUZZ_CHECK(pos == MMF_NPOS);
       /* The end, as often as it is asked. */
       pos = 7;
       FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);

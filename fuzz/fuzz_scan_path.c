@@ -23,6 +23,7 @@
 /* Past the 256 KiB first read of a whole-input scan (source.c). */
 #define MAX_FILE ((size_t)320 << 10)
 
+FUZZ_ORACLE
 static uint64_t naive_count_byte(const uint8_t *p, size_t n, uint8_t c) {
   uint64_t k = 0;
   for (size_t i = 0; i < n; i++)

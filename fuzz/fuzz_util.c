@@ -34,18 +34,27 @@ size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p) {
   return n;
 }
 
-uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times, size_t max,
-                     size_t *size) {
-  uint8_t *p;
+/* fuzz_repeat's buffer, grown as needed and never freed (it is reused by
+ * every input; a leak check at exit ignores what a static points to). */
+static uint8_t *repeat_buf;
+static size_t repeat_cap;
+
+FUZZ_ORACLE
+const uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times,
+                           size_t max, size_t *size) {
   if (n > 0 && times > max / n)
     times = max / n > 0 ? max / n : 1;
   *size = n * times;
-  p = malloc(*size > 0 ? *size : 1);
-  if (!p)
-    fuzz_fail(__FILE__, __LINE__, "malloc", "out of memory");
+  if (*size + 1 > repeat_cap) {
+    uint8_t *grown = realloc(repeat_buf, *size + 1);
+    if (!grown)
+      fuzz_fail(__FILE__, __LINE__, "realloc", "out of memory");
+    repeat_buf = grown;
+    repeat_cap = *size + 1;
+  }
   for (size_t i = 0; i < times; i++)
-    memcpy(p + i * n, content, n);
-  return p;
+    memcpy(repeat_buf + i * n, content, n);
+  return repeat_buf;
 }
 
 int fuzz_scan_file_make(fuzz_scan_file *f, const char *name,
@@ -74,19 +83,18 @@ int fuzz_scan_file_make(fuzz_scan_file *f, const char *name,
   return f->path != NULL;
 }
 
-void fuzz_scan_file_free(fuzz_scan_file *f) {
-  free(f->bytes);
-  f->bytes = NULL;
-}
+void fuzz_scan_file_free(fuzz_scan_file *f) { f->bytes = NULL; }
 
 /*
  * Knuth-Morris-Pratt: linear whatever the input (a naive search is
  * quadratic on the inputs that matter most, "aaa...ab"), and nothing like
  * the library's filters or Two-Way. Counting restarts the automaton after
- * each match, which is exactly "leftmost first, then from its end".
+ * each match, which is exactly "leftmost first, then from its end". The
+ * offsets go to where[] when it is not NULL (room for n / m of them).
  */
-uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
-                      size_t *first) {
+FUZZ_ORACLE
+static uint64_t kmp(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                    size_t *first, size_t *where) {
   uint64_t count = 0;
   size_t i, k = 0, *fail;
   *first = m == 0 ? 0 : SIZE_MAX;
@@ -111,12 +119,31 @@ uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
     if (k == m) {
       if (count == 0)
         *first = i + 1 - m;
+      if (where)
+        where[count] = i + 1 - m;
       count++;
       k = 0;
     }
   }
   free(fail);
   return count;
+}
+
+uint64_t fuzz_matches(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                      size_t *first) {
+  return kmp(h, n, x, m, first, NULL);
+}
+
+size_t *fuzz_match_list(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
+                        uint64_t *count) {
+  size_t first, *where = NULL;
+  if (m > 0 && n >= m) {
+    where = malloc((n / m) * sizeof *where);
+    if (!where)
+      fuzz_fail(__FILE__, __LINE__, "malloc", "out of memory");
+  }
+  *count = kmp(h, n, x, m, &first, where);
+  return where;
 }
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,

@@ -1164,6 +1164,14 @@ static void setup_split_file(inject_ctx *c) {
   mmf__scan_split_unit = 4096;
   c->release = restore_split_unit;
 }
+/* Read pieces of 4 KiB, six of them for three threads: the workers get
+ * pieces however late they start (of two pieces the caller often takes
+ * both on a busy machine, and the workers allocate nothing). */
+static void setup_split_file_small(inject_ctx *c) {
+  setup_windows_file(c);
+  mmf__scan_split_unit = 1024;
+  c->release = restore_split_unit;
+}
 static int op_count_matches_threads(inject_ctx *c) {
   mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
   unsigned char x[NEEDLE_LEN];
@@ -1282,6 +1290,82 @@ static int op_log(inject_ctx *c) {
 static void verify_log(inject_ctx *c, int rc) {
   if (rc == 0)
     ASSERT_EQ_U(c->bytes, 3);
+}
+
+/* Records of 20000 bytes committed one by one, SYNC and FULL in turn,
+ * over segments of 64 KiB; the log closed, reopened (recovery), trimmed
+ * before record 3, closed; a reader from record 4 to the end. c->bytes:
+ * the records whose commit returned 0, which must all be found afterwards
+ * whatever failed later (verify_log_promised). */
+#define LOG_BIG 20000
+static int op_log_commits(inject_ctx *c) {
+  static unsigned char big[LOG_BIG];
+  mmf_log_options lo = MMF_LOG_OPTIONS_INIT;
+  mmf_log *w = NULL, *r = NULL;
+  const char *dir = fresh_log_dir();
+  const void *rec = NULL;
+  size_t len = 0;
+  uint64_t seq = 0;
+  int rc;
+  c->aux = (void *)dir;
+  c->bytes = 0;
+  lo.segment_size = 64 * 1024;
+  lo.flags = MMF_CREATE;
+  memset(big, 3, sizeof big);
+  if ((rc = mmf_log_open(&w, dir, MMF_WRITE, &lo)) != 0)
+    return log_failed(c, NULL, rc);
+  for (int i = 0; i < 8 && rc == 0; i++) {
+    if ((rc = mmf_log_append(w, big, sizeof big, &seq)) == 0 &&
+        (rc = mmf_log_commit(w, i % 3 ? MMF_FLUSH_SYNC : MMF_FLUSH_FULL)) == 0)
+      c->bytes = seq + 1;
+  }
+  if (rc != 0)
+    (void)log_failed(c, w, rc);
+  if ((rc = closed(c, rc, mmf_log_close(w))) != 0)
+    return rc;
+  /* Recovery, and a trim. */
+  if ((rc = mmf_log_open(&w, dir, MMF_WRITE, &lo)) != 0)
+    return log_failed(c, NULL, rc);
+  if ((rc = mmf_log_trim(w, 3)) != 0)
+    (void)log_failed(c, w, rc);
+  if ((rc = closed(c, rc, mmf_log_close(w))) != 0)
+    return rc;
+  if ((rc = mmf_log_open(&r, dir, MMF_READ, NULL)) != 0)
+    return log_failed(c, NULL, rc);
+  c->instead = MMF_ECORRUPT; /* a segment missing in the middle: damage */
+  if ((rc = mmf_log_seek(r, 4)) == 0) {
+    while ((rc = mmf_log_next(r, &rec, &len, &seq, 0)) == 0)
+      ASSERT_EQ_U(len, sizeof big);
+    if (rc == MMF_EAGAIN)
+      rc = 0; /* the end */
+  }
+  if (rc != 0)
+    (void)log_failed(c, r, rc);
+  if (rc != MMF_ECORRUPT)
+    c->instead = 0;
+  return closed(c, rc, mmf_log_close(r));
+}
+/* Every record whose commit returned 0 is there, for a writer that opens
+ * the log and for a reader. */
+static void verify_log_promised(inject_ctx *c, int rc) {
+  const char *dir = c->aux;
+  mmf_log *w = NULL, *r = NULL;
+  const void *rec;
+  size_t len;
+  uint64_t end = 0, seq, got = 0;
+  if (rc == 0)
+    ASSERT_EQ_U(c->bytes, 8);
+  if (c->bytes == 0)
+    return;
+  ASSERT_OK(mmf_log_open(&w, dir, MMF_WRITE, NULL));
+  ASSERT_OK(mmf_log_info(w, NULL, &end, NULL));
+  ASSERT_GE_U(end, c->bytes);
+  ASSERT_OK(mmf_log_close(w));
+  ASSERT_OK(mmf_log_open(&r, dir, MMF_READ, NULL));
+  while (mmf_log_next(r, &rec, &len, &seq, 0) == 0)
+    got = seq + 1;
+  ASSERT_GE_U(got, c->bytes);
+  ASSERT_OK(mmf_log_close(r));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1426,12 +1510,14 @@ const inject_case inject_cases[] = {
      op_count_cold, verify_count},
     {"matches of a file, with lines", "scan", INJ_CALL, 0, setup_windows_file,
      op_matches, verify_matches},
-    {"count matches, 3 threads, read", "scan", INJ_CALL, 0, setup_split_file,
-     op_count_matches_threads, verify_count_matches},
-    {"count lines, 2 threads, mapped", "scan", INJ_CALL, 0, setup_split_file,
-     op_count_lines_threads, verify_count},
+    {"count matches, 3 threads, read", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_split_file_small, op_count_matches_threads, verify_count_matches},
+    {"count lines, 2 threads, mapped", INJECT_THREADS_GROUP, INJ_CALL, 0,
+     setup_split_file, op_count_lines_threads, verify_count},
     {"log: write, roll over, read, trim", "log", INJ_CALL, 0,
      inject_setup_nothing, op_log, verify_log},
+    {"log: commits SYNC and FULL, recover, trim, seek", "log", INJ_CALL, 0,
+     inject_setup_nothing, op_log_commits, verify_log_promised},
     {"close", "close", INJ_CLOSES, 0, inject_setup_write_map, op_close,
      verify_unchanged_file},
     {"close SYNC_ON_CLOSE", "close", INJ_CLOSES, 0, setup_sync_close_map,

@@ -30,10 +30,17 @@
  * result is MMF_ENOMEM with no OS error (mmf_last_os_error 0) or what the
  * operation returns without injection (the allocation was optional), and
  * every block the library allocated (in any thread) is freed once the
- * handles are closed. Each run is a child process of its own (a TEST_CHILD, so
- * Windows can run it too), so a failed check ends only that run and the
- * walk goes on to list every failing path; the walk prints how many paths
- * each case took and the total. A run does the operation once without
+ * handles are closed. M counts the allocations of the calling thread only;
+ * a fourth profile, T, for the group INJECT_THREADS_GROUP (operations
+ * that start threads of the library: a scan split over threads, whose
+ * workers allocate read buffers and the windows around their cuts; walked
+ * by inject_walk_threads), counts those of every thread together, so the N-th
+ * allocation fails whichever thread makes it (which one that is can differ from
+ * run to run: every run must hold all the same), and checks as well that no
+ * thread is left after the run. Each run is a child process of its own (a
+ * TEST_CHILD, so Windows can run it too), so a failed check ends only that run
+ * and the walk goes on to list every failing path; the walk prints how many
+ * paths each case took and the total. A run does the operation once without
  * injection before it counts, then twice with the call failing and
  * counts mappings the second time, so that one-time allocations (the C
  * runtime's, the library's, AddressSanitizer's) are not taken for leaks.
@@ -178,15 +185,21 @@ int inject_step(const inject_backend *b, int argc, char **argv);
  * both profiles, print the paths each took and their total, and fail the
  * test if any run failed a check. */
 void inject_walk(const inject_backend *b, const char *group);
+/* The same with profile T as well, and a check that the operations'
+ * threads do allocate (the counter of allocations made in other threads
+ * than the caller's is above 0): for INJECT_THREADS_GROUP. */
+void inject_walk_threads(const inject_backend *b, const char *group);
 /* The same, returning how many runs failed a check: the negative
  * controls (group "bad ...": cases that leak, leave *out set or return the
  * wrong code when their call fails) show that the walk finds them. */
 int inject_walk_failures(const inject_backend *b, const char *group);
 
 /* The profiles: 0 (A) and 1 (B) fail OS calls with their errors,
- * INJECT_ALLOC (M) fails allocations. */
+ * INJECT_ALLOC (M) fails allocations of the calling thread,
+ * INJECT_ALLOC_ANY (T) allocations of any thread. */
 #define INJECT_ALLOC 2
-#define INJECT_PROFILES 3
+#define INJECT_ALLOC_ANY 3
+#define INJECT_PROFILES 4
 
 /* For tests of the wrappers themselves: route the backend's table and the
  * allocation table through the wrappers, and back; the blocks the library
@@ -197,15 +210,18 @@ long inject_blocks_live(void);
 
 /* Arm by hand, for tests of the wrappers themselves: fail the target-th
  * call (0: none) with the errors of profile 0 (A) or 1 (B), or the
- * target-th allocation (INJECT_ALLOC). */
+ * target-th allocation (INJECT_ALLOC: of this thread; INJECT_ALLOC_ANY: of
+ * any thread). */
 void inject_arm(const inject_backend *b, int profile, int target);
 void inject_disarm(void);
 /* Whether the armed run failed a call, which one (its id, or -1; in the
- * allocation profile 0 malloc, 1 calloc, 2 realloc), and the calls it
- * counted. */
+ * allocation profiles 0 malloc, 1 calloc, 2 realloc), the calls it
+ * counted, and of those the allocations made by threads other than the
+ * one that armed it (INJECT_ALLOC_ANY). */
 bool inject_hit(void);
 int inject_failed_call(void);
 int inject_calls_made(void);
+int inject_calls_elsewhere(void);
 
 /* ------------------------------------------------------------------------ */
 /* Pieces of cases, for the backends' own cases                              */

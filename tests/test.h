@@ -363,6 +363,11 @@ void test_sleep_ms(unsigned ms);
  * way a descriptor or handle the library leaks shows as one more. */
 int count_open_fds(void);
 
+/* Threads of this process: entries of /proc/self/task; -1 where there is
+ * none, and on Windows (Wine starts threads of its own whenever it likes).
+ * A thread the library starts and does not join shows as one more. */
+int count_threads(void);
+
 /* Descriptors a child process would inherit: those without FD_CLOEXEC
  * (Windows: handles with HANDLE_FLAG_INHERIT). */
 int count_inheritable_fds(void);

@@ -395,7 +395,7 @@ TEST(inject_thread_paths) {
 #ifdef _WIN32
   SKIP(NOT_ON_WINDOWS);
 #else
-  inject_walk(&posix, INJECT_THREADS_GROUP);
+  inject_walk_threads(&posix, INJECT_THREADS_GROUP);
 #endif
 }
 

@@ -339,23 +339,6 @@ TEST(needles_straddle_2mib_cuts) {
 /* Threads left behind, failures                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Threads of this process, or -1 where the test cannot count them. */
-static int count_threads(void) {
-#if defined(__linux__)
-  DIR *d = opendir("/proc/self/task");
-  struct dirent *e;
-  int n = 0;
-  if (!d)
-    return -1;
-  while ((e = readdir(d)) != NULL)
-    n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-#else
-  return -1;
-#endif
-}
-
 /* One threaded scan before a test counts threads: a sanitizer's runtime
  * starts a thread of its own at the first thread created. */
 static void warm_up_threads(void) {

@@ -311,7 +311,7 @@ TEST(win_inject_thread_paths) {
 #ifndef _WIN32
   SKIP(NOT_HERE);
 #else
-  inject_walk(&win, INJECT_THREADS_GROUP);
+  inject_walk_threads(&win, INJECT_THREADS_GROUP);
 #endif
 }
 
