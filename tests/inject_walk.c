@@ -249,11 +249,7 @@ static void run_checked(const inject_backend *b, const inject_case *w, int prof,
   /* Every thread the library started has been joined (-1: this OS does
    * not tell). A joined thread can take a moment to leave the list; a
    * thread of the runtime's own may end meanwhile (Wine's). */
-  int threads2 = count_threads();
-  for (int i = 0; i < 100 && threads2 > threads; i++) {
-    test_sleep_ms(1);
-    threads2 = count_threads();
-  }
+  int threads2 = count_threads_settled(threads);
   if (threads2 > threads)
     FAIL("%d threads before, %d after the run", threads, threads2);
   test_context_clear();

@@ -376,3 +376,12 @@ int main(int argc, char **argv) {
   fprintf(stderr, "usage: %s [--list | TEST]\n", argv[0]);
   return 1;
 }
+
+int count_threads_settled(int at_most) {
+  int n = count_threads();
+  for (int i = 0; i < 2000 && n > at_most; i++) {
+    test_sleep_ms(1);
+    n = count_threads();
+  }
+  return n;
+}

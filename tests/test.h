@@ -368,6 +368,13 @@ int count_open_fds(void);
  * A thread the library starts and does not join shows as one more. */
 int count_threads(void);
 
+/* count_threads() once joined threads have gone, waiting up to 2 s for
+ * the count to come down to at_most. A joined thread stays listed for a
+ * moment: the kernel wakes the joiner before the thread is removed
+ * (under qemu-user for much longer). A thread that was never joined
+ * never goes, so the count stays above at_most. */
+int count_threads_settled(int at_most);
+
 /* Descriptors a child process would inherit: those without FD_CLOEXEC
  * (Windows: handles with HANDLE_FLAG_INHERIT). */
 int count_inheritable_fds(void);

@@ -421,7 +421,9 @@ TEST(truncated_under_threads) {
             truncated, (int)most_threads, base);
   if (base > 0) {
     ASSERT_GT(most_threads, base); /* at least one worker */
-    ASSERT_EQ(count_threads(), base);
+    /* Fewer is fine: a thread that was still leaving when base was
+     * counted (qemu-user has been seen at one fewer and one more). */
+    ASSERT_LE(count_threads_settled(base), base);
   }
   free(c);
 }
@@ -492,7 +494,7 @@ TEST(truncated_inside_a_worker) {
         ASSERT_EQ(count_open_fds(), fds);
         ASSERT_EQ(count_mappings_of(test_dir()), maps);
         if (base > 0)
-          ASSERT_EQ(count_threads(), base);
+          ASSERT_LE(count_threads_settled(base), base);
       }
   free(c);
 #endif
