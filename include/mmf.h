@@ -1004,9 +1004,9 @@ MMF_API int mmf_wake(mmf_map *m, uint64_t off, int count);
  * in the kernel. Before it first sleeps it asks (one system call) whether
  * the owner's thread still exists at all, so a crashed owner whose
  * process was reaped is reported at once; while one owner keeps the
- * mutex, the sleeper looks every 1 ms, doubling to every 8 ms, whether
+ * mutex, the sleeper looks every 1 ms, doubling to every 16 ms, whether
  * that owner still runs, so an owner's death is reported within about
- * 10 ms.
+ * 20 ms.
  *
  * Linux: a futex on the first word; the owner is named by its thread id
  * and start time (/proc). Processes that share a mutex must share a PID

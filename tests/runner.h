@@ -19,16 +19,6 @@
 
 #include "test.h"
 
-/* An AddressSanitizer build (gcc says __SANITIZE_ADDRESS__, clang
- * __has_feature): both runner files need to know. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
 #ifndef PATH_MAX
 #define PATH_MAX 4096
 #endif

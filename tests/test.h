@@ -62,6 +62,21 @@
 
 #include "mmf.h"
 
+/* Sanitizer builds, which some tests must know about (gcc says
+ * __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__, clang __has_feature):
+ * TEST_ASAN for AddressSanitizer, TEST_TSAN for ThreadSanitizer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__SANITIZE_THREAD__)
+#define TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#elif __has_feature(thread_sanitizer)
+#define TEST_TSAN 1
+#endif
+#endif
+
 /* printf format checking that matches the printf the tests use. */
 #ifdef __MINGW32__
 #define TEST_PRINTF gnu_printf

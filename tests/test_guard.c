@@ -57,13 +57,6 @@
 /* AddressSanitizer installs its own SIGSEGV/SIGBUS handlers, which report
  * and exit instead of dying by the signal; these tests are about what the
  * program had before mmf, so ask ASan not to take the signals. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
 #ifdef TEST_ASAN
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) {

@@ -19,14 +19,6 @@
 
 #include "log/log_internal.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
 
@@ -116,7 +108,7 @@ TEST(reader_walks_segments_through_small_windows) {
   free(buf);
 }
 
-#if !defined(UNDER_ASAN) && !defined(_WIN32)
+#if !defined(TEST_ASAN) && !defined(_WIN32)
 
 #define SHORT_SEG ((uint64_t)16 << 20)
 #define SHORT_RECORDS 200
@@ -166,10 +158,10 @@ static int read_under_rlimit(void *arg) {
   return 0;
 }
 
-#endif /* !UNDER_ASAN && !_WIN32 */
+#endif /* !TEST_ASAN && !_WIN32 */
 
 TEST(reader_reads_segments_larger_than_the_address_space_left) {
-#ifdef UNDER_ASAN
+#ifdef TEST_ASAN
   SKIP("AddressSanitizer reserves terabytes of address space");
 #elif defined(_WIN32)
   SKIP("Windows has no RLIMIT_AS (setrlimit) to bound the address space, "

@@ -12,15 +12,6 @@
 
 #include "os/os.h"
 
-/* A ThreadSanitizer build (gcc: __SANITIZE_THREAD__, clang: the feature). */
-#if defined(__SANITIZE_THREAD__)
-#define MUTEX_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MUTEX_TEST_TSAN 1
-#endif
-#endif
-
 #include <limits.h>
 
 #ifndef _WIN32
@@ -225,7 +216,7 @@ static uint64_t four_threads_add(int n, bool lock) {
  * updates. */
 TEST(threads_lose_no_update) {
   ASSERT_EQ_U(four_threads_add(ROUNDS / 10, true), 4 * (uint64_t)(ROUNDS / 10));
-#if defined(MUTEX_TEST_TSAN)
+#if defined(TEST_TSAN)
   /* The control is a data race on purpose, which ThreadSanitizer reports
    * as it should: the other legs run it. */
   test_note("the unlocked control is left out under ThreadSanitizer");
@@ -312,7 +303,7 @@ TEST(lock_held_elsewhere_times_out) {
 }
 
 /* A locker blocked behind a live owner for a second sleeps: under 10 ms
- * of CPU (it looks at the owner 125 times a second at most). */
+ * of CPU (it wakes to look at the owner about 63 times a second). */
 TEST(blocked_locker_uses_no_cpu) {
   const char *path = test_path("m");
   mmf_map *m = map_rw(path);

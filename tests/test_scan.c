@@ -12,15 +12,7 @@
 
 #include "scan/scan.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SCAN_TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SCAN_TEST_ASAN 1
-#endif
-#ifdef SCAN_TEST_ASAN
+#ifdef TEST_ASAN
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)

@@ -36,14 +36,7 @@
  * handler with every signal blocked, so a fault inside that handler ends
  * the process, guard or not: the tests of handlers that fault skip there
  * (check-tsan runs the rest). */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifdef UNDER_TSAN
+#ifdef TEST_TSAN
 #define SKIP_UNDER_TSAN                                                        \
   SKIP("ThreadSanitizer runs a deferred signal's handler with every signal "   \
        "blocked: a fault inside it ends the process")

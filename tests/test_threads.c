@@ -32,14 +32,9 @@
 /* Under ThreadSanitizer (scans 20x slower) the exhaustive loops take
  * every 5th size: races show in any size that splits. Under an emulator,
  * every 7th (size_step). */
-#if defined(__SANITIZE_THREAD__)
+#ifdef TEST_TSAN
 #define SIZE_STEP 5
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SIZE_STEP 5
-#endif
-#endif
-#ifndef SIZE_STEP
+#else
 #define SIZE_STEP 1
 #endif
 

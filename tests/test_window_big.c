@@ -16,14 +16,6 @@
 #define MIB ((uint64_t)1 << 20)
 #define GIB ((uint64_t)1 << 30)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 static mmf_window *open_w(const char *path, uint64_t budget, int delim,
                           unsigned flags) {
   mmf_window_options o = MMF_WINDOW_OPTIONS_INIT;
@@ -146,7 +138,7 @@ TEST(seek_and_at_beyond_4gib) {
 /* 64 GiB under RLIMIT_AS = 1 GiB                                            */
 /* ------------------------------------------------------------------------ */
 
-#if !defined(UNDER_ASAN) && !defined(_WIN32) /* see rlimit_as_64gib_file */
+#if !defined(TEST_ASAN) && !defined(_WIN32) /* see rlimit_as_64gib_file */
 
 #define N_MARKS 10
 
@@ -265,7 +257,7 @@ static int under_rlimit(void *arg) {
   return 0;
 }
 
-#endif /* !UNDER_ASAN && !_WIN32 */
+#endif /* !TEST_ASAN && !_WIN32 */
 
 /*
  * Why the full walk does not touch every byte: reading 64 GiB of holes
@@ -278,7 +270,7 @@ static int under_rlimit(void *arg) {
  * read of a 256 MiB region (holes plus marks) checks every byte there.
  */
 TEST(rlimit_as_64gib_file) {
-#ifdef UNDER_ASAN
+#ifdef TEST_ASAN
   SKIP("AddressSanitizer reserves terabytes of address space");
 #elif defined(_WIN32)
   SKIP("Windows has no RLIMIT_AS (setrlimit) to bound the address space, "
