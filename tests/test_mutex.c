@@ -238,8 +238,18 @@ TEST(zero_bytes_are_an_unlocked_mutex) {
   ASSERT_MEMEQ(mmf_data(m), zero, MMF_MUTEX_SIZE);
   ASSERT_OK(mmf_mutex_lock(m, MUTEX, 0));
   ASSERT_OK(mmf_mutex_unlock(m, MUTEX));
-  /* Unlocked again, the bytes are zero again. */
-  ASSERT_MEMEQ(mmf_data(m), zero, MMF_MUTEX_SIZE);
+  /* Unlocked again, the lock word and tag are zero again; the process
+   * fields keep naming the last owner (this process), the rest is zero. */
+  const unsigned char *b = mmf_data(m);
+  uint32_t pid;
+  ASSERT_MEMEQ(b, zero, 8);
+  memcpy(&pid, b + 8, 4);
+#ifdef _WIN32
+  ASSERT_EQ_U(pid, (uint32_t)GetCurrentProcessId());
+#else
+  ASSERT_EQ_U(pid, (uint32_t)getpid());
+#endif
+  ASSERT_MEMEQ(b + 16, zero, MMF_MUTEX_SIZE - 16);
   ASSERT_OK(mmf_mutex_lock(m, MUTEX, -1));
   ASSERT_OK(mmf_mutex_lock(m, MUTEX2, -1));
   ASSERT_OK(mmf_mutex_unlock(m, MUTEX));
@@ -808,7 +818,8 @@ TEST(fault_atomics_claim_only_their_bytes) {
     ASSERT_EQ_U(mmf__fault_atomic_fixup(site + 1, base, base), 0);
   }
   test_note("%d listed instructions", n);
-  ASSERT_GE(n, 5);
+  /* At least the lock's swap and store and the unlock's swap. */
+  ASSERT_GE(n, 3);
   ASSERT_EQ_U(mmf__fault_atomic_site(-1), 0);
 #endif
 }
@@ -851,7 +862,8 @@ static int atomics_on_protected_page(void *arg) {
     return 21;
   if (mmf__fault_release(&f, word, 7) != 0 || word[1] != 6)
     return 22;
-  if (mmf__fault_release(&f, word, 5) != 1 || word[0] != 0 || word[1] != 0)
+  /* The release leaves the process fields to name the last owner. */
+  if (mmf__fault_release(&f, word, 5) != 1 || word[0] != 0 || word[1] != 6)
     return 23;
   return mmf_close(m) == 0 ? 0 : 24;
 }
@@ -960,7 +972,7 @@ TEST(fault_at_a_listed_instruction_elsewhere_is_not_claimed) {
   int n;
   for (n = 0; mmf__fault_atomic_site(n) != 0; n++)
     ASSERT_EXITED(run_in_child(faults_at_a_site, (void *)(intptr_t)n), 0);
-  ASSERT_GE(n, 5);
+  ASSERT_GE(n, 3);
 #endif
 }
 

@@ -351,8 +351,8 @@ static inline void mmf__guard_top_set(mmf__guard_frame *f) {
  * (mmf__guard_thread_ready), as for a frame.
  *  - acquire: if the 64-bit word at word is 0, swap in desired (acquire
  *    order) and store info in the 8 bytes after it: 1; else 0.
- *  - release: if the word holds expected, store 0 in the 8 bytes after it
- *    and swap the word from expected to 0 (release order): 1; else 0.
+ *  - release: if the word holds expected, swap it for 0 (release order):
+ *    1; else 0. The 8 bytes after it are left as they are.
  *
  * MMF__FAULT_ATOMICS is 1 where the backend has the routines (x86_64,
  * i386 and aarch64 on Linux and macOS, with GCC or Clang). Elsewhere, in

@@ -14,8 +14,9 @@
  *           the word). OWNER_DIED with no owner: not recoverable.
  *   4  u32  owner tag: tells this owner from earlier ones with its id.
  *   8  u32  owner's process id, 12 u32 its namespaces: written after the
- *           lock is taken, cleared before it is let go (for tools, and to
- *           know which owners this process can judge).
+ *           lock is taken and left when it is let go, so they name the
+ *           last owner (for tools, and to know which owners this process
+ *           can judge; see holder_died for why stale values are safe).
  *   16      48 bytes reserved, zero.
  *
  * Bytes 0-7 are read and written as one 64-bit atomic, so an owner never
@@ -247,12 +248,11 @@ static int try_once(mmf_map *m, void *p, const mmf__owner *me) {
   return mmf__fault_code(m, &fault, 1);
 }
 
-/* Ours, no flags, nobody waiting: clear our process fields and swap the
- * word for 0. 1 done, 0 not (the caller takes the slow path), or a fault
- * code. */
+/* Ours, no flags, nobody waiting: swap the word for 0 (the process fields
+ * keep naming us, the last owner). 1 done, 0 not (the caller takes the
+ * slow path), or a fault code. */
 static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
   _Atomic uint64_t *word = p;
-  _Atomic uint64_t *info = word + 1;
   mmf__guard_frame fr;
   mmf__fault fault;
   volatile int done = 0;
@@ -261,11 +261,8 @@ static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
     return MMF_ENOMEM;
   if (MMF__SETJMP(fr.jump) == 0) {
     mmf__guard_enter(&fr);
-    if (atomic_load_explicit(word, memory_order_relaxed) == expected) {
-      atomic_store_explicit(info, 0, memory_order_relaxed);
-      done = atomic_compare_exchange_strong_explicit(
-          word, &expected, 0, memory_order_release, memory_order_relaxed);
-    }
+    done = atomic_compare_exchange_strong_explicit(
+        word, &expected, 0, memory_order_release, memory_order_relaxed);
     mmf__guard_leave(&fr);
     return done;
   }
@@ -276,7 +273,12 @@ static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
 #endif
 
 /* Whether the holder recorded in w has died: 0 with *dead set, or a fault
- * code. */
+ * code. The process fields are written just after the lock word, so for a
+ * moment after a new owner took the word they still name the one before
+ * it. That is safe: an owner in another PID namespace is never judged,
+ * and fields naming another namespace than ours only make us wait; fields
+ * naming ours make us judge the owner's id here, as fields of 0 (which
+ * an unlock used to write) did, and such a moment is the same one. */
 static int holder_died(mutex_ref *r, uint64_t w, int *dead) {
   uint64_t info;
   int rc = load_at(r, r->info, &info);
@@ -414,9 +416,6 @@ static int unlock_bytes(mutex_ref *r, const mmf__owner *me, int *oserr) {
     return rc;
   if (!is_mine(w, me))
     return MMF_EPERM;
-  rc = store(r, r->info, 0);
-  if (rc)
-    return rc;
   if (w == word_of(me, 0)) {
     /* Nobody sleeps: one compare-and-swap, if nobody came meanwhile. */
     rc = cas(r, &w, 0, &ok);
@@ -482,8 +481,6 @@ static int unlock_object(mutex_ref *r, int *oserr) {
   if (rc || !held)
     return rc ? rc : MMF_EPERM;
   rc = load(r, &w);
-  if (rc == 0)
-    rc = store(r, r->info, 0);
   if (rc == 0)
     rc = store(r, r->word,
                ((uint32_t)w & OWNER_DIED) ? NOT_RECOVERABLE : (uint64_t)0);
