@@ -7,9 +7,11 @@
  */
 #include "runner.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Registry                                                                  */
@@ -385,3 +387,57 @@ int count_threads_settled(int at_most) {
   }
   return n;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Random inputs and fed pipes                                               */
+/* ------------------------------------------------------------------------ */
+
+uint64_t test_rand_next(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *state = x;
+}
+
+uint64_t test_rand(void) {
+  static uint64_t state = 0x9E3779B97F4A7C15u;
+  return test_rand_next(&state);
+}
+
+static void *feed_pipe(void *arg) {
+  test_fed_pipe *f = arg;
+  uint64_t r = 0x1234567u + f->n;
+  size_t i = 0, k;
+  long wr;
+  while (i < f->n) {
+    k = 1 + (size_t)(test_rand_next(&r) % f->max_chunk);
+    if (k > f->n - i)
+      k = f->n - i;
+    wr = (long)write(f->fd, f->data + i, (unsigned)k);
+    if (wr < 0 && errno == EINTR)
+      continue;
+    if (wr <= 0)
+      break; /* the reader closed its end: the test has what it wanted */
+    i += (size_t)wr;
+    if (f->pause_ms)
+      test_sleep_ms(f->pause_ms);
+  }
+  close(f->fd);
+  return NULL;
+}
+
+int test_fed_pipe_start(test_fed_pipe *f, const void *data, size_t n,
+                        size_t max_chunk, unsigned pause_ms) {
+  int fds[2];
+  test_pipe(fds);
+  f->fd = fds[1];
+  f->data = data;
+  f->n = n;
+  f->max_chunk = max_chunk ? max_chunk : 1;
+  f->pause_ms = pause_ms;
+  f->writer = test_thread_start(feed_pipe, f);
+  return fds[0];
+}
+
+void test_fed_pipe_join(test_fed_pipe *f) { test_thread_join(f->writer); }

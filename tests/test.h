@@ -556,4 +556,31 @@ test_thread test_thread_start(void *(*fn)(void *arg), void *arg);
 /* Wait for it to end. */
 void test_thread_join(test_thread t);
 
+/* A pipe that a thread feeds: data[0, n) written in pieces of 1 to
+ * max_chunk bytes (sizes drawn from a generator seeded with n, so every
+ * run cuts the same way), sleeping pause_ms after each piece, then the
+ * write end closed. Start returns the read end, which the caller closes;
+ * join waits for the writer. data must live until the join. */
+typedef struct test_fed_pipe {
+  int fd;
+  const unsigned char *data;
+  size_t n, max_chunk;
+  unsigned pause_ms;
+  test_thread writer;
+} test_fed_pipe;
+int test_fed_pipe_start(test_fed_pipe *f, const void *data, size_t n,
+                        size_t max_chunk, unsigned pause_ms);
+void test_fed_pipe_join(test_fed_pipe *f);
+
+/* ------------------------------------------------------------------------ */
+/* Random inputs                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Pseudo-random numbers (xorshift64) from a fixed seed: every test (each
+ * its own process) draws the same sequence on every run, so a failing
+ * input comes back. */
+uint64_t test_rand(void);
+/* One step of the same generator on a state of the caller's (not 0). */
+uint64_t test_rand_next(uint64_t *state);
+
 #endif /* MMF_TEST_H */

@@ -27,22 +27,17 @@
 
 static size_t gran(void) { return mmf_granularity(); }
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static uint64_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
-}
-
 /* Text where the needles below occur often, run together and across
  * lines: mostly 'a' and 'b', some '\n', some anything. */
 static unsigned char *random_text(size_t n) {
   unsigned char *p = malloc(n ? n : 1);
   ASSERT_TRUE(p != NULL);
   for (size_t i = 0; i < n; i++) {
-    unsigned r = (unsigned)(rnd() % 16);
-    p[i] = r < 7 ? 'a' : r < 10 ? 'b' : r < 12 ? '\n' : (unsigned char)rnd();
+    unsigned r = (unsigned)(test_rand() % 16);
+    p[i] = r < 7    ? 'a'
+           : r < 10 ? 'b'
+           : r < 12 ? '\n'
+                    : (unsigned char)test_rand();
   }
   return p;
 }
@@ -324,54 +319,6 @@ TEST(needle_copied_at_open) {
 /* Streams                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* A thread writing data into a pipe in pieces of 1 to max_chunk bytes,
- * sleeping pause_ms after each, then closing it. */
-typedef struct feeder {
-  int fd;
-  const unsigned char *data;
-  size_t n, max_chunk;
-  unsigned pause_ms;
-} feeder;
-
-static void *feed(void *arg) {
-  feeder *f = arg;
-  uint64_t r = 0x1234567u + f->n;
-  size_t i = 0;
-  while (i < f->n) {
-    size_t k;
-    long wr;
-    r ^= r << 13;
-    r ^= r >> 7;
-    r ^= r << 17;
-    k = 1 + (size_t)(r % f->max_chunk);
-    if (k > f->n - i)
-      k = f->n - i;
-    wr = (long)write(f->fd, f->data + i, (unsigned)k);
-    if (wr < 0 && errno == EINTR)
-      continue;
-    if (wr <= 0)
-      break;
-    i += (size_t)wr;
-    if (f->pause_ms)
-      test_sleep_ms(f->pause_ms);
-  }
-  close(f->fd);
-  return NULL;
-}
-
-static int pipe_of(feeder *f, test_thread *t, const unsigned char *c, size_t n,
-                   size_t max_chunk, unsigned pause_ms) {
-  int fds[2];
-  test_pipe(fds);
-  f->fd = fds[1];
-  f->data = c;
-  f->n = n;
-  f->max_chunk = max_chunk;
-  f->pause_ms = pause_ms;
-  *t = test_thread_start(feed, f);
-  return fds[0];
-}
-
 TEST(slow_pipe_occurrence_over_three_reads) {
   /* "HELLO_WORLD" arrives as HEL, LO_ and WORLD, each in its own read:
    * the iterator and the count both find it. */
@@ -411,11 +358,10 @@ TEST(pipes_fed_slowly_match_the_reference) {
   unsigned char *c = random_text(n);
   for (size_t k = 0; k < sizeof x / sizeof x[0]; k++)
     for (int lines = 0; lines < 2; lines++) {
-      feeder f;
-      test_thread t;
+      test_fed_pipe f;
       mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
       mmf_matches *it;
-      int fd = pipe_of(&f, &t, c, n, 7, lines ? 0 : 1);
+      int fd = test_fed_pipe_start(&f, c, n, 7, lines ? 0 : 1);
       o.offset = k; /* skipped, but counted in the offsets */
       o.flags = lines ? MMF_SCAN_LINE_NUMBERS : 0;
       test_context("needle %zu lines %d", k, lines);
@@ -423,7 +369,7 @@ TEST(pipes_fed_slowly_match_the_reference) {
       check_walk(it, c + k, n - k, k, x[k], strlen(x[k]), lines);
       ASSERT_OK(mmf_matches_close(it));
       close(fd);
-      test_thread_join(t);
+      test_fed_pipe_join(&f);
     }
   free(c);
 }

@@ -80,20 +80,10 @@ static uint64_t naive_count_str(const unsigned char *h, size_t n,
   return r;
 }
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return rng_state = x;
-}
-
 /* Bytes that make matches common: 'a', 'b', '\n', and any byte. */
 static unsigned char rnd_byte(void) {
-  unsigned r = (unsigned)(rnd() % 10);
-  return r < 4 ? 'a' : r < 6 ? 'b' : r < 7 ? '\n' : (unsigned char)rnd();
+  unsigned r = (unsigned)(test_rand() % 10);
+  return r < 4 ? 'a' : r < 6 ? 'b' : r < 7 ? '\n' : (unsigned char)test_rand();
 }
 
 static void fill_random(unsigned char *p, size_t n) {
@@ -239,7 +229,7 @@ static void check_all(const unsigned char *p, size_t n, size_t align) {
   }
   /* Needles cut from the data (present), and made up (mostly absent). */
   for (size_t m = 1; m <= 18 && m <= n; m++)
-    check_needle(p, n, p + (size_t)(rnd() % (n - m + 1)), m, align);
+    check_needle(p, n, p + (size_t)(test_rand() % (n - m + 1)), m, align);
   for (size_t m = 1; m <= 70; m += 23) {
     for (size_t i = 0; i < m; i++)
       needle[i] = rnd_byte();
@@ -428,7 +418,7 @@ TEST(near_misses) {
       memcpy(h + n, x, m);
       h[n + bad] ^= 0x20;
       n += m;
-      h[n++] = (unsigned char)(rnd() % 3); /* a gap of 0 or 1 byte */
+      h[n++] = (unsigned char)(test_rand() % 3); /* a gap of 0 or 1 byte */
       n -= h[n - 1] == 0;
     }
     memcpy(h + n, x, m);
@@ -479,14 +469,15 @@ TEST(adversarial_needle) {
 TEST(twoway) {
   unsigned char h[300], x[16];
   for (int iter = 0; iter < 200000; iter++) {
-    size_t n = (size_t)(rnd() % sizeof h), m = 1 + (size_t)(rnd() % sizeof x);
-    unsigned alpha = 2 + (unsigned)(rnd() % 2);
+    size_t n = (size_t)(test_rand() % sizeof h),
+           m = 1 + (size_t)(test_rand() % sizeof x);
+    unsigned alpha = 2 + (unsigned)(test_rand() % 2);
     for (size_t i = 0; i < n; i++)
-      h[i] = (unsigned char)('a' + rnd() % alpha);
+      h[i] = (unsigned char)('a' + test_rand() % alpha);
     for (size_t i = 0; i < m; i++)
-      x[i] = (unsigned char)('a' + rnd() % alpha);
-    if (n >= m && rnd() % 2) /* plant one */
-      memcpy(h + rnd() % (n - m + 1), x, m);
+      x[i] = (unsigned char)('a' + test_rand() % alpha);
+    if (n >= m && test_rand() % 2) /* plant one */
+      memcpy(h + test_rand() % (n - m + 1), x, m);
     size_t f = mmf__scan_twoway_find(h, n, x, m);
     uint64_t c = mmf__scan_twoway_count(h, n, x, m);
     CHECK(f == naive_find_from(h, n, 0, x, m), "twoway find n %zu m %zu: %zu",

@@ -9,7 +9,7 @@
  */
 /* The break-even is a tuning value (mmf.h, "Tuning"). */
 #define MMF_TUNING 1
-#include "test.h"
+#include "scan_reference.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,23 +27,15 @@ static size_t default_budget(void) {
   return sizeof(void *) >= 8 ? (size_t)1 << 30 : (size_t)64 << 20;
 }
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Du;
-static uint64_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
-}
-
 /* Bytes that make lines and matches common: 'a', 'b', '\n', '\r', any. */
 static void fill_text(unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    unsigned r = (unsigned)(rnd() % 16);
+    unsigned r = (unsigned)(test_rand() % 16);
     p[i] = r < 7    ? 'a'
            : r < 10 ? 'b'
            : r < 12 ? '\n'
            : r < 13 ? '\r'
-                    : (unsigned char)rnd();
+                    : (unsigned char)test_rand();
   }
 }
 
@@ -57,42 +49,6 @@ static unsigned char *random_text(size_t n) {
 /* ------------------------------------------------------------------------ */
 /* References                                                                */
 /* ------------------------------------------------------------------------ */
-
-static uint64_t ref_count(const unsigned char *p, size_t n, int c) {
-  uint64_t r = 0;
-  for (size_t i = 0; i < n; i++)
-    r += p[i] == c;
-  return r;
-}
-
-static uint64_t ref_lines(const unsigned char *p, size_t n) {
-  return ref_count(p, n, '\n') + (n > 0 && p[n - 1] != '\n');
-}
-
-static size_t ref_find_from(const unsigned char *h, size_t n, size_t from,
-                            const void *x, size_t m) {
-  for (size_t i = from; m <= n && i <= n - m; i++)
-    if (memcmp(h + i, x, m) == 0)
-      return i;
-  return SIZE_MAX;
-}
-
-/* The reference's "absent" (SIZE_MAX) as the API reports it. */
-static uint64_t npos_of(size_t at) { return at == SIZE_MAX ? MMF_NPOS : at; }
-
-static uint64_t ref_matches(const unsigned char *h, size_t n, const void *x,
-                            size_t m, size_t *resume) {
-  uint64_t r = 0;
-  size_t i = 0, end = 0;
-  while ((i = ref_find_from(h, n, i, x, m)) != SIZE_MAX) {
-    r++;
-    i += m;
-    end = i;
-  }
-  if (resume)
-    *resume = n < m ? 0 : end > n - m + 1 ? end : n - m + 1;
-  return r;
-}
 
 /* The lines (or pieces) an iterator with limit L must deliver. */
 typedef struct ref_line {
@@ -658,7 +614,7 @@ TEST(mem_count_matches_in_pieces) {
       uint64_t total = 0, v;
       unsigned char *joined = malloc(n + 16);
       while (at < n) {
-        size_t piece = 1 + (size_t)(rnd() % (round < 20 ? 9000 : 40));
+        size_t piece = 1 + (size_t)(test_rand() % (round < 20 ? 9000 : 40));
         if (piece > n - at)
           piece = n - at;
         /* The carried bytes, then the piece. */
@@ -687,13 +643,13 @@ TEST(mem_count_matches_long_needles_in_pieces) {
   for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
     size_t m = lens[k];
     fill_text(x, m);
-    for (size_t at = 1000; at + m < n; at += m + (size_t)(rnd() % 3000))
+    for (size_t at = 1000; at + m < n; at += m + (size_t)(test_rand() % 3000))
       memcpy(c + at, x, m);
     for (int round = 0; round < 8; round++) {
       size_t at = 0, carry = 0, res;
       uint64_t total = 0, v;
       while (at < n) {
-        size_t piece = 1 + (size_t)(rnd() % (round < 4 ? 20000 : 3 * m));
+        size_t piece = 1 + (size_t)(test_rand() % (round < 4 ? 20000 : 3 * m));
         if (piece > n - at)
           piece = n - at;
         memcpy(joined + carry, c + at, piece);
@@ -722,18 +678,20 @@ TEST(mem_rare_needle_strategies) {
   size_t n = 60000;
   unsigned char *c = malloc(n), x[64];
   for (int round = 0; round < 300; round++) {
-    size_t m = 2 + (size_t)(rnd() % 40);
+    size_t m = 2 + (size_t)(test_rand() % 40);
     for (size_t i = 0; i < n; i++)
-      c[i] = (unsigned char)('a' + rnd() % 4);
+      c[i] = (unsigned char)('a' + test_rand() % 4);
     for (size_t i = 0; i < m; i++)
-      x[i] = (unsigned char)(rnd() % 3 ? 'a' + rnd() % 4 : '#' + rnd() % 3);
+      x[i] = (unsigned char)(test_rand() % 3 ? 'a' + test_rand() % 4
+                                             : '#' + test_rand() % 3);
     for (int k = 0; k < 20; k++) { /* planted, some overlapping */
-      size_t at = (size_t)(rnd() % (n - m));
+      size_t at = (size_t)(test_rand() % (n - m));
       memcpy(c + at, x, m);
     }
     for (int k = 0; k < 3; k++) { /* a run of one needle byte */
-      size_t at = (size_t)(rnd() % (n - 5000)), len = (size_t)(rnd() % 5000);
-      memset(c + at, x[rnd() % m], len);
+      size_t at = (size_t)(test_rand() % (n - 5000)),
+             len = (size_t)(test_rand() % 5000);
+      memset(c + at, x[test_rand() % m], len);
     }
     if (round % 10 == 0) { /* costly candidates */
       memset(c, 'a', n);
@@ -742,8 +700,8 @@ TEST(mem_rare_needle_strategies) {
       memcpy(c + n - m - 7, x, m);
     }
     for (int k = 0; k < 4; k++) {
-      size_t off = k ? (size_t)(rnd() % n) : 0;
-      size_t len = k ? (size_t)(rnd() % (n - off + 1)) : n;
+      size_t off = k ? (size_t)(test_rand() % n) : 0;
+      size_t len = k ? (size_t)(test_rand() % (n - off + 1)) : n;
       uint64_t v, pos;
       test_context("round %d m %zu off %zu len %zu", round, m, off, len);
       ASSERT_OK(mmf_count_matches_mem(c + off, len, x, m, &v, NULL));
@@ -1022,65 +980,20 @@ TEST(no_descriptor_left_behind) {
 /* Streams                                                                   */
 /* ------------------------------------------------------------------------ */
 
-typedef struct feeder {
-  int fd;
-  const unsigned char *data;
-  size_t n;
-  size_t max_chunk;
-} feeder;
-
-/* Write the data into the pipe in chunks of random size, then close it. */
-static void *feed(void *arg) {
-  feeder *f = arg;
-  size_t i = 0;
-  uint64_t r = 0x1234567u;
-  while (i < f->n) {
-    size_t k;
-    r ^= r << 13;
-    r ^= r >> 7;
-    r ^= r << 17;
-    k = 1 + (size_t)(r % f->max_chunk);
-    if (k > f->n - i)
-      k = f->n - i;
-    long wr = (long)write(f->fd, f->data + i, (unsigned)k);
-    if (wr < 0 && errno == EINTR)
-      continue;
-    if (wr <= 0)
-      break;
-    i += (size_t)wr;
-  }
-  close(f->fd);
-  return NULL;
-}
-
-/* Start feeding c[0, n) into a pipe; returns the read end. */
-static int pipe_of(feeder *f, test_thread *t, const unsigned char *c, size_t n,
-                   size_t max_chunk) {
-  int fds[2];
-  test_pipe(fds);
-  f->fd = fds[1];
-  f->data = c;
-  f->n = n;
-  f->max_chunk = max_chunk;
-  *t = test_thread_start(feed, f);
-  return fds[0];
-}
-
 TEST(pipes_match_the_references) {
   static const size_t sizes[] = {0, 1, 100, 70000, (size_t)1 << 20};
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     size_t n = sizes[k];
     unsigned char *c = random_text(n);
     for (int step = 0; step < 6; step++) {
-      feeder f;
-      test_thread t;
+      test_fed_pipe f;
       mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
       uint64_t v;
       /* Tiny writes make lines arrive in pieces; fewer for the big one
        * (Wine's pipes are slow). */
       size_t chunk = step % 2 ? (n > 100000 ? 1000 : 7) : 100000;
       size_t off = step >= 4 && n > 10 ? 9 : 0;
-      int fd = pipe_of(&f, &t, c, n, chunk);
+      int fd = test_fed_pipe_start(&f, c, n, chunk, 0);
       o.offset = off;
       o.budget = step >= 2 ? 2 * gran() : 0;
       test_context("size %zu step %d", n, step);
@@ -1105,7 +1018,7 @@ TEST(pipes_match_the_references) {
       }
       }
       close(fd);
-      test_thread_join(t);
+      test_fed_pipe_join(&f);
     }
     free(c);
   }
@@ -1115,43 +1028,42 @@ TEST(pipes_match_the_references) {
 TEST(pipe_find_and_ranges) {
   static const unsigned char text[] = "0123456789abcdef-needle-0123";
   size_t n = sizeof text - 1;
-  feeder f;
-  test_thread t;
+  test_fed_pipe f;
   mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
   uint64_t v;
-  int fd = pipe_of(&f, &t, text, n, 3);
+  int fd = test_fed_pipe_start(&f, text, n, 3, 0);
   o.offset = 2; /* skipped, but counted in the offsets */
   ASSERT_OK(mmf_find_fd(fd, &o, "needle", 6, &v));
   ASSERT_EQ_U(v, 17);
   close(fd);
-  test_thread_join(t);
+  test_fed_pipe_join(&f);
   /* A stream that ends before offset, or before offset + length. */
-  fd = pipe_of(&f, &t, text, n, 5);
+  fd = test_fed_pipe_start(&f, text, n, 5, 0);
   o.offset = n + 1;
   v = SENTINEL;
   ASSERT_ERR(mmf_count_byte_fd(fd, &o, '\n', &v), MMF_ERANGE);
   ASSERT_EQ_U(v, 0);
   close(fd);
-  test_thread_join(t);
-  fd = pipe_of(&f, &t, text, n, 5);
+  test_fed_pipe_join(&f);
+  fd = test_fed_pipe_start(&f, text, n, 5, 0);
   o.offset = 3;
   o.length = n;
   ASSERT_ERR(mmf_count_byte_fd(fd, &o, '\n', &v), MMF_ERANGE);
   close(fd);
-  test_thread_join(t);
-  fd = pipe_of(&f, &t, text, n, 5);
+  test_fed_pipe_join(&f);
+  fd = test_fed_pipe_start(&f, text, n, 5, 0);
   o.length = 10; /* 3456789abc */
   ASSERT_OK(mmf_count_matches_fd(fd, &o, "a", 1, &v));
   ASSERT_EQ_U(v, 1);
   close(fd);
-  test_thread_join(t);
+  test_fed_pipe_join(&f);
   /* MMF_NO_FALLBACK: a stream is not mapped, so it is refused. */
-  fd = pipe_of(&f, &t, text, n, 5);
+  fd = test_fed_pipe_start(&f, text, n, 5, 0);
   memset(&o, 0, sizeof o);
   o.flags = MMF_NO_FALLBACK;
   ASSERT_ERR(mmf_count_byte_fd(fd, &o, '\n', &v), MMF_ENODEV);
   close(fd);
-  test_thread_join(t);
+  test_fed_pipe_join(&f);
 }
 
 TEST(nonblocking_pipe_lines_retry) {

@@ -8,7 +8,7 @@
  * worker come back as the call's code with nothing left behind; refused
  * threads; the workers' signal mask.
  */
-#include "test.h"
+#include "scan_reference.h"
 
 #include "os/os.h"
 
@@ -56,19 +56,11 @@ static size_t size_step(void) {
 /* The split unit (scan_parallel.c); tests lower it. */
 extern uint64_t mmf__scan_split_unit;
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static uint64_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return rng_state;
-}
-
 /* Text where every needle below is common and overlaps itself: mostly
  * 'a', some 'b' and '\n'. */
 static void fill_text(unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    unsigned r = (unsigned)(rnd() % 16);
+    unsigned r = (unsigned)(test_rand() % 16);
     p[i] = r < 10 ? 'a' : r < 14 ? 'b' : '\n';
   }
 }
@@ -78,39 +70,6 @@ static unsigned char *random_text(size_t n) {
   ASSERT_TRUE(p != NULL);
   fill_text(p, n);
   return p;
-}
-
-/* ------------------------------------------------------------------------ */
-/* References                                                                */
-/* ------------------------------------------------------------------------ */
-
-static uint64_t ref_count(const unsigned char *p, size_t n, int c) {
-  uint64_t r = 0;
-  for (size_t i = 0; i < n; i++)
-    r += p[i] == c;
-  return r;
-}
-
-static uint64_t ref_find(const unsigned char *h, size_t n, const char *x,
-                         size_t m) {
-  for (size_t i = 0; m <= n && i <= n - m; i++)
-    if (memcmp(h + i, x, m) == 0)
-      return i;
-  return MMF_NPOS;
-}
-
-static uint64_t ref_matches(const unsigned char *h, size_t n, const char *x,
-                            size_t m) {
-  uint64_t r = 0;
-  for (size_t i = 0; m <= n && i <= n - m;) {
-    if (memcmp(h + i, x, m) == 0) {
-      r++;
-      i += m;
-    } else {
-      i++;
-    }
-  }
-  return r;
 }
 
 /* Needles that overlap themselves ("aa", "aba", "abab"), cross lines,
@@ -148,7 +107,7 @@ static void reference(const unsigned char *h, size_t n, results *r) {
   for (size_t k = 0; k < NNEEDLES; k++) {
     size_t m = strlen(needles[k]);
     r->pos[k] = ref_find(h, n, needles[k], m);
-    r->matches[k] = ref_matches(h, n, needles[k], m);
+    r->matches[k] = ref_matches(h, n, needles[k], m, NULL);
   }
 }
 
@@ -226,7 +185,7 @@ TEST(every_size_fd_and_position) {
       o.flags = MMF_SCAN_FROM_POSITION;
       test_context("size %zu, %u threads", n, t);
       ASSERT_OK(mmf_count_matches_fd(fd, &o, "aa", 2, &v));
-      ASSERT_EQ_U(v, ref_matches(c + skip, n - skip, "aa", 2));
+      ASSERT_EQ_U(v, ref_matches(c + skip, n - skip, "aa", 2, NULL));
       ASSERT_OK(mmf_count_lines_fd(fd, &o, &v));
       ASSERT_EQ_U(v, ref_count(c + skip, n - skip, '\n') +
                          (n > skip && c[n - 1] != '\n'));
@@ -247,8 +206,8 @@ static unsigned char *runs_text(size_t n, size_t run) {
   unsigned char *p = malloc(n ? n : 1);
   ASSERT_TRUE(p != NULL);
   for (size_t i = 0; i < n;) {
-    size_t len = 1 + (size_t)(rnd() % run);
-    int kind = (int)(rnd() % 3);
+    size_t len = 1 + (size_t)(test_rand() % run);
+    int kind = (int)(test_rand() % 3);
     for (size_t j = 0; j < len && i < n; j++, i++)
       p[i] = kind == 0 ? 'a' : kind == 1 ? (j % 2 ? 'b' : 'a') : '\n';
   }
@@ -485,7 +444,7 @@ TEST(truncated_inside_a_worker) {
         if (op == 2)
           ASSERT_EQ_U(v, MMF_NPOS);
         else
-          ASSERT_LT_U(v, op == 0 ? want : ref_matches(c, n, "ab", 2));
+          ASSERT_LT_U(v, op == 0 ? want : ref_matches(c, n, "ab", 2, NULL));
         ASSERT_EQ(count_open_fds(), fds);
         ASSERT_EQ(count_mappings_of(test_dir()), maps);
         if (base > 0)
@@ -620,7 +579,7 @@ TEST(failing_piece_is_the_calls_code) {
     ASSERT_TRUE(count_up_to_a_cut(c, v, 200, 200 + 32 * 16));
     v = SENTINEL;
     ASSERT_ERR(mmf_count_matches_path(path, &o, "ab", 2, &v), MMF_EIO);
-    ASSERT_LE_U(v, ref_matches(c, 200 + 32 * 16 + 1, "ab", 2));
+    ASSERT_LE_U(v, ref_matches(c, 200 + 32 * 16 + 1, "ab", 2, NULL));
     ASSERT_ERR(mmf_find_path(path, &o, "bbbbbbbbbbbb", 12, &v), MMF_EIO);
     ASSERT_EQ_U(v, MMF_NPOS);
   }
@@ -679,7 +638,7 @@ TEST(streams_and_small_inputs_use_one_thread) {
   close(fds[1]);
   o.threads = 8;
   ASSERT_OK(mmf_count_matches_fd(fds[0], &o, "aa", 2, &v));
-  ASSERT_EQ_U(v, ref_matches(c, sizeof c, "aa", 2));
+  ASSERT_EQ_U(v, ref_matches(c, sizeof c, "aa", 2, NULL));
   close(fds[0]);
 }
 
@@ -716,7 +675,7 @@ static void scan_with_observed_masks(int fail) {
   o.length = n;
   ASSERT_OK(mmf_count_matches_path(path, &o, "ab", 2, &v));
   mmf__sys = mmf__sys_real;
-  ASSERT_EQ_U(v, ref_matches(c, n, "ab", 2));
+  ASSERT_EQ_U(v, ref_matches(c, n, "ab", 2, NULL));
   free(c);
 }
 #endif
