@@ -33,7 +33,9 @@ test_log_appends_continue() {
 }
 
 test_log_check_finds_damage() {
-  seq 1 3000 | $MMF log append -S 64K l || return 1
+  # expect_rc shows the append's stderr if it fails (it failed once under
+  # Wine with no message at all).
+  seq 1 3000 | expect_rc 0 $MMF log append -S 64K l || return 1
   expect_rc 0 $MMF log check l || return 1
   grep -q '3000 records (0 to 2999)' rc.out || { cat rc.out; fail "check"; }
   # Flip a byte inside the payload of the first frames of segment 0.
