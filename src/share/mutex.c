@@ -67,8 +67,8 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
 #define CHECK_FIRST_NS 1000000
 /* Each wake-up to look costs the sleeper CPU time: 40-70 us on the virtual
  * machines measured here (the timer and the context switches, not the
- * look). 16 ms between looks keeps a blocked locker near 0.4 % of a core
- * there and still reports an owner's death well inside 50 ms. */
+ * look). 16 ms between looks keeps a blocked locker near half a percent of
+ * a core there and still reports an owner's death well inside 50 ms. */
 #define CHECK_MAX_NS 16000000
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -275,10 +275,11 @@ static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
 /* Whether the holder recorded in w has died: 0 with *dead set, or a fault
  * code. The process fields are written just after the lock word, so for a
  * moment after a new owner took the word they still name the one before
- * it. That is safe: an owner in another PID namespace is never judged,
- * and fields naming another namespace than ours only make us wait; fields
- * naming ours make us judge the owner's id here, as fields of 0 (which
- * an unlock used to write) did, and such a moment is the same one. */
+ * it (or hold 0, in a mutex never locked before). That is safe: fields
+ * naming another PID namespace than ours only make us wait, and fields
+ * naming ours, or 0, make us judge the owner's id here, which is right
+ * whenever the processes share a PID namespace, as they must to see each
+ * other die at all. */
 static int holder_died(mutex_ref *r, uint64_t w, int *dead) {
   uint64_t info;
   int rc = load_at(r, r->info, &info);
