@@ -250,7 +250,12 @@ static int try_once(mmf_map *m, void *p, const mmf__owner *me) {
 
 /* Ours, no flags, nobody waiting: swap the word for 0 (the process fields
  * keep naming us, the last owner). 1 done, 0 not (the caller takes the
- * slow path), or a fault code. */
+ * slow path), or a fault code. A plain load goes first, so that a page cut
+ * under the mutex faults there and not inside the swap: ThreadSanitizer,
+ * which builds take this path, does a release-order swap holding a lock
+ * of its own, and the jump out of a fault would leave that lock held (the
+ * next swap on the word then waits for ever). A frame costs more than
+ * the load anyway. */
 static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
   _Atomic uint64_t *word = p;
   mmf__guard_frame fr;
@@ -261,8 +266,9 @@ static int release_once(mmf_map *m, void *p, const mmf__owner *me) {
     return MMF_ENOMEM;
   if (MMF__SETJMP(fr.jump) == 0) {
     mmf__guard_enter(&fr);
-    done = atomic_compare_exchange_strong_explicit(
-        word, &expected, 0, memory_order_release, memory_order_relaxed);
+    if (atomic_load_explicit(word, memory_order_relaxed) == expected)
+      done = atomic_compare_exchange_strong_explicit(
+          word, &expected, 0, memory_order_release, memory_order_relaxed);
     mmf__guard_leave(&fr);
     return done;
   }
