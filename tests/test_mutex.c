@@ -313,7 +313,8 @@ TEST(lock_held_elsewhere_times_out) {
 }
 
 /* A locker blocked behind a live owner for a second sleeps: under 10 ms
- * of CPU (it wakes to look at the owner about 63 times a second). */
+ * of CPU where CPU time is counted finely (sh_assert_sleeper_cpu; it
+ * wakes to look at the owner about 63 times a second). */
 TEST(blocked_locker_uses_no_cpu) {
   const char *path = test_path("m");
   mmf_map *m = map_rw(path);

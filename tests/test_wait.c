@@ -207,8 +207,9 @@ TEST(wait_times_out) {
   ASSERT_OK(mmf_close(m));
 }
 
-/* A waiter blocked for 1 s sleeps in the kernel: under 10 ms of CPU (the
- * polling fallback: under 25 ms). */
+/* A waiter blocked for 1 s sleeps in the kernel: under 10 ms of CPU where
+ * CPU time is counted finely (sh_assert_sleeper_cpu; the polling
+ * fallback: under 25 ms). */
 static void blocked_waiter_cpu(bool poll) {
   if (poll)
     use_polling();
