@@ -31,6 +31,12 @@ static inline size_t ref_find_from(const unsigned char *h, size_t n,
   return SIZE_MAX;
 }
 
+/* The first byte c in p[0, n); SIZE_MAX if none. */
+static inline size_t ref_find_byte(const unsigned char *p, size_t n, int c) {
+  const unsigned char b = (unsigned char)c;
+  return ref_find_from(p, n, 0, &b, 1);
+}
+
 /* The reference's "absent" (SIZE_MAX) as the API reports it. */
 static inline uint64_t npos_of(size_t at) {
   return at == SIZE_MAX ? MMF_NPOS : (uint64_t)at;
@@ -43,13 +49,19 @@ static inline uint64_t ref_find(const unsigned char *h, size_t n, const void *x,
 }
 
 /* Occurrences of x[0, m) in h[0, n), leftmost first, not overlapping
- * ("aa" in "aaaa": 2). With resume: what mmf_count_matches_mem reports as
+ * ("aa" in "aaaa": 2); none of an empty needle (the kernels count 0, the
+ * API refuses it). With resume: what mmf_count_matches_mem reports as
  * the first offset a count of more input appended to h must look at
  * again: the end of the last match or n - m + 1, whichever is later. */
 static inline uint64_t ref_matches(const unsigned char *h, size_t n,
                                    const void *x, size_t m, size_t *resume) {
   uint64_t r = 0;
   size_t i = 0, end = 0;
+  if (m == 0) {
+    if (resume)
+      *resume = 0;
+    return 0;
+  }
   while ((i = ref_find_from(h, n, i, x, m)) != SIZE_MAX) {
     r++;
     i += m;

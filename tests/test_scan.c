@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "scan/scan.h"
+#include "scan_reference.h"
 
 #ifdef TEST_ASAN
 #include <sanitizer/asan_interface.h>
@@ -41,43 +42,6 @@ static void load_variants(void) {
     if (k)
       variants[n_variants++] = k;
   }
-}
-
-static uint64_t naive_count_byte(const unsigned char *p, size_t n,
-                                 unsigned char c) {
-  uint64_t r = 0;
-  for (size_t i = 0; i < n; i++)
-    r += p[i] == c;
-  return r;
-}
-
-static size_t naive_find_byte(const unsigned char *p, size_t n,
-                              unsigned char c) {
-  for (size_t i = 0; i < n; i++)
-    if (p[i] == c)
-      return i;
-  return SIZE_MAX;
-}
-
-static size_t naive_find_from(const unsigned char *h, size_t n, size_t from,
-                              const unsigned char *x, size_t m) {
-  for (size_t i = from; m <= n && i <= n - m; i++)
-    if (memcmp(h + i, x, m) == 0)
-      return i;
-  return SIZE_MAX;
-}
-
-static uint64_t naive_count_str(const unsigned char *h, size_t n,
-                                const unsigned char *x, size_t m) {
-  uint64_t r = 0;
-  size_t i = 0;
-  if (m == 0)
-    return 0;
-  while ((i = naive_find_from(h, n, i, x, m)) != SIZE_MAX) {
-    r++;
-    i += m;
-  }
-  return r;
 }
 
 /* Bytes that make matches common: 'a', 'b', '\n', and any byte. */
@@ -159,7 +123,7 @@ static void check_positions(const mmf__scan_kernels *k, const unsigned char *p,
             "%s positions align %zu len %zu cap %zu: scanned %zu of %zu",
             k->name, align, n, cap, scanned, n - off);
     for (size_t t = 0; t < got; t++) {
-      size_t expect = naive_find_byte(p + want, n - want, c);
+      size_t expect = ref_find_byte(p + want, n - want, c);
       CHECK(expect != SIZE_MAX && off + pos[t] == want + expect,
             "%s positions align %zu len %zu cap %zu: entry %zu at %zu, "
             "expected %zu",
@@ -171,21 +135,17 @@ static void check_positions(const mmf__scan_kernels *k, const unsigned char *p,
       break;
     CHECK(scanned > 0, "%s positions: no progress", k->name);
   }
-  CHECK(naive_find_byte(p + want, n - want, c) == SIZE_MAX,
+  CHECK(ref_find_byte(p + want, n - want, c) == SIZE_MAX,
         "%s positions align %zu len %zu cap %zu: missed one at %zu", k->name,
-        align, n, cap, want + naive_find_byte(p + want, n - want, c));
+        align, n, cap, want + ref_find_byte(p + want, n - want, c));
   free(pos);
 }
 
 /* find and count_str of every variant against one naive search. */
 static void check_needle(const unsigned char *h, size_t n,
                          const unsigned char *x, size_t m, size_t align) {
-  size_t ef = m ? naive_find_from(h, n, 0, x, m) : 0;
-  uint64_t ec = 0;
-  /* The naive count, going on from the first match. */
-  for (size_t i = ef; m && i != SIZE_MAX;
-       i = naive_find_from(h, n, i + m, x, m))
-    ec++;
+  size_t ef = ref_find_from(h, n, 0, x, m);
+  uint64_t ec = ref_matches(h, n, x, m, NULL);
   for (int v = 0; v < n_variants; v++) {
     const mmf__scan_kernels *k = variants[v];
     size_t f = k->find(h, n, x, m);
@@ -207,8 +167,8 @@ static void check_all(const unsigned char *p, size_t n, size_t align) {
   unsigned char needle[128];
   for (size_t b = 0; b < sizeof probe_bytes; b++) {
     unsigned char c = probe_bytes[b];
-    uint64_t ecnt = naive_count_byte(p, n, c);
-    size_t efb = naive_find_byte(p, n, c);
+    uint64_t ecnt = ref_count(p, n, c);
+    size_t efb = ref_find_byte(p, n, c);
     for (int v = 0; v < n_variants; v++) {
       const mmf__scan_kernels *k = variants[v];
       uint64_t cnt = k->count_byte(p, n, c);
@@ -337,13 +297,13 @@ TEST(long_buffers) {
     fill_random(b.p, n);
     for (size_t i = 0; i < sizeof probe_bytes; i++)
       CHECK(k->count_byte(b.p, n, probe_bytes[i]) ==
-                naive_count_byte(b.p, n, probe_bytes[i]),
+                ref_count(b.p, n, probe_bytes[i]),
             "%s count_byte long", k->name);
     ASSERT_EQ_U(k->count_str(b.p, n, (const unsigned char *)"ab\na", 4),
-                naive_count_str(b.p, n, (const unsigned char *)"ab\na", 4));
+                ref_matches(b.p, n, (const unsigned char *)"ab\na", 4, NULL));
     ASSERT_EQ_U(
         k->find(b.p, n, (const unsigned char *)"\n\n\n\n\n\n", 6),
-        naive_find_from(b.p, n, 0, (const unsigned char *)"\n\n\n\n\n\n", 6));
+        ref_find_from(b.p, n, 0, (const unsigned char *)"\n\n\n\n\n\n", 6));
     check_positions(k, b.p, n, '\n', 4096, 5);
     check_positions(k, b.p, n, 'a', 100000, 5);
   }
@@ -425,10 +385,10 @@ TEST(near_misses) {
     n += m;
     for (int v = 0; v < n_variants; v++) {
       const mmf__scan_kernels *k = variants[v];
-      size_t want = naive_find_from(h, n, 0, x, m);
+      size_t want = ref_find_from(h, n, 0, x, m);
       CHECK(k->find(h, n, x, m) == want, "%s near_misses m %zu: %zu vs %zu",
             k->name, m, k->find(h, n, x, m), want);
-      CHECK(k->count_str(h, n, x, m) == naive_count_str(h, n, x, m),
+      CHECK(k->count_str(h, n, x, m) == ref_matches(h, n, x, m, NULL),
             "%s near_misses count m %zu", k->name, m);
     }
   }
@@ -480,9 +440,9 @@ TEST(twoway) {
       memcpy(h + test_rand() % (n - m + 1), x, m);
     size_t f = mmf__scan_twoway_find(h, n, x, m);
     uint64_t c = mmf__scan_twoway_count(h, n, x, m);
-    CHECK(f == naive_find_from(h, n, 0, x, m), "twoway find n %zu m %zu: %zu",
-          n, m, f);
-    CHECK(c == naive_count_str(h, n, x, m), "twoway count n %zu m %zu", n, m);
+    CHECK(f == ref_find_from(h, n, 0, x, m), "twoway find n %zu m %zu: %zu", n,
+          m, f);
+    CHECK(c == ref_matches(h, n, x, m, NULL), "twoway count n %zu m %zu", n, m);
   }
 }
 
