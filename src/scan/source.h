@@ -187,6 +187,10 @@ int mmf__src_os_error(const mmf__src *s);
 /* Close everything; returns 0 or the OS error of an unmap. */
 int mmf__src_close(mmf__src *s);
 
+/* The read engine's buffer size (source_read.c): 256 KiB. Tests lower
+ * it to cross buffer boundaries with small inputs. */
+extern size_t mmf__scan_read_chunk;
+
 /* ---- Between the source*.c files only --------------------------------- */
 
 /* Fail with code, keeping the OS error for mmf__src_os_error(). */

@@ -50,18 +50,26 @@ int mmf__src_open_direct(mmf__src *s, const char *path) {
   return 0;
 }
 
-static int take_buffer(mmf__src *s) {
+/* Room for the kept bytes and the largest read of the range from the
+ * aligned offset pos on: DIRECT_CHUNK, or less for a short range. A
+ * range of a few KiB (a piece of a split scan, a small file read with
+ * MMF_SCAN_DIRECT) took a buffer of 4 MiB, whose first touch faulted in
+ * and cleared a whole 2 MiB huge page. */
+static int take_buffer(mmf__src *s, uint64_t pos) {
   mmf__src_direct *d = &s->dr;
   size_t a = s->align, room = (s->keep_max + a - 1) / a * a;
+  uint64_t left = s->at.end - pos;
+  size_t chunk = left < DIRECT_CHUNK ? (size_t)left : DIRECT_CHUNK;
   void *p;
   int oserr = 0, rc;
+  chunk = (chunk + a - 1) / a * a;
   /* Huge pages where the kernel gives them: the reads pin the buffer's
    * pages, two of them instead of a thousand. */
-  rc = mmf__os_map_anon(room + DIRECT_CHUNK, 0, MMF_HUGE, &p, &oserr);
+  rc = mmf__os_map_anon(room + chunk, 0, MMF_HUGE, &p, &oserr);
   if (rc)
     return mmf__src_fail(s, rc, oserr);
   d->buf = p;
-  d->len = room + DIRECT_CHUNK;
+  d->len = room + chunk;
   d->room = room;
   return 0;
 }
@@ -104,15 +112,16 @@ static int direct_next(mmf__src *s, size_t keep, mmf__span *sp) {
     mmf__span_set(sp, kept, keep, from, keep, 1);
     return 0;
   }
+  /* The read starts at the aligned offset at or below at.next, so the
+   * skip bytes before at.next come again; kept bytes before those go in
+   * front, into the room. Later reads start further on, so the first
+   * one's length bounds theirs. */
+  pos = at->next - at->next % s->align;
   if (!d->buf) {
-    rc = take_buffer(s);
+    rc = take_buffer(s, pos);
     if (rc)
       return rc;
   }
-  /* The read starts at the aligned offset at or below at.next, so the
-   * skip bytes before at.next come again; kept bytes before those go in
-   * front, into the room. */
-  pos = at->next - at->next % s->align;
   skip = (size_t)(at->next - pos);
   copy = keep > skip ? keep - skip : 0;
   if (copy)

@@ -13,7 +13,11 @@
 #include "os/alloc.h"
 #include "source.h"
 
-#define READ_CHUNK ((size_t)256 << 10)
+/* 256 KiB. Tests and the fuzz targets lower it, so that inputs of a few
+ * KiB cross its boundaries many times (a span is at most this much new
+ * data); any size from 1 works. */
+size_t mmf__scan_read_chunk = (size_t)256 << 10;
+#define READ_CHUNK mmf__scan_read_chunk
 
 int mmf__src_start_reading(mmf__src *s, int positioned, uint64_t range) {
   mmf__src_buffer *rd = &s->rd;
@@ -53,6 +57,14 @@ int mmf__src_keep_reading(mmf__src *s, int positioned) {
   unsigned char *buf;
   if (s->keep_max > cap / 2)
     cap = s->keep_max + READ_CHUNK;
+  /* A file of known size that fits comes in one span, in a buffer of its
+   * size: a file of 12 KiB cost a block of 256 KiB, which malloc maps and
+   * unmaps on every scan (above its mmap threshold). */
+  if (s->at.sized && s->at.end < cap)
+    cap = (size_t)s->at.end;
+  /* The bytes read so far go in front, whatever the chunk. */
+  if (cap < rd->fill)
+    cap = rd->fill;
   buf = mmf__alloc.malloc(cap);
   if (!buf)
     return mmf__src_fail(s, MMF_ENOMEM, 0);
