@@ -7,7 +7,8 @@
  * joined, equal the input.
  *
  * Input: flags (byte: bit 0 SPLIT_LONG, bits 1-2 io, bit 3 a range, bit 4
- * repeat the content), budget in granularity units (byte; 0: default),
+ * repeat the content, bit 5 read in small chunks: fuzz_read_chunk with the
+ * budget byte), budget in granularity units (byte; 0: default),
  * range offset and length (u32 each, reduced to the file), repeat count
  * (byte), then the file's content.
  */
@@ -17,9 +18,8 @@
 #include "fuzz.h"
 #include "mmf.h"
 
-/* Many windows and buffers at the smallest budgets; small enough to keep
- * the fuzzer fast (the 256 KiB first read of a whole-input scan is
- * fuzz_scan_path's). */
+/* Many windows and buffers at the smallest budgets and read chunks;
+ * small enough to keep the fuzzer fast. */
 #define MAX_FILE ((size_t)64 << 10)
 
 /* The length of the line at p[0, n): through its '\n', or all of it. */
@@ -30,7 +30,9 @@ static size_t line_length(const uint8_t *p, size_t n) {
 }
 
 /* Walk it over file bytes [lo, hi) and check each line against the
- * naive split. */
+ * naive split. An oracle's loop (FUZZ_ORACLE): a line per byte or two is
+ * common, and its comparisons, traced, cost more than the iterator's. */
+FUZZ_ORACLE
 static void walk(mmf_lines *it, const uint8_t *file, uint64_t lo, uint64_t hi,
                  int split) {
   const size_t limit = mmf_lines_limit(it);
@@ -110,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *path = fuzz_write_file("lines.in", file, fsize);
   if (!path)
     return 0;
+  fuzz_read_chunk(flags & 32, units);
   rc = mmf_lines_open(&it, path, &o);
   const int bad_options = units && units % 16 == 0;
   const int past_end =

@@ -7,7 +7,8 @@
  * must be handed out once.
  *
  * Input: flags (byte: bits 0-1 io, bit 2 a range, bit 3 repeat the
- * content, bit 4 line numbers, bit 5 from a descriptor), budget in
+ * content, bit 4 line numbers, bit 5 from a descriptor, bit 6 read in
+ * small chunks: fuzz_read_chunk with the budget byte), budget in
  * granularity units (byte; 0: default), needle length (byte), range offset
  * and length (u32 each, reduced to the file), repeat count (byte), the
  * needle, then the file's content.
@@ -25,8 +26,37 @@
 #include "fuzz.h"
 #include "mmf.h"
 
-/* Past the 256 KiB first read of a whole-input scan (source.c). */
-#define MAX_FILE ((size_t)320 << 10)
+/* Past the 8 KiB first read of a whole-input scan (source.c), several
+ * windows at the smallest budgets and, in small read chunks, many
+ * buffers (fuzz_scan_path.c says more). */
+#define MAX_FILE ((size_t)64 << 10)
+
+/* Every occurrence of x[0, m) in p[0, len) (the range at input offset
+ * off), in order, with its line, then the end, again and again. An oracle
+ * (FUZZ_ORACLE): one occurrence per byte or two is common here, and its
+ * comparisons, traced, cost more than the iterator's step. */
+FUZZ_ORACLE
+static void check_all(mmf_matches *it, const uint8_t *p, size_t len,
+                      uint64_t off, const uint8_t *x, size_t m, int numbers) {
+  size_t counted = 0;
+  uint64_t k, count, newlines = 0, pos = 7; /* newlines in p[0, counted) */
+  size_t *where = fuzz_match_list(p, len, x, m, &count);
+  for (k = 0; k < count; k++) {
+    size_t i = where[k];
+    FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
+    FUZZ_CHECK(pos == off + i);
+    for (; counted < i; counted++)
+      newlines += p[counted] == '\n';
+    FUZZ_CHECK(mmf_matches_line(it) == (numbers ? 1 + newlines : 0));
+  }
+  free(where);
+  FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
+  FUZZ_CHECK(pos == MMF_NPOS);
+  /* The end, as often as it is asked. */
+  pos = 7;
+  FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
+  FUZZ_CHECK(pos == MMF_NPOS);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_input in = {data, size};
@@ -53,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *path = f.path;
   mmf_scan_options o = f.o;
   const int want = f.rc;
+  fuzz_read_chunk(flags & 64, units);
   if (flags & 16)
     o.flags |= MMF_SCAN_LINE_NUMBERS;
 
@@ -76,26 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(pos == MMF_NPOS);
       FUZZ_CHECK_RC(mmf_matches_next(it, &pos), want); /* latched */
     } else {
-      const uint8_t *p = f.range;
-      size_t len = f.range_len, counted = 0;
-      uint64_t k, count, newlines = 0; /* in p[0, counted) */
-      size_t *where = fuzz_match_list(p, len, x, m, &count);
-      for (k = 0; k < count; k++) {
-        size_t i = where[k];
-        FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
-        FUZZ_CHECK(pos == o.offset + i);
-        for (; counted < i; counted++)
-          newlines += p[counted] == '\n';
-        FUZZ_CHECK(mmf_matches_line(it) ==
-                   ((o.flags & MMF_SCAN_LINE_NUMBERS) ? 1 + newlines : 0));
-      }
-      free(where);
-      FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
-      FUZZ_CHECK(pos == MMF_NPOS);
-      /* The end, as often as it is asked. */
-      pos = 7;
-      FUZZ_CHECK_RC(mmf_matches_next(it, &pos), 0);
-      FUZZ_CHECK(pos == MMF_NPOS);
+      check_all(it, f.range, f.range_len, o.offset, x, m,
+                (o.flags & MMF_SCAN_LINE_NUMBERS) != 0);
     }
     FUZZ_CHECK_RC(mmf_matches_close(it), 0);
   }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mmf.h"
+#include "scan/source.h"
 
 uint8_t fuzz_u8(fuzz_input *in) {
   if (in->n == 0)
@@ -144,6 +145,14 @@ size_t *fuzz_match_list(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
   }
   *count = kmp(h, n, x, m, &first, where);
   return where;
+}
+
+void fuzz_read_chunk(int small, uint8_t k) {
+  static size_t usual;
+  if (usual == 0)
+    usual = mmf__scan_read_chunk;
+  mmf__scan_read_chunk =
+      small ? ((size_t)64 << (k % 8)) + 9 * (size_t)(k / 8) : usual;
 }
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,
