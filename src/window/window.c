@@ -33,8 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "os/alloc.h"
 #include "input.h"
+#include "last_byte.h"
+#include "os/alloc.h"
 
 /* First (and, without a delimiter, only) size of the read buffer. */
 #define READ_CHUNK ((size_t)1 << 20)
@@ -88,29 +89,6 @@ typedef struct cut_job {
   int result; /* CUT_SPAN (len set), CUT_MORE or CUT_LONG */
   size_t len;
 } cut_job;
-
-/* Offset of the last c in p[0, n), or SIZE_MAX. Words of 8 bytes are
- * skipped while they hold no c, so a long record costs little to pass. */
-static size_t last_byte(const unsigned char *p, size_t n, unsigned char c) {
-  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  const uint64_t pattern = ones * c;
-  size_t e = n;
-  while (e > 0 && ((uintptr_t)(p + e) & 7u) != 0)
-    if (p[--e] == c)
-      return e;
-  while (e >= 8) {
-    uint64_t v;
-    memcpy(&v, p + e - 8, 8);
-    v ^= pattern;
-    if (((v - ones) & ~v & highs) != 0)
-      break; /* some byte of this word is c */
-    e -= 8;
-  }
-  while (e > 0)
-    if (p[--e] == c)
-      return e;
-  return SIZE_MAX;
-}
 
 /* Offset of the first c in p[0, n), or SIZE_MAX. */
 static size_t first_byte(const unsigned char *p, size_t n, unsigned char c) {
@@ -173,7 +151,7 @@ static int cut(void *ctx) {
     end = j->avail; /* the unterminated last record is a record too */
   } else {
     d = j->clear < j->avail
-            ? last_byte(j->p + j->clear, j->avail - j->clear, j->delim)
+            ? mmf__last_byte(j->p + j->clear, j->avail - j->clear, j->delim)
             : SIZE_MAX;
     end = d == SIZE_MAX ? 0 : j->clear + d + 1;
   }
