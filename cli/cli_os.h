@@ -111,12 +111,14 @@ int cli_os_memlock_reserve(uint64_t bytes);
 int cli_os_resident_is_cache(void);
 
 /*
- * Bytes of the mapping that contains addr which are mapped with PMD-sized
- * (2 MiB on x86-64) page-table entries: FilePmdMapped plus ShmemPmdMapped
- * of that mapping in /proc/self/smaps. Returns 0, or -1 where that cannot
- * be told (not Linux, no smaps).
+ * Bytes of the mapping that contains addr (and [addr, addr + len), the
+ * part of it that holds the file) which are mapped with PMD-sized (2 MiB
+ * on x86-64) page-table entries: FilePmdMapped plus ShmemPmdMapped of that
+ * mapping in /proc/self/smaps, or 0 without reading it when [addr, addr +
+ * len) holds no whole 2 MiB block. Returns 0, or -1 where that cannot be
+ * told (not Linux, no smaps).
  */
-int cli_os_pmd_mapped(const void *addr, uint64_t *bytes);
+int cli_os_pmd_mapped(const void *addr, size_t len, uint64_t *bytes);
 
 /*
  * For `mmf shm` and `mmf locks` (cmd_shm.c, cmd_locks.c):

@@ -78,7 +78,7 @@ static int measure_window(void *ctx, mmf_map *m, uint64_t off) {
   if (rc)
     return rc;
   if (mmf_size(m) > 0 && fi->pmd_known >= 0) {
-    if (cli_os_pmd_mapped(mmf_data(m), &pmd) == 0)
+    if (cli_os_pmd_mapped(mmf_data(m), (size_t)mmf_size(m), &pmd) == 0)
       fi->pmd_bytes += pmd;
     else
       fi->pmd_known = -1;

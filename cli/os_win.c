@@ -518,8 +518,9 @@ int cli_os_memlock_reserve(uint64_t bytes) {
 
 int cli_os_resident_is_cache(void) { return 0; }
 
-int cli_os_pmd_mapped(const void *addr, uint64_t *bytes) {
+int cli_os_pmd_mapped(const void *addr, size_t len, uint64_t *bytes) {
   (void)addr;
+  (void)len;
   *bytes = 0;
   return -1;
 }

@@ -61,6 +61,13 @@ test_fields() {
     grep -q "^2 MiB pages: *\(yes\|no\|unknown\)" out ||
       fail "text: $(cat out)"
   fi
+  if [ "$(uname -s)" = Linux ] && ! on_wine; then
+    # No whole 2 MiB block in 4 pages: none mapped with a 2 MiB entry,
+    # known without reading /proc/self/smaps.
+    $MMF info --json f >out || return 1
+    grep -q '"huge_pages":false,"pmd_mapped_bytes":0}$' out ||
+      fail "a small file's 2 MiB pages: $(cat out)"
+  fi
   # Several files: one JSON object per line.
   $MMF info --json f f >out || return 1
   [ "$(wc -l <out)" -eq 2 ] || fail "two objects: $(cat out)"
