@@ -53,8 +53,13 @@ const uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times,
     repeat_buf = grown;
     repeat_cap = *size + 1;
   }
-  for (size_t i = 0; i < times; i++)
-    memcpy(repeat_buf + i * n, content, n);
+  /* One copy, then what is there doubled: a 1-byte content repeated
+   * 64 Ki times took 64 Ki calls of memcpy, each checked. */
+  if (*size > 0)
+    memcpy(repeat_buf, content, n);
+  for (size_t have = n; have < *size; have *= 2)
+    memcpy(repeat_buf + have, repeat_buf,
+           have < *size - have ? have : *size - have);
   return repeat_buf;
 }
 
@@ -113,6 +118,14 @@ static uint64_t kmp(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
     fail[i] = k;
   }
   for (i = 0, k = 0; i < n; i++) {
+    if (k == 0 && h[i] != x[0]) {
+      /* Nothing matched: the automaton waits for x[0], which memchr
+       * finds faster than a loop checked byte by byte. */
+      const uint8_t *p = memchr(h + i, x[0], n - i);
+      if (!p)
+        break;
+      i = (size_t)(p - h);
+    }
     while (k > 0 && h[i] != x[k])
       k = fail[k - 1];
     if (h[i] == x[k])
