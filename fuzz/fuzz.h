@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * the loop that compares the library's answers with it item by item
  * (every line, every match: up to one per byte of the file). Under
  * libFuzzer (make fuzz) it is left out of coverage instrumentation: traced,
- * the comparisons of its loops over files of up to 320 KiB cost more than
+ * the comparisons of its loops over files of up to 64 KiB cost more than
  * the library's scan of them, and they steer the fuzzer by the oracle's
  * branches instead of the library's. It is still built with
  * AddressSanitizer, and checks exactly what it checked before. It is
@@ -67,8 +67,9 @@ size_t fuzz_bytes(fuzz_input *in, size_t max, const uint8_t **p);
  * (times >= 1), as many whole copies as fit in max bytes (one at least).
  * Returns them and their length in *size; aborts if out of memory. The
  * buffer is fuzz_util.c's and is reused by the next call: a fresh block
- * of up to 320 KiB per input is, under AddressSanitizer, an mmap, a
- * munmap and a page fault per page, which cost more than the scan.
+ * of up to 320 KiB per input (the files were that large) is, under
+ * AddressSanitizer, an mmap, a munmap and a page fault per page, which
+ * cost more than the scan.
  */
 const uint8_t *fuzz_repeat(const uint8_t *content, size_t n, size_t times,
                            size_t max, size_t *size);
@@ -118,9 +119,7 @@ size_t *fuzz_match_list(const uint8_t *h, size_t n, const uint8_t *x, size_t m,
  * stay small (64 KiB: fast to write, scan and check) and still cross the
  * buffer's boundaries, many times, in every way a file of megabytes
  * does; below 126 bytes a needle of 63 makes the buffer hold what a
- * search keeps besides, which 256 KiB never shows. Sizes of 64 to a few
- * hundred bytes only: 1000 spans of a 64 KiB file cost more than the
- * rest of the input.
+ * search keeps besides a chunk, which 256 KiB never shows.
  */
 void fuzz_read_chunk(int small, uint8_t k);
 

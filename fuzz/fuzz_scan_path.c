@@ -24,7 +24,8 @@
 /* Past the 8 KiB first read of a whole-input scan (source.c), several
  * windows at the smallest budgets, pieces of a page over the threads and,
  * in small read chunks, many buffers. Files of 320 KiB (past the read
- * buffer's usual 256 KiB) ran at a tenth of the speed. */
+ * buffer's usual 256 KiB) were five times the work for each scan and
+ * oracle. */
 #define MAX_FILE ((size_t)64 << 10)
 
 /* The bytes c and '\n' in p[0, n), in one pass over them. */
