@@ -164,8 +164,12 @@ void fuzz_read_chunk(int small, uint8_t k) {
   static size_t usual;
   if (usual == 0)
     usual = mmf__scan_read_chunk;
-  mmf__scan_read_chunk =
-      small ? ((size_t)64 << (k % 8)) + 9 * (size_t)(k / 8) : usual;
+  if (!small)
+    mmf__scan_read_chunk = usual;
+  else if (k % 32 == 0)
+    mmf__scan_read_chunk = 64 + (size_t)(k / 32); /* 64 to 71 bytes */
+  else
+    mmf__scan_read_chunk = ((size_t)512 << (k % 8)) + 9 * (size_t)(k / 8);
 }
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what,
