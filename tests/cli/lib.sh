@@ -138,6 +138,18 @@ wait_for_file() {
   fail "no '$2' in $1"
 }
 
+# skip_unless_runs_as_nobody TOOL: skip the case unless the user nobody
+# (uid 65534), which root drops to for checks root would pass, can start
+# TOOL. It cannot when a directory above the build tree is closed to
+# other users (a clone under a mktemp -d directory, mode 0700), which is
+# where the clone lives and not what the case tests.
+skip_unless_runs_as_nobody() {
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$1" --version \
+    >/dev/null 2>&1 ||
+    skip "the user nobody cannot start $1 (a directory above it is" \
+      "closed to other users)"
+}
+
 # ---------------------------------------------------------------------------
 # The Windows build under Wine (run.sh sets MMF_CLI_WINE): $MMF starts
 # mmf.exe through Wine, the peer tools run on the host, and every file is

@@ -134,6 +134,7 @@ test_unreadable() {
       "owner: the tool cannot run as nobody"
     as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
     chmod 755 .
+    skip_unless_runs_as_nobody "$MMF"
   fi
   for c in "lines" "find x" "dump" "peek" "info" "touch" "evict" "lock" \
     "bench"; do
