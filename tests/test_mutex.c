@@ -312,19 +312,19 @@ TEST(lock_held_elsewhere_times_out) {
   ASSERT_OK(mmf_close(m));
 }
 
+static void lock_for_a_second(void *m) {
+  ASSERT_ERR(mmf_mutex_lock(m, MUTEX, 1 * SEC), MMF_ETIMEDOUT);
+}
+
 /* A locker blocked behind a live owner for a second sleeps: under 10 ms
- * of CPU where CPU time is counted finely (sh_assert_sleeper_cpu; it
+ * of CPU where CPU time is counted finely (sh_sleeper_cpu_bound_ns; it
  * wakes to look at the owner about 63 times a second). */
 TEST(blocked_locker_uses_no_cpu) {
   const char *path = test_path("m");
   mmf_map *m = map_rw(path);
   test_proc holder = spawn_locker(path, "hold", NULL);
   wait_for(m, READY, 1);
-  int64_t cpu0 = sh_cpu_ns(), t0 = sh_now_ns();
-  ASSERT_ERR(mmf_mutex_lock(m, MUTEX, 1 * SEC), MMF_ETIMEDOUT);
-  int64_t cpu = sh_cpu_ns() - cpu0, wall = sh_now_ns() - t0;
-  test_note("blocked %.0f ms, used %.3f ms of CPU", wall / 1e6, cpu / 1e6);
-  sh_assert_sleeper_cpu(cpu);
+  sh_assert_blocked_cpu(lock_for_a_second, m, sh_sleeper_cpu_bound_ns());
   /* The negative control: a locker that spins shows up in the same
    * measurement. */
   sh_assert_spinner_charged(sh_word(m, MUTEX));

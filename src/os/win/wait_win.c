@@ -16,8 +16,11 @@
  * waiter sees the new word or the waker sees the waiter counted. A waiter
  * that times out takes itself off the count; if a waker already took it
  * off, a token is on its way and the waiter takes that instead, so no
- * token is left behind to wake a later waiter for nothing. The objects
- * live while somebody has them open: nobody waiting, nothing exists.
+ * token is left behind to wake a later waiter for nothing. A waker that
+ * dies between its two steps (killed) never sends that token: the waiter
+ * looks for it for LEAVE_TOKEN_TRIES ms at most and then returns as woken,
+ * so its timeout still holds. The objects live while somebody has them
+ * open: nobody waiting, nothing exists.
  */
 #include "os/win/name_win.h"
 
@@ -80,9 +83,18 @@ fail:
   return rc;
 }
 
+/* How many 1 ms looks a waiter that a waker took off the count gives the
+ * waker's token (or its giving back of the place) to arrive. The waker
+ * sends it right after taking the count; 100 ms covers a waker that lost
+ * its CPU in between on a loaded machine. */
+#define LEAVE_TOKEN_TRIES 100
+
 /* Take this waiter off the count. Returns 1 if a waker had already taken
- * it off (its token is then consumed here: the waiter was woken), else 0. */
+ * it off (the waiter was woken: its token is consumed here if it arrives
+ * within LEAVE_TOKEN_TRIES ms; one that comes later wakes a later waiter
+ * early, which mmf_wait allows as a spurious wake-up), else 0. */
 static int leave(wait_objects *o) {
+  int tries = 0;
   for (;;) {
     LONG c = *o->count;
     if (c > 0) {
@@ -91,7 +103,8 @@ static int leave(wait_objects *o) {
       continue;
     }
     /* A waker counted us and is releasing (or giving back) our token. */
-    if (mmf__sys.WaitForSingleObject(o->sem, 1) == WAIT_OBJECT_0)
+    if (mmf__sys.WaitForSingleObject(o->sem, 1) == WAIT_OBJECT_0 ||
+        ++tries >= LEAVE_TOKEN_TRIES)
       return 1;
   }
 }
