@@ -1382,6 +1382,60 @@ TEST_CHILD(late_writer) {
   return mmf_log_close(w) == 0 ? 0 : 6;
 }
 
+typedef struct late_reader {
+  mmf_log *r;
+  _Atomic int done, rc;
+} late_reader;
+
+static void *read_next_within_10s(void *arg) {
+  late_reader *lr = arg;
+  const void *rec;
+  size_t len;
+  uint64_t seq;
+  atomic_store(&lr->rc,
+               mmf_log_next(lr->r, &rec, &len, &seq, 10000 * 1000000ll));
+  atomic_store(&lr->done, 1);
+  return NULL;
+}
+
+/* A reader asleep at the end of a segment the writer made by rolling over
+ * is woken by the writer's next commit there. On Windows both name the
+ * objects of the wait after the segment file's volume serial and index:
+ * the writer must see the same serial through its handle as the reader
+ * (under Wine a handle opened under the temporary name reads 0 once the
+ * file is renamed, and the reader slept until its timeout). */
+TEST(reader_in_a_new_segment_is_woken_by_a_commit) {
+  mmf_log *w = open_writer(SMALL_SEG), *r;
+  unsigned char big[30000];
+  memset(big, 1, sizeof big);
+  for (int i = 0; i < 3; i++)
+    ASSERT_OK(mmf_log_append(w, big, sizeof big, NULL));
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_ASYNC));
+  r = open_reader();
+  const void *rec;
+  size_t len;
+  uint64_t seq;
+  for (uint64_t k = 0; k < 3; k++) {
+    ASSERT_OK(mmf_log_next(r, &rec, &len, &seq, 0));
+    ASSERT_EQ_U(seq, k);
+  }
+  ASSERT_ERR(mmf_log_next(r, &rec, &len, &seq, 0), MMF_EAGAIN);
+  late_reader lr = {.r = r};
+  test_thread t = test_thread_start(read_next_within_10s, &lr);
+  test_sleep_ms(300); /* asleep in the writer's second segment */
+  const uint64_t t0 = mmf__os_now_ns();
+  ASSERT_OK(mmf_log_append(w, "next", 4, NULL));
+  ASSERT_OK(mmf_log_commit(w, MMF_FLUSH_ASYNC));
+  test_thread_join(t);
+  const double ms = (double)(mmf__os_now_ns() - t0) / 1e6;
+  test_note("the reader returned %s %.0f ms after the commit",
+            mmf_errname(atomic_load(&lr.rc)), ms);
+  ASSERT_OK(atomic_load(&lr.rc));
+  ASSERT_TRUE(ms < 5000);
+  ASSERT_OK(mmf_log_close(r));
+  ASSERT_OK(mmf_log_close(w));
+}
+
 TEST(next_sleeps_until_a_commit_and_times_out) {
   mmf_log *w = open_writer(SMALL_SEG), *r;
   ASSERT_OK(mmf_log_close(w));

@@ -301,14 +301,17 @@ int mmf__log_seg_create(const char *dir, uint64_t base, uint64_t size,
   }
   /* The new name must be durable before any record in it is promised. */
   rc = mmf__os_sync_dir(dir, oserr);
-  if (!rc) {
-    rc = map_seg(f, MMF_WRITE, &h, s, oserr);
-    f.h = MMF__NO_FILE; /* the map owns it, also on failure */
-  }
-  if (rc) {
-    mmf__os_close(&f);
+  mmf__os_close(&f);
+  /* Mapped through a handle opened by the segment's own name, as readers
+   * do: the handle that made it under the temporary name can say less
+   * about the file once it is renamed (Wine reports its volume serial as
+   * 0), and the Windows wait objects readers sleep on are named after the
+   * volume serial and file index; a writer naming them differently would
+   * never wake a reader asleep in this segment. */
+  if (!rc)
+    rc = mmf__log_seg_map(dir, base, &h, MMF_WRITE, s, oserr);
+  if (rc)
     (void)mmf__os_remove(path, NULL);
-  }
 out:
   mmf__alloc.free(tmp);
   mmf__alloc.free(path);
