@@ -1381,7 +1381,9 @@ MMF_API int mmf_count_lines(mmf_map *m, uint64_t off, uint64_t len,
  * returns MMF_EFBIG again on every later call. With MMF_SCAN_SPLIT_LONG it
  * comes instead as pieces of L bytes, for which mmf_lines_partial() is
  * true, then a last piece of at most L bytes counting its '\n' (so
- * possibly empty), for which it is false.
+ * possibly empty), for which it is false. A range that ends inside a
+ * line ends that line there: the piece that reaches the range's end is
+ * its last, even when it is exactly L bytes and the file goes on.
  *
  * Pointers. A line pointer points into the iterator's buffer or mapping:
  * it stays valid until the next mmf_lines_next() or mmf_lines_close().

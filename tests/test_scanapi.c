@@ -463,6 +463,34 @@ TEST(lines_longer_than_the_limit) {
   }
 }
 
+/* A range that ends inside a long line, at or near a multiple of the
+ * limit: the range's last piece of that line, however long, is its last
+ * and is not partial, even when the file goes on past the range. */
+TEST(lines_range_ending_inside_a_long_line) {
+  size_t budget = 2 * gran(), limit = budget - gran();
+  size_t n = 4 + 4 * limit + 6;
+  unsigned char *c = malloc(n);
+  const char *path = test_path("cut");
+  ASSERT_TRUE(c != NULL);
+  memcpy(c, "abc\n", 4);
+  for (size_t i = 0; i < 4 * limit; i++)
+    c[4 + i] = (unsigned char)('a' + i % 23);
+  memcpy(c + 4 + 4 * limit, "\nend\n\n", 6);
+  write_file(path, c, n);
+  for (int io = MMF_SCAN_AUTO; io <= MMF_SCAN_MAP; io++)
+    for (size_t from = 4; from <= 9; from += 5)
+      for (size_t k = 1; k <= 2; k++)
+        for (size_t d = 0; d < 3; d++) {
+          mmf_scan_options o = MMF_SCAN_OPTIONS_INIT;
+          o.io = io;
+          o.budget = budget;
+          o.offset = from;
+          o.length = k * limit + d - 1; /* one short, exactly, one over */
+          check_input(path, c, n, &o);  /* split and not, path and fd */
+        }
+  free(c);
+}
+
 TEST(lines_efbig_does_not_move) {
   size_t budget = 2 * gran(), limit = budget - gran();
   size_t n = 10 + limit + 1 + 6;

@@ -61,8 +61,11 @@ static int cursor_next(mmf__src *s, size_t keep, mmf__span *sp) {
   }
   if (rc)
     return mmf__src_fail(s, rc, mmf_window_last_os_error(s->cursor));
-  if (n > at->end - pos) {
-    n = (size_t)(at->end - pos); /* the range ends inside this span */
+  if (n >= at->end - pos) {
+    /* The range ends in this span or just at its end: what it holds is
+     * the range's last line, whole, even when the cursor cut a piece of
+     * a longer line there. */
+    n = (size_t)(at->end - pos);
     piece = 0;
   }
   if (n == 0 || pos + n >= at->end)
