@@ -200,10 +200,14 @@ typedef struct timed_sleeper {
   _Atomic int ready, done, rc;
 } timed_sleeper;
 
-static void *sleep_half_a_second(void *arg) {
+/* Three seconds: long enough that the waker, a new process (slow to
+ * start under Wine on a loaded machine), reaches the waiter before its
+ * timeout; a waker that came too late would find nobody to wake, exit 0
+ * and fail the test for the wrong reason. */
+static void *sleep_three_seconds(void *arg) {
   timed_sleeper *s = arg;
   atomic_store(&s->ready, 1);
-  atomic_store(&s->rc, mmf_wait(s->m, WORD, 0, 500 * 1000000));
+  atomic_store(&s->rc, mmf_wait(s->m, WORD, 0, 3000 * 1000000ll));
   atomic_store(&s->done, 1);
   return NULL;
 }
@@ -227,7 +231,7 @@ TEST(waiter_returns_when_waker_dies_mid_wake) {
   SKIP("waking is one futex call here: no step for a waker to die between");
 #else
   timed_sleeper s = {.m = map_rw(test_path("w"))};
-  test_thread t = test_thread_start(sleep_half_a_second, &s);
+  test_thread t = test_thread_start(sleep_three_seconds, &s);
   while (!atomic_load(&s.ready))
     test_sleep_ms(1);
   test_sleep_ms(200); /* asleep and counted */
