@@ -72,11 +72,20 @@ for t in "$@"; do
   dict=
   [ -f "fuzz/$t.dict" ] && dict=-dict=$root/fuzz/$t.dict
   echo "=== fuzz: $t for ${seconds}s"
+  rc=0
   # shellcheck disable=SC2086
-  if (cd "$run" && TMPDIR=$run "$bin" -max_total_time="$seconds" -max_len="$max_len" \
+  (cd "$run" && TMPDIR=$run "$bin" -max_total_time="$seconds" -max_len="$max_len" \
     -timeout=30 -print_final_stats=1 -artifact_prefix="$build/fuzz/crash-$t-" \
     $dict ${FUZZ_FLAGS:-} "$found" "$root/fuzz/corpus/$t") \
-    >"$build/fuzz/log-$t.txt" 2>&1; then
+    >"$build/fuzz/log-$t.txt" 2>&1 || rc=$?
+  # libFuzzer exits with 72 when SIGINT stops it (a run cut short to free
+  # the core, say): not a finding, which exits with 77 or a signal and
+  # leaves a crash-* file. Its final stats are printed all the same.
+  if [ "$rc" -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$build/fuzz/log-$t.txt"; then
+    echo "fuzz: $t interrupted, nothing found"
+    rc=0
+  fi
+  if [ "$rc" -eq 0 ]; then
     grep -E '^#[0-9]+[[:space:]]+DONE' "$build/fuzz/log-$t.txt" | tail -n 1 || true
     grep -E '^stat::number_of_executed_units' "$build/fuzz/log-$t.txt" || true
   else
