@@ -79,8 +79,9 @@ for t in "$@"; do
     $dict ${FUZZ_FLAGS:-} "$found" "$root/fuzz/corpus/$t") \
     >"$build/fuzz/log-$t.txt" 2>&1 || rc=$?
   # libFuzzer exits with 72 when SIGINT stops it (a run cut short to free
-  # the core, say): not a finding, which exits with 77 or a signal and
-  # leaves a crash-* file. Its final stats are printed all the same.
+  # the core, say): not a finding, which exits with another status (77,
+  # or 70 for a timeout) and leaves a crash-* file. The final stats are
+  # printed all the same.
   if [ "$rc" -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$build/fuzz/log-$t.txt"; then
     echo "fuzz: $t interrupted, nothing found"
     rc=0
