@@ -85,7 +85,9 @@ static int list(void) {
   }
   if (e)
     return cli_fail_os(SHM_DIR, e);
-  qsort(l.names, l.n, sizeof *l.names, by_name);
+  /* An empty directory leaves names NULL, which qsort must not get. */
+  if (l.n > 1)
+    qsort(l.names, l.n, sizeof *l.names, by_name);
   for (i = 0; i < l.n; i++) {
     /* Only what mmf_shm_open could open: other programs' entries (sem.*
      * semaphores are regions too, but named otherwise) are left out. */
