@@ -30,6 +30,36 @@ test_shm_create_list_info_rm() {
   expect_error 2 "$name: No such file or directory" $MMF shm rm "$name"
 }
 
+test_shm_list_in_an_empty_or_mixed_directory() {
+  # The list of regions taken from a /dev/shm of the test's own (a tmpfs
+  # mounted over it in a mount namespace that goes away with the test):
+  # empty, it lists nothing and succeeds; mixed, it lists only regions
+  # mmf could open, sorted by name.
+  skip_under_wine "Windows has no list of regions"
+  [ -d /dev/shm ] || skip "no /dev/shm: regions cannot be listed here"
+  [ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
+  need unshare
+  unshare -m sh -c ". '$here/lib.sh'; . '$script'; list_own_shm_dir"
+}
+
+list_own_shm_dir() {
+  mount -t tmpfs -o size=1m tmpfs /dev/shm 2>/dev/null ||
+    skip "mount -t tmpfs over /dev/shm refused here"
+  expect_rc 0 $MMF shm list || return 1
+  [ ! -s rc.out ] || fail "list of an empty directory: $(cat rc.out)" ||
+    return 1
+  for name in zeta alpha mid; do
+    expect_rc 0 $MMF shm create "$name" 4096 || return 1
+  done
+  # Not regions mmf_shm_open would open: a directory, a POSIX semaphore,
+  # a name with a character outside the region alphabet.
+  mkdir /dev/shm/dir && : >/dev/shm/sem.lock && : >'/dev/shm/a b' ||
+    return 1
+  expect_rc 0 $MMF shm list || return 1
+  printf '%12s  %s\n' 4096 alpha 4096 mid 4096 zeta >want
+  cmp -s want rc.out || fail "list: $(cat rc.out)"
+}
+
 # Windows: a region held by one mmf lives while it holds it.
 test_shm_hold() {
   name=$(shm_name hold)
