@@ -8,10 +8,10 @@
  * MMF_RANDOM. Whatever the reference refuses must be MMF_EINVAL (with
  * *out NULL); whatever it accepts must get past the checks to the OS,
  * which finds no such region (MMF_ENOENT), or one somebody made, which
- * then maps under that name, or something it refuses with an error of its
- * own (a directory of that name, another user's region). Regions are
- * never created (MMF_CREATE is never passed) and names are removed only
- * when they are refused.
+ * then maps under that name, or something else of that name (a directory,
+ * another user's region: MMF_EISDIR, MMF_EACCES). Regions are never
+ * created (MMF_CREATE is never passed) and names are removed only when
+ * they are refused.
  *
  * Input: the mode (byte: one of the three or a bad one), the flags (byte,
  * each bit one flag of a table, the last a flag regions do not take),
